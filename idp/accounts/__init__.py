@@ -1,0 +1,1 @@
+"""People: passwords and account rules. No HTTP, no SQL."""

@@ -1,0 +1,191 @@
+"""Operator actions shared by the command line, the demo and the tests (no HTTP)."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from idp.accounts.passwords import Passwords
+from idp.oidc.clients import AUTH_METHODS, GRANT_TYPES, hash_secret
+from idp.storage.db import Database
+from idp.storage.models import Account, Client
+from idp.storage.repositories import accounts as accounts_repo
+from idp.storage.repositories import clients as clients_repo
+
+ONE_YEAR = 365 * 86400
+
+
+class AdminError(Exception):
+    """A refused operator action, with a message for the terminal."""
+
+
+@dataclass(frozen=True)
+class NewClient:
+    client: dict[str, Any]
+    secret: str | None
+
+
+def client_as_dict(c: Client) -> dict[str, Any]:
+    return {
+        "client_id": c.client_id,
+        "name": c.name,
+        "token_endpoint_auth_method": c.token_endpoint_auth_method,
+        "redirect_uris": list(c.redirect_uris),
+        "post_logout_redirect_uris": list(c.post_logout_redirect_uris),
+        "grant_types": list(c.grant_types),
+        "scope": c.scope,
+        "audience": list(c.audience),
+        "jwks_uri": c.jwks_uri,
+        "id_token_signed_response_alg": c.id_token_signed_response_alg,
+        "backchannel_logout_uri": c.backchannel_logout_uri,
+        "subject_type": c.subject_type,
+        "access_rule": c.access_rule,
+        "home_url": c.home_url,
+        "secret_expires_at": c.secret_expires_at,
+        "created_at": c.created_at,
+    }
+
+
+def add_client(
+    db: Database,
+    now: int,
+    *,
+    client_id: str,
+    redirect_uris: list[str],
+    name: str | None = None,
+    post_logout_redirect_uris: list[str] | None = None,
+    auth_method: str = "client_secret_basic",
+    grant_types: list[str] | None = None,
+    scope: str = "openid profile email",
+    audience: list[str] | None = None,
+    jwks_uri: str | None = None,
+    jwks: dict | None = None,
+    id_token_alg: str = "RS256",  # noqa: S107 - an algorithm name, not a secret
+    backchannel_logout_uri: str | None = None,
+    subject_type: str = "public",
+    access_rule: str | None = None,
+    home_url: str | None = None,
+    secret: str | None = None,
+    secret_lifetime: int | None = None,
+) -> NewClient:
+    grant_types = grant_types or ["authorization_code", "refresh_token"]
+    if auth_method not in AUTH_METHODS:
+        raise AdminError(f"unknown auth method {auth_method!r}; choose one of {AUTH_METHODS}")
+    for grant_type in grant_types:
+        if grant_type not in GRANT_TYPES:
+            raise AdminError(f"unknown grant type {grant_type!r}; choose among {GRANT_TYPES}")
+    if "authorization_code" in grant_types and not redirect_uris:
+        raise AdminError("a client using authorization_code needs at least one --redirect-uri")
+    for uri in [*redirect_uris, *(post_logout_redirect_uris or [])]:
+        _check_uri(uri)
+    if auth_method == "none" and "client_credentials" in grant_types:
+        raise AdminError("a public client (auth method none) cannot use client_credentials")
+    if auth_method == "private_key_jwt" and not (jwks_uri or jwks):
+        raise AdminError("private_key_jwt needs --jwks-uri (or inline keys)")
+    if subject_type not in ("public", "pairwise"):
+        raise AdminError("subject type must be public or pairwise")
+    if id_token_alg not in ("RS256", "ES256"):
+        raise AdminError("ID token algorithm must be RS256 or ES256")
+    if auth_method in ("client_secret_basic", "client_secret_post"):
+        secret = secret or secrets.token_urlsafe(32)
+    else:
+        secret = None
+    row = Client(
+        client_id=client_id,
+        name=name or client_id,
+        secret_hash=hash_secret(secret) if secret else None,
+        secret_expires_at=now + secret_lifetime if secret and secret_lifetime else None,
+        token_endpoint_auth_method=auth_method,
+        redirect_uris=redirect_uris,
+        post_logout_redirect_uris=post_logout_redirect_uris or [],
+        grant_types=grant_types,
+        scope=scope,
+        audience=audience or [],
+        jwks_uri=jwks_uri,
+        jwks=jwks,
+        id_token_signed_response_alg=id_token_alg,
+        backchannel_logout_uri=backchannel_logout_uri,
+        subject_type=subject_type,
+        access_rule=access_rule,
+        home_url=home_url,
+        created_at=now,
+        updated_at=now,
+    )
+    with db.transaction() as s:
+        try:
+            clients_repo.add_client(s, row)
+        except clients_repo.DuplicateClient:
+            raise AdminError(f"client {client_id!r} already exists") from None
+        data = client_as_dict(row)
+    return NewClient(data, secret)
+
+
+def _check_uri(uri: str) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(uri)
+    if parts.scheme not in ("https", "http") or not parts.netloc or parts.fragment:
+        raise AdminError(f"invalid URI {uri!r}: absolute http(s) URI without fragment required")
+    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise AdminError(f"invalid URI {uri!r}: plain http is only allowed on loopback")
+
+
+def account_as_dict(a: Account) -> dict[str, Any]:
+    return {
+        "username": a.username,
+        "subject": a.subject,
+        "population": a.population,
+        "email": a.email,
+        "given_name": a.given_name,
+        "family_name": a.family_name,
+        "phone_number": a.phone_number,
+        "siret": a.siret,
+        "groups": list(a.groups or []),
+        "disabled": a.disabled,
+        "created_at": a.created_at,
+        "last_login_at": a.last_login_at,
+    }
+
+
+def add_user(
+    db: Database,
+    passwords: Passwords,
+    now: int,
+    *,
+    username: str,
+    password: str,
+    email: str | None = None,
+    given_name: str | None = None,
+    family_name: str | None = None,
+    phone: str | None = None,
+    siret: str | None = None,
+    groups: list[str] | None = None,
+    population: str = "portal",
+) -> dict[str, Any]:
+    if not username or len(username) > 255:
+        raise AdminError("a username of 1 to 255 characters is required")
+    if siret is not None and (len(siret) != 14 or not siret.isdigit()):
+        raise AdminError("a SIRET has 14 digits")
+    account = Account(
+        subject=str(uuid.uuid4()),
+        username=username,
+        password_hash=passwords.hash(password),
+        population=population,
+        email=email,
+        email_verified=bool(email),
+        given_name=given_name,
+        family_name=family_name,
+        phone_number=phone,
+        siret=siret,
+        groups=groups or [],
+        disabled=False,
+        created_at=now,
+    )
+    with db.transaction() as s:
+        try:
+            accounts_repo.add_account(s, account)
+        except accounts_repo.DuplicateAccount:
+            raise AdminError(f"user {username!r} already exists") from None
+        return account_as_dict(account)

@@ -1,0 +1,82 @@
+"""create_app(settings): the whole hub in one function — routes, middleware, lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from idp.clock import Clock
+from idp.oidc import build_authorization_server
+from idp.oidc.authorization import deny
+from idp.runtime import Runtime
+from idp.settings import Settings
+from idp.web import protocol
+from idp.web.errors import http_error, unexpected_error
+from idp.web.middleware.security_headers import SecurityHeadersMiddleware
+from idp.web.pages import authorize, home, login, logout
+from idp.web.sessions import BrowserSessions
+from idp.web.templating import Pages
+
+STATIC = Path(__file__).resolve().parents[1] / "static"
+
+
+class Hub:
+    """What handlers reach through ``request.app.state.hub``."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+        self.settings = runtime.settings
+        self.server = build_authorization_server(runtime)
+        self.sessions = BrowserSessions(runtime)
+        self.pages = Pages()
+
+    def deny(self, oauth_request, session):  # type: ignore[no-untyped-def]
+        return deny(self.server, oauth_request, session.authn)
+
+
+def create_app(settings: Settings, clock: Clock | None = None,
+               runtime: Runtime | None = None) -> Starlette:
+    runtime = runtime or Runtime.build(settings, clock)
+    hub = Hub(runtime)
+
+    routes = [
+        Route("/", home.home),
+        Route("/.well-known/openid-configuration", protocol.discovery),
+        Route("/jwks", protocol.jwks),
+        Route("/authorize", authorize.authorize, methods=["GET", "POST"]),
+        Route("/authorize/resume", authorize.resume),
+        Route("/authorize/consent", authorize.consent, methods=["POST"]),
+        Route("/login", login.login_page, methods=["GET"]),
+        Route("/login", login.login_submit, methods=["POST"]),
+        Route("/token", protocol.token, methods=["POST"]),
+        Route("/userinfo", protocol.userinfo, methods=["GET", "POST"]),
+        Route("/introspect", protocol.introspect, methods=["POST"]),
+        Route("/revoke", protocol.revoke, methods=["POST"]),
+        Route("/logout", logout.end_session, methods=["GET", "POST"]),
+        Route("/healthz", protocol.health),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        runtime.audit.start()
+        try:
+            yield
+        finally:
+            runtime.close()
+
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeadersMiddleware)],
+        exception_handlers={HTTPException: http_error, Exception: unexpected_error},
+        lifespan=lifespan,
+    )
+    app.state.hub = hub
+    return app

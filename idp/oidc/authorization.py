@@ -1,0 +1,99 @@
+"""The authorization endpoint's decision (RFC 6749 §4.1.1-4.1.2, OIDC Core §3.1.2).
+
+``decide`` validates the request with authlib, runs our checks in order, and returns what
+the page layer must do: redirect to the client (a code or an error, always with `iss`,
+RFC 9207), show an error page (the redirect URI cannot be trusted), ask for a login, ask
+for consent, or refuse with a page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from idp.oidc.checks import AUTHORIZATION_CHECKS, Authn, AuthorizationContext, NeedConsent
+from idp.oidc.errors import AccessDeniedError, OAuth2Error
+from idp.oidc.extensions.iss import add_issuer
+from idp.storage.repositories import consents as consents_repo
+
+
+@dataclass(frozen=True)
+class RedirectToClient:
+    location: str
+
+
+@dataclass(frozen=True)
+class ErrorPage:
+    """An error that must not be redirected: unknown client or unregistered redirect URI."""
+
+    error: str
+    description: str
+
+
+def decide(  # type: ignore[no-untyped-def]
+    server, request, authn: Authn, started_at: int, consent_given: bool = False
+):
+    request.user = authn.account
+    try:
+        grant = server.get_consent_grant(request, end_user=authn.account)
+    except OAuth2Error as error:
+        return _error_outcome(server, error)
+    ctx = AuthorizationContext(
+        server=server,
+        request=request,
+        client=request.client,
+        authn=authn,
+        now=server.rt.clock.now(),
+        started_at=started_at,
+        consent_given=consent_given,
+    )
+    try:
+        for check in AUTHORIZATION_CHECKS:
+            outcome = check(ctx)
+            if outcome is not None:
+                return outcome
+    except OAuth2Error as error:
+        error.redirect_uri = grant.redirect_uri
+        error.state = request.payload.state
+        return _error_outcome(server, error)
+
+    rt = server.rt
+    if consent_given:
+        with rt.db.transaction() as s:
+            consents_repo.remember_consent(
+                s, authn.account.id, ctx.client.client_id, set(request.scope.split()), ctx.now
+            )
+        rt.audit.record("consent.given", account_id=authn.account.id,
+                        client_id=ctx.client.client_id, ip=request.remote_addr,
+                        scope=request.scope)
+    request.authn = authn
+    request.claims_param = ctx.claims
+    _, _, headers = server.create_authorization_response(
+        request, grant_user=authn.account, grant=grant
+    )
+    location = dict(headers).get("Location")
+    if location is None:  # pragma: no cover - authlib always redirects here
+        return ErrorPage("server_error", "No redirect produced.")
+    return RedirectToClient(add_issuer(location, rt.settings.issuer))
+
+
+def deny(server, request, authn: Authn):  # type: ignore[no-untyped-def]
+    """The user refused consent: access_denied to the (validated) redirect URI."""
+    request.user = authn.account
+    try:
+        grant = server.get_consent_grant(request, end_user=authn.account)
+    except OAuth2Error as error:
+        return _error_outcome(server, error)
+    server.rt.audit.record("consent.refused", account_id=getattr(authn.account, "id", None),
+                           client_id=request.client.client_id, ip=request.remote_addr)
+    error = AccessDeniedError(redirect_uri=grant.redirect_uri, state=request.payload.state)
+    return _error_outcome(server, error)
+
+
+def _error_outcome(server, error: OAuth2Error):  # type: ignore[no-untyped-def]
+    if error.redirect_uri:
+        _, _, headers = error()
+        return RedirectToClient(add_issuer(dict(headers)["Location"], server.rt.settings.issuer))
+    return ErrorPage(error.error or "invalid_request", error.get_error_description() or "")
+
+
+__all__ = ["Authn", "ErrorPage", "NeedConsent", "RedirectToClient", "decide", "deny"]

@@ -1,0 +1,82 @@
+"""Which claims an application receives (OIDC Core §5.4 scopes, §5.5 the `claims` parameter).
+
+In the code flow, claims asked for by scope go to userinfo only; the ID token carries the
+protocol claims plus what the `claims` parameter's `id_token` member asks for (§5.4).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from authlib.oauth2.rfc6749 import InvalidRequestError
+
+SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
+    "profile": ("name", "given_name", "family_name", "preferred_username", "updated_at"),
+    "email": ("email", "email_verified"),
+    "phone": ("phone_number", "phone_number_verified"),
+    "address": ("address",),
+    "siret": ("siret",),
+}
+SUPPORTED_CLAIMS = ("sub", "acr", "auth_time", "sid", *sorted({c for v in SCOPE_CLAIMS.values()
+                                                              for c in v}))
+
+
+def parse_claims_parameter(raw: str | None) -> dict | None:
+    """Validate the `claims` request parameter (§5.5); None when absent."""
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise InvalidRequestError("The 'claims' parameter is not valid JSON.") from None
+    if not isinstance(value, dict) or not set(value) <= {"userinfo", "id_token"}:
+        raise InvalidRequestError("The 'claims' parameter must hold 'userinfo' or 'id_token'.")
+    for member in value.values():
+        if not isinstance(member, dict):
+            raise InvalidRequestError("Each 'claims' member must be a JSON object.")
+        for request in member.values():
+            if request is not None and not isinstance(request, dict):
+                raise InvalidRequestError("Each requested claim must be null or an object.")
+    return value
+
+
+def requested_claim_names(scope: str, claims: dict | None, target: str) -> set[str]:
+    """Names of the claims to release to ``target`` ('userinfo' or 'id_token')."""
+    names: set[str] = set()
+    if target == "userinfo":
+        for s in scope.split():
+            names.update(SCOPE_CLAIMS.get(s, ()))
+    if claims and isinstance(claims.get(target), dict):
+        names.update(n for n in claims[target] if n in SUPPORTED_CLAIMS)
+    return names
+
+
+def account_claims(account: Any) -> dict[str, Any]:
+    """Every claim the hub can state about an account (values None are omitted)."""
+    given, family = account.given_name, account.family_name
+    name = " ".join(p for p in (given, family) if p) or None
+    return {
+        "name": name,
+        "given_name": given,
+        "family_name": family,
+        "preferred_username": account.username,
+        "email": account.email,
+        "email_verified": bool(account.email_verified) if account.email else None,
+        "phone_number": account.phone_number,
+        "phone_number_verified": False if account.phone_number else None,
+        "siret": account.siret,
+    }
+
+
+def release(account: Any, names: set[str]) -> dict[str, Any]:
+    available = account_claims(account)
+    return {n: available[n] for n in sorted(names) if available.get(n) is not None}
+
+
+def consent_claim_names(scope: str, claims: dict | None) -> list[str]:
+    """Claims to list on the consent page for this request."""
+    return sorted(
+        requested_claim_names(scope, claims, "userinfo")
+        | requested_claim_names(scope, claims, "id_token")
+    )

@@ -1,0 +1,62 @@
+"""Client authentication at the token, introspection and revocation endpoints.
+
+client_secret_basic and client_secret_post are authlib's (RFC 6749 §2.3.1), checked by
+RegisteredClient.check_client_secret in constant time; `none` identifies public clients;
+private_key_jwt (OIDC Core §9, RFC 7523 §2.2) is below: a JWT signed with the client's key,
+audience the hub, single use (its jti is recorded until it expires).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import httpx
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
+from joserfc.jwk import KeySet
+
+from idp.oidc.errors import InvalidClientError
+from idp.storage.repositories import tokens as tokens_repo
+
+JWKS_CACHE_SECONDS = 300
+
+
+class PrivateKeyJWT(JWTBearerClientAssertion):
+    CLIENT_AUTH_METHOD = "private_key_jwt"
+
+    def __init__(self, runtime) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(validate_jti=True, leeway=30)
+        self.rt = runtime
+        issuer = runtime.settings.issuer
+        self.audiences = [issuer, f"{issuer}/token", f"{issuer}/introspect", f"{issuer}/revoke"]
+        self._jwks_cache: dict[str, tuple[float, KeySet]] = {}
+        self._lock = threading.Lock()
+
+    def get_audiences(self) -> list[str]:
+        return self.audiences
+
+    def validate_jti(self, claims, jti) -> bool:  # type: ignore[no-untyped-def]
+        exp = claims.get("exp")
+        if not isinstance(exp, int):
+            return False
+        with self.rt.db.transaction() as s:
+            return tokens_repo.remember_assertion(s, claims["sub"], str(jti), exp)
+
+    def resolve_client_public_key(self, client):  # type: ignore[no-untyped-def]
+        if client.jwks:
+            return KeySet.import_key_set(client.jwks)
+        if not client.jwks_uri:
+            raise InvalidClientError(description="The client has no registered keys.")
+        now = time.monotonic()
+        cached = self._jwks_cache.get(client.jwks_uri)
+        if cached and cached[0] > now:
+            return cached[1]
+        try:
+            response = httpx.get(client.jwks_uri, timeout=5.0)
+            response.raise_for_status()
+            keyset = KeySet.import_key_set(response.json())
+        except (httpx.HTTPError, ValueError) as exc:
+            raise InvalidClientError(description="The client's jwks_uri cannot be read.") from exc
+        with self._lock:
+            self._jwks_cache[client.jwks_uri] = (now + JWKS_CACHE_SECONDS, keyset)
+        return keyset

@@ -1,0 +1,128 @@
+"""Registered clients as authlib sees them, and a per-process cache of them.
+
+The cache keeps a client for ``client_cache_ttl`` seconds: a change made by another process
+(``idp clients remove``) is seen within that time; a change made through this process's
+own ``invalidate`` is seen at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+import time
+
+from authlib.oauth2.rfc6749 import ClientMixin
+
+from idp.clock import Clock
+from idp.storage.db import Database
+from idp.storage.models import Client
+from idp.storage.repositories import clients as clients_repo
+
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+
+
+def hash_secret(secret: str) -> str:
+    # Client secrets are 256-bit random values we generate: SHA-256 suffices (no dictionary
+    # to attack) and keeps the token endpoint fast; compared with hmac.compare_digest.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class RegisteredClient(ClientMixin):
+    """An immutable snapshot of a client row, safe to share between threads."""
+
+    def __init__(self, row: Client, clock: Clock) -> None:
+        self.clock = clock
+        self.client_id = row.client_id
+        self.name = row.name
+        self.secret_hash = row.secret_hash
+        self.secret_expires_at = row.secret_expires_at
+        self.token_endpoint_auth_method = row.token_endpoint_auth_method
+        self.redirect_uris = tuple(row.redirect_uris)
+        self.post_logout_redirect_uris = tuple(row.post_logout_redirect_uris)
+        self.grant_types = frozenset(row.grant_types)
+        self.scopes = tuple(row.scope.split())
+        self.audience = tuple(row.audience) or (row.client_id,)
+        self.jwks_uri = row.jwks_uri
+        self.jwks = row.jwks
+        self.id_token_signed_response_alg = row.id_token_signed_response_alg
+        self.backchannel_logout_uri = row.backchannel_logout_uri
+        self.subject_type = row.subject_type
+        self.sector_identifier = row.sector_identifier or row.client_id
+        self.access_rule = row.access_rule
+        self.home_url = row.home_url
+
+    @property
+    def is_public(self) -> bool:
+        return self.token_endpoint_auth_method == "none"
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> None:
+        # OIDC Core §3.1.2.1: redirect_uri is REQUIRED; never guess it.
+        return None
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        if not scope:
+            # RFC 6749 §3.3: a missing scope gets the client's registered scopes, less the
+            # ones that change the nature of the request (they must be asked for).
+            return " ".join(s for s in self.scopes if s not in ("openid", "offline_access"))
+        allowed = set(self.scopes)
+        return " ".join(s for s in scope.split() if s in allowed)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        # RFC 9700 §4.1.3: exact string matching, no patterns, no normalisation.
+        return redirect_uri in self.redirect_uris
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        if not self.secret_hash:
+            return False
+        if self.secret_expires_at is not None and self.secret_expires_at <= self.clock.now():
+            return False
+        return hmac.compare_digest(hash_secret(client_secret), self.secret_hash)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return method == self.token_endpoint_auth_method
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code" and "authorization_code" in self.grant_types
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in self.grant_types
+
+    def check_post_logout_redirect_uri(self, uri: str) -> bool:
+        return uri in self.post_logout_redirect_uris
+
+
+class ClientCache:
+    def __init__(self, db: Database, ttl: float, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, RegisteredClient | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, client_id: str | None) -> RegisteredClient | None:
+        if not client_id or len(client_id) > 255:
+            return None
+        now = time.monotonic()
+        entry = self._entries.get(client_id)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        with self.db.read() as s:
+            row = clients_repo.get_client(s, client_id)
+            client = RegisteredClient(row, self.clock) if row is not None else None
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[client_id] = (now + self.ttl, client)
+        return client
+
+    def invalidate(self, client_id: str | None = None) -> None:
+        with self._lock:
+            if client_id is None:
+                self._entries.clear()
+            else:
+                self._entries.pop(client_id, None)

@@ -1,0 +1,46 @@
+"""UserInfo endpoint, OIDC Core §5.3, with bearer tokens per RFC 6750 (§2.1 header, §2.2 form).
+
+Claims by scope (§5.4) and by the `claims` parameter's userinfo member (§5.5); `sub` is the
+one in the ID token of the same client (pairwise where configured).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from idp.oidc.claims import release, requested_claim_names
+from idp.storage.repositories import accounts as accounts_repo
+from idp.storage.repositories import tokens as tokens_repo
+
+Response = tuple[int, dict[str, Any], list[tuple[str, str]]]
+
+
+def _bearer_error(status: int, error: str | None, description: str = "") -> Response:
+    challenge = 'Bearer realm="userinfo"'
+    if error:
+        challenge += f', error="{error}"'
+        if description:
+            challenge += f', error_description="{description}"'
+    body = {"error": error, "error_description": description} if error else {}
+    return status, body, [("WWW-Authenticate", challenge), ("Cache-Control", "no-store")]
+
+
+def userinfo_response(server, access_token: str | None) -> Response:  # type: ignore[no-untyped-def]
+    if not access_token:
+        return _bearer_error(401, None)
+    claims = server.tokens.verify_access_token(access_token)
+    if claims is None or not claims.get("gid"):
+        return _bearer_error(401, "invalid_token", "The access token is invalid or expired.")
+    if "openid" not in claims.get("scope", "").split():
+        return _bearer_error(403, "insufficient_scope", "The token lacks the openid scope.")
+    rt = server.rt
+    with rt.db.read() as s:
+        if tokens_repo.is_access_token_revoked(s, claims["jti"], claims["gid"]):
+            return _bearer_error(401, "invalid_token", "The access token was revoked.")
+        grant = tokens_repo.get_grant(s, claims["gid"])
+        account = accounts_repo.get_account(s, grant.account_id) if grant else None
+    if grant is None or account is None or account.disabled:
+        return _bearer_error(401, "invalid_token", "The account is no longer active.")
+    body = {"sub": claims["sub"]}
+    body.update(release(account, requested_claim_names(claims["scope"], grant.claims, "userinfo")))
+    return 200, body, [("Cache-Control", "no-store")]

@@ -1,0 +1,64 @@
+"""OIDC Core §3.1.3.3: the ID token returned with the code flow's tokens (and on refresh, §12.2).
+
+Replaces authlib's OpenIDCode prompt handling (our checks/ list decides prompt, max_age,
+acr, consent) and its ID-token encoding (adds iss, kid, sid, pairwise sub, the `claims`
+parameter's id_token member).
+"""
+
+from __future__ import annotations
+
+from authlib.oidc.core.grants import OpenIDCode
+from authlib.oidc.core.grants.util import is_openid_scope
+
+from idp.oidc.claims import release, requested_claim_names
+
+
+class OpenIDConnect(OpenIDCode):
+    def __init__(self) -> None:
+        super().__init__(require_nonce=False)
+
+    def exists_nonce(self, nonce, request) -> bool:  # type: ignore[no-untyped-def]
+        # The nonce binds the ID token to the RP's session; the RP checks it (§3.1.3.7).
+        # The request is validated twice (display and decision), so nothing is recorded here.
+        return False
+
+    def __call__(self, grant) -> None:  # type: ignore[no-untyped-def]
+        grant.register_hook("after_create_token_response", self.process_token)
+        if is_openid_scope(grant.request.payload.scope):
+            grant.register_hook(
+                "after_validate_authorization_request_payload",
+                self.validate_openid_authorization_request,
+            )
+
+    def process_token(self, grant, response):  # type: ignore[no-untyped-def]
+        _, token, _ = response
+        if not is_openid_scope(token.get("scope")):
+            return token
+        token["id_token"] = self.encode_id_token(token, grant.request)
+        return token
+
+    def encode_id_token(self, token, request) -> str:  # type: ignore[no-untyped-def]
+        server = request.server
+        client = request.client
+        context = request.grant_context
+        user = request.user
+        extra = release(user, requested_claim_names(token["scope"], context.claims, "id_token"))
+        return server.tokens.id_token(
+            client_id=client.client_id,
+            alg=client.id_token_signed_response_alg,
+            subject=server.subject_of(user, client),
+            auth_time=context.auth_time,
+            access_token=token.get("access_token"),
+            nonce=context.nonce,
+            acr=context.acr,
+            amr=list(context.amr),
+            sid=context.sid,
+            extra=extra,
+        )
+
+
+class OpenIDRefresh(OpenIDConnect):
+    """Refresh responses carry a new ID token too (OIDC Core §12.2), without nonce."""
+
+    def __call__(self, grant) -> None:  # type: ignore[no-untyped-def]
+        grant.register_hook("after_create_token_response", self.process_token)

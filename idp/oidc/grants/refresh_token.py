@@ -1,0 +1,77 @@
+"""Refresh token grant: RFC 6749 §6 with rotation on every use (RFC 9700 §4.14.2).
+
+Each refresh token is single use. Presenting one that was already rotated means two parties
+hold it: the whole family (the grant, its refresh and access tokens) is revoked.
+"""
+
+from __future__ import annotations
+
+from authlib.oauth2.rfc6749 import grants
+
+from idp.oidc.errors import InvalidGrantError
+from idp.oidc.grants.authorization_code import grant_context
+from idp.oidc.grants.issuing import TokenIssuingMixin
+from idp.storage.repositories import tokens as tokens_repo
+
+
+class PresentedRefreshToken:
+    def __init__(self, token: str, client_id: str, scope: str, grant) -> None:  # type: ignore[no-untyped-def]
+        self.token = token
+        self.client_id = client_id
+        self.scope = scope
+        self.grant = grant
+
+    def check_client(self, client) -> bool:  # type: ignore[no-untyped-def]
+        return self.client_id == client.client_id
+
+    def get_scope(self) -> str:
+        return self.scope
+
+
+class RefreshTokenGrant(TokenIssuingMixin, grants.RefreshTokenGrant):
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str):  # type: ignore[no-untyped-def]
+        rt = self.server.rt
+        client = self.request.client
+        now = rt.clock.now()
+        replayed_grant = None
+        with rt.db.transaction() as s:
+            row = tokens_repo.find_refresh_token(s, refresh_token)
+            if row is None or row.client_id != client.client_id or row.expires_at <= now:
+                return None
+            grant = tokens_repo.get_grant(s, row.grant_id)
+            if grant is None or grant.revoked_at is not None:
+                return None
+            if row.rotated_at is not None:
+                tokens_repo.revoke_grant(s, grant.id, now)
+                replayed_grant = grant.id
+            else:
+                return PresentedRefreshToken(refresh_token, row.client_id, row.scope,
+                                             grant_context(grant))
+        rt.audit.record("refresh_token.replayed", account_id=grant.account_id,
+                        client_id=client.client_id, ip=self.request.remote_addr,
+                        grant_id=replayed_grant)
+        return None
+
+    def create_token_response(self):  # type: ignore[no-untyped-def]
+        presented = self.request.refresh_token
+        rt = self.server.rt
+        with rt.db.transaction() as s:
+            redemption = tokens_repo.rotate_refresh_token(
+                s, presented.token, presented.client_id, rt.clock.now()
+            )
+        if redemption.token is None:
+            # Lost a race with another use of the same token: that is a replay too.
+            raise InvalidGrantError("The refresh token is no longer valid.")
+        return super().create_token_response()
+
+    def authenticate_user(self, refresh_token):  # type: ignore[no-untyped-def]
+        self.request.grant_context = refresh_token.grant
+        user = self.server.load_active_account(refresh_token.grant.account_id)
+        if user is None:
+            raise InvalidGrantError("The account is no longer active.")
+        return user
+
+    def revoke_old_credential(self, refresh_token) -> None:  # type: ignore[no-untyped-def]
+        """Nothing to do: the token was rotated atomically before new tokens were issued."""

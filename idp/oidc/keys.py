@@ -1,0 +1,215 @@
+"""Signing keys: generated on first run, rotated without breaking issued tokens.
+
+Layout of ``keys_dir``: ``manifest.json`` lists every key (kid, alg, state, dates) and each
+private key is ``<kid>.pem`` (mode 0600). States: ``next`` (published, not yet signing, so
+clients that cache the JWKS already know it), ``current`` (signs), ``retiring`` (published
+until ``retire_at``, after the last token it signed has expired), then deleted.
+One current and one next key exist per algorithm (RS256 and ES256).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from joserfc.jwk import ECKey, KeySet, RSAKey
+
+from idp.clock import Clock
+
+ALGORITHMS = ("RS256", "ES256")
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    alg: str
+    state: str
+    jwk: RSAKey | ECKey
+
+
+class KeyStore:
+    """Keys of one ``keys_dir``, reloaded when another process rotates them."""
+
+    RELOAD_CHECK_INTERVAL = 1.0
+
+    def __init__(self, keys_dir: str | Path, clock: Clock, retire_after: int) -> None:
+        self.dir = Path(keys_dir)
+        self.clock = clock
+        self.retire_after = retire_after
+        self._lock = threading.Lock()
+        self._mtime = 0.0
+        self._checked = 0.0
+        self._keys: list[SigningKey] = []
+        self._jwks: dict = {"keys": []}
+        self._keyset = KeySet([])
+        self.ensure()
+
+    # Reading -------------------------------------------------------------------------------
+
+    def current(self, alg: str) -> SigningKey:
+        self._maybe_reload()
+        for key in self._keys:
+            if key.alg == alg and key.state == "current":
+                return key
+        raise LookupError(f"no current {alg} key")
+
+    def by_kid(self, kid: str) -> SigningKey | None:
+        self._maybe_reload()
+        for key in self._keys:
+            if key.kid == kid:
+                return key
+        return None
+
+    def public_jwks(self) -> dict:
+        """The published JWK Set: public members only (RFC 7517 §4, never `d`, `p`, `q`...)."""
+        self._maybe_reload()
+        return self._jwks
+
+    def verification_keyset(self) -> KeySet:
+        self._maybe_reload()
+        return self._keyset
+
+    def list(self) -> list[dict]:
+        return self._read_manifest()["keys"]
+
+    # Writing -------------------------------------------------------------------------------
+
+    def ensure(self) -> None:
+        """Create the folder and a current + next key per algorithm if missing."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with self._exclusive():
+            manifest = self._read_manifest()
+            changed = self._purge_retired(manifest)
+            for alg in ALGORITHMS:
+                states = {k["state"] for k in manifest["keys"] if k["alg"] == alg}
+                for state in ("current", "next"):
+                    if state not in states:
+                        manifest["keys"].append(self._generate(alg, state))
+                        changed = True
+            if changed:
+                self._write_manifest(manifest)
+            salt = self.dir / "pairwise.salt"
+            if not salt.exists():
+                fd = os.open(salt, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as f:
+                    f.write(secrets.token_bytes(32))
+        self.pairwise_salt = (self.dir / "pairwise.salt").read_bytes()
+        self._load()
+
+    def rotate(self) -> list[dict]:
+        """next → current, current → retiring (published until retire_at), new next."""
+        with self._exclusive():
+            manifest = self._read_manifest()
+            now = self.clock.now()
+            for alg in ALGORITHMS:
+                for key in manifest["keys"]:
+                    if key["alg"] != alg:
+                        continue
+                    if key["state"] == "current":
+                        key["state"] = "retiring"
+                        key["retire_at"] = now + self.retire_after
+                    elif key["state"] == "next":
+                        key["state"] = "current"
+                        key["activated_at"] = now
+                manifest["keys"].append(self._generate(alg, "next"))
+            self._purge_retired(manifest)
+            self._write_manifest(manifest)
+        self._load()
+        return manifest["keys"]
+
+    # Internals -----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        # Several hub processes may start at once on the same folder: one generates.
+        with open(self.dir / ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _read_manifest(self) -> dict:
+        path = self.dir / MANIFEST
+        if not path.exists():
+            return {"keys": []}
+        return json.loads(path.read_text())
+
+    def _write_manifest(self, manifest: dict) -> None:
+        tmp = self.dir / (MANIFEST + ".tmp")
+        tmp.write_text(json.dumps(manifest, indent=2))
+        os.replace(tmp, self.dir / MANIFEST)
+
+    def _generate(self, alg: str, state: str) -> dict:
+        kid = f"{alg.lower()}-{time.strftime('%Y%m%d')}-{secrets.token_hex(4)}"
+        private: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+        if alg == "RS256":
+            private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        else:
+            private = ec.generate_private_key(ec.SECP256R1())
+        pem = private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        fd = os.open(self.dir / f"{kid}.pem", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(pem)
+        return {"kid": kid, "alg": alg, "state": state, "created_at": self.clock.now()}
+
+    def _purge_retired(self, manifest: dict) -> bool:
+        now = self.clock.now()
+        keep, changed = [], False
+        for key in manifest["keys"]:
+            if key["state"] == "retiring" and key.get("retire_at", 0) <= now:
+                (self.dir / f"{key['kid']}.pem").unlink(missing_ok=True)
+                changed = True
+            else:
+                keep.append(key)
+        manifest["keys"] = keep
+        return changed
+
+    def _maybe_reload(self) -> None:
+        now = time.monotonic()
+        if now - self._checked < self.RELOAD_CHECK_INTERVAL:
+            return
+        self._checked = now
+        try:
+            mtime = (self.dir / MANIFEST).stat().st_mtime
+        except FileNotFoundError:
+            return
+        if mtime != self._mtime:
+            self._load()
+
+    def _load(self) -> None:
+        with self._lock:
+            path = self.dir / MANIFEST
+            self._mtime = path.stat().st_mtime
+            keys = []
+            for entry in self._read_manifest()["keys"]:
+                if entry["state"] == "retiring" and entry.get("retire_at", 0) <= self.clock.now():
+                    continue
+                pem = (self.dir / f"{entry['kid']}.pem").read_bytes()
+                cls = RSAKey if entry["alg"] == "RS256" else ECKey
+                jwk = cls.import_key(
+                    pem, {"kid": entry["kid"], "alg": entry["alg"], "use": "sig"}
+                )
+                keys.append(SigningKey(entry["kid"], entry["alg"], entry["state"], jwk))
+            self._keys = keys
+            self._jwks = {
+                "keys": [
+                    k.jwk.as_dict(private=False, kid=k.kid, alg=k.alg, use="sig") for k in keys
+                ]
+            }
+            self._keyset = KeySet([k.jwk for k in keys])

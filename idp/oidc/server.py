@@ -1,0 +1,232 @@
+"""The authorization server (authlib) and its Starlette binding.
+
+Binding (as authlib's Flask integration): ``create_oauth2_request`` from a Starlette request
+whose body was read beforehand, ``handle_response`` returning (status, body, headers) that
+``to_starlette`` turns into a response. The authlib calls are synchronous and touch the
+database: callers run them in a thread pool, off the event loop.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Payload, OAuth2Request
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from idp.oidc.claims import SCOPE_CLAIMS
+from idp.oidc.client_auth import PrivateKeyJWT
+from idp.oidc.clients import RegisteredClient
+from idp.oidc.endpoints.introspection import HubIntrospectionEndpoint
+from idp.oidc.endpoints.revocation import HubRevocationEndpoint
+from idp.oidc.errors import InvalidRequestError, InvalidScopeError
+from idp.oidc.extensions.openid import OpenIDConnect, OpenIDRefresh
+from idp.oidc.extensions.pkce import S256CodeChallenge
+from idp.oidc.grants.authorization_code import AuthorizationCodeGrant
+from idp.oidc.grants.client_credentials import ClientCredentialsGrant
+from idp.oidc.grants.refresh_token import RefreshTokenGrant
+from idp.oidc.subject import subject_for
+from idp.oidc.tokens import TokenService, new_opaque_token
+from idp.storage.repositories import accounts as accounts_repo
+from idp.storage.repositories import consents as consents_repo
+from idp.storage.repositories import tokens as tokens_repo
+
+SCOPES = ("openid", "offline_access", *SCOPE_CLAIMS)
+
+ProtocolResponse = tuple[int, Any, list[tuple[str, str]]]
+
+
+class HubPayload(OAuth2Payload):
+    def __init__(self, items: list[tuple[str, str]]) -> None:
+        self._datalist: defaultdict[str, list] = defaultdict(list)
+        for key, value in items:
+            self._datalist[key].append(value)
+        self._data = {key: values[0] for key, values in self._datalist.items()}
+
+    @property
+    def data(self) -> dict[str, str]:
+        return self._data
+
+    @property
+    def datalist(self) -> defaultdict[str, list]:
+        return self._datalist
+
+    def datalist_items(self) -> list[tuple[str, str]]:
+        return [(key, value) for key, values in self._datalist.items() for value in values]
+
+
+class HubOAuth2Request(OAuth2Request):
+    def __init__(
+        self,
+        method: str,
+        uri: str,
+        headers: Any,
+        query: list[tuple[str, str]],
+        form: list[tuple[str, str]],
+        remote_addr: str | None,
+    ) -> None:
+        super().__init__(method, uri, headers=headers)
+        self._args = dict(query)
+        self._form = dict(form)
+        self.payload = HubPayload(query if method == "GET" else form)
+        self.remote_addr = remote_addr
+        self.authn: Any = None
+        self.claims_param: dict | None = None
+        self.grant_context: Any = None
+        self.server: Any = None
+
+    @property
+    def args(self) -> dict[str, str]:
+        return self._args
+
+    @property
+    def form(self) -> dict[str, str]:
+        return self._form
+
+
+async def read_oauth2_request(request: Request, issuer: str) -> HubOAuth2Request:
+    """Build the protocol request; the URI is the issuer's, not whatever Host was sent."""
+    form: list[tuple[str, str]] = []
+    if request.method == "POST":
+        content_type = request.headers.get("content-type", "").split(";")[0].strip()
+        if content_type == "application/x-www-form-urlencoded":
+            form = list((await request.form()).multi_items())  # type: ignore[arg-type]
+    return HubOAuth2Request(
+        request.method,
+        issuer + request.url.path,
+        request.headers,
+        list(request.query_params.multi_items()),
+        form,
+        request.client.host if request.client else None,
+    )
+
+
+def to_starlette(response: ProtocolResponse) -> Response:
+    status, body, headers = response
+    header_map = dict(headers)
+    location = header_map.pop("Location", None)
+    if location is not None and status in (301, 302, 303, 307):
+        return RedirectResponse(location, status_code=status, headers=header_map)
+    if isinstance(body, (dict, list)):
+        header_map.pop("Content-Type", None)
+        return JSONResponse(body, status_code=status, headers=header_map)
+    return Response(body or "", status_code=status, headers=header_map)
+
+
+class HubAuthorizationServer(AuthorizationServer):
+    def __init__(self, runtime) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(scopes_supported=list(SCOPES))
+        self.rt = runtime
+        self.tokens = TokenService(runtime.settings, runtime.keys, runtime.clock)
+        self.acr_values_supported = (runtime.settings.acr_default,)
+        self.register_client_auth_method("private_key_jwt", PrivateKeyJWT(runtime))
+        self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(), OpenIDConnect()])
+        self.register_grant(RefreshTokenGrant, [OpenIDRefresh()])
+        self.register_grant(ClientCredentialsGrant)
+        self.register_endpoint(HubIntrospectionEndpoint)
+        self.register_endpoint(HubRevocationEndpoint)
+        self.register_token_generator("default", self._no_generator)
+
+    # authlib's binding hooks -----------------------------------------------------------------
+
+    def query_client(self, client_id: str) -> RegisteredClient | None:
+        return self.rt.clients.get(client_id)
+
+    def create_oauth2_request(self, request):  # type: ignore[no-untyped-def]
+        request.server = self
+        return request
+
+    def create_json_request(self, request):  # type: ignore[no-untyped-def]
+        return request
+
+    def handle_response(self, status, body, headers) -> ProtocolResponse:  # type: ignore[no-untyped-def]
+        return status, body, list(headers)
+
+    def send_signal(self, name, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        """Signals are not used: the grants audit what they do themselves."""
+
+    def validate_requested_scope(self, scope):  # type: ignore[no-untyped-def]
+        """Unknown scopes are dropped by RegisteredClient.get_allowed_scope (RFC 6749 §3.3)."""
+
+    @staticmethod
+    def _no_generator(**kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("tokens are issued by HubAuthorizationServer.issue_tokens")
+
+    # Token endpoint ----------------------------------------------------------------------
+
+    def create_token_response(self, request=None):  # type: ignore[no-untyped-def]
+        duplicated = [k for k, v in request.payload.datalist.items() if len(v) > 1]
+        if duplicated:
+            # RFC 6749 §3.2: request parameters MUST NOT be included more than once.
+            error = InvalidRequestError(f"Repeated parameter: {duplicated[0]}.")
+            return self.handle_error_response(request, error)
+        status, body, headers = super().create_token_response(request)
+        if status != 200:
+            client_id = request.client.client_id if request.client else request.form.get(
+                "client_id")
+            self.rt.audit.record("token.refused", client_id=client_id, ip=request.remote_addr,
+                                 error=body.get("error") if isinstance(body, dict) else None)
+        # RFC 6749 §5.1: token responses must not be cached.
+        headers = [(k, v) for k, v in headers if k.lower() not in ("cache-control", "pragma")]
+        return status, body, [*headers, ("Cache-Control", "no-store"), ("Pragma", "no-cache")]
+
+    def issue_tokens(self, request, grant_type, user, scope, include_refresh_token):  # type: ignore[no-untyped-def]
+        client = request.client
+        allowed = client.get_allowed_scope(scope)
+        if scope and not allowed:
+            raise InvalidScopeError()
+        scope = allowed
+        ctx = request.grant_context
+        if user is None:
+            access_token, _ = self.tokens.access_token(
+                client_id=client.client_id, audience=client.audience, scope=scope,
+                subject=client.client_id,
+            )
+        else:
+            access_token, _ = self.tokens.access_token(
+                client_id=client.client_id, audience=client.audience, scope=scope,
+                subject=self.subject_of(user, client), grant_id=ctx.id,
+                auth_time=ctx.auth_time, acr=ctx.acr, amr=list(ctx.amr),
+            )
+        token = {
+            "token_type": "Bearer",
+            "access_token": access_token,
+            "expires_in": self.rt.settings.access_token_ttl,
+            "scope": scope,
+        }
+        if include_refresh_token and ctx is not None:
+            token["refresh_token"] = new_opaque_token()
+        return token
+
+    def save_token(self, token, request) -> None:  # type: ignore[no-untyped-def]
+        ctx = request.grant_context
+        now = self.rt.clock.now()
+        if "refresh_token" in token:
+            with self.rt.db.transaction() as s:
+                tokens_repo.save_refresh_token(
+                    s, token["refresh_token"], grant_id=ctx.id,
+                    client_id=request.client.client_id, scope=token["scope"], issued_at=now,
+                    expires_at=ctx.expires_at,
+                )
+        self.rt.audit.record(
+            "token.issued", account_id=ctx.account_id if ctx else None,
+            client_id=request.client.client_id, ip=request.remote_addr,
+            grant_type=request.payload.grant_type,
+        )
+
+    # Helpers shared by grants, checks and endpoints ------------------------------------------
+
+    def subject_of(self, account, client: RegisteredClient) -> str:  # type: ignore[no-untyped-def]
+        return subject_for(account.subject, client.subject_type, client.sector_identifier,
+                           self.rt.keys.pairwise_salt)
+
+    def load_active_account(self, account_id: int):  # type: ignore[no-untyped-def]
+        with self.rt.db.read() as s:
+            account = accounts_repo.get_account(s, account_id)
+        return account if account is not None and not account.disabled else None
+
+    def granted_scopes(self, account_id: int, client_id: str) -> set[str]:
+        with self.rt.db.read() as s:
+            return consents_repo.granted_scopes(s, account_id, client_id)
+

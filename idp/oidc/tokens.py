@@ -1,0 +1,162 @@
+"""Issuing and checking the hub's JWTs: access tokens (RFC 9068), ID tokens (OIDC Core §2),
+logout tokens (Back-Channel Logout 1.0 §2.4). Refresh tokens are opaque random strings.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from authlib.oidc.core.util import create_half_hash
+from joserfc import jwt
+from joserfc.errors import JoseError
+
+from idp.clock import Clock
+from idp.oidc.keys import KeyStore
+from idp.settings import Settings
+
+BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+
+
+def new_opaque_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class TokenService:
+    def __init__(self, settings: Settings, keys: KeyStore, clock: Clock) -> None:
+        self.settings = settings
+        self.keys = keys
+        self.clock = clock
+        self.issuer = settings.issuer
+
+    def _sign(self, claims: dict[str, Any], alg: str, typ: str) -> str:
+        key = self.keys.current(alg)
+        header = {"alg": alg, "typ": typ, "kid": key.kid}
+        return jwt.encode(header, claims, key.jwk, algorithms=[alg])
+
+    def access_token(
+        self,
+        *,
+        client_id: str,
+        audience: tuple[str, ...],
+        scope: str,
+        subject: str,
+        grant_id: str | None = None,
+        auth_time: int | None = None,
+        acr: str | None = None,
+        amr: list[str] | None = None,
+    ) -> tuple[str, dict[str, Any]]:
+        """RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti (+ auth_time, acr, amr)."""
+        now = self.clock.now()
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "exp": now + self.settings.access_token_ttl,
+            "aud": audience[0] if len(audience) == 1 else list(audience),
+            "sub": subject,
+            "client_id": client_id,
+            "iat": now,
+            "jti": secrets.token_urlsafe(16),
+            "scope": scope,
+        }
+        if auth_time is not None:
+            claims["auth_time"] = auth_time
+        if acr:
+            claims["acr"] = acr
+        if amr:
+            claims["amr"] = amr
+        if grant_id:
+            claims["gid"] = grant_id  # the grant (token family) this token belongs to
+        return self._sign(claims, self.settings.access_token_alg, "at+jwt"), claims
+
+    def id_token(
+        self,
+        *,
+        client_id: str,
+        alg: str,
+        subject: str,
+        auth_time: int,
+        access_token: str | None,
+        nonce: str | None,
+        acr: str | None,
+        amr: list[str] | None,
+        sid: str | None,
+        extra: dict[str, Any],
+    ) -> str:
+        now = self.clock.now()
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "sub": subject,
+            "aud": client_id,
+            "exp": now + self.settings.id_token_ttl,
+            "iat": now,
+            "auth_time": auth_time,
+        }
+        if nonce:
+            claims["nonce"] = nonce
+        if acr:
+            claims["acr"] = acr
+        if amr:
+            claims["amr"] = amr
+        if sid:
+            claims["sid"] = sid
+        if access_token:
+            # OIDC Core §3.1.3.6: left half of the hash of the access token.
+            claims["at_hash"] = create_half_hash(access_token, alg).decode()
+        claims.update(extra)
+        return self._sign(claims, alg, "JWT")
+
+    def logout_token(self, *, client_id: str, subject: str, sid: str) -> str:
+        now = self.clock.now()
+        claims = {
+            "iss": self.issuer,
+            "aud": client_id,
+            "iat": now,
+            "exp": now + 120,
+            "jti": secrets.token_urlsafe(16),
+            "sub": subject,
+            "sid": sid,
+            "events": {BACKCHANNEL_LOGOUT_EVENT: {}},
+        }
+        return self._sign(claims, self.settings.access_token_alg, "logout+jwt")
+
+    # Checking ------------------------------------------------------------------------------
+
+    def _decode(self, token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        try:
+            decoded = jwt.decode(token, self.keys.verification_keyset(), algorithms=["ES256",
+                                                                                    "RS256"])
+        except (JoseError, ValueError, TypeError):
+            return None
+        if decoded.claims.get("iss") != self.issuer:
+            return None
+        return dict(decoded.header), dict(decoded.claims)
+
+    def verify_access_token(self, token: str) -> dict[str, Any] | None:
+        """Claims of a valid, unexpired access token of ours; None otherwise.
+
+        Revocation is not checked here (it needs the database): see introspection/userinfo.
+        """
+        if not token or token.count(".") != 2 or len(token) > 8192:
+            return None
+        decoded = self._decode(token)
+        if decoded is None:
+            return None
+        header, claims = decoded
+        # RFC 9068 §4: reject anything whose typ is not at+jwt (an ID token is not a bearer).
+        if header.get("typ", "").lower() not in ("at+jwt", "application/at+jwt"):
+            return None
+        exp = claims.get("exp")
+        if not isinstance(exp, int) or exp <= self.clock.now():
+            return None
+        if not isinstance(claims.get("jti"), str):
+            return None
+        return claims
+
+    def verify_id_token_hint(self, token: str) -> dict[str, Any] | None:
+        """An ID token we issued; expiry is not checked (OIDC Core §3.1.2.1, id_token_hint)."""
+        if not token or token.count(".") != 2 or len(token) > 16384:
+            return None
+        decoded = self._decode(token)
+        if decoded is None or decoded[0].get("typ", "JWT").lower() not in ("jwt",):
+            return None
+        return decoded[1]

@@ -1,0 +1,31 @@
+"""SQLAlchemy 2 models. Import every module so Base.metadata is complete for Alembic."""
+
+from idp.storage.models.accounts import Account
+from idp.storage.models.audit import AuditEvent
+from idp.storage.models.base import Base
+from idp.storage.models.oauth import (
+    AuthorizationCode,
+    BrowserSession,
+    Client,
+    Consent,
+    Grant,
+    RefreshToken,
+    RevokedAccessToken,
+    SessionClient,
+    UsedAssertion,
+)
+
+__all__ = [
+    "Account",
+    "AuditEvent",
+    "AuthorizationCode",
+    "Base",
+    "BrowserSession",
+    "Client",
+    "Consent",
+    "Grant",
+    "RefreshToken",
+    "RevokedAccessToken",
+    "SessionClient",
+    "UsedAssertion",
+]

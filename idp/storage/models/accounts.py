@@ -1,0 +1,28 @@
+"""People who log in at the hub. Times are integer seconds since the epoch (UTC)."""
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from idp.storage.models.base import Base
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stable public identifier, used as the public `sub` (OIDC Core §2); never reassigned.
+    subject: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(255), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # Population decides password rules and subject type: portal, citizen, technical.
+    population: Mapped[str] = mapped_column(String(20), default="portal")
+    email: Mapped[str | None] = mapped_column(String(320))
+    email_verified: Mapped[bool] = mapped_column(default=False)
+    given_name: Mapped[str | None] = mapped_column(String(255))
+    family_name: Mapped[str | None] = mapped_column(String(255))
+    phone_number: Mapped[str | None] = mapped_column(String(32))
+    siret: Mapped[str | None] = mapped_column(String(14))
+    groups: Mapped[list] = mapped_column(default=list)
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[int]
+    last_login_at: Mapped[int | None]

@@ -1,0 +1,18 @@
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from idp.storage.models.base import Base
+
+
+class AuditEvent(Base):
+    """One security event: login, consent, token issued/refused/revoked, logout."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[int] = mapped_column(index=True)
+    event: Mapped[str] = mapped_column(String(64), index=True)
+    account_id: Mapped[int | None] = mapped_column(index=True)
+    client_id: Mapped[str | None] = mapped_column(String(255))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict] = mapped_column(default=dict)

@@ -1,0 +1,1 @@
+"""Repositories: storage methods named after intent, one module per aggregate."""

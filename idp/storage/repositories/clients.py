@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from idp.storage.models import Client
+
+
+class DuplicateClient(Exception):
+    """A client with this client_id already exists."""
+
+
+def add_client(s: Session, client: Client) -> Client:
+    s.add(client)
+    try:
+        s.flush()
+    except IntegrityError as exc:
+        raise DuplicateClient(client.client_id) from exc
+    return client
+
+
+def get_client(s: Session, client_id: str) -> Client | None:
+    return s.get(Client, client_id)
+
+
+def list_clients(s: Session) -> list[Client]:
+    return list(s.scalars(select(Client).order_by(Client.client_id)))
+
+
+def remove_client(s: Session, client_id: str) -> bool:
+    result = s.execute(delete(Client).where(Client.client_id == client_id))
+    return result.rowcount == 1  # type: ignore[attr-defined]

@@ -1,0 +1,69 @@
+"""Browser sessions at the hub, stored server-side; the cookie holds only a random id."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from idp.storage.models import BrowserSession, SessionClient
+from idp.storage.repositories.hashing import sha256_hex
+
+
+def create_session(
+    s: Session, session_id: str, sid: str, now: int, expires_at: int, data: dict
+) -> BrowserSession:
+    row = BrowserSession(
+        id_hash=sha256_hex(session_id), sid=sid, data=data, created_at=now, expires_at=expires_at
+    )
+    s.add(row)
+    s.flush()
+    return row
+
+
+def find_session(s: Session, session_id: str, now: int) -> BrowserSession | None:
+    row = s.get(BrowserSession, sha256_hex(session_id))
+    if row is None or row.expires_at <= now:
+        return None
+    return row
+
+
+def save_session_data(s: Session, session_id: str, data: dict) -> None:
+    s.execute(
+        update(BrowserSession)
+        .where(BrowserSession.id_hash == sha256_hex(session_id))
+        .values(data=data)
+    )
+
+
+def delete_session(s: Session, session_id: str) -> None:
+    s.execute(delete(BrowserSession).where(BrowserSession.id_hash == sha256_hex(session_id)))
+
+
+def delete_session_by_sid(s: Session, sid: str) -> None:
+    s.execute(delete(BrowserSession).where(BrowserSession.sid == sid))
+
+
+def record_session_client(
+    s: Session, sid: str, client_id: str, account_id: int, expires_at: int
+) -> None:
+    if s.get(SessionClient, (sid, client_id)) is None:
+        s.add(
+            SessionClient(
+                sid=sid, client_id=client_id, account_id=account_id, expires_at=expires_at
+            )
+        )
+        s.flush()
+
+
+def session_clients(s: Session, sid: str) -> list[SessionClient]:
+    return list(s.scalars(select(SessionClient).where(SessionClient.sid == sid)))
+
+
+def forget_session_clients(s: Session, sid: str) -> None:
+    s.execute(delete(SessionClient).where(SessionClient.sid == sid))
+
+
+def purge_expired_sessions(s: Session, now: int) -> int:
+    s.execute(delete(SessionClient).where(SessionClient.expires_at <= now))
+    result = s.execute(delete(BrowserSession).where(BrowserSession.expires_at <= now))
+    return result.rowcount  # type: ignore[attr-defined,no-any-return]

@@ -1,0 +1,164 @@
+"""Grants and the codes and tokens issued under them.
+
+A grant is one authorization given to a client by an account. Its code, refresh tokens and
+access tokens form a family: revoking the grant revokes them all (RFC 9700 §4.14.2,
+RFC 6749 §4.1.2 for replayed codes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, exists, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from idp.storage.models import (
+    AuthorizationCode,
+    Grant,
+    RefreshToken,
+    RevokedAccessToken,
+    UsedAssertion,
+)
+from idp.storage.repositories.hashing import sha256_hex
+
+
+def create_grant(s: Session, grant: Grant) -> Grant:
+    s.add(grant)
+    s.flush()
+    return grant
+
+
+def get_grant(s: Session, grant_id: str) -> Grant | None:
+    return s.get(Grant, grant_id)
+
+
+def revoke_grant(s: Session, grant_id: str, now: int) -> None:
+    s.execute(
+        update(Grant).where(Grant.id == grant_id, Grant.revoked_at.is_(None)).values(revoked_at=now)
+    )
+
+
+def revoke_session_grants(s: Session, sid: str, now: int) -> list[str]:
+    ids = list(s.scalars(select(Grant.id).where(Grant.sid == sid, Grant.revoked_at.is_(None))))
+    if ids:
+        s.execute(update(Grant).where(Grant.id.in_(ids)).values(revoked_at=now))
+    return ids
+
+
+# Authorization codes -------------------------------------------------------------------------
+
+
+def save_code(s: Session, code: str, **fields: object) -> None:
+    s.execute(insert(AuthorizationCode).values(code_hash=sha256_hex(code), **fields))
+
+
+@dataclass(frozen=True)
+class CodeRedemption:
+    code: AuthorizationCode | None
+    replayed_grant_id: str | None = None
+
+
+def consume_code(s: Session, code: str, client_id: str, now: int) -> CodeRedemption:
+    """Consume a code exactly once, atomically (one UPDATE decides among concurrent requests).
+
+    A code of another client is reported as unknown and left untouched. A code already
+    consumed reports its grant so the caller revokes what it issued (RFC 6749 §4.1.2).
+    """
+    code_hash = sha256_hex(code)
+    won = s.execute(
+        update(AuthorizationCode)
+        .where(
+            AuthorizationCode.code_hash == code_hash,
+            AuthorizationCode.client_id == client_id,
+            AuthorizationCode.consumed_at.is_(None),
+            AuthorizationCode.expires_at > now,
+        )
+        .values(consumed_at=now)
+    ).rowcount  # type: ignore[attr-defined]
+    row = s.get(AuthorizationCode, code_hash)
+    if row is None or row.client_id != client_id:
+        return CodeRedemption(None)
+    if won == 1:
+        return CodeRedemption(row)
+    if row.consumed_at is not None:
+        return CodeRedemption(None, replayed_grant_id=row.grant_id)
+    return CodeRedemption(None)  # expired
+
+
+# Refresh tokens ------------------------------------------------------------------------------
+
+
+def save_refresh_token(s: Session, token: str, **fields: object) -> None:
+    s.execute(insert(RefreshToken).values(token_hash=sha256_hex(token), **fields))
+
+
+@dataclass(frozen=True)
+class RefreshRedemption:
+    token: RefreshToken | None
+    grant: Grant | None = None
+    replayed: bool = False
+
+
+def find_refresh_token(s: Session, token: str) -> RefreshToken | None:
+    return s.get(RefreshToken, sha256_hex(token))
+
+
+def rotate_refresh_token(s: Session, token: str, client_id: str, now: int) -> RefreshRedemption:
+    """Mark a refresh token used, once. Presenting a rotated token revokes its family."""
+    token_hash = sha256_hex(token)
+    row = s.get(RefreshToken, token_hash)
+    if row is None or row.client_id != client_id:
+        return RefreshRedemption(None)
+    grant = s.get(Grant, row.grant_id)
+    if grant is None or grant.revoked_at is not None or row.expires_at <= now:
+        return RefreshRedemption(None)
+    won = s.execute(
+        update(RefreshToken)
+        .where(RefreshToken.token_hash == token_hash, RefreshToken.rotated_at.is_(None))
+        .values(rotated_at=now)
+    ).rowcount  # type: ignore[attr-defined]
+    if won != 1:
+        # RFC 9700 §4.14.2: a rotated refresh token used again means it leaked.
+        revoke_grant(s, row.grant_id, now)
+        return RefreshRedemption(None, grant, replayed=True)
+    return RefreshRedemption(row, grant)
+
+
+# Access tokens -------------------------------------------------------------------------------
+
+
+def revoke_access_token(s: Session, jti: str, expires_at: int, now: int) -> None:
+    if s.get(RevokedAccessToken, jti) is None:
+        s.add(RevokedAccessToken(jti=jti, expires_at=expires_at, revoked_at=now))
+        s.flush()
+
+
+def is_access_token_revoked(s: Session, jti: str, grant_id: str | None) -> bool:
+    """One round trip: the token itself, or the grant it belongs to, was revoked."""
+    revoked_jti = exists().where(RevokedAccessToken.jti == jti)
+    if grant_id is None:
+        return bool(s.scalar(select(revoked_jti)))
+    revoked_grant = exists().where(Grant.id == grant_id, Grant.revoked_at.is_not(None))
+    return bool(s.scalar(select(or_(revoked_jti, revoked_grant))))
+
+
+# Client assertions (RFC 7523) ----------------------------------------------------------------
+
+
+def remember_assertion(s: Session, client_id: str, jti: str, expires_at: int) -> bool:
+    """Record a client-assertion jti; False when it was already used (a replay)."""
+    try:
+        with s.begin_nested():
+            s.add(UsedAssertion(client_id=client_id, jti=jti, expires_at=expires_at))
+    except IntegrityError:
+        return False
+    return True
+
+
+def purge_expired(s: Session, now: int) -> None:
+    s.execute(delete(AuthorizationCode).where(AuthorizationCode.expires_at <= now - 3600))
+    s.execute(delete(RevokedAccessToken).where(RevokedAccessToken.expires_at <= now))
+    s.execute(delete(UsedAssertion).where(UsedAssertion.expires_at <= now))
+    s.execute(delete(RefreshToken).where(RefreshToken.expires_at <= now))
+    s.execute(delete(Grant).where(Grant.expires_at <= now))

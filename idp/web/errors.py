@@ -1,0 +1,36 @@
+"""Errors that escape a handler: a JSON protocol error on protocol endpoints, a French page
+elsewhere; never a stack trace. Unexpected exceptions are logged and become server_error."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from idp.web.messages import ERROR_MESSAGES
+
+log = logging.getLogger("idp.web")
+
+PROTOCOL_PATHS = ("/token", "/introspect", "/revoke", "/userinfo", "/jwks", "/.well-known/")
+
+
+def _is_protocol(request: Request) -> bool:
+    return request.url.path.startswith(PROTOCOL_PATHS)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if _is_protocol(request):
+        error = "invalid_request" if exc.status_code < 500 else "server_error"
+        return JSONResponse({"error": error}, status_code=exc.status_code)
+    key = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "invalid_request")
+    return request.app.state.hub.pages.render("error.html", exc.status_code, **ERROR_MESSAGES[key])
+
+
+async def unexpected_error(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    if _is_protocol(request):
+        return JSONResponse({"error": "server_error"}, status_code=500)
+    return request.app.state.hub.pages.render("error.html", 500, **ERROR_MESSAGES["server_error"])

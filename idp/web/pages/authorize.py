@@ -1,0 +1,111 @@
+"""Authorization endpoint pages: start, resume after login, consent decision."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from idp.oidc.authorization import ErrorPage, RedirectToClient, decide
+from idp.oidc.checks import NeedConsent, NeedLogin, Refuse
+from idp.oidc.server import HubOAuth2Request, read_oauth2_request
+from idp.web.cookies import session_id_from, set_session_cookie
+from idp.web.messages import CLAIM_LABELS, ERROR_MESSAGES
+
+
+async def authorize(request: Request) -> Response:
+    hub = request.app.state.hub
+    oauth_request = await read_oauth2_request(request, hub.settings.issuer)
+    session = await run_in_threadpool(hub.sessions.load, session_id_from(request, hub.settings))
+    started_at = hub.rt.clock.now()
+    outcome = await run_in_threadpool(
+        decide, hub.server, oauth_request, session.authn if session else _anonymous(), started_at
+    )
+    return await _respond(request, outcome, oauth_request, session, started_at, rid=None)
+
+
+async def resume(request: Request) -> Response:
+    """Back from the login page: the stored request is decided again, now with a user."""
+    hub = request.app.state.hub
+    session = await run_in_threadpool(hub.sessions.load, session_id_from(request, hub.settings))
+    rid = request.query_params.get("rid")
+    pending = session.get_pending(rid) if session else None
+    if pending is None:
+        return _expired(hub)
+    oauth_request = _stored_request(hub, request, pending)
+    outcome = await run_in_threadpool(
+        decide, hub.server, oauth_request, session.authn, pending["started_at"]
+    )
+    return await _respond(request, outcome, oauth_request, session, pending["started_at"], rid)
+
+
+async def consent(request: Request) -> Response:
+    hub = request.app.state.hub
+    form = await request.form()
+    session = await run_in_threadpool(hub.sessions.load, session_id_from(request, hub.settings))
+    if session is None or not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
+        return hub.pages.render("error.html", 403, **ERROR_MESSAGES["csrf"])
+    rid = str(form.get("rid", ""))
+    pending = session.get_pending(rid)
+    if pending is None or session.account is None:
+        return _expired(hub)
+    oauth_request = _stored_request(hub, request, pending)
+    if form.get("decision") == "accept":
+        outcome = await run_in_threadpool(
+            decide, hub.server, oauth_request, session.authn, pending["started_at"], True
+        )
+    else:
+        outcome = await run_in_threadpool(hub.deny, oauth_request, session)
+    session.drop_pending(rid)
+    await run_in_threadpool(hub.sessions.save, session)
+    return await _respond(request, outcome, oauth_request, session, pending["started_at"], rid)
+
+
+async def _respond(request, outcome, oauth_request, session, started_at, rid):  # type: ignore[no-untyped-def]
+    hub = request.app.state.hub
+    if isinstance(outcome, RedirectToClient):
+        if rid and session is not None and session.get_pending(rid) is not None:
+            session.drop_pending(rid)
+            await run_in_threadpool(hub.sessions.save, session)
+        return RedirectResponse(outcome.location, status_code=303)
+    if isinstance(outcome, ErrorPage):
+        message = ERROR_MESSAGES.get(outcome.error, ERROR_MESSAGES["invalid_request"])
+        return hub.pages.render("error.html", 400, code=outcome.error, **message)
+    if isinstance(outcome, Refuse):
+        return hub.pages.render("error.html", 403, **ERROR_MESSAGES[outcome.reason])
+
+    new_session = session is None
+    if session is None:
+        session = await run_in_threadpool(hub.sessions.create)
+    if rid is None or session.get_pending(rid) is None:
+        rid = session.add_pending(oauth_request.payload.datalist_items(), started_at)
+        await run_in_threadpool(hub.sessions.save, session)
+    if isinstance(outcome, NeedLogin):
+        response: Response = RedirectResponse(f"/login?rid={rid}", status_code=303)
+    else:
+        assert isinstance(outcome, NeedConsent)
+        response = hub.pages.render(
+            "consent.html", client_name=oauth_request.client.name, claims=outcome.claims,
+            claim_labels=CLAIM_LABELS, rid=rid, csrf_token=session.csrf_token,
+        )
+    if new_session:
+        set_session_cookie(response, hub.settings, session.id)
+    return response
+
+
+def _stored_request(hub, request: Request, pending: dict) -> HubOAuth2Request:  # type: ignore[no-untyped-def]
+    return HubOAuth2Request(
+        "GET", hub.settings.issuer + "/authorize", request.headers,
+        [tuple(p) for p in pending["params"]], [],
+        request.client.host if request.client else None,
+    )
+
+
+def _anonymous():  # type: ignore[no-untyped-def]
+    from idp.oidc.checks import Authn
+
+    return Authn()
+
+
+def _expired(hub) -> Response:  # type: ignore[no-untyped-def]
+    return hub.pages.render("error.html", 400, **ERROR_MESSAGES["request_expired"])

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from idp.web.cookies import session_id_from
+
+
+async def home(request: Request) -> Response:
+    hub = request.app.state.hub
+    session = await run_in_threadpool(hub.sessions.load, session_id_from(request, hub.settings))
+    return hub.pages.render("home.html", account=session.account if session else None)

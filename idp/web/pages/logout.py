@@ -1,0 +1,78 @@
+"""RP-initiated logout (end_session_endpoint) and back-channel logout of the session's clients."""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from idp.oidc.endpoints.backchannel_logout import deliver, logout_deliveries
+from idp.oidc.endpoints.end_session import parse_logout_request
+from idp.oidc.errors import OAuth2Error
+from idp.storage.repositories import tokens as tokens_repo
+from idp.web.cookies import clear_session_cookie, session_id_from
+from idp.web.messages import ERROR_MESSAGES
+
+CARRIED = ("id_token_hint", "post_logout_redirect_uri", "state", "client_id")
+
+
+async def end_session(request: Request) -> Response:
+    hub = request.app.state.hub
+    if request.method == "POST":
+        params = dict((await request.form()).items())
+    else:
+        params = dict(request.query_params.items())
+    try:
+        logout = await run_in_threadpool(parse_logout_request, hub.server, params)
+    except OAuth2Error as error:
+        return hub.pages.render("error.html", 400, code=error.error,
+                                **ERROR_MESSAGES["invalid_request"])
+    session = await run_in_threadpool(hub.sessions.load, session_id_from(request, hub.settings))
+    confirmed = params.get("confirm") == "1"
+    if confirmed and (session is None or not session.csrf_valid(params.get("csrf_token"))):
+        return hub.pages.render("error.html", 403, **ERROR_MESSAGES["csrf"])
+    logged_in = session is not None and session.account is not None
+    if logged_in and not confirmed and (
+        logout.needs_confirmation or not _hint_matches(hub, logout, session)
+    ):
+        return hub.pages.render(
+            "logout_confirm.html", csrf_token=session.csrf_token,
+            client_name=logout.client.name if logout.client else None,
+            carry=[(k, params[k]) for k in CARRIED if params.get(k)],
+        )
+    deliveries: list = []
+    if session is not None:
+        deliveries = await run_in_threadpool(_end, hub, session, request)
+    response: Response
+    if logout.redirect_to:
+        response = RedirectResponse(logout.redirect_to, status_code=303)
+    else:
+        response = hub.pages.render("logged_out.html")
+    clear_session_cookie(response, hub.settings)
+    if deliveries:
+        response.background = BackgroundTask(deliver, hub.server, deliveries)
+    return response
+
+
+def _hint_matches(hub, logout, session) -> bool:  # type: ignore[no-untyped-def]
+    hint = logout.hint or {}
+    if hint.get("sid"):
+        return hmac.compare_digest(str(hint["sid"]), session.sid)
+    expected = hub.server.subject_of(session.account, logout.client) if logout.client else ""
+    return hmac.compare_digest(str(hint.get("sub", "")), expected)
+
+
+def _end(hub, session, request: Request) -> list:  # type: ignore[no-untyped-def]
+    """Delete the session, revoke what it granted, and prepare the back-channel logouts."""
+    rt = hub.rt
+    deliveries = logout_deliveries(hub.server, session.sid)
+    with rt.db.transaction() as s:
+        tokens_repo.revoke_session_grants(s, session.sid, rt.clock.now())
+    hub.sessions.destroy(session)
+    if session.account is not None:
+        rt.audit.record("logout", account_id=session.account.id,
+                        ip=request.client.host if request.client else None, sid=session.sid)
+    return deliveries

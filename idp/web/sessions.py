@@ -1,0 +1,121 @@
+"""Browser sessions at the hub: server-side rows; the cookie carries only a random id.
+
+The id is rotated at login (a new row replaces the anonymous one, against session
+fixation). Each session holds a CSRF token for its forms and the authorization requests
+waiting for a login or a consent.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from idp.oidc.checks import Authn
+from idp.storage.repositories import accounts as accounts_repo
+from idp.storage.repositories import sessions as sessions_repo
+
+MAX_PENDING_REQUESTS = 10
+
+
+@dataclass
+class SessionState:
+    id: str
+    sid: str
+    account: Any | None = None
+    auth_time: int | None = None
+    acr: str | None = None
+    amr: tuple[str, ...] = ()
+    data: dict = field(default_factory=dict)
+
+    @property
+    def csrf_token(self) -> str:
+        return self.data["csrf"]
+
+    def csrf_valid(self, presented: str | None) -> bool:
+        return bool(presented) and hmac.compare_digest(presented.encode(), self.csrf_token.encode())
+
+    @property
+    def authn(self) -> Authn:
+        if self.account is None:
+            return Authn(sid=self.sid)
+        return Authn(self.account, self.auth_time, self.acr, self.amr, self.sid)
+
+    def add_pending(self, params: list[tuple[str, str]], started_at: int) -> str:
+        pending = self.data.setdefault("pending", {})
+        while len(pending) >= MAX_PENDING_REQUESTS:
+            pending.pop(min(pending, key=lambda k: pending[k]["started_at"]))
+        rid = secrets.token_urlsafe(12)
+        pending[rid] = {"params": [list(p) for p in params], "started_at": started_at}
+        return rid
+
+    def get_pending(self, rid: str | None) -> dict | None:
+        if not rid:
+            return None
+        return self.data.get("pending", {}).get(rid)
+
+    def drop_pending(self, rid: str) -> None:
+        self.data.get("pending", {}).pop(rid, None)
+
+
+class BrowserSessions:
+    """Synchronous (database) operations; pages call them through the thread pool."""
+
+    def __init__(self, runtime) -> None:  # type: ignore[no-untyped-def]
+        self.rt = runtime
+
+    def load(self, session_id: str | None) -> SessionState | None:
+        if not session_id or len(session_id) > 128:
+            return None
+        now = self.rt.clock.now()
+        with self.rt.db.read() as s:
+            row = sessions_repo.find_session(s, session_id, now)
+            if row is None:
+                return None
+            account = accounts_repo.get_account(s, row.account_id) if row.account_id else None
+        if account is not None and account.disabled:
+            account = None
+        return SessionState(
+            id=session_id, sid=row.sid, account=account,
+            auth_time=row.auth_time if account else None, acr=row.acr if account else None,
+            amr=tuple(row.amr) if account else (), data=dict(row.data),
+        )
+
+    def create(self, data: dict | None = None) -> SessionState:
+        data = dict(data or {})
+        data["csrf"] = secrets.token_urlsafe(32)
+        session_id, sid = secrets.token_urlsafe(32), secrets.token_urlsafe(16)
+        now = self.rt.clock.now()
+        with self.rt.db.transaction() as s:
+            expires_at = now + self.rt.settings.session_ttl
+            sessions_repo.create_session(s, session_id, sid, now, expires_at, data)
+        return SessionState(id=session_id, sid=sid, data=data)
+
+    def save(self, state: SessionState) -> None:
+        with self.rt.db.transaction() as s:
+            sessions_repo.save_session_data(s, state.id, state.data)
+
+    def log_in(self, previous: SessionState | None, account: Any, acr: str,
+               amr: tuple[str, ...]) -> SessionState:
+        """A new session id and sid for the authenticated user; pending requests carry over."""
+        now = self.rt.clock.now()
+        data = {"pending": (previous.data.get("pending", {}) if previous else {}),
+                "csrf": secrets.token_urlsafe(32)}
+        session_id, sid = secrets.token_urlsafe(32), secrets.token_urlsafe(16)
+        with self.rt.db.transaction() as s:
+            if previous is not None:
+                sessions_repo.delete_session(s, previous.id)
+            row = sessions_repo.create_session(
+                s, session_id, sid, now, now + self.rt.settings.session_ttl, data
+            )
+            row.account_id = account.id
+            row.auth_time = now
+            row.acr = acr
+            row.amr = list(amr)
+            accounts_repo.record_login(s, account.id, now)
+        return SessionState(session_id, sid, account, now, acr, amr, data)
+
+    def destroy(self, state: SessionState) -> None:
+        with self.rt.db.transaction() as s:
+            sessions_repo.delete_session(s, state.id)

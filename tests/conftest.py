@@ -1,0 +1,90 @@
+"""Fixtures: a migrated database per test worker (SQLite, or PostgreSQL when
+IDP_TEST_DATABASE=postgresql), emptied before each test; apps built from Settings."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from idp.clock import FrozenClock
+from idp.runtime import Runtime
+from idp.settings import Settings
+from idp.storage.migrate import upgrade
+from idp.storage.models import Base
+from tests.factories import Factories
+
+PG_ADMIN_URL = os.environ.get(
+    "IDP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+BACKEND = os.environ.get("IDP_TEST_DATABASE", "sqlite")
+ISSUER = "http://127.0.0.1"
+
+
+def _pg_url(name: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One migrated database for this test worker, dropped at the end."""
+    if BACKEND == "postgresql":
+        name = f"idp_test_{secrets.token_hex(4)}"
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+        url = _pg_url(name)
+        upgrade(url)
+        yield url
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path = tmp_path_factory.mktemp("db") / "idp.sqlite3"
+        url = f"sqlite:///{path}"
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("keys")
+
+
+@pytest.fixture
+def settings(database_url: str, keys_dir: Path) -> Settings:
+    return Settings.from_env(
+        {}, issuer=ISSUER, database_url=database_url, keys_dir=str(keys_dir),
+        # Fast hashing in tests; the real cost is measured in bench/.
+        argon2_memory_kib=1024, argon2_time_cost=1, client_cache_ttl=0.0,
+    )
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+def empty_tables(database_url: str) -> None:
+    engine = create_engine(database_url)
+    with engine.begin() as c:
+        for table in reversed(Base.metadata.sorted_tables):
+            c.execute(table.delete())
+    engine.dispose()
+
+
+@pytest.fixture
+def rt(settings: Settings, clock: FrozenClock) -> Iterator[Runtime]:
+    empty_tables(settings.database_url)
+    runtime = Runtime.build(settings, clock)
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def factories(rt: Runtime) -> Factories:
+    return Factories(rt)

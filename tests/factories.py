@@ -1,0 +1,46 @@
+"""Arrange directly (no HTTP): clients, accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from idp import admin
+from idp.runtime import Runtime
+
+PASSWORD = "Motdepasse-2026!"
+REDIRECT_URI = "http://127.0.0.1:9000/callback"
+POST_LOGOUT_URI = "http://127.0.0.1:9000/bye"
+
+
+@dataclass
+class MadeClient:
+    client_id: str
+    secret: str | None
+    redirect_uri: str
+
+
+class Factories:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self._n = 0
+
+    def client(self, client_id: str | None = None, **options: Any) -> MadeClient:
+        self._n += 1
+        client_id = client_id or f"client{self._n}"
+        options.setdefault("redirect_uris", [REDIRECT_URI])
+        options.setdefault("post_logout_redirect_uris", [POST_LOGOUT_URI])
+        options.setdefault("scope", "openid profile email phone siret offline_access")
+        new = admin.add_client(self.rt.db, self.rt.clock.now(), client_id=client_id, **options)
+        self.rt.clients.invalidate()
+        return MadeClient(client_id, new.secret, options["redirect_uris"][0]
+                          if options["redirect_uris"] else "")
+
+    def account(self, username: str | None = None, **options: Any) -> dict:
+        self._n += 1
+        options.setdefault("password", PASSWORD)
+        options.setdefault("given_name", "Camille")
+        options.setdefault("family_name", "Bernard")
+        options.setdefault("email", f"user{self._n}@example.test")
+        return admin.add_user(self.rt.db, self.rt.passwords, self.rt.clock.now(),
+                              username=username or f"user{self._n}", **options)

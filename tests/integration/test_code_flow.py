@@ -1,0 +1,74 @@
+"""Authorization code flow with PKCE: RFC 6749 §4.1, RFC 7636, OIDC Core §3.1, RFC 9207."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+
+from tests.factories import REDIRECT_URI
+from tests.oidc_helpers import auth_request, full_login, parse_redirect
+
+
+def decode_jwt(token: str) -> tuple[dict, dict]:
+    def part(p: str) -> dict:
+        return json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+
+    header, payload, _ = token.split(".")
+    return part(header), part(payload)
+
+
+def exchange(http, client, code, verifier, redirect_uri=REDIRECT_URI):  # type: ignore[no-untyped-def]
+    return http.post("/token", data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+        "code_verifier": verifier}, auth=(client.client_id, client.secret))
+
+
+def test_code_flow_issues_signed_tokens_with_iss_in_response(http, factories, rt):  # type: ignore[no-untyped-def]
+    client = factories.client()
+    factories.account("alice")
+    req = auth_request(client.client_id, client.redirect_uri)
+    result = full_login(http, req, "alice")
+    assert result["state"] == req.params["state"]
+    assert result["iss"] == rt.settings.issuer
+    response = exchange(http, client, result["code"], req.verifier)
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    token = response.json()
+    assert token["token_type"] == "Bearer"
+    header, claims = decode_jwt(token["id_token"])
+    assert header["alg"] == "RS256" and header["kid"]
+    assert claims["iss"] == rt.settings.issuer
+    assert claims["aud"] == client.client_id
+    assert claims["nonce"] == req.params["nonce"]
+    assert {"auth_time", "acr", "amr", "sid", "at_hash"} <= set(claims)
+    digest = hashlib.sha256(token["access_token"].encode()).digest()[:16]
+    assert claims["at_hash"] == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    at_header, at_claims = decode_jwt(token["access_token"])
+    assert at_header["typ"] == "at+jwt" and at_header["alg"] == "ES256"
+    assert at_claims["client_id"] == client.client_id and at_claims["sub"] == claims["sub"]
+    userinfo = http.get("/userinfo", headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert userinfo.status_code == 200, userinfo.text
+    assert userinfo.json()["sub"] == claims["sub"]
+    assert userinfo.json()["given_name"] == "Camille"
+
+
+def test_unregistered_redirect_uri_is_shown_not_redirected(http, factories):  # type: ignore[no-untyped-def]
+    client = factories.client()
+    req = auth_request(client.client_id, "http://127.0.0.1:9000/evil")
+    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    assert response.status_code == 400
+    assert "location" not in response.headers
+    assert "Demande invalide" in response.text
+
+
+def test_missing_pkce_is_refused_at_the_client(http, factories, rt):  # type: ignore[no-untyped-def]
+    client = factories.client()
+    req = auth_request(client.client_id, client.redirect_uri, code_challenge=None,
+                       code_challenge_method=None)
+    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    assert response.status_code == 303
+    params = parse_redirect(response.headers["location"])
+    assert params["error"] == "invalid_request"
+    assert params["iss"] == rt.settings.issuer
+    assert params["state"] == req.params["state"]
