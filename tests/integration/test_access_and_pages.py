@@ -1,0 +1,158 @@
+"""Entitlement, login page rules, cookies, security headers, error pages, audit trail."""
+
+from __future__ import annotations
+
+from tests.integration.flows import tokens_for
+from tests.oidc_helpers import auth_request, csrf_token, login, parse_redirect
+
+
+def test_a_user_not_entitled_gets_a_clear_page_and_no_code(http, factories):  # type: ignore[no-untyped-def]
+    client = factories.client(access_rule="group:apa")
+    factories.account("alice", groups=["chorus"])
+    req = auth_request(client.client_id, client.redirect_uri)
+    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    response = login(http, "alice", location=response.headers["location"])
+    response = http.get(response.headers["location"], follow_redirects=False)
+    assert response.status_code == 403
+    assert "location" not in response.headers
+    assert "pas habilité" in response.text
+
+
+def test_an_entitled_user_gets_a_code(http, factories):  # type: ignore[no-untyped-def]
+    client = factories.client(access_rule="group:apa population:citizen")
+    factories.account("alice", groups=["apa"])
+    assert "access_token" in tokens_for(http, client, "alice")
+
+
+def test_not_entitled_with_prompt_none_is_access_denied(http, factories):  # type: ignore[no-untyped-def]
+    open_client = factories.client()
+    restricted = factories.client(access_rule="group:apa")
+    factories.account("alice")
+    tokens_for(http, open_client, "alice")
+    req = auth_request(restricted.client_id, restricted.redirect_uri, prompt="none")
+    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    assert parse_redirect(response.headers["location"])["error"] == "access_denied"
+
+
+def test_wrong_password_and_unknown_user_get_the_same_french_message(http, factories):  # type: ignore[no-untyped-def]
+    factories.account("alice")
+    wrong = login(http, "alice", "bad password")
+    unknown = login(http, "nobody", "bad password")
+    assert wrong.status_code == unknown.status_code == 401
+    assert "Identifiant ou mot de passe incorrect." in wrong.text
+    assert "Identifiant ou mot de passe incorrect." in unknown.text
+
+
+def test_disabled_account_cannot_log_in(http, factories, rt):  # type: ignore[no-untyped-def]
+    from idp.storage.repositories import accounts
+
+    factories.account("alice")
+    with rt.db.transaction() as s:
+        accounts.disable_account(s, "alice")
+    assert login(http, "alice").status_code == 401
+
+
+def test_login_without_csrf_token_is_refused(http, factories):  # type: ignore[no-untyped-def]
+    factories.account("alice")
+    http.get("/login")
+    response = http.post("/login", data={"username": "alice", "password": "x"})
+    assert response.status_code == 403
+
+
+def test_session_cookie_is_httponly_lax_and_rotated_at_login(http, factories, rt):  # type: ignore[no-untyped-def]
+    factories.account("alice")
+    page = http.get("/login")
+    before = page.cookies.get(rt.settings.session_cookie) or http.cookies.get(
+        rt.settings.session_cookie)
+    set_cookie = page.headers["set-cookie"].lower()
+    assert "httponly" in set_cookie and "samesite=lax" in set_cookie and "secure" not in set_cookie
+    response = http.post("/login", data={"csrf_token": csrf_token(page.text),
+                                         "username": "alice", "password": "Motdepasse-2026!"},
+                         follow_redirects=False)
+    assert response.status_code == 303
+    after = response.cookies.get(rt.settings.session_cookie)
+    assert after and after != before
+
+
+def test_session_cookie_is_secure_when_the_issuer_is_https(rt):  # type: ignore[no-untyped-def]
+    assert rt.settings.replace(issuer="https://idp.example").secure_cookies
+
+
+def test_pages_refuse_framing_and_carry_security_headers(http):  # type: ignore[no-untyped-def]
+    for path in ("/", "/login", "/logout", "/nowhere"):
+        response = http.get(path)
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+
+
+def test_unknown_page_is_a_french_404(http):  # type: ignore[no-untyped-def]
+    response = http.get("/nowhere")
+    assert response.status_code == 404 and "Page introuvable" in response.text
+
+
+def test_unknown_client_is_shown_an_error_page(http):  # type: ignore[no-untyped-def]
+    req = auth_request("ghost", "http://127.0.0.1:9000/callback")
+    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    assert response.status_code == 400 and "location" not in response.headers
+
+
+def test_request_objects_are_refused_with_request_not_supported(http, factories):  # type: ignore[no-untyped-def]
+    client = factories.client()
+    req = auth_request(client.client_id, client.redirect_uri, request="eyJ.x.y")
+    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    assert parse_redirect(response.headers["location"])["error"] == "request_not_supported"
+
+
+def test_essential_acr_that_cannot_be_met_is_unmet_authentication_requirements(http, factories):  # type: ignore[no-untyped-def]
+    import json
+
+    client = factories.client()
+    factories.account("alice")
+    tokens_for(http, client, "alice")
+    claims = {"id_token": {"acr": {"essential": True, "values": ["eidas3"]}}}
+    req = auth_request(client.client_id, client.redirect_uri, claims=json.dumps(claims))
+    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    error = parse_redirect(response.headers["location"])["error"]
+    assert error == "unmet_authentication_requirements"
+
+
+def test_invalid_claims_parameter_is_invalid_request(http, factories):  # type: ignore[no-untyped-def]
+    client = factories.client()
+    factories.account("alice")
+    tokens_for(http, client, "alice")
+    req = auth_request(client.client_id, client.redirect_uri, claims="{not json")
+    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    assert parse_redirect(response.headers["location"])["error"] == "invalid_request"
+
+
+def test_security_events_are_audited(http, factories, rt):  # type: ignore[no-untyped-def]
+    from idp.storage.repositories import audit
+
+    client = factories.client()
+    factories.account("alice")
+    login(http, "alice", "wrong")
+    tokens = tokens_for(http, client, "alice")
+    http.post("/revoke", data={"token": tokens["access_token"]},
+              auth=(client.client_id, client.secret))
+    http.post("/token", data={"grant_type": "client_credentials"}, auth=(client.client_id, "x"))
+    rt.audit.flush()
+    with rt.db.read() as s:
+        events = {e.event for e in audit.recent_events(s)}
+        failure = audit.recent_events(s, event="login.failure")[0]
+    assert {"login.failure", "login.success", "consent.given", "code.issued", "token.issued",
+            "token.revoked", "token.refused"} <= events
+    assert failure.ip and failure.at
+
+
+def test_discovery_and_jwks(http, rt):  # type: ignore[no-untyped-def]
+    meta = http.get("/.well-known/openid-configuration").json()
+    assert meta["issuer"] == rt.settings.issuer
+    assert meta["code_challenge_methods_supported"] == ["S256"]
+    assert meta["authorization_response_iss_parameter_supported"] is True
+    assert "RS256" in meta["id_token_signing_alg_values_supported"]
+    jwks = http.get(meta["jwks_uri"].replace(rt.settings.issuer, "")).json()
+    assert {k["alg"] for k in jwks["keys"]} == {"RS256", "ES256"}
+    for key in jwks["keys"]:
+        assert not {"d", "p", "q", "dp", "dq", "qi"} & set(key)

@@ -1,0 +1,59 @@
+"""Consent: asked once per client and scope, remembered, refusable; forms carry CSRF tokens."""
+
+from __future__ import annotations
+
+from tests.integration.flows import tokens_for
+from tests.oidc_helpers import auth_request, consent, hidden, login, parse_redirect
+
+
+def _consent_page(http, client, username, **extra):  # type: ignore[no-untyped-def]
+    req = auth_request(client.client_id, client.redirect_uri, **extra)
+    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    response = login(http, username, location=response.headers["location"])
+    return req, http.get(response.headers["location"], follow_redirects=False)
+
+
+def test_consent_page_lists_the_requested_claims(http, factories):  # type: ignore[no-untyped-def]
+    client = factories.client(name="APA")
+    factories.account("alice")
+    _, page = _consent_page(http, client, "alice", scope="openid email")
+    assert page.status_code == 200
+    assert "APA" in page.text and "Votre adresse électronique" in page.text
+
+
+def test_refused_consent_sends_access_denied(http, factories, rt):  # type: ignore[no-untyped-def]
+    client = factories.client()
+    factories.account("alice")
+    req, page = _consent_page(http, client, "alice")
+    response = consent(http, page, decision="deny")
+    params = parse_redirect(response.headers["location"])
+    assert params["error"] == "access_denied"
+    assert params["state"] == req.params["state"] and params["iss"] == rt.settings.issuer
+
+
+def test_consent_is_remembered_for_the_same_scopes(http, factories):  # type: ignore[no-untyped-def]
+    client = factories.client()
+    factories.account("alice")
+    tokens_for(http, client, "alice")
+    req = auth_request(client.client_id, client.redirect_uri)
+    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    assert "code" in parse_redirect(response.headers["location"])
+
+
+def test_a_wider_scope_asks_for_consent_again(http, factories):  # type: ignore[no-untyped-def]
+    client = factories.client()
+    factories.account("alice")
+    tokens_for(http, client, "alice", scope="openid")
+    req = auth_request(client.client_id, client.redirect_uri, scope="openid phone")
+    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    assert response.status_code == 200 and "/authorize/consent" in response.text
+
+
+def test_consent_without_csrf_token_is_refused(http, factories):  # type: ignore[no-untyped-def]
+    client = factories.client()
+    factories.account("alice")
+    _, page = _consent_page(http, client, "alice")
+    response = http.post("/authorize/consent", data={
+        "rid": hidden(page.text, "rid"), "decision": "accept"}, follow_redirects=False)
+    assert response.status_code == 403
+    assert "location" not in response.headers

@@ -1,0 +1,94 @@
+"""Introspection (RFC 7662) and revocation (RFC 7009), both with client authentication."""
+
+from __future__ import annotations
+
+from tests.integration.flows import introspect, tokens_for
+
+
+def _cc_token(http, client):  # type: ignore[no-untyped-def]
+    return http.post("/token", data={"grant_type": "client_credentials"},
+                     auth=(client.client_id, client.secret)).json()["access_token"]
+
+
+def test_introspection_reports_an_active_access_token(http, factories, rt):  # type: ignore[no-untyped-def]
+    client = factories.client()
+    factories.account("alice")
+    tokens = tokens_for(http, client, "alice")
+    body = introspect(http, client, tokens["access_token"])
+    assert body["active"] is True
+    assert body["client_id"] == client.client_id and body["iss"] == rt.settings.issuer
+    assert body["token_type"] == "Bearer" and "openid" in body["scope"].split()
+
+
+def test_a_resource_server_may_introspect_a_token_issued_to_another_client(http, factories):  # type: ignore[no-untyped-def]
+    connector = factories.client(grant_types=["client_credentials"], redirect_uris=[],
+                                 scope="invoices")
+    api = factories.client(grant_types=["client_credentials"], redirect_uris=[], scope="x")
+    assert introspect(http, api, _cc_token(http, connector))["active"] is True
+
+
+def test_introspection_requires_client_authentication(http, factories):  # type: ignore[no-untyped-def]
+    client = factories.client(grant_types=["client_credentials"], redirect_uris=[],
+                              scope="invoices")
+    token = _cc_token(http, client)
+    anonymous = http.post("/introspect", data={"token": token})
+    assert anonymous.status_code in (400, 401) and anonymous.json()["error"] == "invalid_client"
+    wrong = http.post("/introspect", data={"token": token}, auth=(client.client_id, "nope"))
+    assert wrong.status_code == 401
+
+
+def test_public_clients_cannot_introspect(http, factories):  # type: ignore[no-untyped-def]
+    public = factories.client(auth_method="none")
+    response = http.post("/introspect", data={"token": "x", "client_id": public.client_id})
+    assert response.json()["error"] == "invalid_client"
+
+
+def test_revoked_access_token_is_inactive_before_its_expiry(http, factories):  # type: ignore[no-untyped-def]
+    client = factories.client(grant_types=["client_credentials"], redirect_uris=[],
+                              scope="invoices")
+    token = _cc_token(http, client)
+    response = http.post("/revoke", data={"token": token}, auth=(client.client_id, client.secret))
+    assert response.status_code == 200
+    assert introspect(http, client, token)["active"] is False
+
+
+def test_revoking_a_refresh_token_revokes_its_access_tokens(http, factories):  # type: ignore[no-untyped-def]
+    client = factories.client()
+    factories.account("alice")
+    tokens = tokens_for(http, client, "alice")
+    http.post("/revoke", data={"token": tokens["refresh_token"],
+                               "token_type_hint": "refresh_token"},
+              auth=(client.client_id, client.secret))
+    assert introspect(http, client, tokens["access_token"])["active"] is False
+    assert introspect(http, client, tokens["refresh_token"])["active"] is False
+
+
+def test_a_client_cannot_revoke_another_clients_token(http, factories):  # type: ignore[no-untyped-def]
+    owner = factories.client(grant_types=["client_credentials"], redirect_uris=[], scope="a")
+    other = factories.client(grant_types=["client_credentials"], redirect_uris=[], scope="a")
+    token = _cc_token(http, owner)
+    response = http.post("/revoke", data={"token": token}, auth=(other.client_id, other.secret))
+    assert response.status_code == 400
+    assert introspect(http, owner, token)["active"] is True
+
+
+def test_unknown_and_expired_tokens_are_inactive(http, factories, clock, rt):  # type: ignore[no-untyped-def]
+    client = factories.client(grant_types=["client_credentials"], redirect_uris=[], scope="a")
+    token = _cc_token(http, client)
+    assert introspect(http, client, "not-a-token")["active"] is False
+    assert introspect(http, client, token[:-4] + "AAAA")["active"] is False
+    clock.advance(rt.settings.access_token_ttl + 1)
+    assert introspect(http, client, token)["active"] is False
+
+
+def test_revocation_of_an_unknown_token_succeeds(http, factories):  # type: ignore[no-untyped-def]
+    client = factories.client(grant_types=["client_credentials"], redirect_uris=[], scope="a")
+    response = http.post("/revoke", data={"token": "unknown"},
+                         auth=(client.client_id, client.secret))
+    assert response.status_code == 200
+
+
+def test_introspection_without_token_parameter_is_invalid_request(http, factories):  # type: ignore[no-untyped-def]
+    client = factories.client(grant_types=["client_credentials"], redirect_uris=[], scope="a")
+    response = http.post("/introspect", data={}, auth=(client.client_id, client.secret))
+    assert response.json()["error"] == "invalid_request"
