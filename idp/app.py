@@ -66,7 +66,7 @@ def create_app(settings: Settings, clock: Clock | None = None,
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        runtime.audit.start()
+        runtime.start()
         try:
             yield
         finally:

@@ -163,7 +163,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     uvicorn.run(
         "idp.asgi:app_factory", factory=True, host=args.host, port=args.port,
         workers=args.workers, loop="uvloop", http="httptools", log_level=settings.log_level,
-        access_log=False, proxy_headers=False,
+        access_log=False, proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
     return 0
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from idp.accounts.passwords import Passwords
 from idp.audit import AuditLog
 from idp.clock import Clock, SystemClock
+from idp.housekeeping import Housekeeping
 from idp.oidc.clients import ClientCache
 from idp.oidc.keys import KeyStore
 from idp.settings import Settings
@@ -22,6 +23,7 @@ class Runtime:
     passwords: Passwords
     clients: ClientCache
     audit: AuditLog
+    housekeeping: Housekeeping
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
@@ -35,8 +37,14 @@ class Runtime:
             passwords=Passwords(settings),
             clients=ClientCache(db, settings.client_cache_ttl, clock),
             audit=AuditLog(db, clock, settings.audit_flush_interval),
+            housekeeping=Housekeeping(db, clock, settings.purge_interval),
         )
 
+    def start(self) -> None:
+        self.audit.start()
+        self.housekeeping.start()
+
     def close(self) -> None:
+        self.housekeeping.stop()
         self.audit.stop()
         self.db.dispose()

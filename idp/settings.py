@@ -64,7 +64,16 @@ class Settings:
     acr_default: str = _setting(
         "eidas1", "acr value of a password login (the eIDAS 'low' level, as FranceConnect)."
     )
+    purge_interval: float = _setting(
+        600.0, "How often each process deletes expired codes, sessions and tokens, in seconds "
+        "(0: never)."
+    )
     log_level: str = _setting("info", "Log level: debug, info, warning, error.")
+    forwarded_allow_ips: str = _setting(
+        "",
+        "Addresses of the reverse proxies whose X-Forwarded-For is trusted (comma-separated); "
+        "empty: none, the peer address is the client's.",
+    )
 
     @property
     def secure_cookies(self) -> bool:

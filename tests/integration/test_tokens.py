@@ -207,3 +207,26 @@ def test_garbage_body_gets_a_protocol_error_not_a_500(http, factories):  # type:
                          headers={"Content-Type": "application/json"})
     assert response.status_code in (400, 401)
     assert "error" in response.json()
+
+
+def test_expired_artefacts_are_purged(http, factories, clock, rt):  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from idp.housekeeping import purge_expired
+    from idp.storage.models import AuthorizationCode, BrowserSession, Grant, RefreshToken
+
+    client = factories.client()
+    factories.account("alice")
+    tokens_for(http, client, "alice")
+    clock.advance(rt.settings.refresh_token_ttl + 3601)
+    purge_expired(rt.db, clock.now())
+    with rt.db.read() as s:
+        for model in (AuthorizationCode, BrowserSession, Grant, RefreshToken):
+            assert s.scalar(select(func.count()).select_from(model)) == 0, model
+
+
+def test_es256_id_tokens_for_clients_that_registered_them(http, factories):  # type: ignore[no-untyped-def]
+    client = factories.client(id_token_alg="ES256")
+    factories.account("alice")
+    header, _ = decode_jwt(tokens_for(http, client, "alice")["id_token"])
+    assert header["alg"] == "ES256"
