@@ -20,7 +20,7 @@ from idp.settings import Settings
 from idp.web import protocol
 from idp.web.errors import http_error, unexpected_error
 from idp.web.middleware.security_headers import SecurityHeadersMiddleware
-from idp.web.pages import authorize, home, login, logout
+from idp.web.pages import authorize, home, legal, login, logout
 from idp.web.sessions import BrowserSessions
 from idp.web.templating import Pages
 
@@ -61,6 +61,7 @@ def create_app(settings: Settings, clock: Clock | None = None,
         Route("/revoke", protocol.revoke, methods=["POST"]),
         Route("/logout", logout.end_session, methods=["GET", "POST"]),
         Route("/healthz", protocol.health),
+        *[Route(f"/{slug}", legal.legal_page) for slug in legal.PAGES],
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 

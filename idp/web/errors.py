@@ -26,11 +26,13 @@ async def http_error(request: Request, exc: Exception) -> Response:
         error = "invalid_request" if exc.status_code < 500 else "server_error"
         return JSONResponse({"error": error}, status_code=exc.status_code)
     key = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "invalid_request")
-    return request.app.state.hub.pages.render("error.html", exc.status_code, **ERROR_MESSAGES[key])
+    pages = request.app.state.hub.pages
+    return pages.render(request, "error.html", exc.status_code, **ERROR_MESSAGES[key])
 
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     if _is_protocol(request):
         return JSONResponse({"error": "server_error"}, status_code=500)
-    return request.app.state.hub.pages.render("error.html", 500, **ERROR_MESSAGES["server_error"])
+    pages = request.app.state.hub.pages
+    return pages.render(request, "error.html", 500, **ERROR_MESSAGES["server_error"])

@@ -1,62 +1,68 @@
-"""User-facing texts of the hub's pages (French). Issue 3 moves them to message catalogues."""
+"""Message ids of texts chosen in code (translated in the templates, see locales/)."""
+
+from idp.web.i18n import N_
 
 CLAIM_LABELS = {
-    "name": "Vos nom et prénom",
-    "given_name": "Votre prénom",
-    "family_name": "Votre nom de famille",
-    "preferred_username": "Votre identifiant",
-    "updated_at": "La date de mise à jour de votre profil",
-    "email": "Votre adresse électronique",
-    "email_verified": "La vérification de votre adresse électronique",
-    "phone_number": "Votre numéro de téléphone mobile",
-    "phone_number_verified": "La vérification de votre numéro de téléphone",
-    "address": "Votre adresse postale",
-    "siret": "Le SIRET de votre structure",
+    "name": N_("Your full name"),
+    "given_name": N_("Your first names"),
+    "family_name": N_("Your family name"),
+    "preferred_username": N_("Your identifier"),
+    "updated_at": N_("When your profile was last updated"),
+    "email": N_("Your e-mail address"),
+    "email_verified": N_("Whether your e-mail address was verified"),
+    "phone_number": N_("Your mobile phone number"),
+    "phone_number_verified": N_("Whether your phone number was verified"),
+    "address": N_("Your postal address"),
+    "siret": N_("The SIRET of your organisation"),
 }
 
 ERROR_MESSAGES = {
     "invalid_request": {
-        "title": "Demande invalide",
-        "message": "La demande de connexion transmise par l'application est invalide. "
-        "Retournez sur l'application et réessayez.",
+        "title": N_("Invalid request"),
+        "message": N_("The login request sent by the application is invalid. "
+                      "Go back to the application and try again."),
     },
     "invalid_client": {
-        "title": "Application inconnue",
-        "message": "L'application qui vous a envoyé ici n'est pas enregistrée auprès du service.",
+        "title": N_("Unknown application"),
+        "message": N_("The application that sent you here is not registered with the service."),
     },
     "unauthorized_client": {
-        "title": "Application non autorisée",
-        "message": "Cette application n'est pas autorisée à faire cette demande.",
+        "title": N_("Application not authorised"),
+        "message": N_("This application is not authorised to make this request."),
     },
     "unsupported_response_type": {
-        "title": "Demande invalide",
-        "message": "Ce type de demande n'est pas pris en charge.",
+        "title": N_("Invalid request"),
+        "message": N_("This type of request is not supported."),
     },
     "not_entitled": {
-        "title": "Accès refusé",
-        "message": "Votre compte n'est pas habilité à utiliser cette application. "
-        "Si vous pensez devoir y accéder, contactez l'assistance de votre structure.",
+        "title": N_("Access refused"),
+        "message": N_("Your account is not entitled to use this application. If you think you "
+                      "should have access, contact your organisation's assistance desk."),
     },
     "request_expired": {
-        "title": "Demande expirée",
-        "message": "Cette demande de connexion a expiré. Retournez sur l'application "
-        "et recommencez.",
+        "title": N_("Request expired"),
+        "message": N_("This login request has expired. Go back to the application and start "
+                      "again."),
     },
     "csrf": {
-        "title": "Formulaire expiré",
-        "message": "Le formulaire a expiré ou ne provient pas de ce site. "
-        "Rechargez la page et recommencez.",
+        "title": N_("Form expired"),
+        "message": N_("The form has expired or does not come from this site. Reload the page "
+                      "and start again."),
     },
-    "not_found": {"title": "Page introuvable", "message": "La page demandée n'existe pas."},
+    "not_found": {"title": N_("Page not found"), "message": N_("The page you asked for does not "
+                                                               "exist.")},
     "method_not_allowed": {
-        "title": "Demande invalide",
-        "message": "Cette page ne peut pas être appelée de cette façon.",
+        "title": N_("Invalid request"),
+        "message": N_("This page cannot be reached this way."),
     },
     "server_error": {
-        "title": "Service momentanément indisponible",
-        "message": "Une erreur technique est survenue. Réessayez dans quelques instants.",
+        "title": N_("Service temporarily unavailable"),
+        "message": N_("A technical error occurred. Try again in a few moments."),
     },
 }
 
-LOGIN_FAILED = "Identifiant ou mot de passe incorrect."
-LOGIN_MISSING = "Saisissez votre identifiant et votre mot de passe."
+LOGIN_FAILED = N_("Incorrect identifier or password.")
+LOGIN_MISSING = N_("Enter your identifier and your password.")
+
+DEFAULT_TAGLINE = N_("Log in once to the public services")
+GENERIC_ERROR = N_("An error occurred")

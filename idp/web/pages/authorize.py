@@ -31,7 +31,7 @@ async def resume(request: Request) -> Response:
     rid = request.query_params.get("rid")
     pending = session.get_pending(rid) if session else None
     if pending is None:
-        return _expired(hub)
+        return _expired(hub, request)
     oauth_request = _stored_request(hub, request, pending)
     outcome = await run_in_threadpool(
         decide, hub.server, oauth_request, session.authn, pending["started_at"]
@@ -44,11 +44,11 @@ async def consent(request: Request) -> Response:
     form = await request.form()
     session = await run_in_threadpool(hub.sessions.load, session_id_from(request, hub.settings))
     if session is None or not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
-        return hub.pages.render("error.html", 403, **ERROR_MESSAGES["csrf"])
+        return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
     rid = str(form.get("rid", ""))
     pending = session.get_pending(rid)
     if pending is None or session.account is None:
-        return _expired(hub)
+        return _expired(hub, request)
     oauth_request = _stored_request(hub, request, pending)
     if form.get("decision") == "accept":
         outcome = await run_in_threadpool(
@@ -68,11 +68,14 @@ async def _respond(request, outcome, oauth_request, session, started_at, rid):  
             session.drop_pending(rid)
             await run_in_threadpool(hub.sessions.save, session)
         return RedirectResponse(outcome.location, status_code=303)
+    ui_locales = oauth_request.payload.data.get("ui_locales")
     if isinstance(outcome, ErrorPage):
         message = ERROR_MESSAGES.get(outcome.error, ERROR_MESSAGES["invalid_request"])
-        return hub.pages.render("error.html", 400, code=outcome.error, **message)
+        return hub.pages.render(request, "error.html", 400, ui_locales, code=outcome.error,
+                                **message)
     if isinstance(outcome, Refuse):
-        return hub.pages.render("error.html", 403, **ERROR_MESSAGES[outcome.reason])
+        return hub.pages.render(request, "error.html", 403, ui_locales,
+                                **ERROR_MESSAGES[outcome.reason])
 
     new_session = session is None
     if session is None:
@@ -85,7 +88,8 @@ async def _respond(request, outcome, oauth_request, session, started_at, rid):  
     else:
         assert isinstance(outcome, NeedConsent)
         response = hub.pages.render(
-            "consent.html", client_name=oauth_request.client.name, claims=outcome.claims,
+            request, "consent.html", ui_locales=oauth_request.payload.data.get("ui_locales"),
+            client_name=oauth_request.client.name, claims=outcome.claims,
             claim_labels=CLAIM_LABELS, rid=rid, csrf_token=session.csrf_token,
         )
     if new_session:
@@ -107,5 +111,5 @@ def _anonymous():  # type: ignore[no-untyped-def]
     return Authn()
 
 
-def _expired(hub) -> Response:  # type: ignore[no-untyped-def]
-    return hub.pages.render("error.html", 400, **ERROR_MESSAGES["request_expired"])
+def _expired(hub, request: Request) -> Response:  # type: ignore[no-untyped-def]
+    return hub.pages.render(request, "error.html", 400, **ERROR_MESSAGES["request_expired"])

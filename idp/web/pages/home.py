@@ -10,4 +10,4 @@ from idp.web.cookies import session_id_from
 async def home(request: Request) -> Response:
     hub = request.app.state.hub
     session = await run_in_threadpool(hub.sessions.load, session_id_from(request, hub.settings))
-    return hub.pages.render("home.html", account=session.account if session else None)
+    return hub.pages.render(request, "home.html", account=session.account if session else None)

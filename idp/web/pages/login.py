@@ -21,10 +21,10 @@ async def login_page(request: Request) -> Response:
         session = await run_in_threadpool(hub.sessions.create)
     rid = request.query_params.get("rid")
     pending = session.get_pending(rid)
-    login_hint, client_name = _pending_details(hub, pending)
+    login_hint, client_name, ui_locales = _pending_details(hub, pending)
     response = hub.pages.render(
-        "login.html", csrf_token=session.csrf_token, rid=rid if pending else None,
-        username=login_hint, client_name=client_name,
+        request, "login.html", ui_locales=ui_locales, csrf_token=session.csrf_token,
+        rid=rid if pending else None, username=login_hint, client_name=client_name,
     )
     if new_session:
         set_session_cookie(response, hub.settings, session.id)
@@ -36,21 +36,23 @@ async def login_submit(request: Request) -> Response:
     form = await request.form()
     session = await run_in_threadpool(hub.sessions.load, session_id_from(request, hub.settings))
     if session is None or not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
-        return hub.pages.render("error.html", 403, **ERROR_MESSAGES["csrf"])
+        return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
     username = str(form.get("username", "")).strip()[:MAX_FIELD]
     password = str(form.get("password", ""))[:MAX_FIELD * 4]
     rid = str(form.get("rid", "")) or None
     pending = session.get_pending(rid)
-    _, client_name = _pending_details(hub, pending)
+    _, client_name, ui_locales = _pending_details(hub, pending)
     ip = request.client.host if request.client else None
     if not username or not password:
-        return hub.pages.render("login.html", 400, csrf_token=session.csrf_token, rid=rid,
-                                username=username, error=LOGIN_MISSING, client_name=client_name)
+        return hub.pages.render(request, "login.html", 400, ui_locales,
+                                csrf_token=session.csrf_token, rid=rid, username=username,
+                                error=LOGIN_MISSING, client_name=client_name)
     account = await run_in_threadpool(_check_password, hub, username, password)
     if account is None:
         hub.rt.audit.record("login.failure", ip=ip, username=username)
-        return hub.pages.render("login.html", 401, csrf_token=session.csrf_token, rid=rid,
-                                username=username, error=LOGIN_FAILED, client_name=client_name)
+        return hub.pages.render(request, "login.html", 401, ui_locales,
+                                csrf_token=session.csrf_token, rid=rid, username=username,
+                                error=LOGIN_FAILED, client_name=client_name)
     new = await run_in_threadpool(hub.sessions.log_in, session, account,
                                   hub.settings.acr_default, ("pwd",))
     hub.rt.audit.record("login.success", account_id=account.id, ip=ip)
@@ -74,10 +76,12 @@ def _check_password(hub, username: str, password: str):  # type: ignore[no-untyp
     return account
 
 
-def _pending_details(hub, pending: dict | None) -> tuple[str | None, str | None]:  # type: ignore[no-untyped-def]
+def _pending_details(hub, pending: dict | None):  # type: ignore[no-untyped-def]
+    """(login_hint, client name, ui_locales) of the authorization request being served."""
     if not pending:
-        return None, None
+        return None, None, None
     params = dict(pending["params"])
     client = hub.rt.clients.get(params.get("client_id"))
     hint = params.get("login_hint")
-    return (hint[:MAX_FIELD] if hint else None), (client.name if client else None)
+    return (hint[:MAX_FIELD] if hint else None), (client.name if client else None), params.get(
+        "ui_locales")

@@ -28,18 +28,18 @@ async def end_session(request: Request) -> Response:
     try:
         logout = await run_in_threadpool(parse_logout_request, hub.server, params)
     except OAuth2Error as error:
-        return hub.pages.render("error.html", 400, code=error.error,
+        return hub.pages.render(request, "error.html", 400, code=error.error,
                                 **ERROR_MESSAGES["invalid_request"])
     session = await run_in_threadpool(hub.sessions.load, session_id_from(request, hub.settings))
     confirmed = params.get("confirm") == "1"
     if confirmed and (session is None or not session.csrf_valid(params.get("csrf_token"))):
-        return hub.pages.render("error.html", 403, **ERROR_MESSAGES["csrf"])
+        return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
     logged_in = session is not None and session.account is not None
     if logged_in and not confirmed and (
         logout.needs_confirmation or not _hint_matches(hub, logout, session)
     ):
         return hub.pages.render(
-            "logout_confirm.html", csrf_token=session.csrf_token,
+            request, "logout_confirm.html", csrf_token=session.csrf_token,
             client_name=logout.client.name if logout.client else None,
             carry=[(k, params[k]) for k in CARRIED if params.get(k)],
         )
@@ -50,7 +50,7 @@ async def end_session(request: Request) -> Response:
     if logout.redirect_to:
         response = RedirectResponse(logout.redirect_to, status_code=303)
     else:
-        response = hub.pages.render("logged_out.html")
+        response = hub.pages.render(request, "logged_out.html")
     clear_session_cookie(response, hub.settings)
     if deliveries:
         response.background = BackgroundTask(deliver, hub.server, deliveries)

@@ -1,0 +1,49 @@
+"""The pages every public service links from its footer: accessibility statement, legal
+notice and terms, personal data, assistance contacts, and what the service is."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from idp.web.i18n import N_
+
+PAGES = {
+    "accessibilite": (N_("Accessibility statement"), [
+        N_("The public services commit to making their sites accessible, in accordance with "
+           "article 47 of law 2005-102 of 11 February 2005."),
+        N_("Compliance status: this service is partially compliant with the general accessibility "
+           "improvement framework (RGAA 4.1), pending a complete audit. Its pages are tested "
+           "automatically with the axe-core engine."),
+        N_("If you cannot reach a content or a service, contact the assistance desk to be "
+           "directed to an accessible alternative."),
+    ]),
+    "mentions-legales": (N_("Legal notice and terms of use"), [
+        N_("This service is published by the administration that operates it. It lets its users "
+           "log in once to the applications they are entitled to."),
+        N_("By using it you agree to keep your identifier and password secret and to report any "
+           "suspicious use of your account to the assistance desk."),
+    ]),
+    "donnees-personnelles": (N_("Personal data"), [
+        N_("The service processes your identity data only to log you in and to pass to each "
+           "application the information it needs, with your consent."),
+        N_("Each login and each data exchange is recorded so you and the administration can "
+           "check them. You may exercise your rights of access, rectification and erasure "
+           "with the assistance desk."),
+    ]),
+    "assistance": (N_("Assistance contacts"), [
+        N_("For any question about your account, contact the assistance desk of your "
+           "organisation, or the assistance desk of the application concerned."),
+        N_("Never give your password to anyone, including the assistance desk."),
+    ]),
+    "a-propos": (N_("What is this service?"), [
+        N_("This service is the common login of public-service applications: one identifier, "
+           "one password, and the list of applications you are entitled to."),
+    ]),
+}
+
+
+async def legal_page(request: Request) -> Response:
+    hub = request.app.state.hub
+    title, paragraphs = PAGES[request.url.path.strip("/")]
+    return hub.pages.render(request, "legal.html", page_title=title, paragraphs=paragraphs)
