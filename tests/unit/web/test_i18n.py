@@ -1,0 +1,104 @@
+"""Every page renders in French and English with every text translated; language choice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from babel.messages.extract import extract_from_dir
+
+from idp.web.i18n import LOCALES, Catalogues, negotiate
+from idp.web.messages import CLAIM_LABELS, ERROR_MESSAGES
+from idp.web.pages.legal import PAGES
+from idp.web.templating import TEMPLATES, Pages
+
+ROOT = Path(__file__).resolve().parents[3]
+ACCOUNT = SimpleNamespace(username="cbernard-xt", given_name="Camille")
+
+# A context for each hub template that reaches every translated text.
+CONTEXTS: dict[str, list[dict]] = {
+    "login.html": [dict(csrf_token="t", rid="r", username="u", client_name="APA",
+                        error="Incorrect identifier or password.")],
+    "consent.html": [dict(csrf_token="t", rid="r", client_name="APA", claims=list(CLAIM_LABELS),
+                          claim_labels=CLAIM_LABELS), dict(csrf_token="t", rid="r",
+                          client_name="APA", claims=[], claim_labels=CLAIM_LABELS)],
+    "error.html": [dict(code="invalid_request", **m) for m in ERROR_MESSAGES.values()]
+    + [dict(message="A technical error occurred. Try again in a few moments.")],
+    "logout_confirm.html": [dict(csrf_token="t", client_name="APA", carry=[]),
+                            dict(csrf_token="t", client_name=None, carry=[])],
+    "logged_out.html": [{}],
+    "home.html": [dict(account=ACCOUNT), dict(account=None)],
+    "legal.html": [dict(page_title=t, paragraphs=p) for t, p in PAGES.values()],
+}
+
+
+class RecordingPages(Pages):
+    """Renders like Pages, recording every text that has no translation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.missing: set[tuple[str, str]] = set()
+
+    def render_text(self, name: str, locale: str, **context) -> str:  # type: ignore[no-untyped-def]
+        def translate(message: str, **values) -> str:  # type: ignore[no-untyped-def]
+            if message not in self.catalogues.messages[locale]:
+                self.missing.add((locale, message))
+            text = self.catalogues.gettext(locale, message)
+            return text.format(**values) if values else text
+
+        return self.env.get_template(f"idp/{name}").render(
+            _=translate, lang=locale, language_links=[], **context)
+
+
+def test_every_hub_template_has_a_context_here() -> None:
+    templates = {p.name for p in (TEMPLATES / "idp").glob("*.html")}
+    assert templates == set(CONTEXTS)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_template_renders_fully_translated(locale: str) -> None:
+    pages = RecordingPages()
+    for name, contexts in CONTEXTS.items():
+        for context in contexts:
+            html = pages.render_text(name, locale, **context)
+            assert f'lang="{locale}"' in html
+    assert pages.missing == set()
+
+
+def test_french_pages_use_the_portal_vocabulary() -> None:
+    html = RecordingPages().render_text("login.html", "fr", **CONTEXTS["login.html"][0])
+    for words in ("Identifiant", "Mot de passe", "Se connecter", "Afficher"):
+        assert words in html
+
+
+def test_every_extracted_message_is_translated_in_every_catalogue() -> None:
+    catalogues = Catalogues()
+    method_map = [("idp/**.py", "python"), ("templates/**.html", "jinja2")]
+    keywords = {"_": None, "N_": None}
+    ids = {
+        message
+        for _, _, message, *_ in extract_from_dir(ROOT, method_map, keywords=keywords)
+        if isinstance(message, str)
+    }
+    assert ids, "nothing extracted"
+    for locale in LOCALES:
+        assert ids - set(catalogues.messages[locale]) == set(), locale
+
+
+@pytest.mark.parametrize(
+    ("query", "cookie", "ui_locales", "accept", "expected"),
+    [
+        (None, None, None, None, "fr"),
+        (None, None, None, "en-GB,en;q=0.9", "en"),
+        (None, None, None, "de-DE,de;q=0.9,en;q=0.5", "en"),
+        (None, None, None, "fr;q=0.4,en;q=0.8", "en"),
+        (None, None, "en fr", "fr", "en"),
+        (None, None, "de", "fr", "fr"),
+        (None, "en", "fr", "fr", "en"),
+        ("fr", "en", "en", "en", "fr"),
+        ("xx", None, None, None, "fr"),
+    ],
+)
+def test_language_negotiation_order(query, cookie, ui_locales, accept, expected) -> None:  # type: ignore[no-untyped-def]
+    assert negotiate(query, cookie, ui_locales, accept) == expected
