@@ -1,0 +1,141 @@
+"""Browser tests: the hub and a relying application under uvicorn on 127.0.0.1, driven by
+Playwright in Debian's Chromium (headless, no network beyond 127.0.0.1). Every page visited
+is screenshotted into test-artifacts/screenshots/ and checked with axe-core (WCAG A and AA)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from idp import admin
+from idp.runtime import Runtime
+from idp.settings import Settings
+from idp.storage.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+AXE = ROOT / "web-assets" / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+PASSWORD = "Bienvenue-2026!"
+pytestmark = pytest.mark.xdist_group("browser")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: process exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+class Live:
+    def __init__(self, hub: str, rp: str) -> None:
+        self.hub = hub
+        self.rp = rp
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    tmp = tmp_path_factory.mktemp("browser")
+    hub_port, rp_port = free_port(), free_port()
+    hub, rp = f"http://127.0.0.1:{hub_port}", f"http://127.0.0.1:{rp_port}"
+    env = dict(os.environ, IDP_ISSUER=hub, IDP_DATABASE_URL=f"sqlite:///{tmp}/hub.sqlite3",
+               IDP_KEYS_DIR=str(tmp / "keys"), IDP_CLIENT_CACHE_TTL="0", IDP_LOG_LEVEL="warning")
+    settings = Settings.from_env({k: v for k, v in env.items() if k.startswith("IDP_")})
+    upgrade(settings.database_url)
+    rt = Runtime.build(settings)
+    now = rt.clock.now()
+    admin.add_user(rt.db, rt.passwords, now, username="cbernard-xt", password=PASSWORD,
+                   given_name="Camille", family_name="Bernard", email="c.bernard@example.test",
+                   groups=["apa"])
+    secret = admin.add_client(
+        rt.db, now, client_id="test-rp", name="Application de test",
+        redirect_uris=[f"{rp}/callback"], post_logout_redirect_uris=[f"{rp}/"]).secret
+    admin.add_client(rt.db, now, client_id="restricted", name="Application réservée",
+                     redirect_uris=[f"{rp}/callback"], access_rule="group:chorus")
+    rt.close()
+    hub_process = subprocess.Popen(
+        [sys.executable, "-m", "idp", "serve", "--port", str(hub_port)], env=env, cwd=ROOT)
+    rp_env = dict(os.environ, RP_ISSUER=hub, RP_BASE=rp, RP_CLIENT_ID="test-rp",
+                  RP_CLIENT_SECRET=secret or "", RP_SESSION_SECRET=secrets.token_hex(16))
+    rp_process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "tests.browser.rp_app:app", "--port", str(rp_port),
+         "--log-level", "warning"], env=rp_env, cwd=ROOT)
+    try:
+        wait_for(f"{hub}/healthz", hub_process)
+        wait_for(f"{rp}/", rp_process)
+        yield Live(hub, rp)
+    finally:
+        for process in (rp_process, hub_process):
+            process.terminate()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run",
+                  "--disable-quic"])
+        yield browser
+        browser.close()
+
+
+def _loopback_only(route) -> None:  # type: ignore[no-untyped-def]
+    url = route.request.url
+    if url.startswith(("http://127.0.0.1", "data:", "about:")):
+        route.continue_()
+    else:
+        route.abort()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    # bypass_csp lets the test inject axe-core; the pages' own CSP is tested elsewhere.
+    context = browser.new_context(locale="fr-FR", bypass_csp=True,
+                                  viewport={"width": 1280, "height": 900})
+    context.route("**/*", _loopback_only)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def check_page(page: Page, name: str) -> None:
+    """Screenshot the page and assert axe-core finds no WCAG 2.1 A/AA violation."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        "async () => (await axe.run(document, {runOnly: "
+        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})).violations"
+    )
+    summary = [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+        for v in violations
+    ]
+    assert summary == [], f"{name}: " + json.dumps(summary, ensure_ascii=False)
