@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from authlib.common.security import is_secure_transport
+
 
 def _setting(default: Any, doc: str) -> Any:
     return field(default=default, metadata={"doc": doc})
@@ -96,6 +98,9 @@ class Settings:
     def validate(self) -> None:
         if self.issuer.endswith("/"):
             raise ValueError("IDP_ISSUER must not end with '/'")
+        if not is_secure_transport(self.issuer):
+            # RFC 6749 §3.1: TLS is required; plain http only on loopback (RFC 8252 §7.3).
+            raise ValueError("IDP_ISSUER must be https (plain http only on loopback)")
         if not (0 < self.code_ttl <= 60):
             raise ValueError("IDP_CODE_TTL must be between 1 and 60 seconds")
         if self.access_token_alg not in ("ES256", "RS256"):

@@ -12,6 +12,7 @@ import threading
 import time
 
 import httpx
+from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from joserfc.jwk import KeySet
 
@@ -19,6 +20,26 @@ from idp.oidc.errors import InvalidClientError
 from idp.storage.repositories import tokens as tokens_repo
 
 JWKS_CACHE_SECONDS = 300
+
+
+def basic_credentials(headers) -> tuple[str | None, str | None]:  # type: ignore[no-untyped-def]
+    """client_id and secret from an HTTP Basic header (RFC 6749 §2.3.1, RFC 7617);
+    (None, None) when absent or malformed (authlib's own parser raises on some inputs)."""
+    try:
+        return extract_basic_authorization(headers)  # type: ignore[no-any-return]
+    except (ValueError, UnicodeDecodeError):
+        return None, None
+
+
+def authenticate_client_secret_basic(query_client, request):  # type: ignore[no-untyped-def]
+    client_id, client_secret = basic_credentials(request.headers)
+    if client_id and client_secret:
+        client = query_client(client_id)
+        if client is None:
+            raise InvalidClientError(status_code=401, description="Unknown client.")
+        if client.check_client_secret(client_secret):
+            return client
+    return None
 
 
 class PrivateKeyJWT(JWTBearerClientAssertion):

@@ -120,6 +120,13 @@ class ClientCache:
             self._entries[client_id] = (now + self.ttl, client)
         return client
 
+    def peek(self, client_id: str | None) -> RegisteredClient | None:
+        """The cached client if its entry is fresh, without touching the database."""
+        entry = self._entries.get(client_id) if client_id else None
+        if entry is not None and entry[0] > time.monotonic():
+            return entry[1]
+        return None
+
     def invalidate(self, client_id: str | None = None) -> None:
         with self._lock:
             if client_id is None:

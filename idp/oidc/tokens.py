@@ -12,6 +12,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 
 from idp.clock import Clock
+from idp.oidc.jws import sign_compact
 from idp.oidc.keys import KeyStore
 from idp.settings import Settings
 
@@ -31,8 +32,7 @@ class TokenService:
 
     def _sign(self, claims: dict[str, Any], alg: str, typ: str) -> str:
         key = self.keys.current(alg)
-        header = {"alg": alg, "typ": typ, "kid": key.kid}
-        return jwt.encode(header, claims, key.jwk, algorithms=[alg])
+        return sign_compact(claims, alg, key.kid, typ, key.jwk.private_key)
 
     def access_token(
         self,

@@ -1,5 +1,5 @@
-"""HTTP glue of the machine-to-machine endpoints: token, introspection, revocation,
-userinfo, discovery, JWKS. Every call into authlib runs in the thread pool."""
+"""HTTP glue of userinfo, discovery and JWKS (token, introspection and revocation are in
+protocol_asgi.py). Database work runs in the thread pool."""
 
 from __future__ import annotations
 
@@ -10,32 +10,7 @@ from starlette.responses import JSONResponse, Response
 from idp.oidc.endpoints.discovery import discovery_document
 from idp.oidc.endpoints.jwks import jwks_document
 from idp.oidc.endpoints.userinfo import userinfo_response
-from idp.oidc.server import read_oauth2_request, to_starlette
-
-
-async def token(request: Request) -> Response:
-    hub = request.app.state.hub
-    oauth_request = await read_oauth2_request(request, hub.settings.issuer)
-    result = await run_in_threadpool(hub.server.create_token_response, oauth_request)
-    return to_starlette(result)
-
-
-async def introspect(request: Request) -> Response:
-    hub = request.app.state.hub
-    oauth_request = await read_oauth2_request(request, hub.settings.issuer)
-    result = await run_in_threadpool(
-        hub.server.create_endpoint_response, "introspection", oauth_request
-    )
-    return to_starlette(result)
-
-
-async def revoke(request: Request) -> Response:
-    hub = request.app.state.hub
-    oauth_request = await read_oauth2_request(request, hub.settings.issuer)
-    result = await run_in_threadpool(
-        hub.server.create_endpoint_response, "revocation", oauth_request
-    )
-    return to_starlette(result)
+from idp.oidc.server import to_starlette
 
 
 async def userinfo(request: Request) -> Response:

@@ -230,3 +230,26 @@ def test_es256_id_tokens_for_clients_that_registered_them(http, factories):  # t
     factories.account("alice")
     header, _ = decode_jwt(tokens_for(http, client, "alice")["id_token"])
     assert header["alg"] == "ES256"
+
+
+def test_malformed_basic_headers_are_invalid_client_not_500(http, factories):  # type: ignore[no-untyped-def]
+    import base64
+
+    factories.client(grant_types=["client_credentials"], redirect_uris=[], scope="a")
+    for value in ("Basic ", "Basic !!!", "Basic " + base64.b64encode(b"\xff\xfe:x").decode()):
+        response = http.post("/token", data={"grant_type": "client_credentials"},
+                             headers={"Authorization": value})
+        assert response.status_code in (400, 401), value
+        assert response.json()["error"] == "invalid_client"
+
+
+def test_oversized_token_request_is_refused(http):  # type: ignore[no-untyped-def]
+    response = http.post("/token", data={"grant_type": "client_credentials", "x": "a" * 70000})
+    assert response.status_code == 413 and response.json()["error"] == "invalid_request"
+
+
+def test_protocol_json_answers_carry_security_headers(http):  # type: ignore[no-untyped-def]
+    response = http.post("/token", data={"grant_type": "nothing"})
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-frame-options"] == "DENY"

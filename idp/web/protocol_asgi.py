@@ -1,0 +1,112 @@
+"""The token, introspection and revocation endpoints as a bare ASGI layer in front of the
+Starlette app: the busiest paths skip the form parser, Request/Response objects and the
+page middleware.
+
+The body is read once (64 KiB at most) and parsed as application/x-www-form-urlencoded
+(RFC 6749 §3.2, RFC 7662 §2.1, RFC 7009 §2.1). A client_credentials request whose client
+is already in this process's cache does no I/O at all, so it runs on the event loop; every
+other request runs in the thread pool because it reads or writes the database.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from idp.oidc.server import HubOAuth2Request
+from idp.web.middleware.security_headers import JSON_HEADERS
+
+log = logging.getLogger("idp.web")
+
+MAX_BODY = 64 * 1024
+FORM = "application/x-www-form-urlencoded"
+
+
+class ProtocolEndpoints:
+    def __init__(self, app: ASGIApp, hub) -> None:  # type: ignore[no-untyped-def]
+        self.app = app
+        self.hub = hub
+        self.issuer = hub.settings.issuer
+        server = hub.server
+        self.routes: dict[str, Callable[[HubOAuth2Request], Awaitable[tuple]]] = {
+            "/token": self._token,
+            "/introspect": lambda r: run_in_threadpool(
+                server.create_endpoint_response, "introspection", r),
+            "/revoke": lambda r: run_in_threadpool(
+                server.create_endpoint_response, "revocation", r),
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handler = self.routes.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if handler is None:
+            await self.app(scope, receive, send)
+            return
+        try:
+            result = await self._handle(scope, receive, handler)
+        except Exception:
+            log.exception("unexpected error on %s", scope["path"])
+            result = (500, {"error": "server_error"}, [])
+        await _send_json(send, *result)
+
+    async def _handle(self, scope: Scope, receive: Receive, handler) -> tuple:  # type: ignore[no-untyped-def]
+        if scope["method"] != "POST":
+            return 405, {"error": "invalid_request",
+                         "error_description": "Use POST."}, [("Allow", "POST")]
+        headers = Headers(scope=scope)
+        body = await _read_body(receive)
+        if body is None:
+            return 413, {"error": "invalid_request",
+                         "error_description": "Request body too large."}, []
+        form: list[tuple[str, str]] = []
+        if headers.get("content-type", "").split(";")[0].strip().lower() == FORM:
+            try:
+                form = parse_qsl(body.decode("utf-8"), keep_blank_values=True,
+                                 max_num_fields=100)
+            except (UnicodeDecodeError, ValueError):
+                return 400, {"error": "invalid_request",
+                             "error_description": "Malformed form body."}, []
+        client = scope.get("client")
+        request = HubOAuth2Request("POST", self.issuer + scope["path"], headers, [], form,
+                                   client[0] if client else None)
+        return await handler(request)
+
+    async def _token(self, request: HubOAuth2Request) -> tuple:
+        server = self.hub.server
+        if server.can_answer_without_io(request):
+            return server.create_token_response(request)  # type: ignore[no-any-return]
+        return await run_in_threadpool(server.create_token_response, request)  # type: ignore[no-any-return]
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _send_json(send: Send, status: int, body, headers) -> None:  # type: ignore[no-untyped-def]
+    payload = json.dumps(body, separators=(",", ":")).encode()
+    raw = [(b"content-type", b"application/json"),
+           (b"content-length", str(len(payload)).encode())]
+    seen = set()
+    for name, value in headers:
+        key = name.lower()
+        if key in ("content-type", "content-length"):
+            continue
+        seen.add(key)
+        raw.append((key.encode(), value.encode("latin-1")))
+    raw.extend((k, v) for k, v in JSON_HEADERS if k.decode() not in seen)
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": payload})
