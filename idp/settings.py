@@ -70,6 +70,10 @@ class Settings:
         600.0, "How often each process deletes expired codes, sessions and tokens, in seconds "
         "(0: never)."
     )
+    threads: int = _setting(
+        16, "Threads per process for database work and password hashing (keep at most the "
+        "database pool size, 30)."
+    )
     log_level: str = _setting("info", "Log level: debug, info, warning, error.")
     forwarded_allow_ips: str = _setting(
         "",

@@ -51,6 +51,7 @@ class KeyStore:
         self._mtime = 0.0
         self._checked = 0.0
         self._keys: list[SigningKey] = []
+        self._by_kid: dict[str, SigningKey] = {}
         self._jwks: dict = {"keys": []}
         self._keyset = KeySet([])
         self.ensure()
@@ -66,10 +67,12 @@ class KeyStore:
 
     def by_kid(self, kid: str) -> SigningKey | None:
         self._maybe_reload()
-        for key in self._keys:
-            if key.kid == kid:
-                return key
-        return None
+        return self._by_kid.get(kid)
+
+    def public_key(self, kid: str) -> tuple[str, object] | None:
+        """(alg, public key) of a published key, for verifying our own tokens."""
+        key = self.by_kid(kid)
+        return (key.alg, key.jwk.public_key) if key is not None else None
 
     def public_jwks(self) -> dict:
         """The published JWK Set: public members only (RFC 7517 §4, never `d`, `p`, `q`...)."""
@@ -207,6 +210,7 @@ class KeyStore:
                 )
                 keys.append(SigningKey(entry["kid"], entry["alg"], entry["state"], jwk))
             self._keys = keys
+            self._by_kid = {k.kid: k for k in keys}
             self._jwks = {
                 "keys": [
                     k.jwk.as_dict(private=False, kid=k.kid, alg=k.alg, use="sig") for k in keys

@@ -5,17 +5,17 @@ logout tokens (Back-Channel Logout 1.0 §2.4). Refresh tokens are opaque random 
 from __future__ import annotations
 
 import secrets
+import threading
 from typing import Any
 
 from authlib.oidc.core.util import create_half_hash
-from joserfc import jwt
-from joserfc.errors import JoseError
 
 from idp.clock import Clock
-from idp.oidc.jws import sign_compact
+from idp.oidc.jws import sign_compact, verify_compact
 from idp.oidc.keys import KeyStore
 from idp.settings import Settings
 
+VERIFIED_CACHE_SIZE = 10_000
 BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
 
@@ -29,6 +29,8 @@ class TokenService:
         self.keys = keys
         self.clock = clock
         self.issuer = settings.issuer
+        self._verified: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._verified_lock = threading.Lock()
 
     def _sign(self, claims: dict[str, Any], alg: str, typ: str) -> str:
         key = self.keys.current(alg)
@@ -122,14 +124,26 @@ class TokenService:
     # Checking ------------------------------------------------------------------------------
 
     def _decode(self, token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        try:
-            decoded = jwt.decode(token, self.keys.verification_keyset(), algorithms=["ES256",
-                                                                                    "RS256"])
-        except (JoseError, ValueError, TypeError):
+        """Header and claims of a token we signed with a key still published.
+
+        A signature that verified once verifies forever, so verified tokens are remembered
+        (a bounded cache keyed by the token string); the key must still be published, and
+        callers check expiry and revocation on every use.
+        """
+        decoded = self._verified.get(token)
+        if decoded is None:
+            decoded = verify_compact(token, self.keys.public_key)
+            if decoded is None:
+                return None
+            with self._verified_lock:
+                if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                    self._verified.pop(next(iter(self._verified)))
+                self._verified[token] = decoded
+        elif self.keys.public_key(decoded[0]["kid"]) is None:
+            return None  # signed by a key retired since
+        if decoded[1].get("iss") != self.issuer:
             return None
-        if decoded.claims.get("iss") != self.issuer:
-            return None
-        return dict(decoded.header), dict(decoded.claims)
+        return decoded
 
     def verify_access_token(self, token: str) -> dict[str, Any] | None:
         """Claims of a valid, unexpired access token of ours; None otherwise.

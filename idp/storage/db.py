@@ -16,9 +16,8 @@ class Database:
         self.url = url
         self.engine = _make_engine(url, pool_size)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._read_sessions = sessionmaker(
-            self.engine.execution_options(idp_read_only=True), expire_on_commit=False
-        )
+        self._read_engine = self.engine.execution_options(idp_read_only=True)
+        self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -35,6 +34,22 @@ class Database:
         """A read-only unit of work (on SQLite, it does not take the write lock)."""
         with self._read_sessions.begin() as session:
             yield session
+
+    def fetch_one(self, sql: dict[str, str], params: tuple) -> tuple | None:
+        """One row of a single indexed read on a hot path, through a pooled DB-API
+        connection, without ORM or transaction bookkeeping. ``sql`` maps a dialect name
+        ("sqlite", "postgresql") to its statement in that driver's parameter style."""
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(sql[self.engine.dialect.name], params)
+            row = cursor.fetchone()
+            cursor.close()
+            if not self.is_sqlite:
+                connection.rollback()  # end the implicit read transaction before pooling
+            return row  # type: ignore[no-any-return]
+        finally:
+            connection.close()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -3,7 +3,6 @@ protocol_asgi.py). Database work runs in the thread pool."""
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -25,7 +24,7 @@ async def userinfo(request: Request) -> Response:
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
         if content_type == "application/x-www-form-urlencoded":
             access_token = (await request.form()).get("access_token")  # type: ignore[assignment]
-    result = await run_in_threadpool(userinfo_response, hub.server, access_token)
+    result = await hub.rt.blocking(userinfo_response, hub.server, access_token)
     return to_starlette(result)
 
 

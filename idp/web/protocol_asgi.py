@@ -15,7 +15,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -36,9 +35,9 @@ class ProtocolEndpoints:
         server = hub.server
         self.routes: dict[str, Callable[[HubOAuth2Request], Awaitable[tuple]]] = {
             "/token": self._token,
-            "/introspect": lambda r: run_in_threadpool(
+            "/introspect": lambda r: hub.rt.blocking(
                 server.create_endpoint_response, "introspection", r),
-            "/revoke": lambda r: run_in_threadpool(
+            "/revoke": lambda r: hub.rt.blocking(
                 server.create_endpoint_response, "revocation", r),
         }
 
@@ -80,7 +79,7 @@ class ProtocolEndpoints:
         server = self.hub.server
         if server.can_answer_without_io(request):
             return server.create_token_response(request)  # type: ignore[no-any-return]
-        return await run_in_threadpool(server.create_token_response, request)  # type: ignore[no-any-return]
+        return await self.hub.rt.blocking(server.create_token_response, request)  # type: ignore[no-any-return]
 
 
 async def _read_body(receive: Receive) -> bytes | None:

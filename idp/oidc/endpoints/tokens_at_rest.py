@@ -54,8 +54,7 @@ def find_presented_token(server, token: str, hint: str | None):  # type: ignore[
         claims = server.tokens.verify_access_token(token)
         if claims is None:
             return None
-        with rt.db.read() as s:
-            revoked = tokens_repo.is_access_token_revoked(s, claims["jti"], claims.get("gid"))
+        revoked = tokens_repo.is_access_token_revoked(rt.db, claims["jti"], claims.get("gid"))
         return PresentedAccessToken(claims, revoked)
     if len(token) > 512:
         return None

@@ -34,9 +34,9 @@ def userinfo_response(server, access_token: str | None) -> Response:  # type: ig
     if "openid" not in claims.get("scope", "").split():
         return _bearer_error(403, "insufficient_scope", "The token lacks the openid scope.")
     rt = server.rt
+    if tokens_repo.is_access_token_revoked(rt.db, claims["jti"], claims["gid"]):
+        return _bearer_error(401, "invalid_token", "The access token was revoked.")
     with rt.db.read() as s:
-        if tokens_repo.is_access_token_revoked(s, claims["jti"], claims["gid"]):
-            return _bearer_error(401, "invalid_token", "The access token was revoked.")
         grant = tokens_repo.get_grant(s, claims["gid"])
         account = accounts_repo.get_account(s, grant.account_id) if grant else None
     if grant is None or account is None or account.disabled:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, exists, insert, or_, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from idp.storage.db import Database
 from idp.storage.models import (
     AuthorizationCode,
     Grant,
@@ -134,13 +135,20 @@ def revoke_access_token(s: Session, jti: str, expires_at: int, now: int) -> None
         s.flush()
 
 
-def is_access_token_revoked(s: Session, jti: str, grant_id: str | None) -> bool:
+_REVOKED_SQL = (
+    "SELECT 1 FROM revoked_access_tokens WHERE jti = {p} "
+    "UNION ALL SELECT 1 FROM grants WHERE id = {p} AND revoked_at IS NOT NULL"
+)
+# Introspection's hot path: one statement per driver parameter style, no ORM.
+ACCESS_TOKEN_REVOKED = {
+    "sqlite": _REVOKED_SQL.format(p="?"),
+    "postgresql": _REVOKED_SQL.format(p="%s"),
+}
+
+
+def is_access_token_revoked(db: Database, jti: str, grant_id: str | None) -> bool:
     """One round trip: the token itself, or the grant it belongs to, was revoked."""
-    revoked_jti = exists().where(RevokedAccessToken.jti == jti)
-    if grant_id is None:
-        return bool(s.scalar(select(revoked_jti)))
-    revoked_grant = exists().where(Grant.id == grant_id, Grant.revoked_at.is_not(None))
-    return bool(s.scalar(select(or_(revoked_jti, revoked_grant))))
+    return db.fetch_one(ACCESS_TOKEN_REVOKED, (jti, grant_id or "")) is not None
 
 
 # Client assertions (RFC 7523) ----------------------------------------------------------------

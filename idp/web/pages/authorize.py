@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -16,9 +15,9 @@ from idp.web.messages import CLAIM_LABELS, ERROR_MESSAGES
 async def authorize(request: Request) -> Response:
     hub = request.app.state.hub
     oauth_request = await read_oauth2_request(request, hub.settings.issuer)
-    session = await run_in_threadpool(hub.sessions.load, session_id_from(request, hub.settings))
+    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
     started_at = hub.rt.clock.now()
-    outcome = await run_in_threadpool(
+    outcome = await hub.rt.blocking(
         decide, hub.server, oauth_request, session.authn if session else _anonymous(), started_at
     )
     return await _respond(request, outcome, oauth_request, session, started_at, rid=None)
@@ -27,13 +26,13 @@ async def authorize(request: Request) -> Response:
 async def resume(request: Request) -> Response:
     """Back from the login page: the stored request is decided again, now with a user."""
     hub = request.app.state.hub
-    session = await run_in_threadpool(hub.sessions.load, session_id_from(request, hub.settings))
+    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
     rid = request.query_params.get("rid")
     pending = session.get_pending(rid) if session else None
     if pending is None:
         return _expired(hub, request)
     oauth_request = _stored_request(hub, request, pending)
-    outcome = await run_in_threadpool(
+    outcome = await hub.rt.blocking(
         decide, hub.server, oauth_request, session.authn, pending["started_at"]
     )
     return await _respond(request, outcome, oauth_request, session, pending["started_at"], rid)
@@ -42,7 +41,7 @@ async def resume(request: Request) -> Response:
 async def consent(request: Request) -> Response:
     hub = request.app.state.hub
     form = await request.form()
-    session = await run_in_threadpool(hub.sessions.load, session_id_from(request, hub.settings))
+    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
     if session is None or not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
         return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
     rid = str(form.get("rid", ""))
@@ -51,13 +50,13 @@ async def consent(request: Request) -> Response:
         return _expired(hub, request)
     oauth_request = _stored_request(hub, request, pending)
     if form.get("decision") == "accept":
-        outcome = await run_in_threadpool(
+        outcome = await hub.rt.blocking(
             decide, hub.server, oauth_request, session.authn, pending["started_at"], True
         )
     else:
-        outcome = await run_in_threadpool(hub.deny, oauth_request, session)
+        outcome = await hub.rt.blocking(hub.deny, oauth_request, session)
     session.drop_pending(rid)
-    await run_in_threadpool(hub.sessions.save, session)
+    await hub.rt.blocking(hub.sessions.save, session)
     return await _respond(request, outcome, oauth_request, session, pending["started_at"], rid)
 
 
@@ -66,7 +65,7 @@ async def _respond(request, outcome, oauth_request, session, started_at, rid):  
     if isinstance(outcome, RedirectToClient):
         if rid and session is not None and session.get_pending(rid) is not None:
             session.drop_pending(rid)
-            await run_in_threadpool(hub.sessions.save, session)
+            await hub.rt.blocking(hub.sessions.save, session)
         return RedirectResponse(outcome.location, status_code=303)
     ui_locales = oauth_request.payload.data.get("ui_locales")
     if isinstance(outcome, ErrorPage):
@@ -79,10 +78,10 @@ async def _respond(request, outcome, oauth_request, session, started_at, rid):  
 
     new_session = session is None
     if session is None:
-        session = await run_in_threadpool(hub.sessions.create)
+        session = await hub.rt.blocking(hub.sessions.create)
     if rid is None or session.get_pending(rid) is None:
         rid = session.add_pending(oauth_request.payload.datalist_items(), started_at)
-        await run_in_threadpool(hub.sessions.save, session)
+        await hub.rt.blocking(hub.sessions.save, session)
     if isinstance(outcome, NeedLogin):
         response: Response = RedirectResponse(f"/login?rid={rid}", status_code=303)
     else:

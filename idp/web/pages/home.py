@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -9,5 +8,5 @@ from idp.web.cookies import session_id_from
 
 async def home(request: Request) -> Response:
     hub = request.app.state.hub
-    session = await run_in_threadpool(hub.sessions.load, session_id_from(request, hub.settings))
+    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
     return hub.pages.render(request, "home.html", account=session.account if session else None)

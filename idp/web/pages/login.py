@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -15,10 +14,10 @@ MAX_FIELD = 256
 
 async def login_page(request: Request) -> Response:
     hub = request.app.state.hub
-    session = await run_in_threadpool(hub.sessions.load, session_id_from(request, hub.settings))
+    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
     new_session = session is None
     if session is None:
-        session = await run_in_threadpool(hub.sessions.create)
+        session = await hub.rt.blocking(hub.sessions.create)
     rid = request.query_params.get("rid")
     pending = session.get_pending(rid)
     login_hint, client_name, ui_locales = _pending_details(hub, pending)
@@ -34,7 +33,7 @@ async def login_page(request: Request) -> Response:
 async def login_submit(request: Request) -> Response:
     hub = request.app.state.hub
     form = await request.form()
-    session = await run_in_threadpool(hub.sessions.load, session_id_from(request, hub.settings))
+    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
     if session is None or not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
         return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
     username = str(form.get("username", "")).strip()[:MAX_FIELD]
@@ -47,13 +46,13 @@ async def login_submit(request: Request) -> Response:
         return hub.pages.render(request, "login.html", 400, ui_locales,
                                 csrf_token=session.csrf_token, rid=rid, username=username,
                                 error=LOGIN_MISSING, client_name=client_name)
-    account = await run_in_threadpool(_check_password, hub, username, password)
+    account = await hub.rt.blocking(_check_password, hub, username, password)
     if account is None:
         hub.rt.audit.record("login.failure", ip=ip, username=username)
         return hub.pages.render(request, "login.html", 401, ui_locales,
                                 csrf_token=session.csrf_token, rid=rid, username=username,
                                 error=LOGIN_FAILED, client_name=client_name)
-    new = await run_in_threadpool(hub.sessions.log_in, session, account,
+    new = await hub.rt.blocking(hub.sessions.log_in, session, account,
                                   hub.settings.acr_default, ("pwd",))
     hub.rt.audit.record("login.success", account_id=account.id, ip=ip)
     target = f"/authorize/resume?rid={rid}" if pending else "/"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hmac
 
 from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -26,11 +25,11 @@ async def end_session(request: Request) -> Response:
     else:
         params = dict(request.query_params.items())
     try:
-        logout = await run_in_threadpool(parse_logout_request, hub.server, params)
+        logout = await hub.rt.blocking(parse_logout_request, hub.server, params)
     except OAuth2Error as error:
         return hub.pages.render(request, "error.html", 400, code=error.error,
                                 **ERROR_MESSAGES["invalid_request"])
-    session = await run_in_threadpool(hub.sessions.load, session_id_from(request, hub.settings))
+    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
     confirmed = params.get("confirm") == "1"
     if confirmed and (session is None or not session.csrf_valid(params.get("csrf_token"))):
         return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
@@ -45,7 +44,7 @@ async def end_session(request: Request) -> Response:
         )
     deliveries: list = []
     if session is not None:
-        deliveries = await run_in_threadpool(_end, hub, session, request)
+        deliveries = await hub.rt.blocking(_end, hub, session, request)
     response: Response
     if logout.redirect_to:
         response = RedirectResponse(logout.redirect_to, status_code=303)
