@@ -1,0 +1,136 @@
+"""End-to-end fixtures: real hub processes (`idp serve` under uvicorn) on 127.0.0.1, data
+arranged directly in their database, browsers played by httpx clients with cookie jars."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from idp import admin
+from idp.runtime import Runtime
+from idp.settings import Settings
+from idp.storage.migrate import upgrade
+from tests.conftest import BACKEND, PG_ADMIN_URL, empty_tables
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "Motdepasse-2026!"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"hub exited with {process.returncode}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not start")
+
+
+@dataclass
+class Hub:
+    """One running hub process and a runtime on its database for arranging data."""
+
+    issuer: str
+    url: str  # where this process listens; several processes share one issuer
+    env: dict
+    process: subprocess.Popen
+    rt: Runtime
+    _n: int = field(default=0)
+
+    def client(self, **options) -> admin.NewClient:  # type: ignore[no-untyped-def]
+        self._n += 1
+        options.setdefault("client_id", f"rp{self._n}-{secrets.token_hex(3)}")
+        options.setdefault("redirect_uris", ["http://127.0.0.1:9999/callback"])
+        options.setdefault("post_logout_redirect_uris", ["http://127.0.0.1:9999/"])
+        options.setdefault("scope", "openid profile email offline_access")
+        return admin.add_client(self.rt.db, self.rt.clock.now(), **options)
+
+    def user(self, **options) -> str:  # type: ignore[no-untyped-def]
+        self._n += 1
+        username = options.pop("username", f"user{self._n}-{secrets.token_hex(3)}")
+        admin.add_user(self.rt.db, self.rt.passwords, self.rt.clock.now(), username=username,
+                       password=PASSWORD, given_name="Camille", family_name="Bernard",
+                       email=f"{username}@example.test", **options)
+        return username
+
+    def browser(self) -> httpx.Client:
+        return httpx.Client(base_url=self.issuer, follow_redirects=False, timeout=10)
+
+
+def start_hub(database_url: str, keys_dir: Path, issuer: str | None = None) -> Hub:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    issuer = issuer or url
+    env = dict(os.environ, IDP_ISSUER=issuer, IDP_DATABASE_URL=database_url,
+               IDP_KEYS_DIR=str(keys_dir), IDP_CLIENT_CACHE_TTL="0", IDP_LOG_LEVEL="warning",
+               IDP_ARGON2_MEMORY_KIB="1024", IDP_ARGON2_TIME_COST="1")
+    settings = Settings.from_env({k: v for k, v in env.items() if k.startswith("IDP_")})
+    upgrade(database_url)
+    process = subprocess.Popen([sys.executable, "-m", "idp", "serve", "--port", str(port)],
+                               env=env, cwd=ROOT)
+    wait_until_up(url, process)
+    return Hub(issuer, url, env, process, Runtime.build(settings))
+
+
+def stop_hub(hub: Hub) -> None:
+    hub.process.terminate()
+    hub.process.wait(timeout=10)
+    hub.rt.close()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A PostgreSQL database of this test worker, dropped at the end."""
+    name = f"idp_e2e_{secrets.token_hex(4)}"
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    with engine.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    """The hub under test, on the suite's database backend."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    if BACKEND == "postgresql":
+        name = f"idp_e2e_main_{secrets.token_hex(4)}"
+        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    else:
+        url = f"sqlite:///{tmp}/hub.sqlite3"
+    running = start_hub(url, tmp / "keys")
+    yield running
+    stop_hub(running)
+    if BACKEND == "postgresql":
+        with engine.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+__all__ = ["PASSWORD", "Hub", "empty_tables", "free_port", "start_hub", "stop_hub"]
