@@ -160,6 +160,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from idp.oidc.keys import KeyStore
 
     KeyStore(settings.keys_dir, SystemClock(), settings.key_retire_after)  # create keys once
+    # glibc gives each thread its own malloc arena and keeps freed argon2 buffers in them;
+    # two arenas keep a worker's memory flat (the workers inherit the environment).
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     uvicorn.run(
         "idp.asgi:app_factory", factory=True, host=args.host, port=args.port,
         workers=args.workers, loop="uvloop", http="httptools", log_level=settings.log_level,

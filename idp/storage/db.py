@@ -17,6 +17,10 @@ class Database:
         self.engine = _make_engine(url, pool_size)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_engine = self.engine.execution_options(idp_read_only=True)
+        # Hot single-row reads: autocommit (no BEGIN/ROLLBACK round trips), no pre-ping.
+        self._hot_engine = self.engine if self.is_sqlite else create_engine(
+            url, isolation_level="AUTOCOMMIT", pool_size=pool_size, max_overflow=20,
+            pool_pre_ping=False, pool_recycle=600)
         self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
 
     @property
@@ -39,20 +43,28 @@ class Database:
         """One row of a single indexed read on a hot path, through a pooled DB-API
         connection, without ORM or transaction bookkeeping. ``sql`` maps a dialect name
         ("sqlite", "postgresql") to its statement in that driver's parameter style."""
-        connection = self.engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            cursor.execute(sql[self.engine.dialect.name], params)
-            row = cursor.fetchone()
-            cursor.close()
-            if not self.is_sqlite:
-                connection.rollback()  # end the implicit read transaction before pooling
-            return row  # type: ignore[no-any-return]
-        finally:
-            connection.close()
+        statement = sql[self.engine.dialect.name]
+        for attempt in (1, 2):
+            connection = self._hot_engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute(statement, params)
+                row = cursor.fetchone()
+                cursor.close()
+                return row  # type: ignore[no-any-return]
+            except self._hot_engine.dialect.loaded_dbapi.OperationalError:
+                # A pooled connection the server closed (restart, idle timeout): drop it
+                # and try once more on a fresh one.
+                connection.invalidate()
+                if attempt == 2:
+                    raise
+            finally:
+                connection.close()
+        raise AssertionError("unreachable")
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self._hot_engine.dispose()
 
 
 def _make_engine(url: str, pool_size: int) -> Engine:

@@ -29,6 +29,11 @@ class SessionState:
     amr: tuple[str, ...] = ()
     data: dict = field(default_factory=dict)
 
+    @classmethod
+    def unsaved(cls) -> SessionState:
+        """A state to fill before its first write (see BrowserSessions.create)."""
+        return cls(id="", sid="")
+
     @property
     def csrf_token(self) -> str:
         return self.data["csrf"]

@@ -10,6 +10,7 @@ from idp.oidc.checks import NeedConsent, NeedLogin, Refuse
 from idp.oidc.server import HubOAuth2Request, read_oauth2_request
 from idp.web.cookies import session_id_from, set_session_cookie
 from idp.web.messages import CLAIM_LABELS, ERROR_MESSAGES
+from idp.web.sessions import SessionState
 
 
 async def authorize(request: Request) -> Response:
@@ -78,8 +79,11 @@ async def _respond(request, outcome, oauth_request, session, started_at, rid):  
 
     new_session = session is None
     if session is None:
-        session = await hub.rt.blocking(hub.sessions.create)
-    if rid is None or session.get_pending(rid) is None:
+        # A new browser: its session row is written once, with the pending request in it.
+        session = SessionState.unsaved()
+        rid = session.add_pending(oauth_request.payload.datalist_items(), started_at)
+        session = await hub.rt.blocking(hub.sessions.create, session.data)
+    elif rid is None or session.get_pending(rid) is None:
         rid = session.add_pending(oauth_request.payload.datalist_items(), started_at)
         await hub.rt.blocking(hub.sessions.save, session)
     if isinstance(outcome, NeedLogin):
