@@ -70,11 +70,11 @@ async def main() -> None:
     durations: list[float] = []
     clients = [httpx.AsyncClient(base_url=issuer, timeout=30) for _ in users]
     # Warm-up, not measured: each user's first login, which also gives consent.
-    await asyncio.gather(*(one_login(http, cfg, u) for http, u in zip(clients, users)))
+    await asyncio.gather(*(one_login(http, cfg, u) for http, u in zip(clients, users, strict=True)))
     started = time.monotonic()
     until = started + float(seconds)
     await asyncio.gather(*(virtual_user(http, cfg, u, until, durations)
-                           for http, u in zip(clients, users)))
+                           for http, u in zip(clients, users, strict=True)))
     elapsed = time.monotonic() - started
     for http in clients:
         await http.aclose()
