@@ -12,6 +12,7 @@ import threading
 from collections import deque
 from typing import Any
 
+from idp.background import Every
 from idp.clock import Clock
 from idp.storage.db import Database
 from idp.storage.repositories import audit as audit_repo
@@ -26,8 +27,7 @@ class AuditLog:
         self.flush_interval = flush_interval
         self._pending: deque[dict] = deque()
         self._flush_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._writer = Every(flush_interval, self.flush, "audit-flush")
 
     def record(
         self,
@@ -65,18 +65,8 @@ class AuditLog:
                 log.exception("could not write %d audit events", len(batch))
 
     def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="audit-flush", daemon=True)
-            self._thread.start()
+        self._writer.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._writer.stop()
         self.flush()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.flush_interval):
-            self.flush()

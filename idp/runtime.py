@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 
 from idp.accounts.passwords import Passwords
 from idp.audit import AuditLog
+from idp.background import Every
 from idp.clock import Clock, SystemClock
-from idp.housekeeping import Housekeeping
+from idp.housekeeping import housekeeping
 from idp.oidc.clients import ClientCache
 from idp.oidc.keys import KeyStore
 from idp.settings import Settings
@@ -29,7 +30,7 @@ class Runtime:
     passwords: Passwords
     clients: ClientCache
     audit: AuditLog
-    housekeeping: Housekeeping
+    housekeeping: Every
     executor: ThreadPoolExecutor
 
     async def blocking(self, fn: Callable[..., T], *args: Any) -> T:
@@ -51,7 +52,7 @@ class Runtime:
             passwords=Passwords(settings),
             clients=ClientCache(db, settings.client_cache_ttl, clock),
             audit=AuditLog(db, clock, settings.audit_flush_interval),
-            housekeeping=Housekeeping(db, clock, settings.purge_interval),
+            housekeeping=housekeeping(db, clock, settings.purge_interval),
             executor=ThreadPoolExecutor(settings.threads, thread_name_prefix="idp"),
         )
 

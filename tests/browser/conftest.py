@@ -7,14 +7,11 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -22,6 +19,7 @@ from idp import admin
 from idp.runtime import Runtime
 from idp.settings import Settings
 from idp.storage.migrate import upgrade
+from tests.servers import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
@@ -29,26 +27,6 @@ AXE = ROOT / "web-assets" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "Bienvenue-2026!"
 pytestmark = pytest.mark.xdist_group("browser")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url}: process exited with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer")
 
 
 class Live:
@@ -85,8 +63,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         [sys.executable, "-m", "uvicorn", "tests.browser.rp_app:app", "--port", str(rp_port),
          "--log-level", "warning"], env=rp_env, cwd=ROOT)
     try:
-        wait_for(f"{hub}/healthz", hub_process)
-        wait_for(f"{rp}/", rp_process)
+        wait_until_up(f"{hub}/healthz", hub_process)
+        wait_until_up(f"{rp}/", rp_process)
         yield Live(hub, rp)
     finally:
         for process in (rp_process, hub_process):

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,29 +20,10 @@ from idp.runtime import Runtime
 from idp.settings import Settings
 from idp.storage.migrate import upgrade
 from tests.conftest import BACKEND, PG_ADMIN_URL, empty_tables
+from tests.servers import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Motdepasse-2026!"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"hub exited with {process.returncode}")
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not start")
 
 
 @dataclass
@@ -89,7 +68,7 @@ def start_hub(database_url: str, keys_dir: Path, issuer: str | None = None) -> H
     upgrade(database_url)
     process = subprocess.Popen([sys.executable, "-m", "idp", "serve", "--port", str(port)],
                                env=env, cwd=ROOT)
-    wait_until_up(url, process)
+    wait_until_up(url + "/healthz", process)
     return Hub(issuer, url, env, process, Runtime.build(settings))
 
 

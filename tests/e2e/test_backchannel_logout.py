@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tests.e2e.browsing import log_in_and_consent
-from tests.e2e.conftest import free_port
+from tests.servers import free_port
 
 pytestmark = pytest.mark.e2e
 EVENT = "http://schemas.openid.net/event/backchannel-logout"

@@ -4,24 +4,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 
-from tests.factories import REDIRECT_URI
+from tests.integration.flows import decode_jwt, exchange
 from tests.oidc_helpers import auth_request, full_login, parse_redirect
-
-
-def decode_jwt(token: str) -> tuple[dict, dict]:
-    def part(p: str) -> dict:
-        return json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
-
-    header, payload, _ = token.split(".")
-    return part(header), part(payload)
-
-
-def exchange(http, client, code, verifier, redirect_uri=REDIRECT_URI):  # type: ignore[no-untyped-def]
-    return http.post("/token", data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
-        "code_verifier": verifier}, auth=(client.client_id, client.secret))
 
 
 def test_code_flow_issues_signed_tokens_with_iss_in_response(http, factories, rt):  # type: ignore[no-untyped-def]

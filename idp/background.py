@@ -1,0 +1,37 @@
+"""A daemon thread that calls a function every `interval` seconds until stopped."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger("idp")
+
+
+class Every:
+    def __init__(self, interval: float, action: Callable[[], None], name: str) -> None:
+        self.interval = interval
+        self.action = action
+        self.name = name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None and self.interval > 0:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.action()
+            except Exception:
+                log.exception("background task %s failed", self.name)
