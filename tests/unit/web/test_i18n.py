@@ -102,3 +102,21 @@ def test_every_extracted_message_is_translated_in_every_catalogue() -> None:
 )
 def test_language_negotiation_order(query, cookie, ui_locales, accept, expected) -> None:  # type: ignore[no-untyped-def]
     assert negotiate(query, cookie, ui_locales, accept) == expected
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_shared_components_render_translated_and_accessible(locale: str) -> None:
+    pages = RecordingPages()
+    source = (
+        '{% from "_macros.html" import table, pagination, notice with context %}'
+        '{{ notice("n") }}{{ table("Historique", ["Nom", "Date"], rows) }}'
+        '{{ table("Vide", ["Nom"], []) }}{{ pagination(2, 3, href) }}'
+    )
+    html = pages.env.from_string(source).render(
+        _=lambda m, **v: pages.catalogues.gettext(locale, m).format(**v)
+        if m in pages.catalogues.messages[locale] else pages.missing.add((locale, m)) or m,
+        rows=[["a.xml", "2026-11-22"]], href=lambda n: f"?page={n}")
+    assert pages.missing == set()
+    assert "<caption>Historique</caption>" in html and 'scope="col"' in html
+    assert 'aria-current="page" href="?page=2"' in html
+    assert 'href="?page=1"' in html and 'href="?page=3"' in html
