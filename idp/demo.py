@@ -89,6 +89,8 @@ Demo logins (password for all: {DEMO_PASSWORD})
 Demo clients (client_id / secret)
   apa / demo-apa-secret, chorus / demo-chorus-secret, service-public / demo-sp-secret
   demo-connector / demo-connector-secret   (client_credentials)
+  The relying applications (APA, Chorus Pro, service-public) come with their own issues;
+  their clients are registered already.
   try: curl -s -u demo-connector:demo-connector-secret -d grant_type=client_credentials \\
         {issuer}/token
 """, flush=True)
