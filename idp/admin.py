@@ -182,6 +182,7 @@ def add_user(
         groups=groups or [],
         disabled=False,
         created_at=now,
+        password_changed_at=now,
     )
     with db.transaction() as s:
         try:

@@ -21,7 +21,7 @@ from idp.settings import Settings
 from idp.web import protocol
 from idp.web.errors import http_error, unexpected_error
 from idp.web.middleware.security_headers import SecurityHeadersMiddleware
-from idp.web.pages import authorize, home, legal, login, logout
+from idp.web.pages import account, authorize, home, legal, login, logout
 from idp.web.protocol_asgi import ProtocolEndpoints
 from idp.web.sessions import BrowserSessions
 from idp.web.templating import Pages
@@ -59,6 +59,8 @@ def create_app(settings: Settings, clock: Clock | None = None,
         Route("/login", login.login_submit, methods=["POST"]),
         Route("/userinfo", protocol.userinfo, methods=["GET", "POST"]),
         Route("/logout", logout.end_session, methods=["GET", "POST"]),
+        Route("/compte/mot-de-passe", account.password_page, methods=["GET"]),
+        Route("/compte/mot-de-passe", account.password_submit, methods=["POST"]),
         Route("/healthz", protocol.health),
         *[Route(f"/{slug}", legal.legal_page) for slug in legal.PAGES],
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

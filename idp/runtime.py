@@ -13,6 +13,8 @@ from idp.audit import AuditLog
 from idp.background import Every
 from idp.clock import Clock, SystemClock
 from idp.housekeeping import housekeeping
+from idp.messaging.outbox import OutboxDispatcher
+from idp.messaging.senders import FileSmsSender, SmtpSender
 from idp.oidc.clients import ClientCache
 from idp.oidc.keys import KeyStore
 from idp.settings import Settings
@@ -32,6 +34,8 @@ class Runtime:
     audit: AuditLog
     housekeeping: Every
     executor: ThreadPoolExecutor
+    outbox: OutboxDispatcher
+    outbox_loop: Every
 
     async def blocking(self, fn: Callable[..., T], *args: Any) -> T:
         """Run database work or password hashing off the event loop.
@@ -54,14 +58,26 @@ class Runtime:
             audit=AuditLog(db, clock, settings.audit_flush_interval),
             housekeeping=housekeeping(db, clock, settings.purge_interval),
             executor=ThreadPoolExecutor(settings.threads, thread_name_prefix="idp"),
+            **_outbox(settings, db, clock),
         )
 
     def start(self) -> None:
         self.audit.start()
         self.housekeeping.start()
+        self.outbox_loop.start()
 
     def close(self) -> None:
+        self.outbox_loop.stop()
         self.housekeeping.stop()
         self.audit.stop()
         self.executor.shutdown(wait=True)
         self.db.dispose()
+
+
+def _outbox(settings: Settings, db: Database, clock: Clock) -> dict[str, Any]:
+    dispatcher = OutboxDispatcher(db, clock, {
+        "email": SmtpSender(settings.smtp_host, settings.smtp_port, settings.mail_from),
+        "sms": FileSmsSender(settings.sms_sink_file),
+    })
+    return {"outbox": dispatcher,
+            "outbox_loop": Every(settings.outbox_interval, dispatcher.deliver_due, "outbox")}

@@ -74,6 +74,17 @@ class Settings:
         16, "Threads per process for database work and password hashing (keep at most the "
         "database pool size, 30)."
     )
+    smtp_host: str = _setting("127.0.0.1", "SMTP server that relays the hub's e-mails.")
+    smtp_port: int = _setting(25, "Port of the SMTP server.")
+    mail_from: str = _setting(
+        "Identité Publique <ne-pas-repondre@identite.example>", "Sender of the hub's e-mails."
+    )
+    sms_sink_file: str = _setting(
+        "var/sms.jsonl", "Where the demo SMS gateway writes each SMS (one JSON line each)."
+    )
+    outbox_interval: float = _setting(
+        1.0, "How often each process delivers due e-mails and SMS from the outbox, in seconds."
+    )
     log_level: str = _setting("info", "Log level: debug, info, warning, error.")
     forwarded_allow_ips: str = _setting(
         "",

@@ -13,15 +13,14 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
+from idp.texts import N_
+
+__all__ = ["N_", "Catalogues", "negotiate", "pick_locale"]
+
 LOCALES = ("fr", "en")
 DEFAULT_LOCALE = "fr"
 LANG_COOKIE = "idp_lang"
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
-
-
-def N_(message: str) -> str:
-    """Mark a message for extraction; it is translated where it is shown."""
-    return message
 
 
 class Catalogues:

@@ -3,6 +3,7 @@
 from idp.storage.models.accounts import Account
 from idp.storage.models.audit import AuditEvent
 from idp.storage.models.base import Base
+from idp.storage.models.messaging import OutboxMessage
 from idp.storage.models.oauth import (
     AuthorizationCode,
     BrowserSession,
@@ -14,6 +15,7 @@ from idp.storage.models.oauth import (
     SessionClient,
     UsedAssertion,
 )
+from idp.storage.models.passwords import PasswordHistory
 
 __all__ = [
     "Account",
@@ -24,6 +26,8 @@ __all__ = [
     "Client",
     "Consent",
     "Grant",
+    "OutboxMessage",
+    "PasswordHistory",
     "RefreshToken",
     "RevokedAccessToken",
     "SessionClient",

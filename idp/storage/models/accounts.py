@@ -26,3 +26,5 @@ class Account(Base):
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[int]
     last_login_at: Mapped[int | None]
+    # When the current password was set; its expiry follows the population's policy.
+    password_changed_at: Mapped[int | None]

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 from babel.messages.extract import extract_from_dir
 
+from idp.accounts.policy import POLICIES
 from idp.web.i18n import LOCALES, Catalogues, negotiate
 from idp.web.messages import CLAIM_LABELS, ERROR_MESSAGES
 from idp.web.pages.legal import PAGES
@@ -30,6 +31,20 @@ CONTEXTS: dict[str, list[dict]] = {
     "logged_out.html": [{}],
     "home.html": [dict(account=ACCOUNT), dict(account=None)],
     "legal.html": [dict(page_title=t, paragraphs=p) for t, p in PAGES.values()],
+    "password_change.html": [
+        dict(account=ACCOUNT, csrf_token="t", rules=[r.message for r in policy.rules],
+             errors=[("new_password", r.message) for r in policy.rules]
+             + [("current_password", "The current password is incorrect."),
+                ("confirmation", "The confirmation differs from the new password."),
+                ("new_password", "This password was used recently: choose another one."),
+                ("", "Your account is not active.")],
+             by_field={"new_password": [r.message for r in policy.rules],
+                       "current_password": ["The current password is incorrect."],
+                       "confirmation": ["The confirmation differs from the new password."]})
+        for policy in POLICIES.values()
+    ],
+    "password_changed.html": [dict(account=ACCOUNT, expires="22/11/2027"),
+                              dict(account=ACCOUNT, expires=None)],
 }
 
 

@@ -1,0 +1,1 @@
+"""Messages to people: e-mail through SMTP, SMS through a gateway, both via the outbox."""

@@ -1,0 +1,50 @@
+"""Outbox rows: written with the change they announce, claimed and marked by the dispatcher."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from idp.storage.models import OutboxMessage
+
+
+def enqueue(s: Session, channel: str, recipient: str, subject: str, body: str, now: int) -> None:
+    s.add(OutboxMessage(channel=channel, recipient=recipient, subject=subject, body=body,
+                        created_at=now, next_attempt_at=now, attempts=0))
+    s.flush()
+
+
+def claim_due(s: Session, now: int, lease: int, limit: int = 20) -> list[OutboxMessage]:
+    """Messages due now, leased to this dispatcher for `lease` seconds (several processes
+    may dispatch: each row is claimed by one conditional UPDATE)."""
+    due = list(s.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id).limit(limit)))
+    claimed = []
+    for message in due:
+        won = s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message.id,
+                   OutboxMessage.next_attempt_at == message.next_attempt_at,
+                   OutboxMessage.sent_at.is_(None))
+            .values(next_attempt_at=now + lease)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        if won:
+            claimed.append(message)
+    return claimed
+
+
+def mark_sent(s: Session, message_id: int, now: int) -> None:
+    s.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(sent_at=now))
+
+
+def mark_failed(s: Session, message_id: int, attempts: int, error: str, retry_at: int) -> None:
+    s.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
+        attempts=attempts, last_error=error[:500], next_attempt_at=retry_at))
+
+
+def messages_to(s: Session, recipient: str) -> list[OutboxMessage]:
+    return list(s.scalars(select(OutboxMessage).where(OutboxMessage.recipient == recipient)
+                          .order_by(OutboxMessage.id)))
