@@ -8,7 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from idp.storage.errors import StorageUnavailable
 
 
 class Database:
@@ -30,14 +33,20 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commits on success, rolls back on any exception."""
-        with self._sessions.begin() as session:
-            yield session
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except (OperationalError, InterfaceError) as exc:
+            raise StorageUnavailable(str(exc.orig or exc)[:200]) from exc
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only unit of work (on SQLite, it does not take the write lock)."""
-        with self._read_sessions.begin() as session:
-            yield session
+        try:
+            with self._read_sessions.begin() as session:
+                yield session
+        except (OperationalError, InterfaceError) as exc:
+            raise StorageUnavailable(str(exc.orig or exc)[:200]) from exc
 
     def fetch_one(self, sql: dict[str, str], params: tuple) -> tuple | None:
         """One row of a single indexed read on a hot path, through a pooled DB-API
@@ -57,7 +66,7 @@ class Database:
                 # and try once more on a fresh one.
                 connection.invalidate()
                 if attempt == 2:
-                    raise
+                    raise StorageUnavailable("database unreachable") from None
             finally:
                 connection.close()
         raise AssertionError("unreachable")

@@ -106,7 +106,9 @@ class BrowserSessions:
         """A new session id and sid for the authenticated user; pending requests carry over."""
         now = self.rt.clock.now()
         data = {"pending": (previous.data.get("pending", {}) if previous else {}),
-                "csrf": secrets.token_urlsafe(32)}
+                "csrf": secrets.token_urlsafe(32),
+                # Shown on the portal ("last login"): the one before this login.
+                "previous_login_at": account.last_login_at}
         session_id, sid = secrets.token_urlsafe(32), secrets.token_urlsafe(16)
         with self.rt.db.transaction() as s:
             if previous is not None:

@@ -30,7 +30,8 @@ def test_login_through_an_application_consent_and_logout(page: Page, live) -> No
     page.click("button[value=accept]")
     expect(page.locator("#who")).to_contain_text("Camille")
     page.goto(live.hub + "/")
-    expect(page.locator("h1")).to_have_text("Bonjour Camille")
+    expect(page.locator("h1")).to_have_text(
+        "Liste des applications disponibles pour Camille Bernard")
     check_page(page, "04-hub-home-logged-in")
     page.goto(live.rp + "/")
     page.click("text=Se déconnecter")

@@ -1,12 +1,37 @@
+"""The hub's home: the portal of a logged-in user, or the way to log in."""
+
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from idp.portal.home import applications_for, password_status
+from idp.storage.errors import StorageUnavailable
 from idp.web.cookies import session_id_from
+
+
+def as_date(timestamp: int | None) -> str | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%d/%m/%Y")
 
 
 async def home(request: Request) -> Response:
     hub = request.app.state.hub
-    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
-    return hub.pages.render(request, "home.html", account=session.account if session else None)
+    try:
+        session = await hub.rt.blocking(hub.sessions.load,
+                                        session_id_from(request, hub.settings))
+        if session is None or session.account is None:
+            return hub.pages.render(request, "home.html", account=None)
+        account = session.account
+        apps = await hub.rt.blocking(applications_for, hub.rt.db, account)
+    except StorageUnavailable:
+        # Seed 001: the portal still answers, saying the directory cannot be reached.
+        return hub.pages.render(request, "directory_down.html", 503)
+    status = password_status(account, hub.rt.clock.now())
+    return hub.pages.render(
+        request, "portal.html", account=account, applications=apps,
+        expires=as_date(status.expires_at), warn_days=status.days_left if status.warn else None,
+        previous_login=as_date(session.data.get("previous_login_at")))

@@ -36,6 +36,14 @@ PAGES = {
            "organisation, or the assistance desk of the application concerned."),
         N_("Never give your password to anyone, including the assistance desk."),
     ]),
+    "faq": (N_("Frequently asked questions"), [
+        N_("I forgot my password: use the link on the login page, or contact the assistance "
+           "desk of your organisation."),
+        N_("My password has expired: at your next login you will be asked to choose a new "
+           "one."),
+        N_("An application is missing from my list: your organisation's manager grants "
+           "access to applications."),
+    ]),
     "a-propos": (N_("What is this service?"), [
         N_("This service is the common login of public-service applications: one identifier, "
            "one password, and the list of applications you are entitled to."),

@@ -15,7 +15,7 @@ from idp.web.pages.legal import PAGES
 from idp.web.templating import TEMPLATES, Pages
 
 ROOT = Path(__file__).resolve().parents[3]
-ACCOUNT = SimpleNamespace(username="cbernard-xt", given_name="Camille")
+ACCOUNT = SimpleNamespace(username="cbernard-xt", given_name="Camille", family_name="Bernard")
 
 # A context for each hub template that reaches every translated text.
 CONTEXTS: dict[str, list[dict]] = {
@@ -29,7 +29,12 @@ CONTEXTS: dict[str, list[dict]] = {
     "logout_confirm.html": [dict(csrf_token="t", client_name="APA", carry=[]),
                             dict(csrf_token="t", client_name=None, carry=[])],
     "logged_out.html": [{}],
-    "home.html": [dict(account=ACCOUNT), dict(account=None)],
+    "home.html": [{}],
+    "portal.html": [dict(account=ACCOUNT, applications=[SimpleNamespace(name="APA", url="/")],
+                         expires="22/11/2027", warn_days=12, previous_login="21/11/2026"),
+                    dict(account=SimpleNamespace(username="u", given_name="A", family_name=None),
+                         applications=[], expires=None, warn_days=None, previous_login=None)],
+    "directory_down.html": [{}],
     "legal.html": [dict(page_title=t, paragraphs=p) for t, p in PAGES.values()],
     "password_change.html": [
         dict(account=ACCOUNT, csrf_token="t", rules=[r.message for r in policy.rules],
