@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from idp.accounts.throttling import ThrottleRules
 from idp.clock import Clock
 from idp.oidc import build_authorization_server
 from idp.oidc.authorization import deny
@@ -38,6 +39,10 @@ class Hub:
         self.server = build_authorization_server(runtime)
         self.sessions = BrowserSessions(runtime)
         self.pages = Pages()
+        s = runtime.settings
+        self.throttle_rules = ThrottleRules(s.login_max_failures, s.address_max_failures,
+                                            s.login_failure_window, s.login_lock_seconds,
+                                            s.login_max_delay)
 
     def deny(self, oauth_request, session):  # type: ignore[no-untyped-def]
         return deny(self.server, oauth_request, session.authn)
@@ -61,6 +66,8 @@ def create_app(settings: Settings, clock: Clock | None = None,
         Route("/logout", logout.end_session, methods=["GET", "POST"]),
         Route("/compte/mot-de-passe", account.password_page, methods=["GET"]),
         Route("/compte/mot-de-passe", account.password_submit, methods=["POST"]),
+        Route("/compte/mot-de-passe-expire", account.expired_page, methods=["GET"]),
+        Route("/compte/mot-de-passe-expire", account.expired_submit, methods=["POST"]),
         Route("/healthz", protocol.health),
         *[Route(f"/{slug}", legal.legal_page) for slug in legal.PAGES],
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

@@ -91,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
                       choices=["portal", "citizen", "technical"])
     uadd.set_defaults(handler=cmd_users_add)
     users.add_parser("list").set_defaults(handler=cmd_users_list)
+    unlock = users.add_parser("unlock", help="lift a lock after too many failed logins")
+    unlock.add_argument("username")
+    unlock.set_defaults(handler=cmd_users_unlock)
+    reset = users.add_parser("reset-password",
+                             help="set a temporary password, to be changed at the next login")
+    reset.add_argument("username")
+    reset.add_argument("--password", help="or IDP_NEW_PASSWORD; generated when absent")
+    reset.set_defaults(handler=cmd_users_reset_password)
     ushow = users.add_parser("show")
     ushow.add_argument("username")
     ushow.set_defaults(handler=cmd_users_show)
@@ -300,4 +308,41 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     keys = rt.keys.rotate()
     emit(args, keys, "keys rotated:\n" + "\n".join(
         f"{k['kid']:<32} {k['alg']:<6} {k['state']}" for k in keys))
+    return 0
+
+
+def cmd_users_unlock(args: argparse.Namespace) -> int:
+    from idp.accounts import throttling
+
+    rt = _runtime()
+    lifted = throttling.unlock(rt.db, args.username)
+    emit(args, {"unlocked": args.username, "was_locked": lifted},
+         f"user {args.username} unlocked" if lifted else f"user {args.username} was not locked")
+    return 0
+
+
+def cmd_users_reset_password(args: argparse.Namespace) -> int:
+    """The assistance desk's reset: a temporary password that has already expired, so the
+    user must choose a new one at the next login (the lock, if any, is lifted too)."""
+    import secrets
+
+    from idp.accounts import throttling
+    from idp.storage.repositories import accounts as accounts_repo
+    from idp.storage.repositories import passwords as passwords_repo
+
+    rt = _runtime()
+    password = args.password or os.environ.get("IDP_NEW_PASSWORD") or (
+        secrets.token_urlsafe(9) + "-7")
+    with rt.db.transaction() as s:
+        account = accounts_repo.find_by_username(s, args.username)
+        if account is None:
+            raise admin.AdminError(f"no user {args.username!r}")
+        passwords_repo.change_password(s, account.id, account.password_hash,
+                                       rt.passwords.hash(password), now=0, keep=5)
+    throttling.unlock(rt.db, args.username)
+    rt.audit.record("password.reset_by_operator", account_id=account.id)
+    rt.audit.flush()
+    emit(args, {"username": args.username, "temporary_password": password},
+         f"temporary password for {args.username}: {password}\n"
+         "It must be changed at the next login.")
     return 0

@@ -85,6 +85,21 @@ class Settings:
     outbox_interval: float = _setting(
         1.0, "How often each process delivers due e-mails and SMS from the outbox, in seconds."
     )
+    login_max_failures: int = _setting(
+        5, "Failed logins of one identifier before it is locked (slowed down before that)."
+    )
+    address_max_failures: int = _setting(
+        50, "Failed logins from one address before that address is locked."
+    )
+    login_failure_window: int = _setting(900, "Window in which failed logins are counted (s).")
+    login_lock_seconds: int = _setting(900, "How long a lock after too many failures lasts (s).")
+    login_max_delay: float = _setting(
+        3.0, "Longest slow-down of the answer to a failed login, in seconds (doubles per failure)."
+    )
+    expired_password_action: str = _setting(
+        "change", "At login with an expired password: 'change' (choose a new one at once) or "
+        "'assistance' (told to contact the assistance desk)."
+    )
     log_level: str = _setting("info", "Log level: debug, info, warning, error.")
     forwarded_allow_ips: str = _setting(
         "",
@@ -120,6 +135,8 @@ class Settings:
             raise ValueError("IDP_CODE_TTL must be between 1 and 60 seconds")
         if self.access_token_alg not in ("ES256", "RS256"):
             raise ValueError("IDP_ACCESS_TOKEN_ALG must be ES256 or RS256")
+        if self.expired_password_action not in ("change", "assistance"):
+            raise ValueError("IDP_EXPIRED_PASSWORD_ACTION must be change or assistance")
         if self.default_id_token_alg not in ("ES256", "RS256"):
             raise ValueError("IDP_DEFAULT_ID_TOKEN_ALG must be ES256 or RS256")
 

@@ -21,16 +21,20 @@ class Notification:
     body: str
 
 
-def change_password(rt, account_id: int, current: str, new: str, confirmation: str,  # type: ignore[no-untyped-def]
+def change_password(rt, account_id: int, current: str | None, new: str, confirmation: str,  # type: ignore[no-untyped-def]
                     notification: Notification, ip: str | None) -> list[tuple[str, str]]:
-    """(field, message id) for each problem; an empty list means the password changed."""
+    """(field, message id) for each problem; an empty list means the password changed.
+
+    `current` is None only when the caller has just verified it (expired password at login).
+    """
     with rt.db.read() as s:
         account = accounts_repo.get_account(s, account_id)
         history = passwords_repo.recent_hashes(s, account_id, HISTORY_SIZE)
     if account is None or account.disabled:
         return [("", N_("Your account is not active."))]
     errors: list[tuple[str, str]] = []
-    if not rt.passwords.verify(account.password_hash, current[:MAX_LENGTH]):
+    if current is not None and not rt.passwords.verify(account.password_hash,
+                                                       current[:MAX_LENGTH]):
         errors.append(("current_password", N_("The current password is incorrect.")))
     errors += [("new_password", m) for m in policy_for(account.population).failures(new)]
     if new != confirmation:

@@ -66,3 +66,11 @@ LOGIN_MISSING = N_("Enter your identifier and your password.")
 
 DEFAULT_TAGLINE = N_("Log in once to the public services")
 GENERIC_ERROR = N_("An error occurred")
+LOGIN_LOCKED = N_(
+    "Too many failed attempts: logging in with this identifier is blocked for {minutes} "
+    "minutes. Try again later or contact the assistance desk."
+)
+PASSWORD_EXPIRED_ASSISTANCE = {
+    "title": N_("Password expired"),
+    "message": N_("Your password has expired. Contact the assistance desk to renew it."),
+}

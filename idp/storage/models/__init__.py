@@ -1,6 +1,6 @@
 """SQLAlchemy 2 models. Import every module so Base.metadata is complete for Alembic."""
 
-from idp.storage.models.accounts import Account
+from idp.storage.models.accounts import Account, LoginThrottle
 from idp.storage.models.audit import AuditEvent
 from idp.storage.models.base import Base
 from idp.storage.models.messaging import OutboxMessage
@@ -26,6 +26,7 @@ __all__ = [
     "Client",
     "Consent",
     "Grant",
+    "LoginThrottle",
     "OutboxMessage",
     "PasswordHistory",
     "RefreshToken",

@@ -28,3 +28,14 @@ class Account(Base):
     last_login_at: Mapped[int | None]
     # When the current password was set; its expiry follows the population's policy.
     password_changed_at: Mapped[int | None]
+
+
+class LoginThrottle(Base):
+    """Failed logins counted per key ("account:<username>" or "address:<ip>") in a window."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_start: Mapped[int]
+    locked_until: Mapped[int | None]

@@ -54,18 +54,67 @@ async def password_submit(request: Request) -> Response:
                             expires=_date(expires_at))
 
 
-def _form(request: Request, session, errors: list, status: int = 200) -> Response:  # type: ignore[no-untyped-def]
+def _form(request: Request, session, errors: list, status: int = 200,  # type: ignore[no-untyped-def]
+          account=None, expired: bool = False) -> Response:
     hub = request.app.state.hub
-    policy = policy_for(session.account.population)
+    account = account or session.account
+    policy = policy_for(account.population)
     by_field: dict[str, list[str]] = {}
     for field, message in errors:
         by_field.setdefault(field, []).append(message)
-    return hub.pages.render(request, "password_change.html", status, account=session.account,
+    return hub.pages.render(request, "password_change.html", status, account=account,
                             csrf_token=session.csrf_token, errors=errors, by_field=by_field,
-                            rules=[rule.message for rule in policy.rules])
+                            rules=[rule.message for rule in policy.rules], expired=expired)
 
 
 def _date(timestamp: int | None) -> str | None:
     if timestamp is None:
         return None
     return datetime.fromtimestamp(timestamp, UTC).strftime("%d/%m/%Y")
+
+
+EXPIRED_FORM_SECONDS = 600
+
+
+async def expired_page(request: Request) -> Response:
+    session, account = await _expired_state(request)
+    if account is None:
+        return RedirectResponse("/login", status_code=303)
+    return _form(request, session, [], account=account, expired=True)
+
+
+async def expired_submit(request: Request) -> Response:
+    """The password was verified at login but has expired: a new one, then the login."""
+    from idp.web.pages.login import complete_login
+
+    hub = request.app.state.hub
+    form = await request.form()
+    session, account = await _expired_state(request)
+    if account is None:
+        return RedirectResponse("/login", status_code=303)
+    if not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
+        return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
+    locale = hub.pages.locale_of(request)
+    translate = hub.pages.catalogues.gettext
+    notification = Notification(
+        translate(locale, MAIL_SUBJECT),
+        translate(locale, MAIL_BODY).format(identifier=account.username))
+    errors = await hub.rt.blocking(
+        change_password, hub.rt, account.id, None, str(form.get("new_password", "")),
+        str(form.get("confirmation", "")), notification,
+        request.client.host if request.client else None)
+    if errors:
+        return _form(request, session, errors, status=400, account=account, expired=True)
+    rid = session.data.pop("expired")["rid"]
+    return await complete_login(request, session, account,
+                                rid if session.get_pending(rid) else None)
+
+
+async def _expired_state(request: Request):  # type: ignore[no-untyped-def]
+    hub = request.app.state.hub
+    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
+    expired = session.data.get("expired") if session else None
+    if not expired or hub.rt.clock.now() - expired["at"] > EXPIRED_FORM_SECONDS:
+        return session, None
+    account = await hub.rt.blocking(hub.server.load_active_account, expired["account_id"])
+    return session, account

@@ -1,13 +1,24 @@
-"""The login page: identifier + password, argon2id verification off the event loop."""
+"""The login page: identifier + password (argon2id off the event loop), throttled per
+account and address; an expired password must be replaced before going on."""
 
 from __future__ import annotations
+
+import asyncio
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from idp.accounts import throttling
+from idp.portal.home import password_status
 from idp.storage.repositories import accounts as accounts_repo
 from idp.web.cookies import session_id_from, set_session_cookie
-from idp.web.messages import ERROR_MESSAGES, LOGIN_FAILED, LOGIN_MISSING
+from idp.web.messages import (
+    ERROR_MESSAGES,
+    LOGIN_FAILED,
+    LOGIN_LOCKED,
+    LOGIN_MISSING,
+    PASSWORD_EXPIRED_ASSISTANCE,
+)
 
 MAX_FIELD = 256
 
@@ -32,8 +43,9 @@ async def login_page(request: Request) -> Response:
 
 async def login_submit(request: Request) -> Response:
     hub = request.app.state.hub
+    rt = hub.rt
     form = await request.form()
-    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
+    session = await rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
     if session is None or not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
         return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
     username = str(form.get("username", "")).strip()[:MAX_FIELD]
@@ -42,20 +54,50 @@ async def login_submit(request: Request) -> Response:
     pending = session.get_pending(rid)
     _, client_name, ui_locales = _pending_details(hub, pending)
     ip = request.client.host if request.client else None
+
+    def again(status: int, error: str, **values: object) -> Response:
+        return hub.pages.render(request, "login.html", status, ui_locales,
+                                csrf_token=session.csrf_token, rid=rid, username=username,
+                                error=error, error_values=values, client_name=client_name)
+
     if not username or not password:
-        return hub.pages.render(request, "login.html", 400, ui_locales,
-                                csrf_token=session.csrf_token, rid=rid, username=username,
-                                error=LOGIN_MISSING, client_name=client_name)
-    account = await hub.rt.blocking(_check_password, hub, username, password)
+        return again(400, LOGIN_MISSING)
+    rules, now = hub.throttle_rules, rt.clock.now()
+    until = await rt.blocking(throttling.locked_until, rt.db, rules, username, ip, now)
+    if until is not None:
+        rt.audit.record("login.locked", ip=ip, username=username)
+        return again(429, LOGIN_LOCKED, minutes=max(1, -(-(until - now) // 60)))
+    account = await rt.blocking(_check_password, hub, username, password)
     if account is None:
-        hub.rt.audit.record("login.failure", ip=ip, username=username)
-        return hub.pages.render(request, "login.html", 401, ui_locales,
-                                csrf_token=session.csrf_token, rid=rid, username=username,
-                                error=LOGIN_FAILED, client_name=client_name)
+        rt.audit.record("login.failure", ip=ip, username=username)
+        failures = await rt.blocking(throttling.record_failure, rt.db, rules, username, ip, now)
+        # Slows guessing down without holding the event loop.
+        await asyncio.sleep(throttling.delay_for(failures, rules.max_delay))
+        if failures >= rules.account_limit:
+            return again(429, LOGIN_LOCKED, minutes=max(1, rules.lock_for // 60))
+        return again(401, LOGIN_FAILED)
+    await rt.blocking(throttling.record_success, rt.db, username)
+    status = password_status(account, now)
+    if status.expires_at is not None and status.expires_at <= now:
+        rt.audit.record("login.password_expired", account_id=account.id, ip=ip)
+        if hub.settings.expired_password_action == "assistance":
+            return hub.pages.render(request, "error.html", 403, ui_locales,
+                                    **PASSWORD_EXPIRED_ASSISTANCE)
+        # Verified, but not logged in until a new password is set (seed 001).
+        session.data["expired"] = {"account_id": account.id, "at": now, "rid": rid}
+        await rt.blocking(hub.sessions.save, session)
+        return RedirectResponse("/compte/mot-de-passe-expire", status_code=303)
+    return await complete_login(request, session, account, rid if pending else None)
+
+
+async def complete_login(request: Request, session, account, rid: str | None) -> Response:  # type: ignore[no-untyped-def]
+    """Rotate the session to the authenticated one and go back to the request, or home."""
+    hub = request.app.state.hub
     new = await hub.rt.blocking(hub.sessions.log_in, session, account,
-                                  hub.settings.acr_default, ("pwd",))
-    hub.rt.audit.record("login.success", account_id=account.id, ip=ip)
-    target = f"/authorize/resume?rid={rid}" if pending else "/"
+                                hub.settings.acr_default, ("pwd",))
+    hub.rt.audit.record("login.success", account_id=account.id,
+                        ip=request.client.host if request.client else None)
+    target = f"/authorize/resume?rid={rid}" if rid else "/"
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, hub.settings, new.id)
     return response

@@ -10,7 +10,14 @@ from babel.messages.extract import extract_from_dir
 
 from idp.accounts.policy import POLICIES
 from idp.web.i18n import LOCALES, Catalogues, negotiate
-from idp.web.messages import CLAIM_LABELS, ERROR_MESSAGES
+from idp.web.messages import (
+    CLAIM_LABELS,
+    ERROR_MESSAGES,
+    LOGIN_FAILED,
+    LOGIN_LOCKED,
+    LOGIN_MISSING,
+    PASSWORD_EXPIRED_ASSISTANCE,
+)
 from idp.web.pages.legal import PAGES
 from idp.web.templating import TEMPLATES, Pages
 
@@ -20,12 +27,15 @@ ACCOUNT = SimpleNamespace(username="cbernard-xt", given_name="Camille", family_n
 # A context for each hub template that reaches every translated text.
 CONTEXTS: dict[str, list[dict]] = {
     "login.html": [dict(csrf_token="t", rid="r", username="u", client_name="APA",
-                        error="Incorrect identifier or password.")],
+                        error=message, error_values=values)
+                   for message, values in [(LOGIN_FAILED, {}), (LOGIN_MISSING, {}),
+                                           (LOGIN_LOCKED, {"minutes": 15})]],
     "consent.html": [dict(csrf_token="t", rid="r", client_name="APA", claims=list(CLAIM_LABELS),
                           claim_labels=CLAIM_LABELS), dict(csrf_token="t", rid="r",
                           client_name="APA", claims=[], claim_labels=CLAIM_LABELS)],
     "error.html": [dict(code="invalid_request", **m) for m in ERROR_MESSAGES.values()]
-    + [dict(message="A technical error occurred. Try again in a few moments.")],
+    + [dict(message="A technical error occurred. Try again in a few moments."),
+       dict(PASSWORD_EXPIRED_ASSISTANCE)],
     "logout_confirm.html": [dict(csrf_token="t", client_name="APA", carry=[]),
                             dict(csrf_token="t", client_name=None, carry=[])],
     "logged_out.html": [{}],
@@ -47,7 +57,7 @@ CONTEXTS: dict[str, list[dict]] = {
                        "current_password": ["The current password is incorrect."],
                        "confirmation": ["The confirmation differs from the new password."]})
         for policy in POLICIES.values()
-    ],
+    ] + [dict(account=ACCOUNT, csrf_token="t", rules=[], errors=[], by_field={}, expired=True)],
     "password_changed.html": [dict(account=ACCOUNT, expires="22/11/2027"),
                               dict(account=ACCOUNT, expires=None)],
 }
