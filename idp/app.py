@@ -22,7 +22,7 @@ from idp.settings import Settings
 from idp.web import protocol
 from idp.web.errors import http_error, unexpected_error
 from idp.web.middleware.security_headers import SecurityHeadersMiddleware
-from idp.web.pages import account, authorize, home, legal, login, logout
+from idp.web.pages import account, authorize, home, legal, login, logout, recovery
 from idp.web.protocol_asgi import ProtocolEndpoints
 from idp.web.sessions import BrowserSessions
 from idp.web.templating import Pages
@@ -66,6 +66,10 @@ def create_app(settings: Settings, clock: Clock | None = None,
         Route("/logout", logout.end_session, methods=["GET", "POST"]),
         Route("/compte/mot-de-passe", account.password_page, methods=["GET"]),
         Route("/compte/mot-de-passe", account.password_submit, methods=["POST"]),
+        Route("/mot-de-passe-oublie", recovery.start_page, methods=["GET"]),
+        Route("/mot-de-passe-oublie", recovery.start_submit, methods=["POST"]),
+        Route("/mot-de-passe-oublie/code", recovery.code_page, methods=["GET"]),
+        Route("/mot-de-passe-oublie/code", recovery.code_submit, methods=["POST"]),
         Route("/compte/mot-de-passe-expire", account.expired_page, methods=["GET"]),
         Route("/compte/mot-de-passe-expire", account.expired_submit, methods=["POST"]),
         Route("/healthz", protocol.health),

@@ -15,7 +15,7 @@ from idp.storage.models.oauth import (
     SessionClient,
     UsedAssertion,
 )
-from idp.storage.models.passwords import PasswordHistory
+from idp.storage.models.passwords import PasswordHistory, RecoveryChallenge
 
 __all__ = [
     "Account",
@@ -29,6 +29,7 @@ __all__ = [
     "LoginThrottle",
     "OutboxMessage",
     "PasswordHistory",
+    "RecoveryChallenge",
     "RefreshToken",
     "RevokedAccessToken",
     "SessionClient",

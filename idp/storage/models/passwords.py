@@ -15,3 +15,17 @@ class PasswordHistory(Base):
     )
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[int]
+
+
+class RecoveryChallenge(Base):
+    """A forgotten-password code sent by SMS (seed 000): hashed, short-lived, few attempts."""
+
+    __tablename__ = "recovery_challenges"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[int] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    sends: Mapped[int] = mapped_column(default=1)
+    consumed_at: Mapped[int | None]

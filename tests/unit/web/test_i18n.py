@@ -19,6 +19,7 @@ from idp.web.messages import (
     PASSWORD_EXPIRED_ASSISTANCE,
 )
 from idp.web.pages.legal import PAGES
+from idp.web.pages.recovery import RESEND_REFUSED, WRONG_CODE
 from idp.web.templating import TEMPLATES, Pages
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -45,6 +46,13 @@ CONTEXTS: dict[str, list[dict]] = {
                     dict(account=SimpleNamespace(username="u", given_name="A", family_name=None),
                          applications=[], expires=None, warn_days=None, previous_login=None)],
     "directory_down.html": [{}],
+    "recovery_start.html": [dict(csrf_token="t"), dict(csrf_token="t", missing=True)],
+    "recovery_code.html": [
+        dict(csrf_token="t", resent=True, rules=[r.message for r in POLICIES["portal"].rules],
+             errors=[("code", WRONG_CODE), ("code", RESEND_REFUSED)],
+             by_field={"code": [WRONG_CODE], "new_password": ["At least 2 digits"],
+                       "confirmation": ["The confirmation differs from the new password."]}),
+    ],
     "legal.html": [dict(page_title=t, paragraphs=p) for t, p in PAGES.values()],
     "password_change.html": [
         dict(account=ACCOUNT, csrf_token="t", rules=[r.message for r in policy.rules],

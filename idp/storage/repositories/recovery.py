@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from idp.storage.models import RecoveryChallenge
+from idp.storage.repositories.hashing import sha256_hex
+
+
+def create(s: Session, token: str, account_id: int, code_hash: str, expires_at: int) -> None:
+    s.add(RecoveryChallenge(id_hash=sha256_hex(token), account_id=account_id,
+                            code_hash=code_hash, expires_at=expires_at, attempts=0, sends=1))
+    s.flush()
+
+
+def find(s: Session, token: str) -> RecoveryChallenge | None:
+    return s.get(RecoveryChallenge, sha256_hex(token))
+
+
+def count_attempt(s: Session, token: str) -> None:
+    s.execute(update(RecoveryChallenge).where(RecoveryChallenge.id_hash == sha256_hex(token))
+              .values(attempts=RecoveryChallenge.attempts + 1))
+
+
+def consume(s: Session, token: str, now: int) -> bool:
+    """Mark the challenge used, once (one UPDATE decides between concurrent submissions)."""
+    return bool(s.execute(
+        update(RecoveryChallenge)
+        .where(RecoveryChallenge.id_hash == sha256_hex(token),
+               RecoveryChallenge.consumed_at.is_(None))
+        .values(consumed_at=now)).rowcount)  # type: ignore[attr-defined]
+
+
+def renew_code(s: Session, token: str, code_hash: str, expires_at: int) -> None:
+    s.execute(update(RecoveryChallenge).where(RecoveryChallenge.id_hash == sha256_hex(token))
+              .values(code_hash=code_hash, expires_at=expires_at,
+                      sends=RecoveryChallenge.sends + 1))

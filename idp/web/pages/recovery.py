@@ -1,0 +1,110 @@
+"""Forgotten password (seed 000): identifier → code by SMS → new password."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from idp.accounts import recovery
+from idp.accounts.policy import policy_for
+from idp.portal.password_change import Notification, change_password
+from idp.texts import N_
+from idp.web.cookies import session_id_from, set_session_cookie
+from idp.web.messages import ERROR_MESSAGES
+from idp.web.pages.account import MAIL_BODY, MAIL_SUBJECT
+
+SMS_TEXT = N_("Your code to reset your password: {code}. It is valid for 10 minutes. "
+              "Never give it to anyone.")
+WRONG_CODE = N_("The code is wrong or has expired. After 5 wrong codes, start again.")
+RESEND_REFUSED = N_("No more codes can be sent for this request: start again.")
+
+
+async def _session(request: Request):  # type: ignore[no-untyped-def]
+    hub = request.app.state.hub
+    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
+    return session, session is None
+
+
+async def start_page(request: Request) -> Response:
+    hub = request.app.state.hub
+    session, new = await _session(request)
+    if session is None:
+        session = await hub.rt.blocking(hub.sessions.create)
+    response = hub.pages.render(request, "recovery_start.html", csrf_token=session.csrf_token)
+    if new:
+        set_session_cookie(response, hub.settings, session.id)
+    return response
+
+
+async def start_submit(request: Request) -> Response:
+    hub = request.app.state.hub
+    form = await request.form()
+    session, _ = await _session(request)
+    if session is None or not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
+        return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
+    username = str(form.get("username", "")).strip()[:256]
+    if not username:
+        return hub.pages.render(request, "recovery_start.html", 400,
+                                csrf_token=session.csrf_token, missing=True)
+    text = hub.pages.catalogues.gettext(hub.pages.locale_of(request), SMS_TEXT)
+    started = await hub.rt.blocking(recovery.start, hub.rt, username, text)
+    session.data["recovery"] = started.token
+    await hub.rt.blocking(hub.sessions.save, session)
+    return RedirectResponse("/mot-de-passe-oublie/code", status_code=303)
+
+
+async def code_page(request: Request) -> Response:
+    session, _ = await _session(request)
+    if session is None or "recovery" not in session.data:
+        return RedirectResponse("/mot-de-passe-oublie", status_code=303)
+    return _code_form(request, session, [])
+
+
+async def code_submit(request: Request) -> Response:
+    hub = request.app.state.hub
+    rt = hub.rt
+    form = await request.form()
+    session, _ = await _session(request)
+    if session is None or "recovery" not in session.data:
+        return RedirectResponse("/mot-de-passe-oublie", status_code=303)
+    if not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
+        return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
+    token = session.data["recovery"]
+    if form.get("action") == "resend":
+        text = hub.pages.catalogues.gettext(hub.pages.locale_of(request), SMS_TEXT)
+        sent = await rt.blocking(recovery.resend, rt, token, text)
+        return _code_form(request, session, [] if sent else [("code", RESEND_REFUSED)],
+                          resent=sent)
+    account_id = await rt.blocking(recovery.check_code, rt, token, str(form.get("code", "")))
+    if account_id is None:
+        return _code_form(request, session, [("code", WRONG_CODE)], status=400)
+    account = await rt.blocking(hub.server.load_active_account, account_id)
+    if account is None:
+        return _code_form(request, session, [("code", WRONG_CODE)], status=400)
+    locale = hub.pages.locale_of(request)
+    notification = Notification(
+        hub.pages.catalogues.gettext(locale, MAIL_SUBJECT),
+        hub.pages.catalogues.gettext(locale, MAIL_BODY).format(identifier=account.username))
+    errors = await rt.blocking(
+        change_password, rt, account_id, None, str(form.get("new_password", "")),
+        str(form.get("confirmation", "")), notification,
+        request.client.host if request.client else None)
+    if errors:
+        return _code_form(request, session, errors, status=400, population=account.population)
+    if not await rt.blocking(recovery.use_up, rt, token):
+        return _code_form(request, session, [("code", WRONG_CODE)], status=400)
+    session.data.pop("recovery", None)
+    await rt.blocking(hub.sessions.save, session)
+    return hub.pages.render(request, "password_changed.html", account=account, expires=None)
+
+
+def _code_form(request: Request, session, errors: list, status: int = 200,  # type: ignore[no-untyped-def]
+               resent: bool = False, population: str = "portal") -> Response:
+    hub = request.app.state.hub
+    by_field: dict[str, list[str]] = {}
+    for field, message in errors:
+        by_field.setdefault(field, []).append(message)
+    return hub.pages.render(request, "recovery_code.html", status,
+                            csrf_token=session.csrf_token, errors=errors, by_field=by_field,
+                            rules=[r.message for r in policy_for(population).rules],
+                            resent=resent)
