@@ -25,7 +25,7 @@ users = []
 for i in range(int(sys.argv[1])):
     username = f"bench-user-{i}"
     admin.add_user(rt.db, rt.passwords, now, username=username, password=PASSWORD,
-                   given_name="Utilisateur", family_name=f"Banc {i}")
+                   given_name="Utilisateur", family_name=f"Banc {i}", phone="+33600000003")
     users.append(username)
 rt.close()
 print(json.dumps({"client_id": "bench", "secret": client.secret, "users": users}))

@@ -22,7 +22,16 @@ from idp.settings import Settings
 from idp.web import protocol
 from idp.web.errors import http_error, unexpected_error
 from idp.web.middleware.security_headers import SecurityHeadersMiddleware
-from idp.web.pages import account, authorize, home, legal, login, logout, recovery
+from idp.web.pages import (
+    account,
+    authorize,
+    contact,
+    home,
+    legal,
+    login,
+    logout,
+    recovery,
+)
 from idp.web.protocol_asgi import ProtocolEndpoints
 from idp.web.sessions import BrowserSessions
 from idp.web.templating import Pages
@@ -66,6 +75,12 @@ def create_app(settings: Settings, clock: Clock | None = None,
         Route("/logout", logout.end_session, methods=["GET", "POST"]),
         Route("/compte/mot-de-passe", account.password_page, methods=["GET"]),
         Route("/compte/mot-de-passe", account.password_submit, methods=["POST"]),
+        Route("/compte/rappel-mobile", contact.reminder_page, methods=["GET"]),
+        Route("/compte/rappel-mobile", contact.reminder_submit, methods=["POST"]),
+        Route("/compte/mobile", contact.mobile_page, methods=["GET"]),
+        Route("/compte/mobile", contact.mobile_submit, methods=["POST"]),
+        Route("/compte/mobile/code", contact.code_page, methods=["GET"]),
+        Route("/compte/mobile/code", contact.code_submit, methods=["POST"]),
         Route("/mot-de-passe-oublie", recovery.start_page, methods=["GET"]),
         Route("/mot-de-passe-oublie", recovery.start_submit, methods=["POST"]),
         Route("/mot-de-passe-oublie/code", recovery.code_page, methods=["GET"]),

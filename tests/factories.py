@@ -42,5 +42,7 @@ class Factories:
         options.setdefault("given_name", "Camille")
         options.setdefault("family_name", "Bernard")
         options.setdefault("email", f"user{self._n}@example.test")
+        # A mobile number, so logins are not interrupted by the reminder to add one.
+        options.setdefault("phone", "+33600000001")
         return admin.add_user(self.rt.db, self.rt.passwords, self.rt.clock.now(),
                               username=username or f"user{self._n}", **options)

@@ -48,6 +48,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     now = rt.clock.now()
     admin.add_user(rt.db, rt.passwords, now, username="cbernard-xt", password=PASSWORD,
                    given_name="Camille", family_name="Bernard", email="c.bernard@example.test",
+                   phone="+33612345678",
                    groups=["apa"])
     secret = admin.add_client(
         rt.db, now, client_id="test-rp", name="Application de test",

@@ -50,7 +50,7 @@ class Hub:
         username = options.pop("username", f"user{self._n}-{secrets.token_hex(3)}")
         admin.add_user(self.rt.db, self.rt.passwords, self.rt.clock.now(), username=username,
                        password=PASSWORD, given_name="Camille", family_name="Bernard",
-                       email=f"{username}@example.test", **options)
+                       email=f"{username}@example.test", phone="+33600000002", **options)
         return username
 
     def browser(self) -> httpx.Client:

@@ -32,7 +32,7 @@ def add_client(capsys, *extra: str) -> dict:  # type: ignore[no-untyped-def]
 
 def test_db_upgrade_reports_the_revision(capsys) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = run(capsys, "--json", "db", "upgrade")
-    assert code == 0 and json.loads(out)["revision"] == "0004"
+    assert code == 0 and json.loads(out)["revision"] == "0005"
 
 
 def test_clients_add_prints_the_secret_once(capsys) -> None:  # type: ignore[no-untyped-def]

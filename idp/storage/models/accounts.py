@@ -28,6 +28,8 @@ class Account(Base):
     last_login_at: Mapped[int | None]
     # When the current password was set; its expiry follows the population's policy.
     password_changed_at: Mapped[int | None]
+    # "Ne plus afficher ce rappel": no invitation to add a mobile number before this time.
+    mobile_reminder_silenced_until: Mapped[int | None]
 
 
 class LoginThrottle(Base):

@@ -45,5 +45,14 @@ def record_login(s: Session, account_id: int, now: int) -> None:
     s.execute(update(Account).where(Account.id == account_id).values(last_login_at=now))
 
 
+def silence_mobile_reminder(s: Session, account_id: int, until: int) -> None:
+    s.execute(update(Account).where(Account.id == account_id)
+              .values(mobile_reminder_silenced_until=until))
+
+
+def set_phone_number(s: Session, account_id: int, phone: str) -> None:
+    s.execute(update(Account).where(Account.id == account_id).values(phone_number=phone))
+
+
 def set_password_hash(s: Session, account_id: int, password_hash: str) -> None:
     s.execute(update(Account).where(Account.id == account_id).values(password_hash=password_hash))

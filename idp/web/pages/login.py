@@ -19,6 +19,7 @@ from idp.web.messages import (
     LOGIN_MISSING,
     PASSWORD_EXPIRED_ASSISTANCE,
 )
+from idp.web.pages.contact import after_login_target
 
 MAX_FIELD = 256
 
@@ -98,6 +99,8 @@ async def complete_login(request: Request, session, account, rid: str | None) ->
     hub.rt.audit.record("login.success", account_id=account.id,
                         ip=request.client.host if request.client else None)
     target = f"/authorize/resume?rid={rid}" if rid else "/"
+    # A portal account without a mobile number is first invited to add one (seed 000).
+    target = after_login_target(account, target, hub.rt.clock.now())
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, hub.settings, new.id)
     return response

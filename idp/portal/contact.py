@@ -1,0 +1,68 @@
+"""Contact details of an account (seeds 000/001): the mobile-number reminder after login,
+and a new mobile number verified by a one-time code sent to it, then confirmed by e-mail."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+import pyotp
+
+from idp.portal.password_change import Notification
+from idp.storage.repositories import accounts as accounts_repo
+from idp.storage.repositories import outbox as outbox_repo
+
+REMINDER_SILENCE = 182 * 86400  # "Ne plus afficher ce rappel": six months
+CODE_TTL = 600
+MAX_ATTEMPTS = 5
+_FRENCH_MOBILE = re.compile(r"^(?:\+33|0033|0)([67]\d{8})$")
+
+
+def needs_mobile_reminder(account, now: int) -> bool:  # type: ignore[no-untyped-def]
+    silenced = account.mobile_reminder_silenced_until
+    return (account.population == "portal" and not account.phone_number
+            and (silenced is None or silenced <= now))
+
+
+def silence_reminder(rt, account_id: int) -> None:  # type: ignore[no-untyped-def]
+    with rt.db.transaction() as s:
+        accounts_repo.silence_mobile_reminder(s, account_id, rt.clock.now() + REMINDER_SILENCE)
+
+
+def normalise_mobile(raw: str) -> str | None:
+    """A French mobile number in E.164 (+336…/+337…), or None."""
+    digits = re.sub(r"[\s.\-]", "", raw or "")
+    match = _FRENCH_MOBILE.match(digits)
+    return "+33" + match.group(1) if match else None
+
+
+def _hash(number: str, code: str) -> str:
+    return hashlib.sha256(f"{number}:{code}".encode()).hexdigest()
+
+
+def send_code(rt, number: str, sms_text: str) -> dict:  # type: ignore[no-untyped-def]
+    """Send a code to the new number; the returned state is kept in the browser session."""
+    code = pyotp.HOTP(pyotp.random_base32()).at(0)
+    now = rt.clock.now()
+    with rt.db.transaction() as s:
+        outbox_repo.enqueue(s, "sms", number, "", sms_text.format(code=code), now)
+    return {"number": number, "hash": _hash(number, code), "expires_at": now + CODE_TTL,
+            "attempts": 0}
+
+
+def confirm_code(rt, account, state: dict, code: str,  # type: ignore[no-untyped-def]
+                 notification: Notification) -> bool:
+    """Set the number when the code is right (then e-mail the account); counts attempts."""
+    if state["attempts"] >= MAX_ATTEMPTS or state["expires_at"] <= rt.clock.now():
+        return False
+    if not hmac.compare_digest(_hash(state["number"], code.strip()[:12]), state["hash"]):
+        state["attempts"] += 1
+        return False
+    with rt.db.transaction() as s:
+        accounts_repo.set_phone_number(s, account.id, state["number"])
+        if account.email:
+            outbox_repo.enqueue(s, "email", account.email, notification.subject,
+                                notification.body, rt.clock.now())
+    rt.audit.record("contact.mobile_changed", account_id=account.id)
+    return True
