@@ -19,6 +19,7 @@ from idp import admin
 from idp.runtime import Runtime
 from idp.settings import Settings
 from idp.storage.migrate import upgrade
+from tests.mail import SmtpSink
 from tests.servers import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,9 +31,11 @@ pytestmark = pytest.mark.xdist_group("browser")
 
 
 class Live:
-    def __init__(self, hub: str, rp: str) -> None:
+    def __init__(self, hub: str, rp: str, smtp: SmtpSink, sms_file: Path) -> None:
         self.hub = hub
         self.rp = rp
+        self.smtp = smtp
+        self.sms_file = sms_file
 
 
 @pytest.fixture(scope="session")
@@ -40,8 +43,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     tmp = tmp_path_factory.mktemp("browser")
     hub_port, rp_port = free_port(), free_port()
     hub, rp = f"http://127.0.0.1:{hub_port}", f"http://127.0.0.1:{rp_port}"
+    smtp = SmtpSink()
+    smtp.start()
     env = dict(os.environ, IDP_ISSUER=hub, IDP_DATABASE_URL=f"sqlite:///{tmp}/hub.sqlite3",
-               IDP_KEYS_DIR=str(tmp / "keys"), IDP_CLIENT_CACHE_TTL="0", IDP_LOG_LEVEL="warning")
+               IDP_KEYS_DIR=str(tmp / "keys"), IDP_CLIENT_CACHE_TTL="0", IDP_LOG_LEVEL="warning",
+               IDP_SMTP_PORT=str(smtp.port), IDP_SMS_SINK_FILE=str(tmp / "sms.jsonl"),
+               IDP_OUTBOX_INTERVAL="0.2")
     settings = Settings.from_env({k: v for k, v in env.items() if k.startswith("IDP_")})
     upgrade(settings.database_url)
     rt = Runtime.build(settings)
@@ -55,6 +62,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         redirect_uris=[f"{rp}/callback"], post_logout_redirect_uris=[f"{rp}/"]).secret
     admin.add_client(rt.db, now, client_id="restricted", name="Application réservée",
                      redirect_uris=[f"{rp}/callback"], access_rule="group:chorus")
+    admin.add_client(rt.db, now, client_id="apa", name="APA — échange de fichiers",
+                     redirect_uris=[f"{rp}/callback"], access_rule="group:apa",
+                     home_url=f"{rp}/")
+    admin.add_user(rt.db, rt.passwords, now, username="dlambert-xt", password=PASSWORD,
+                   given_name="Dominique", family_name="Lambert",
+                   email="d.lambert@example.test", groups=["apa"])
     rt.close()
     hub_process = subprocess.Popen(
         [sys.executable, "-m", "idp", "serve", "--port", str(hub_port)], env=env, cwd=ROOT)
@@ -66,8 +79,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     try:
         wait_until_up(f"{hub}/healthz", hub_process)
         wait_until_up(f"{rp}/", rp_process)
-        yield Live(hub, rp)
+        yield Live(hub, rp, smtp, tmp / "sms.jsonl")
     finally:
+        smtp.stop()
         for process in (rp_process, hub_process):
             process.terminate()
             process.wait(timeout=10)

@@ -1,0 +1,140 @@
+"""Which claims an application receives: scopes (OIDC Core §5.4) and the `claims`
+parameter (§5.5)."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+from authlib.oauth2.rfc6749 import InvalidRequestError
+
+from idp.oidc.claims import (
+    consent_claim_names,
+    parse_claims_parameter,
+    release,
+    requested_claim_names,
+)
+
+
+def account(**overrides: object) -> SimpleNamespace:
+    values: dict[str, object] = {
+        "username": "cbernard-xt", "given_name": "Camille", "family_name": "Bernard",
+        "email": "camille@example.test", "email_verified": True,
+        "phone_number": "+33600000001", "siret": "21750001600019",
+    }
+    values.update(overrides)
+    return SimpleNamespace(**values)
+
+
+# parse_claims_parameter ---------------------------------------------------------------------
+
+
+def test_an_absent_claims_parameter_is_none() -> None:
+    assert parse_claims_parameter(None) is None and parse_claims_parameter("") is None
+
+
+def test_a_valid_claims_parameter_is_returned_as_is() -> None:
+    value = {"id_token": {"acr": {"essential": True, "values": ["eidas1"]}},
+             "userinfo": {"email": None, "siret": {"essential": True}}}
+    assert parse_claims_parameter(json.dumps(value)) == value
+
+
+def test_non_json_claims_are_refused() -> None:
+    with pytest.raises(InvalidRequestError, match="JSON"):
+        parse_claims_parameter("{id_token: {}}")
+
+
+@pytest.mark.parametrize("raw", ['["id_token"]', '"id_token"', "null", "42"])
+def test_claims_that_are_not_an_object_are_refused(raw: str) -> None:
+    with pytest.raises(InvalidRequestError):
+        parse_claims_parameter(raw)
+
+
+def test_an_unknown_top_level_member_is_refused() -> None:
+    with pytest.raises(InvalidRequestError):
+        parse_claims_parameter('{"userinfo": {}, "access_token": {}}')
+
+
+@pytest.mark.parametrize("member", ['"email"', '["email"]', "null"])
+def test_a_member_that_is_not_an_object_is_refused(member: str) -> None:
+    with pytest.raises(InvalidRequestError):
+        parse_claims_parameter(f'{{"userinfo": {member}}}')
+
+
+@pytest.mark.parametrize("request_", ["true", '"essential"', '["x"]', "1"])
+def test_a_claim_request_that_is_neither_null_nor_an_object_is_refused(request_: str) -> None:
+    with pytest.raises(InvalidRequestError):
+        parse_claims_parameter(f'{{"id_token": {{"email": {request_}}}}}')
+
+
+@pytest.mark.parametrize("raw", ["[" * 5000, '{"userinfo": ' * 5000])
+def test_deeply_nested_claims_are_refused_as_a_bad_request(raw: str) -> None:
+    # Not a RecursionError escaping as a server error.
+    with pytest.raises(InvalidRequestError):
+        parse_claims_parameter(raw)
+
+
+# requested_claim_names ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("scope", "expected"), [
+    ("openid", set()),
+    ("openid profile", {"name", "given_name", "family_name", "preferred_username",
+                        "updated_at"}),
+    ("openid email", {"email", "email_verified"}),
+    ("openid phone", {"phone_number", "phone_number_verified"}),
+    ("openid siret", {"siret"}),
+    ("openid email siret unknown", {"email", "email_verified", "siret"}),
+])
+def test_userinfo_claims_follow_the_scopes(scope: str, expected: set[str]) -> None:
+    assert requested_claim_names(scope, None, "userinfo") == expected
+
+
+def test_the_claims_parameter_adds_userinfo_claims_without_their_scope() -> None:
+    claims = {"userinfo": {"siret": None}}
+    assert requested_claim_names("openid email", claims, "userinfo") == {
+        "email", "email_verified", "siret"}
+
+
+def test_unsupported_claim_names_are_ignored() -> None:
+    claims = {"userinfo": {"nationality": None, "email": None}}
+    assert requested_claim_names("openid", claims, "userinfo") == {"email"}
+
+
+def test_scopes_put_no_claim_in_the_id_token() -> None:
+    assert requested_claim_names("openid profile email phone siret", None, "id_token") == set()
+
+
+def test_the_id_token_gets_only_the_claims_parameters_id_token_claims() -> None:
+    claims = {"id_token": {"email": None}, "userinfo": {"siret": None}}
+    assert requested_claim_names("openid profile", claims, "id_token") == {"email"}
+
+
+def test_consent_lists_the_claims_of_both_targets() -> None:
+    claims = {"id_token": {"siret": None}}
+    assert consent_claim_names("openid email", claims) == ["email", "email_verified", "siret"]
+
+
+# release ------------------------------------------------------------------------------------
+
+
+def test_release_gives_the_requested_claims_only() -> None:
+    assert release(account(), {"email", "email_verified"}) == {
+        "email": "camille@example.test", "email_verified": True}
+
+
+def test_release_omits_claims_without_a_value() -> None:
+    released = release(account(siret=None, email=None, phone_number=None),
+                       {"siret", "email", "email_verified", "phone_number",
+                        "phone_number_verified", "given_name"})
+    assert released == {"given_name": "Camille"}
+
+
+def test_release_ignores_names_the_account_cannot_state() -> None:
+    assert release(account(), {"acr", "updated_at", "address"}) == {}
+
+
+def test_release_builds_the_name_from_its_parts() -> None:
+    assert release(account(given_name=None), {"name"}) == {"name": "Bernard"}
+    assert release(account(given_name=None, family_name=None), {"name"}) == {}
