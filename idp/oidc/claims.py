@@ -28,7 +28,7 @@ def parse_claims_parameter(raw: str | None) -> dict | None:
         return None
     try:
         value = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise InvalidRequestError("The 'claims' parameter is not valid JSON.") from None
     if not isinstance(value, dict) or not set(value) <= {"userinfo", "id_token"}:
         raise InvalidRequestError("The 'claims' parameter must hold 'userinfo' or 'id_token'.")

@@ -100,6 +100,6 @@ def verify_compact(
         else:
             return None
         claims = json.loads(b64url_decode(payload_b64))
-    except (ValueError, UnicodeError, InvalidSignature, TypeError):
+    except (ValueError, UnicodeError, InvalidSignature, TypeError, RecursionError):
         return None
     return (header, claims) if isinstance(claims, dict) else None

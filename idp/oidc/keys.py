@@ -48,7 +48,9 @@ class KeyStore:
         self.clock = clock
         self.retire_after = retire_after
         self._lock = threading.Lock()
-        self._mtime = 0.0
+        # (mtime, inode) of the manifest last loaded: each write replaces the file (new
+        # inode), so a rotation is seen even when file timestamps are coarse.
+        self._manifest_id: tuple[int, int] | None = None
         self._checked = 0.0
         self._keys: list[SigningKey] = []
         self._by_kid: dict[str, SigningKey] = {}
@@ -189,16 +191,17 @@ class KeyStore:
             return
         self._checked = now
         try:
-            mtime = (self.dir / MANIFEST).stat().st_mtime
+            st = (self.dir / MANIFEST).stat()
         except FileNotFoundError:
             return
-        if mtime != self._mtime:
+        if (st.st_mtime_ns, st.st_ino) != self._manifest_id:
             self._load()
 
     def _load(self) -> None:
         with self._lock:
             path = self.dir / MANIFEST
-            self._mtime = path.stat().st_mtime
+            st = path.stat()
+            self._manifest_id = (st.st_mtime_ns, st.st_ino)
             keys = []
             for entry in self._read_manifest()["keys"]:
                 if entry["state"] == "retiring" and entry.get("retire_at", 0) <= self.clock.now():

@@ -41,28 +41,42 @@ def _hash(number: str, code: str) -> str:
     return hashlib.sha256(f"{number}:{code}".encode()).hexdigest()
 
 
-def send_code(rt, number: str, sms_text: str) -> dict:  # type: ignore[no-untyped-def]
-    """Send a code to the new number; the returned state is kept in the browser session."""
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+CHANNELS = {"mobile": "sms", "email": "email"}
+
+
+def normalise_email(raw: str) -> str | None:
+    value = (raw or "").strip()
+    return value.lower() if len(value) <= 320 and EMAIL.match(value) else None
+
+
+def send_code(rt, kind: str, value: str, subject: str, text: str) -> dict:  # type: ignore[no-untyped-def]
+    """Send a code to the new number or address (`kind`: mobile, email); the returned
+    state is kept in the browser session."""
     code = pyotp.HOTP(pyotp.random_base32()).at(0)
     now = rt.clock.now()
     with rt.db.transaction() as s:
-        outbox_repo.enqueue(s, "sms", number, "", sms_text.format(code=code), now)
-    return {"number": number, "hash": _hash(number, code), "expires_at": now + CODE_TTL,
-            "attempts": 0}
+        outbox_repo.enqueue(s, CHANNELS[kind], value, subject, text.format(code=code), now)
+    return {"kind": kind, "value": value, "hash": _hash(value, code),
+            "expires_at": now + CODE_TTL, "attempts": 0}
 
 
 def confirm_code(rt, account, state: dict, code: str,  # type: ignore[no-untyped-def]
                  notification: Notification) -> bool:
-    """Set the number when the code is right (then e-mail the account); counts attempts."""
+    """Set the new value when the code is right, then e-mail the account's address (the
+    former one for an e-mail change, so its owner hears of it); counts attempts."""
     if state["attempts"] >= MAX_ATTEMPTS or state["expires_at"] <= rt.clock.now():
         return False
-    if not hmac.compare_digest(_hash(state["number"], code.strip()[:12]), state["hash"]):
+    if not hmac.compare_digest(_hash(state["value"], code.strip()[:12]), state["hash"]):
         state["attempts"] += 1
         return False
     with rt.db.transaction() as s:
-        accounts_repo.set_phone_number(s, account.id, state["number"])
+        if state["kind"] == "mobile":
+            accounts_repo.set_phone_number(s, account.id, state["value"])
+        else:
+            accounts_repo.set_email(s, account.id, state["value"])
         if account.email:
             outbox_repo.enqueue(s, "email", account.email, notification.subject,
                                 notification.body, rt.clock.now())
-    rt.audit.record("contact.mobile_changed", account_id=account.id)
+    rt.audit.record(f"contact.{state['kind']}_changed", account_id=account.id)
     return True

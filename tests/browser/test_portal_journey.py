@@ -71,7 +71,7 @@ def test_portal_journey_of_the_seed(page: Page, live) -> None:  # type: ignore[n
     log_in(page, live.hub, CHANGED)
     page.goto(live.hub + "/compte/mobile")
     check_page(page, "25-mobile-change")
-    page.fill("#mobile", "06 12 34 56 79")
+    page.fill("#value", "06 12 34 56 79")
     page.click("form button[type=submit]")
     wait_for(lambda: live.sms_file.exists())
     code = re.search(r"\b(\d{6})\b", json.loads(

@@ -79,27 +79,49 @@ def test_new_mobile_number_is_verified_by_sms_then_confirmed_by_email(http, fact
     login(http, "cbernard-xt")
     form = http.get("/compte/mobile?next=/")
     bad = http.post("/compte/mobile", data={"csrf_token": csrf_token(form.text),
-                                            "mobile": "01 23 45 67 89", "next": "/"})
+                                            "value": "01 23 45 67 89", "next": "/"})
     assert bad.status_code == 400 and "numéro de mobile français" in html.unescape(bad.text)
     sent = http.post("/compte/mobile", data={"csrf_token": csrf_token(form.text),
-                                             "mobile": "06 12 34 56 78", "next": "/"},
+                                             "value": "06 12 34 56 78", "next": "/"},
                      follow_redirects=False)
-    assert sent.headers["location"] == "/compte/mobile/code"
+    assert sent.headers["location"] == "/compte/code"
     rt.outbox.deliver_due()
     [sms] = [json.loads(line) for line in Path(rt.settings.sms_sink_file).read_text().splitlines()]
     assert sms["to"] == "+33612345678"
     code = re.search(r"\b(\d{6})\b", sms["text"]).group(1)  # type: ignore[union-attr]
-    page = http.get("/compte/mobile/code")
-    wrong = http.post("/compte/mobile/code", data={"csrf_token": csrf_token(page.text),
+    page = http.get("/compte/code")
+    wrong = http.post("/compte/code", data={"csrf_token": csrf_token(page.text),
                                                    "code": "000000" if code != "000000"
                                                    else "111111"})
     assert wrong.status_code == 400
-    done = http.post("/compte/mobile/code", data={"csrf_token": csrf_token(page.text),
+    done = http.post("/compte/code", data={"csrf_token": csrf_token(page.text),
                                                   "code": code})
-    assert "Votre numéro de mobile a été enregistré" in html.unescape(done.text)
+    assert "Numéro de mobile enregistré" in html.unescape(done.text)
     with rt.db.read() as s:
         mails = outbox_repo.messages_to(s, "camille@example.test")
     assert [m.subject for m in mails] == ["Modification de vos informations personnelles"]
     assert "identifiant cbernard-xt" in mails[0].body
     http.cookies.clear()
     assert login(http, "cbernard-xt").headers["location"] == "/"
+
+
+def test_new_email_is_verified_by_a_code_and_the_former_address_is_told(http, factories, rt):  # type: ignore[no-untyped-def]
+    factories.account("cbernard-xt", email="old@example.test")
+    login(http, "cbernard-xt")
+    form = http.get("/compte/courriel")
+    bad = http.post("/compte/courriel", data={"csrf_token": csrf_token(form.text),
+                                              "value": "not-an-address", "next": "/"})
+    assert bad.status_code == 400
+    http.post("/compte/courriel", data={"csrf_token": csrf_token(form.text),
+                                        "value": "New@Example.test", "next": "/"})
+    with rt.db.read() as s:
+        [to_new] = outbox_repo.messages_to(s, "new@example.test")
+    code = re.search(r"\b(\d{6})\b", to_new.body).group(1)  # type: ignore[union-attr]
+    page = http.get("/compte/code")
+    done = http.post("/compte/code", data={"csrf_token": csrf_token(page.text), "code": code})
+    assert "Adresse électronique enregistrée" in html.unescape(done.text)
+    with rt.db.read() as s:
+        told = outbox_repo.messages_to(s, "old@example.test")
+        from idp.storage.repositories import accounts
+        assert accounts.find_by_username(s, "cbernard-xt").email == "new@example.test"
+    assert [m.subject for m in told] == ["Modification de vos informations personnelles"]

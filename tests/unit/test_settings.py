@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -12,29 +12,91 @@ from idp.settings import Settings, documented_settings
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
+def readme_settings() -> dict[str, tuple[str, str]]:
+    """{variable: (default, meaning)} from the README's `Variable | Default | Meaning` table."""
+    rows: dict[str, tuple[str, str]] = {}
+    for line in README.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("| `IDP_"):
+            continue
+        variable, default, meaning = (c.strip() for c in line.strip().strip("|").split("|", 2))
+        assert variable.startswith("`") and variable.endswith("`"), line
+        assert default.startswith("`") and default.endswith("`"), line
+        assert variable[1:-1] not in rows, f"{variable} listed twice"
+        rows[variable[1:-1]] = (default[1:-1], meaning)
+    return rows
+
+
 def test_readme_table_lists_exactly_the_settings_with_their_defaults() -> None:
-    rows = re.findall(r"^\| `(IDP_[A-Z0-9_]+)` \| `([^`]*)` \| (.+) \|$", README.read_text(),
-                      re.MULTILINE)
-    readme = {name: (default, meaning) for name, default, meaning in rows}
-    code = {name: (str(default), meaning) for name, default, meaning in documented_settings()}
+    readme = {name: default for name, (default, _) in readme_settings().items()}
+    code = {name: str(default) for name, default, _ in documented_settings()}
     assert readme == code
 
 
-def test_every_setting_has_a_meaning() -> None:
-    assert all(meaning.strip() for _, _, meaning in documented_settings())
+def test_readme_table_gives_the_meaning_of_each_setting() -> None:
+    readme = {name: meaning for name, (_, meaning) in readme_settings().items()}
+    assert readme == {name: meaning for name, _, meaning in documented_settings()}
 
 
-def test_environment_variables_are_read_and_converted() -> None:
+def test_every_field_is_a_documented_setting() -> None:
+    names = ["IDP_" + f.name.upper() for f in dataclasses.fields(Settings)]
+    assert [name for name, _, _ in documented_settings()] == names
+    for name, _, meaning in documented_settings():
+        assert meaning.strip(), f"{name} has no meaning"
+
+
+def test_defaults_are_valid_settings() -> None:
+    assert Settings.from_env({}) == Settings()
+
+
+def test_environment_variables_are_read() -> None:
+    settings = Settings.from_env({"IDP_ISSUER": "https://idp.example.gouv.fr",
+                                  "IDP_SESSION_COOKIE": "hub", "IDP_LOG_LEVEL": "debug"})
+    assert (settings.issuer, settings.session_cookie, settings.log_level) == (
+        "https://idp.example.gouv.fr", "hub", "debug")
+
+
+def test_integer_and_float_variables_are_converted() -> None:
     settings = Settings.from_env({"IDP_CODE_TTL": "30", "IDP_CLIENT_CACHE_TTL": "0.5",
-                                  "IDP_ISSUER": "https://idp.example.gouv.fr"})
-    assert settings.code_ttl == 30 and settings.client_cache_ttl == 0.5
-    assert settings.secure_cookies
+                                  "IDP_PURGE_INTERVAL": "12"})
+    assert settings.code_ttl == 30 and type(settings.code_ttl) is int
+    assert settings.client_cache_ttl == 0.5 and type(settings.client_cache_ttl) is float
+    assert settings.purge_interval == 12.0 and type(settings.purge_interval) is float
+
+
+def test_variables_without_the_prefix_are_ignored() -> None:
+    assert Settings.from_env({"CODE_TTL": "30", "idp_code_ttl": "30"}).code_ttl == 60
+
+
+def test_keyword_overrides_win_over_the_environment() -> None:
+    assert Settings.from_env({"IDP_CODE_TTL": "30"}, code_ttl=20).code_ttl == 20
+
+
+def test_an_https_issuer_makes_cookies_secure() -> None:
+    assert Settings.from_env({"IDP_ISSUER": "https://idp.example.gouv.fr"}).secure_cookies
+    assert not Settings.from_env({"IDP_ISSUER": "http://127.0.0.1:8000"}).secure_cookies
 
 
 @pytest.mark.parametrize(("variable", "value"), [
-    ("IDP_CODE_TTL", "soon"), ("IDP_CODE_TTL", "120"), ("IDP_ACCESS_TOKEN_ALG", "HS256"),
-    ("IDP_ISSUER", "https://idp.example/"),
+    ("IDP_CODE_TTL", "soon"),
+    ("IDP_ACCESS_TOKEN_TTL", "1.5"),
+    ("IDP_CLIENT_CACHE_TTL", "two"),
+    ("IDP_SMTP_PORT", ""),
 ])
-def test_invalid_values_are_refused_naming_the_variable(variable: str, value: str) -> None:
+def test_a_value_of_the_wrong_type_is_refused_naming_the_variable(variable: str,
+                                                                  value: str) -> None:
+    with pytest.raises(ValueError, match=variable):
+        Settings.from_env({variable: value})
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("IDP_CODE_TTL", "120"),
+    ("IDP_CODE_TTL", "0"),
+    ("IDP_ACCESS_TOKEN_ALG", "HS256"),
+    ("IDP_DEFAULT_ID_TOKEN_ALG", "none"),
+    ("IDP_EXPIRED_PASSWORD_ACTION", "ignore"),
+    ("IDP_ISSUER", "https://idp.example/"),
+    ("IDP_ISSUER", "http://idp.example"),
+])
+def test_an_invalid_value_is_refused_naming_the_variable(variable: str, value: str) -> None:
     with pytest.raises(ValueError, match=variable):
         Settings.from_env({variable: value})

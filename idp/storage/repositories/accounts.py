@@ -54,5 +54,10 @@ def set_phone_number(s: Session, account_id: int, phone: str) -> None:
     s.execute(update(Account).where(Account.id == account_id).values(phone_number=phone))
 
 
+def set_email(s: Session, account_id: int, email: str) -> None:
+    s.execute(update(Account).where(Account.id == account_id)
+              .values(email=email, email_verified=True))
+
+
 def set_password_hash(s: Session, account_id: int, password_hash: str) -> None:
     s.execute(update(Account).where(Account.id == account_id).values(password_hash=password_hash))

@@ -1,4 +1,5 @@
-"""Mobile-number reminder after login and the change of mobile number (seeds 000/001)."""
+"""Mobile-number reminder after login, and the change of mobile number or e-mail address,
+each verified by a code sent to the new one (seeds 000/001)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,25 @@ from idp.web.cookies import session_id_from
 from idp.web.messages import ERROR_MESSAGES
 from idp.web.pages.account import MAIL_BODY, MAIL_SUBJECT
 
-SMS_TEXT = N_("Your code to confirm this mobile number: {code}. It is valid for 10 minutes.")
-BAD_NUMBER = N_("Enter a French mobile number, for example 06 12 34 56 78.")
 WRONG_CODE = N_("The code is wrong or has expired.")
+KINDS = {
+    "mobile": {
+        "normalise": contact.normalise_mobile,
+        "invalid": N_("Enter a French mobile number, for example 06 12 34 56 78."),
+        "subject": "",
+        "text": N_("Your code to confirm this mobile number: {code}. It is valid for 10 "
+                   "minutes."),
+    },
+    "email": {
+        "normalise": contact.normalise_email,
+        "invalid": N_("Enter an e-mail address, for example nom@exemple.fr."),
+        "subject": N_("Confirm your new e-mail address"),
+        "text": N_("Your code to confirm this e-mail address: {code}. It is valid for 10 "
+                   "minutes."),
+    },
+}
+PATHS = {"mobile": "/compte/mobile", "email": "/compte/courriel"}
+BAD_NUMBER = KINDS["mobile"]["invalid"]
 
 
 def safe_next(value: str | None) -> str:
@@ -61,54 +78,64 @@ async def reminder_submit(request: Request) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
-async def mobile_page(request: Request) -> Response:
-    hub = request.app.state.hub
-    session = await _logged_in(request)
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
-    return hub.pages.render(request, "mobile_change.html", csrf_token=session.csrf_token,
-                            next=safe_next(request.query_params.get("next")),
-                            account=session.account)
+def change_page(kind: str):  # type: ignore[no-untyped-def]
+    async def page(request: Request) -> Response:
+        hub = request.app.state.hub
+        session = await _logged_in(request)
+        if session is None:
+            return RedirectResponse("/login", status_code=303)
+        return hub.pages.render(request, "contact_change.html", csrf_token=session.csrf_token,
+                                next=safe_next(request.query_params.get("next")), kind=kind,
+                                action=PATHS[kind], current=_current(session.account, kind))
+    return page
 
 
-async def mobile_submit(request: Request) -> Response:
-    hub = request.app.state.hub
-    form = await request.form()
-    session = await _logged_in(request)
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
-    if not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
-        return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
-    target = safe_next(str(form.get("next", "/")))
-    number = contact.normalise_mobile(str(form.get("mobile", "")))
-    if number is None:
-        return hub.pages.render(request, "mobile_change.html", 400,
-                                csrf_token=session.csrf_token, next=target,
-                                account=session.account, error=BAD_NUMBER)
-    text = hub.pages.catalogues.gettext(hub.pages.locale_of(request), SMS_TEXT)
-    state = await hub.rt.blocking(contact.send_code, hub.rt, number, text)
-    session.data["mobile"] = dict(state, next=target)
-    await hub.rt.blocking(hub.sessions.save, session)
-    return RedirectResponse("/compte/mobile/code", status_code=303)
+def change_submit(kind: str):  # type: ignore[no-untyped-def]
+    async def submit(request: Request) -> Response:
+        hub = request.app.state.hub
+        form = await request.form()
+        session = await _logged_in(request)
+        if session is None:
+            return RedirectResponse("/login", status_code=303)
+        if not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
+            return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
+        target = safe_next(str(form.get("next", "/")))
+        spec = KINDS[kind]
+        value = spec["normalise"](str(form.get("value", "")))  # type: ignore[operator]
+        if value is None:
+            return hub.pages.render(request, "contact_change.html", 400,
+                                    csrf_token=session.csrf_token, next=target, kind=kind,
+                                    action=PATHS[kind], current=_current(session.account, kind),
+                                    error=spec["invalid"])
+        locale = hub.pages.locale_of(request)
+        gettext = hub.pages.catalogues.gettext
+        subject = gettext(locale, spec["subject"]) if spec["subject"] else ""  # type: ignore[arg-type]
+        state = await hub.rt.blocking(contact.send_code, hub.rt, kind, value, subject,
+                                      gettext(locale, spec["text"]))  # type: ignore[arg-type]
+        session.data["contact"] = dict(state, next=target)
+        await hub.rt.blocking(hub.sessions.save, session)
+        return RedirectResponse("/compte/code", status_code=303)
+    return submit
 
 
 async def code_page(request: Request) -> Response:
     hub = request.app.state.hub
     session = await _logged_in(request)
-    if session is None or "mobile" not in session.data:
-        return RedirectResponse("/compte/mobile", status_code=303)
-    return hub.pages.render(request, "mobile_code.html", csrf_token=session.csrf_token)
+    if session is None or "contact" not in session.data:
+        return RedirectResponse("/", status_code=303)
+    return hub.pages.render(request, "contact_code.html", csrf_token=session.csrf_token,
+                            kind=session.data["contact"]["kind"])
 
 
 async def code_submit(request: Request) -> Response:
     hub = request.app.state.hub
     form = await request.form()
     session = await _logged_in(request)
-    if session is None or "mobile" not in session.data:
-        return RedirectResponse("/compte/mobile", status_code=303)
+    if session is None or "contact" not in session.data:
+        return RedirectResponse("/", status_code=303)
     if not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
         return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
-    state = session.data["mobile"]
+    state = session.data["contact"]
     account = session.account
     locale = hub.pages.locale_of(request)
     notification = Notification(
@@ -118,8 +145,13 @@ async def code_submit(request: Request) -> Response:
                                       str(form.get("code", "")), notification)
     if not confirmed:
         await hub.rt.blocking(hub.sessions.save, session)  # the attempt counts
-        return hub.pages.render(request, "mobile_code.html", 400,
+        return hub.pages.render(request, "contact_code.html", 400, kind=state["kind"],
                                 csrf_token=session.csrf_token, error=WRONG_CODE)
-    session.data.pop("mobile")
+    session.data.pop("contact")
     await hub.rt.blocking(hub.sessions.save, session)
-    return hub.pages.render(request, "mobile_changed.html", next=safe_next(state["next"]))
+    return hub.pages.render(request, "contact_changed.html", kind=state["kind"],
+                            next=safe_next(state["next"]))
+
+
+def _current(account, kind: str) -> str:  # type: ignore[no-untyped-def]
+    return (account.phone_number if kind == "mobile" else account.email) or ""

@@ -1,15 +1,59 @@
+"""Password hashing with argon2id (RFC 9106)."""
+
+from __future__ import annotations
+
+import pytest
+
 from idp.accounts.passwords import Passwords
 from idp.settings import Settings
 
+PASSWORD = "Motdepasse-2026!"
 
-def test_argon2id_hash_verifies_only_the_right_password() -> None:
-    passwords = Passwords(Settings.from_env({}, argon2_memory_kib=1024, argon2_time_cost=1))
-    hashed = passwords.hash("Motdepasse-2026!")
-    assert hashed.startswith("$argon2id$")
-    assert passwords.verify(hashed, "Motdepasse-2026!")
-    assert not passwords.verify(hashed, "motdepasse-2026!")
-    assert not passwords.verify(None, "Motdepasse-2026!")
-    assert not passwords.verify("not a hash", "x")
+
+@pytest.fixture(scope="module")
+def passwords() -> Passwords:
+    return Passwords(Settings.from_env({}, argon2_memory_kib=1024, argon2_time_cost=1))
+
+
+@pytest.fixture(scope="module")
+def hashed(passwords: Passwords) -> str:
+    return passwords.hash(PASSWORD)
+
+
+def test_hashes_are_argon2id_with_the_configured_parameters(hashed: str) -> None:
+    assert hashed.startswith("$argon2id$v=19$m=1024,t=1,p=1$")
+
+
+def test_the_same_password_hashes_differently_each_time(passwords: Passwords,
+                                                         hashed: str) -> None:
+    assert passwords.hash(PASSWORD) != hashed  # a random salt per hash
+
+
+def test_the_right_password_verifies(passwords: Passwords, hashed: str) -> None:
+    assert passwords.verify(hashed, PASSWORD) is True
+
+
+@pytest.mark.parametrize("attempt", ["motdepasse-2026!", PASSWORD + " ", "", PASSWORD[:-1]])
+def test_a_wrong_password_does_not_verify(passwords: Passwords, hashed: str,
+                                          attempt: str) -> None:
+    assert passwords.verify(hashed, attempt) is False
+
+
+def test_an_account_without_a_hash_never_verifies(passwords: Passwords) -> None:
+    assert passwords.verify(None, PASSWORD) is False
+    assert passwords.verify("", PASSWORD) is False
+
+
+def test_the_decoy_password_does_not_open_an_account_without_a_hash(
+    passwords: Passwords,
+) -> None:
+    assert passwords.verify(None, "decoy password, never matches") is False
+
+
+@pytest.mark.parametrize("bad_hash", ["not a hash", "$argon2id$v=19$m=1024,t=1,p=1$x$y",
+                                      "$2b$12$" + "a" * 53])
+def test_an_unreadable_hash_does_not_verify(passwords: Passwords, bad_hash: str) -> None:
+    assert passwords.verify(bad_hash, PASSWORD) is False
 
 
 def test_a_hash_made_with_other_parameters_needs_rehashing() -> None:

@@ -18,7 +18,7 @@ from idp.web.messages import (
     LOGIN_MISSING,
     PASSWORD_EXPIRED_ASSISTANCE,
 )
-from idp.web.pages.contact import BAD_NUMBER
+from idp.web.pages.contact import KINDS
 from idp.web.pages.contact import WRONG_CODE as MOBILE_WRONG_CODE
 from idp.web.pages.legal import PAGES
 from idp.web.pages.recovery import RESEND_REFUSED, WRONG_CODE
@@ -50,10 +50,11 @@ CONTEXTS: dict[str, list[dict]] = {
     "directory_down.html": [{}],
     "recovery_start.html": [dict(csrf_token="t"), dict(csrf_token="t", missing=True)],
     "mobile_reminder.html": [dict(csrf_token="t", next="/")],
-    "mobile_change.html": [dict(csrf_token="t", next="/", error=BAD_NUMBER,
-                                account=SimpleNamespace(phone_number=None))],
-    "mobile_code.html": [dict(csrf_token="t", error=MOBILE_WRONG_CODE)],
-    "mobile_changed.html": [dict(next="/")],
+    "contact_change.html": [dict(csrf_token="t", next="/", kind=kind, action="/", current="",
+                                 error=KINDS[kind]["invalid"]) for kind in KINDS],
+    "contact_code.html": [dict(csrf_token="t", kind=kind, error=MOBILE_WRONG_CODE)
+                          for kind in KINDS],
+    "contact_changed.html": [dict(next="/", kind=kind) for kind in KINDS],
     "recovery_code.html": [
         dict(csrf_token="t", resent=True, rules=[r.message for r in POLICIES["portal"].rules],
              errors=[("code", WRONG_CODE), ("code", RESEND_REFUSED)],
