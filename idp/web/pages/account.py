@@ -21,6 +21,14 @@ MAIL_BODY = N_(
 )
 
 
+def change_notification(request: Request, username: str) -> Notification:
+    """The e-mail that confirms a change of personal information, in the page's language."""
+    pages = request.app.state.hub.pages
+    locale = pages.locale_of(request)
+    return Notification(pages.catalogues.gettext(locale, MAIL_SUBJECT),
+                        pages.catalogues.gettext(locale, MAIL_BODY).format(identifier=username))
+
+
 async def password_page(request: Request) -> Response:
     hub = request.app.state.hub
     session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
@@ -38,11 +46,7 @@ async def password_submit(request: Request) -> Response:
     if not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
         return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
     account = session.account
-    locale = hub.pages.locale_of(request)
-    translate = hub.pages.catalogues.gettext
-    notification = Notification(
-        translate(locale, MAIL_SUBJECT),
-        translate(locale, MAIL_BODY).format(identifier=account.username))
+    notification = change_notification(request, account.username)
     errors = await hub.rt.blocking(
         change_password, hub.rt, account.id, str(form.get("current_password", "")),
         str(form.get("new_password", "")), str(form.get("confirmation", "")), notification,
@@ -94,11 +98,7 @@ async def expired_submit(request: Request) -> Response:
         return RedirectResponse("/login", status_code=303)
     if not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
         return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
-    locale = hub.pages.locale_of(request)
-    translate = hub.pages.catalogues.gettext
-    notification = Notification(
-        translate(locale, MAIL_SUBJECT),
-        translate(locale, MAIL_BODY).format(identifier=account.username))
+    notification = change_notification(request, account.username)
     errors = await hub.rt.blocking(
         change_password, hub.rt, account.id, None, str(form.get("new_password", "")),
         str(form.get("confirmation", "")), notification,

@@ -9,11 +9,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.portal import contact
-from idp.portal.password_change import Notification
 from idp.texts import N_
 from idp.web.cookies import session_id_from
 from idp.web.messages import ERROR_MESSAGES
-from idp.web.pages.account import MAIL_BODY, MAIL_SUBJECT
+from idp.web.pages.account import change_notification
 
 WRONG_CODE = N_("The code is wrong or has expired.")
 KINDS = {
@@ -137,10 +136,7 @@ async def code_submit(request: Request) -> Response:
         return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
     state = session.data["contact"]
     account = session.account
-    locale = hub.pages.locale_of(request)
-    notification = Notification(
-        hub.pages.catalogues.gettext(locale, MAIL_SUBJECT),
-        hub.pages.catalogues.gettext(locale, MAIL_BODY).format(identifier=account.username))
+    notification = change_notification(request, account.username)
     confirmed = await hub.rt.blocking(contact.confirm_code, hub.rt, account, state,
                                       str(form.get("code", "")), notification)
     if not confirmed:

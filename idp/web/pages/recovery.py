@@ -7,11 +7,11 @@ from starlette.responses import RedirectResponse, Response
 
 from idp.accounts import recovery
 from idp.accounts.policy import policy_for
-from idp.portal.password_change import Notification, change_password
+from idp.portal.password_change import change_password
 from idp.texts import N_
 from idp.web.cookies import session_id_from, set_session_cookie
 from idp.web.messages import ERROR_MESSAGES
-from idp.web.pages.account import MAIL_BODY, MAIL_SUBJECT
+from idp.web.pages.account import change_notification
 
 SMS_TEXT = N_("Your code to reset your password: {code}. It is valid for 10 minutes. "
               "Never give it to anyone.")
@@ -81,10 +81,7 @@ async def code_submit(request: Request) -> Response:
     account = await rt.blocking(hub.server.load_active_account, account_id)
     if account is None:
         return _code_form(request, session, [("code", WRONG_CODE)], status=400)
-    locale = hub.pages.locale_of(request)
-    notification = Notification(
-        hub.pages.catalogues.gettext(locale, MAIL_SUBJECT),
-        hub.pages.catalogues.gettext(locale, MAIL_BODY).format(identifier=account.username))
+    notification = change_notification(request, account.username)
     errors = await rt.blocking(
         change_password, rt, account_id, None, str(form.get("new_password", "")),
         str(form.get("confirmation", "")), notification,
