@@ -46,6 +46,10 @@ def test_portal_journey_of_the_seed(page: Page, live) -> None:  # type: ignore[n
 
     page.click("text=Modifier votre mot de passe")
     check_page(page, "22-password-change")
+    page.fill("#new_password", "abc")
+    expect(page.locator("#new_password-strength")).to_have_text("Force : faible")
+    page.fill("#new_password", "Un-mot-de-passe-2027!")
+    expect(page.locator("#new_password-strength")).to_have_text("Force : forte")
     page.fill("#current_password", PASSWORD)
     page.fill("#new_password", "trop simple")
     page.fill("#confirmation", "trop simple")
