@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     except admin.AdminError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        while _opened:  # database connections and threads of the runtimes used
+            _opened.pop().close()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -136,13 +139,19 @@ def _text(value: Any) -> str:
 # Commands -----------------------------------------------------------------------------------
 
 
+_opened: list[Any] = []
+
+
 def _runtime():  # type: ignore[no-untyped-def]
+    """The runtime of a command; main() closes it when the command ends."""
     from idp.runtime import Runtime
     from idp.storage.migrate import upgrade
 
     settings = Settings.from_env()
     upgrade(settings.database_url)
-    return Runtime.build(settings)
+    runtime = Runtime.build(settings)
+    _opened.append(runtime)
+    return runtime
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:

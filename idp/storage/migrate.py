@@ -28,5 +28,8 @@ def current_revision(database_url: str) -> str | None:
     from sqlalchemy import create_engine
 
     engine = create_engine(database_url)
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
