@@ -54,6 +54,19 @@ async def _logged_in(request: Request):  # type: ignore[no-untyped-def]
     return session if session is not None and session.account is not None else None
 
 
+async def _posted_form(request: Request):  # type: ignore[no-untyped-def]
+    """(session, form) of a logged-in user's form with a valid CSRF token; otherwise
+    (None, the response to send)."""
+    hub = request.app.state.hub
+    form = await request.form()
+    session = await _logged_in(request)
+    if session is None:
+        return None, RedirectResponse("/login", status_code=303)
+    if not session.csrf_valid(form.get("csrf_token")):
+        return None, hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
+    return session, form
+
+
 async def reminder_page(request: Request) -> Response:
     hub = request.app.state.hub
     session = await _logged_in(request)
@@ -65,12 +78,9 @@ async def reminder_page(request: Request) -> Response:
 
 async def reminder_submit(request: Request) -> Response:
     hub = request.app.state.hub
-    form = await request.form()
-    session = await _logged_in(request)
+    session, form = await _posted_form(request)
     if session is None:
-        return RedirectResponse("/login", status_code=303)
-    if not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
-        return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
+        return form  # type: ignore[no-any-return]
     target = safe_next(str(form.get("next", "/")))
     if form.get("action") == "silence":
         await hub.rt.blocking(contact.silence_reminder, hub.rt, session.account.id)
@@ -92,12 +102,9 @@ def change_page(kind: str):  # type: ignore[no-untyped-def]
 def change_submit(kind: str):  # type: ignore[no-untyped-def]
     async def submit(request: Request) -> Response:
         hub = request.app.state.hub
-        form = await request.form()
-        session = await _logged_in(request)
+        session, form = await _posted_form(request)
         if session is None:
-            return RedirectResponse("/login", status_code=303)
-        if not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
-            return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
+            return form  # type: ignore[no-any-return]
         target = safe_next(str(form.get("next", "/")))
         spec = KINDS[kind]
         value = spec["normalise"](str(form.get("value", "")))  # type: ignore[operator]
@@ -128,12 +135,11 @@ async def code_page(request: Request) -> Response:
 
 async def code_submit(request: Request) -> Response:
     hub = request.app.state.hub
-    form = await request.form()
-    session = await _logged_in(request)
-    if session is None or "contact" not in session.data:
+    session, form = await _posted_form(request)
+    if session is None:
+        return form  # type: ignore[no-any-return]
+    if "contact" not in session.data:
         return RedirectResponse("/", status_code=303)
-    if not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
-        return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
     state = session.data["contact"]
     account = session.account
     notification = change_notification(request, account.username)
