@@ -31,6 +31,7 @@ from idp.web.pages import (
     login,
     logout,
     recovery,
+    second_factor,
 )
 from idp.web.protocol_asgi import ProtocolEndpoints
 from idp.web.sessions import BrowserSessions
@@ -87,6 +88,11 @@ def create_app(settings: Settings, clock: Clock | None = None,
         Route("/mot-de-passe-oublie", recovery.start_submit, methods=["POST"]),
         Route("/mot-de-passe-oublie/code", recovery.code_page, methods=["GET"]),
         Route("/mot-de-passe-oublie/code", recovery.code_submit, methods=["POST"]),
+        Route("/connexion/code", second_factor.code_page, methods=["GET"]),
+        Route("/connexion/code", second_factor.code_submit, methods=["POST"]),
+        Route("/compte/double-authentification", second_factor.manage_page, methods=["GET"]),
+        Route("/compte/double-authentification", second_factor.manage_submit,
+              methods=["POST"]),
         Route("/compte/mot-de-passe-expire", account.expired_page, methods=["GET"]),
         Route("/compte/mot-de-passe-expire", account.expired_submit, methods=["POST"]),
         Route("/healthz", protocol.health),

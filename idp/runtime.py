@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from idp.accounts.passwords import Passwords
+from idp.accounts.policy import PasswordPolicies
 from idp.audit import AuditLog
 from idp.background import Every
 from idp.clock import Clock, SystemClock
@@ -30,6 +31,7 @@ class Runtime:
     db: Database
     keys: KeyStore
     passwords: Passwords
+    policies: PasswordPolicies
     clients: ClientCache
     audit: AuditLog
     housekeeping: Every
@@ -47,6 +49,7 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
         clock = clock or SystemClock()
+        policies = PasswordPolicies.load(settings.password_policies_file)
         db = Database(settings.database_url)
         return cls(
             settings=settings,
@@ -54,6 +57,7 @@ class Runtime:
             db=db,
             keys=KeyStore(settings.keys_dir, clock, settings.key_retire_after),
             passwords=Passwords(settings),
+            policies=policies,
             clients=ClientCache(db, settings.client_cache_ttl, clock),
             audit=AuditLog(db, clock, settings.audit_flush_interval),
             housekeeping=housekeeping(db, clock, settings.purge_interval),

@@ -100,6 +100,10 @@ class Settings:
         "change", "At login with an expired password: 'change' (choose a new one at once) or "
         "'assistance' (told to contact the assistance desk)."
     )
+    password_policies_file: str = _setting(
+        "", "TOML file changing the password rules of each population (see "
+        "docs/password-policies.toml); empty: the built-in rules."
+    )
     log_level: str = _setting("info", "Log level: debug, info, warning, error.")
     forwarded_allow_ips: str = _setting(
         "",

@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pyotp
+
 from idp import admin
+from idp.accounts import second_factor
 from idp.runtime import Runtime
+from idp.storage.repositories import accounts as accounts_repo
 
 PASSWORD = "Motdepasse-2026!"
 REDIRECT_URI = "http://127.0.0.1:9000/callback"
@@ -46,3 +50,14 @@ class Factories:
         options.setdefault("phone", "+33600000001")
         return admin.add_user(self.rt.db, self.rt.passwords, self.rt.clock.now(),
                               username=username or f"user{self._n}", **options)
+
+    def authenticator(self, account: dict) -> tuple[str, list[str]]:
+        """Enrol an authenticator app for `account`; (TOTP seed, recovery codes). The code of
+        the current 30-second step is spent by the enrolment."""
+        enrolment = second_factor.new_enrolment()
+        code = pyotp.TOTP(enrolment.secret).at(self.rt.clock.now())
+        with self.rt.db.read() as s:
+            account_id = accounts_repo.find_by_username(s, account["username"]).id
+        codes = second_factor.enrol(self.rt, account_id, enrolment, code)
+        assert codes is not None
+        return enrolment.secret, codes

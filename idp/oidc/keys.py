@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from joserfc.jwk import ECKey, KeySet, RSAKey
@@ -28,6 +29,7 @@ from idp.clock import Clock
 
 ALGORITHMS = ("RS256", "ES256")
 MANIFEST = "manifest.json"
+SECRET_BOX = "secret-box.key"
 
 
 @dataclass(frozen=True)
@@ -104,13 +106,19 @@ class KeyStore:
                         changed = True
             if changed:
                 self._write_manifest(manifest)
-            salt = self.dir / "pairwise.salt"
-            if not salt.exists():
-                fd = os.open(salt, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "wb") as f:
-                    f.write(secrets.token_bytes(32))
+            self._create_once("pairwise.salt", secrets.token_bytes(32))
+            # Encrypts secrets the hub must read back (TOTP seeds), never stored in clear.
+            self._create_once(SECRET_BOX, Fernet.generate_key())
         self.pairwise_salt = (self.dir / "pairwise.salt").read_bytes()
+        self.secret_box = Fernet((self.dir / SECRET_BOX).read_bytes().strip())
         self._load()
+
+    def _create_once(self, name: str, content: bytes) -> None:
+        path = self.dir / name
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(content)
 
     def rotate(self) -> list[dict]:
         """next → current, current → retiring (published until retire_at), new next."""

@@ -15,6 +15,8 @@ from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Payload, OAuth2Req
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from idp.accounts.second_factor import is_enrolled
+from idp.oidc.assurance import acr_levels
 from idp.oidc.claims import SCOPE_CLAIMS
 from idp.oidc.client_auth import (
     PrivateKeyJWT,
@@ -136,7 +138,8 @@ class HubAuthorizationServer(AuthorizationServer):
         super().__init__(scopes_supported=list(SCOPES))
         self.rt = runtime
         self.tokens = TokenService(runtime.settings, runtime.keys, runtime.clock)
-        self.acr_values_supported = (runtime.settings.acr_default,)
+        self.acr_levels = acr_levels(runtime.settings)
+        self.acr_values_supported = tuple(self.acr_levels)
         self.register_client_auth_method("client_secret_basic", authenticate_client_secret_basic)
         self.register_client_auth_method("private_key_jwt", PrivateKeyJWT(runtime))
         self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(), OpenIDConnect()])
@@ -256,6 +259,9 @@ class HubAuthorizationServer(AuthorizationServer):
         with self.rt.db.read() as s:
             account = accounts_repo.get_account(s, account_id)
         return account if account is not None and not account.disabled else None
+
+    def has_second_factor(self, account_id: int) -> bool:
+        return is_enrolled(self.rt.db, account_id)
 
     def granted_scopes(self, account_id: int, client_id: str) -> set[str]:
         with self.rt.db.read() as s:

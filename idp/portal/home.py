@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from idp.accounts.policy import policy_for
 from idp.oidc.checks.entitlement import is_entitled
 from idp.storage.repositories import clients as clients_repo
 
@@ -37,8 +36,8 @@ def applications_for(db, account) -> list[Application]:  # type: ignore[no-untyp
     return sorted(apps, key=lambda a: a.name.lower())
 
 
-def password_status(account, now: int) -> PasswordStatus:  # type: ignore[no-untyped-def]
-    expires_at = policy_for(account.population).expires_at(account.password_changed_at)
+def password_status(policies, account, now: int) -> PasswordStatus:  # type: ignore[no-untyped-def]
+    expires_at = policies(account.population).expires_at(account.password_changed_at)
     if expires_at is None:
         return PasswordStatus(None, None)
     return PasswordStatus(expires_at, max(0, (expires_at - now) // 86400))

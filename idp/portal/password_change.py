@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from idp.accounts.policy import HISTORY_SIZE, policy_for
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import outbox as outbox_repo
 from idp.storage.repositories import passwords as passwords_repo
@@ -29,14 +28,15 @@ def change_password(rt, account_id: int, current: str | None, new: str, confirma
     """
     with rt.db.read() as s:
         account = accounts_repo.get_account(s, account_id)
-        history = passwords_repo.recent_hashes(s, account_id, HISTORY_SIZE)
-    if account is None or account.disabled:
-        return [("", N_("Your account is not active."))]
+        if account is None or account.disabled:
+            return [("", N_("Your account is not active."))]
+        policy = rt.policies(account.population)
+        history = passwords_repo.recent_hashes(s, account_id, policy.history)
     errors: list[tuple[str, str]] = []
     if current is not None and not rt.passwords.verify(account.password_hash,
                                                        current[:MAX_LENGTH]):
         errors.append(("current_password", N_("The current password is incorrect.")))
-    errors += [("new_password", m) for m in policy_for(account.population).failures(new)]
+    errors += [("new_password", m) for m in policy.failures(new)]
     if new != confirmation:
         errors.append(("confirmation", N_("The confirmation differs from the new password.")))
     if not errors and any(rt.passwords.verify(h, new)
@@ -49,7 +49,7 @@ def change_password(rt, account_id: int, current: str | None, new: str, confirma
     now = rt.clock.now()
     with rt.db.transaction() as s:
         passwords_repo.change_password(s, account_id, account.password_hash,
-                                       rt.passwords.hash(new), now, keep=HISTORY_SIZE)
+                                       rt.passwords.hash(new), now, keep=policy.history)
         if account.email:
             outbox_repo.enqueue(s, "email", account.email, notification.subject,
                                 notification.body, now)

@@ -103,13 +103,19 @@ class BrowserSessions:
 
     def log_in(self, previous: SessionState | None, account: Any, acr: str,
                amr: tuple[str, ...]) -> SessionState:
-        """A new session id and sid for the authenticated user; pending requests carry over."""
+        """A new session id for the authenticated user; pending requests carry over. The sid
+        (OIDC session) stays when the same user authenticates again (step-up, prompt=login),
+        so the clients already told of it still get its logout."""
         now = self.rt.clock.now()
+        same_user = previous is not None and previous.account is not None and (
+            previous.account.id == account.id)
         data = {"pending": (previous.data.get("pending", {}) if previous else {}),
                 "csrf": secrets.token_urlsafe(32),
-                # Shown on the portal ("last login"): the one before this login.
-                "previous_login_at": account.last_login_at}
-        session_id, sid = secrets.token_urlsafe(32), secrets.token_urlsafe(16)
+                # Shown on the portal ("last login"): the one before this session's login.
+                "previous_login_at": (previous.data.get("previous_login_at") if same_user
+                                      else account.last_login_at)}
+        session_id = secrets.token_urlsafe(32)
+        sid = previous.sid if same_user else secrets.token_urlsafe(16)  # type: ignore[union-attr]
         with self.rt.db.transaction() as s:
             if previous is not None:
                 sessions_repo.delete_session(s, previous.id)

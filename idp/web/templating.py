@@ -40,6 +40,7 @@ class Pages:
 
         def translate(message: str, **values: Any) -> str:
             text = self.catalogues.gettext(locale, message)
+            values = {**getattr(message, "values", {}), **values}  # idp.texts.Text
             return text.format(**values) if values else text
 
         switch = [(other, _with_lang(request, other)) for other in LOCALES if other != locale]

@@ -1,8 +1,12 @@
-"""Authentication context class (OIDC Core §3.1.2.1 acr_values, §5.5.1.1 essential acr).
+"""Authentication level (OIDC Core §3.1.2.1 acr_values, §5.5.1.1 essential acr): step-up.
 
-`acr_values` is voluntary: the ID token states the level achieved. An essential `acr` in the
-`claims` parameter must be met: by logging in again when a login can reach it, otherwise the
-request fails with unmet_authentication_requirements.
+The levels a client asks for come from `acr_values` and from an `acr` claim request. As
+FranceConnect does, a known level in `acr_values` is a requirement, not a wish: the login
+must reach the lowest level asked. A session below it is stepped up by asking the second
+factor. When the account has no second factor, or the level is unknown and the request says
+it is essential, the request ends with unmet_authentication_requirements (OpenID Connect
+Unmet Authentication Requirements 1.0) instead of asking the user again and again. Unknown
+voluntary values are ignored: the ID token says which level was reached.
 """
 
 from idp.oidc.checks.context import AuthorizationContext, NeedLogin
@@ -10,14 +14,22 @@ from idp.oidc.errors import LoginRequiredError, UnmetAuthenticationRequirementsE
 
 
 def check_acr(ctx: AuthorizationContext) -> NeedLogin | None:
+    voluntary = (ctx.params.get("acr_values") or "").split()
     essential = _essential_acr_values(ctx.claims)
-    if not essential:
+    if not voluntary and not essential:
         return None
-    if ctx.authn.acr in essential:
+    levels = ctx.server.acr_levels
+    asked = [levels[v] for v in [*voluntary, *essential] if v in levels]
+    if not asked:
+        if essential:
+            raise UnmetAuthenticationRequirementsError("The requested acr cannot be achieved.")
         return None
-    achievable = set(ctx.server.acr_values_supported)
-    if not achievable & set(essential):
-        raise UnmetAuthenticationRequirementsError("The requested acr cannot be achieved.")
+    needed = min(asked)
+    if levels.get(ctx.authn.acr or "", 0) >= needed:
+        return None
+    if needed > 1 and not ctx.server.has_second_factor(ctx.authn.account.id):
+        raise UnmetAuthenticationRequirementsError(
+            "The account has no second factor: the requested acr cannot be achieved.")
     if "none" in ctx.prompts:
         raise LoginRequiredError()
     return NeedLogin("acr")

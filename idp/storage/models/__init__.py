@@ -16,10 +16,12 @@ from idp.storage.models.oauth import (
     UsedAssertion,
 )
 from idp.storage.models.passwords import PasswordHistory, RecoveryChallenge
+from idp.storage.models.second_factor import Authenticator, RecoveryCode
 
 __all__ = [
     "Account",
     "AuditEvent",
+    "Authenticator",
     "AuthorizationCode",
     "Base",
     "BrowserSession",
@@ -30,6 +32,7 @@ __all__ = [
     "OutboxMessage",
     "PasswordHistory",
     "RecoveryChallenge",
+    "RecoveryCode",
     "RefreshToken",
     "RevokedAccessToken",
     "SessionClient",

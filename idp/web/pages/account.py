@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from idp.accounts.policy import policy_for
+from idp.oidc.assurance import PASSWORD_AMR
 from idp.portal.password_change import Notification, change_password
 from idp.texts import N_
 from idp.web.cookies import session_id_from
@@ -53,7 +53,7 @@ async def password_submit(request: Request) -> Response:
         request.client.host if request.client else None)
     if errors:
         return _form(request, session, errors, status=400)
-    expires_at = policy_for(account.population).expires_at(hub.rt.clock.now())
+    expires_at = hub.rt.policies(account.population).expires_at(hub.rt.clock.now())
     return hub.pages.render(request, "password_changed.html", account=account,
                             expires=_date(expires_at))
 
@@ -62,7 +62,7 @@ def _form(request: Request, session, errors: list, status: int = 200,  # type: i
           account=None, expired: bool = False) -> Response:
     hub = request.app.state.hub
     account = account or session.account
-    policy = policy_for(account.population)
+    policy = hub.rt.policies(account.population)
     by_field: dict[str, list[str]] = {}
     for field, message in errors:
         by_field.setdefault(field, []).append(message)
@@ -105,9 +105,11 @@ async def expired_submit(request: Request) -> Response:
         request.client.host if request.client else None)
     if errors:
         return _form(request, session, errors, status=400, account=account, expired=True)
-    rid = session.data.pop("expired")["rid"]
+    expired = session.data.pop("expired")
+    rid = expired["rid"]
     return await complete_login(request, session, account,
-                                rid if session.get_pending(rid) else None)
+                                rid if session.get_pending(rid) else None,
+                                tuple(expired.get("amr", PASSWORD_AMR)))
 
 
 async def _expired_state(request: Request):  # type: ignore[no-untyped-def]

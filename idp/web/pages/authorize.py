@@ -86,8 +86,11 @@ async def _respond(request, outcome, oauth_request, session, started_at, rid):  
     elif rid is None or session.get_pending(rid) is None:
         rid = session.add_pending(oauth_request.payload.datalist_items(), started_at)
         await hub.rt.blocking(hub.sessions.save, session)
-    if isinstance(outcome, NeedLogin):
-        response: Response = RedirectResponse(f"/login?rid={rid}", status_code=303)
+    if isinstance(outcome, NeedLogin) and outcome.reason == "acr" and session.account:
+        # Step-up: the user is known, only the second factor is asked (checks/acr.py).
+        response: Response = RedirectResponse(f"/connexion/code?rid={rid}", status_code=303)
+    elif isinstance(outcome, NeedLogin):
+        response = RedirectResponse(f"/login?rid={rid}", status_code=303)
     else:
         assert isinstance(outcome, NeedConsent)
         response = hub.pages.render(

@@ -10,9 +10,8 @@ from starlette.responses import RedirectResponse, Response
 
 from idp.portal import contact
 from idp.texts import N_
-from idp.web.cookies import session_id_from
-from idp.web.messages import ERROR_MESSAGES
 from idp.web.pages.account import change_notification
+from idp.web.pages.guards import logged_in_session, posted_form
 
 WRONG_CODE = N_("The code is wrong or has expired.")
 KINDS = {
@@ -48,28 +47,9 @@ def after_login_target(account, target: str, now: int) -> str:  # type: ignore[n
     return target
 
 
-async def _logged_in(request: Request):  # type: ignore[no-untyped-def]
-    hub = request.app.state.hub
-    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
-    return session if session is not None and session.account is not None else None
-
-
-async def _posted_form(request: Request):  # type: ignore[no-untyped-def]
-    """(session, form) of a logged-in user's form with a valid CSRF token; otherwise
-    (None, the response to send)."""
-    hub = request.app.state.hub
-    form = await request.form()
-    session = await _logged_in(request)
-    if session is None:
-        return None, RedirectResponse("/login", status_code=303)
-    if not session.csrf_valid(form.get("csrf_token")):
-        return None, hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
-    return session, form
-
-
 async def reminder_page(request: Request) -> Response:
     hub = request.app.state.hub
-    session = await _logged_in(request)
+    session = await logged_in_session(request)
     if session is None:
         return RedirectResponse("/login", status_code=303)
     return hub.pages.render(request, "mobile_reminder.html", csrf_token=session.csrf_token,
@@ -78,7 +58,7 @@ async def reminder_page(request: Request) -> Response:
 
 async def reminder_submit(request: Request) -> Response:
     hub = request.app.state.hub
-    session, form = await _posted_form(request)
+    session, form = await posted_form(request)
     if session is None:
         return form  # type: ignore[no-any-return]
     target = safe_next(str(form.get("next", "/")))
@@ -90,7 +70,7 @@ async def reminder_submit(request: Request) -> Response:
 def change_page(kind: str):  # type: ignore[no-untyped-def]
     async def page(request: Request) -> Response:
         hub = request.app.state.hub
-        session = await _logged_in(request)
+        session = await logged_in_session(request)
         if session is None:
             return RedirectResponse("/login", status_code=303)
         return hub.pages.render(request, "contact_change.html", csrf_token=session.csrf_token,
@@ -102,7 +82,7 @@ def change_page(kind: str):  # type: ignore[no-untyped-def]
 def change_submit(kind: str):  # type: ignore[no-untyped-def]
     async def submit(request: Request) -> Response:
         hub = request.app.state.hub
-        session, form = await _posted_form(request)
+        session, form = await posted_form(request)
         if session is None:
             return form  # type: ignore[no-any-return]
         target = safe_next(str(form.get("next", "/")))
@@ -126,7 +106,7 @@ def change_submit(kind: str):  # type: ignore[no-untyped-def]
 
 async def code_page(request: Request) -> Response:
     hub = request.app.state.hub
-    session = await _logged_in(request)
+    session = await logged_in_session(request)
     if session is None or "contact" not in session.data:
         return RedirectResponse("/", status_code=303)
     return hub.pages.render(request, "contact_code.html", csrf_token=session.csrf_token,
@@ -135,7 +115,7 @@ async def code_page(request: Request) -> Response:
 
 async def code_submit(request: Request) -> Response:
     hub = request.app.state.hub
-    session, form = await _posted_form(request)
+    session, form = await posted_form(request)
     if session is None:
         return form  # type: ignore[no-any-return]
     if "contact" not in session.data:

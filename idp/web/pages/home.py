@@ -30,7 +30,7 @@ async def home(request: Request) -> Response:
     except StorageUnavailable:
         # Seed 001: the portal still answers, saying the directory cannot be reached.
         return hub.pages.render(request, "directory_down.html", 503)
-    status = password_status(account, hub.rt.clock.now())
+    status = password_status(hub.rt.policies, account, hub.rt.clock.now())
     return hub.pages.render(
         request, "portal.html", account=account, applications=apps,
         expires=as_date(status.expires_at), warn_days=status.days_left if status.warn else None,

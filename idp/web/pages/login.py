@@ -1,5 +1,6 @@
 """The login page: identifier + password (argon2id off the event loop), throttled per
-account and address; an expired password must be replaced before going on."""
+account and address; then the authenticator code when the account has one
+(pages/second_factor.py); an expired password must be replaced before going on."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.accounts import throttling
+from idp.accounts.second_factor import is_enrolled
+from idp.oidc.assurance import PASSWORD_AMR, acr_for
 from idp.portal.home import password_status
 from idp.storage.repositories import accounts as accounts_repo
 from idp.web.cookies import session_id_from, set_session_cookie
@@ -77,26 +80,44 @@ async def login_submit(request: Request) -> Response:
         if failures >= rules.account_limit:
             return again(429, LOGIN_LOCKED, minutes=max(1, rules.lock_for // 60))
         return again(401, LOGIN_FAILED)
+    if await rt.blocking(is_enrolled, rt.db, account.id):
+        # The failure count is reset only once the second factor is right too.
+        session.data["second_factor"] = {"account_id": account.id, "at": now, "rid": rid}
+        await rt.blocking(hub.sessions.save, session)
+        return RedirectResponse("/connexion/code", status_code=303)
     await rt.blocking(throttling.record_success, rt.db, username)
-    status = password_status(account, now)
+    return await after_authentication(request, session, account, rid, PASSWORD_AMR)
+
+
+async def after_authentication(request: Request, session, account, rid: str | None,  # type: ignore[no-untyped-def]
+                               amr: tuple[str, ...]) -> Response:
+    """Every factor checked: a new password first if it expired, then the login."""
+    hub = request.app.state.hub
+    rt, now = hub.rt, hub.rt.clock.now()
+    status = password_status(rt.policies, account, now)
     if status.expires_at is not None and status.expires_at <= now:
-        rt.audit.record("login.password_expired", account_id=account.id, ip=ip)
+        rt.audit.record("login.password_expired", account_id=account.id,
+                        ip=request.client.host if request.client else None)
         if hub.settings.expired_password_action == "assistance":
+            ui_locales = _pending_details(hub, session.get_pending(rid))[2]
             return hub.pages.render(request, "error.html", 403, ui_locales,
                                     **PASSWORD_EXPIRED_ASSISTANCE)
         # Verified, but not logged in until a new password is set (seed 001).
-        session.data["expired"] = {"account_id": account.id, "at": now, "rid": rid}
+        session.data["expired"] = {"account_id": account.id, "at": now, "rid": rid,
+                                   "amr": list(amr)}
         await rt.blocking(hub.sessions.save, session)
         return RedirectResponse("/compte/mot-de-passe-expire", status_code=303)
-    return await complete_login(request, session, account, rid if pending else None)
+    return await complete_login(request, session, account,
+                                rid if session.get_pending(rid) else None, amr)
 
 
-async def complete_login(request: Request, session, account, rid: str | None) -> Response:  # type: ignore[no-untyped-def]
+async def complete_login(request: Request, session, account, rid: str | None,  # type: ignore[no-untyped-def]
+                         amr: tuple[str, ...] = PASSWORD_AMR) -> Response:
     """Rotate the session to the authenticated one and go back to the request, or home."""
     hub = request.app.state.hub
     new = await hub.rt.blocking(hub.sessions.log_in, session, account,
-                                hub.settings.acr_default, ("pwd",))
-    hub.rt.audit.record("login.success", account_id=account.id,
+                                acr_for(hub.settings, amr), amr)
+    hub.rt.audit.record("login.success", account_id=account.id, amr=" ".join(amr),
                         ip=request.client.host if request.client else None)
     target = f"/authorize/resume?rid={rid}" if rid else "/"
     # A portal account without a mobile number is first invited to add one (seed 000).

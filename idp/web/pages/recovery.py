@@ -6,7 +6,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.accounts import recovery
-from idp.accounts.policy import policy_for
 from idp.portal.password_change import change_password
 from idp.texts import N_
 from idp.web.cookies import session_id_from, set_session_cookie
@@ -103,5 +102,5 @@ def _code_form(request: Request, session, errors: list, status: int = 200,  # ty
         by_field.setdefault(field, []).append(message)
     return hub.pages.render(request, "recovery_code.html", status,
                             csrf_token=session.csrf_token, errors=errors, by_field=by_field,
-                            rules=[r.message for r in policy_for(population).rules],
+                            rules=[r.message for r in hub.rt.policies(population).rules],
                             resent=resent)

@@ -25,7 +25,7 @@ STARTED = NOW - 30  # the user arrived with the request 30 s ago
 
 
 def account(**overrides: object) -> SimpleNamespace:
-    values: dict[str, object] = {"groups": ["apa"], "population": "portal", "siret": None,
+    values: dict[str, object] = {"id": 1, "groups": ["apa"], "population": "portal", "siret": None,
                                  "email": "camille@example.test"}
     values.update(overrides)
     return SimpleNamespace(**values)
@@ -34,14 +34,15 @@ def account(**overrides: object) -> SimpleNamespace:
 def context(
     params: dict[str, str] | None = None, *, auth_time: int | None = NOW - 600,
     acr: str | None = "eidas1", logged_in: bool = True, access_rule: str | None = None,
-    acr_supported: tuple[str, ...] = ("eidas1",), claims: dict | None = None,
-    user: SimpleNamespace | None = None,
+    acr_supported: tuple[str, ...] = ("eidas1", "eidas2"), claims: dict | None = None,
+    user: SimpleNamespace | None = None, second_factor: bool = True,
 ) -> AuthorizationContext:
     request = SimpleNamespace(payload=SimpleNamespace(data=params or {}), scope="openid")
     authn = Authn(account=(user or account()) if logged_in else None,
                   auth_time=auth_time if logged_in else None, acr=acr if logged_in else None)
     return AuthorizationContext(
-        server=SimpleNamespace(acr_values_supported=acr_supported),
+        server=SimpleNamespace(acr_levels={v: i + 1 for i, v in enumerate(acr_supported)},
+                               has_second_factor=lambda account_id: second_factor),
         request=request,
         client=SimpleNamespace(client_id="apa", access_rule=access_rule),
         authn=authn,
@@ -181,6 +182,34 @@ def test_an_achievable_essential_acr_not_met_by_the_session_asks_for_a_login() -
 
 def test_an_achievable_essential_acr_with_prompt_none_is_login_required() -> None:
     ctx = with_prompt(context({"prompt": "none"}, acr="eidas0", claims=essential_acr("eidas1")))
+    assert error_of(check_acr, ctx) == "login_required"
+
+
+def test_acr_values_asking_a_higher_level_steps_up_an_enrolled_account() -> None:
+    ctx = with_prompt(context({"acr_values": "eidas2"}, acr="eidas1"))
+    assert check_acr(ctx) == NeedLogin("acr")
+
+
+def test_acr_values_met_by_a_higher_or_equal_level_pass() -> None:
+    assert check_acr(with_prompt(context({"acr_values": "eidas1"}, acr="eidas2"))) is None
+    assert check_acr(with_prompt(context({"acr_values": "eidas2"}, acr="eidas2"))) is None
+
+
+def test_the_lowest_level_asked_is_enough() -> None:
+    assert check_acr(with_prompt(context({"acr_values": "eidas2 eidas1"}, acr="eidas1"))) is None
+
+
+def test_step_up_without_a_second_factor_is_unmet_not_a_login_loop() -> None:
+    ctx = with_prompt(context({"acr_values": "eidas2"}, acr="eidas1", second_factor=False))
+    assert error_of(check_acr, ctx) == "unmet_authentication_requirements"
+
+
+def test_unknown_voluntary_acr_values_are_ignored() -> None:
+    assert check_acr(with_prompt(context({"acr_values": "eidas3"}, acr="eidas1"))) is None
+
+
+def test_step_up_with_prompt_none_is_login_required() -> None:
+    ctx = with_prompt(context({"acr_values": "eidas2", "prompt": "none"}, acr="eidas1"))
     assert error_of(check_acr, ctx) == "login_required"
 
 

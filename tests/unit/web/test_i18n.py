@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from babel.messages.extract import extract_from_dir
 
-from idp.accounts.policy import POLICIES
+from idp.accounts.policy import DEFAULTS as POLICIES
 from idp.web.i18n import LOCALES, Catalogues, negotiate
 from idp.web.messages import (
     CLAIM_LABELS,
@@ -22,6 +22,8 @@ from idp.web.pages.contact import KINDS
 from idp.web.pages.contact import WRONG_CODE as MOBILE_WRONG_CODE
 from idp.web.pages.legal import PAGES
 from idp.web.pages.recovery import RESEND_REFUSED, WRONG_CODE
+from idp.web.pages.second_factor import MISSING_CODE, WRONG_PASSWORD
+from idp.web.pages.second_factor import WRONG_CODE as OTP_WRONG_CODE
 from idp.web.templating import TEMPLATES, Pages
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -58,7 +60,7 @@ CONTEXTS: dict[str, list[dict]] = {
     "recovery_code.html": [
         dict(csrf_token="t", resent=True, rules=[r.message for r in POLICIES["portal"].rules],
              errors=[("code", WRONG_CODE), ("code", RESEND_REFUSED)],
-             by_field={"code": [WRONG_CODE], "new_password": ["At least 2 digits"],
+             by_field={"code": [WRONG_CODE], "new_password": [POLICIES["portal"].rules[2].message],
                        "confirmation": ["The confirmation differs from the new password."]}),
     ],
     "legal.html": [dict(page_title=t, paragraphs=p) for t, p in PAGES.values()],
@@ -74,6 +76,18 @@ CONTEXTS: dict[str, list[dict]] = {
                        "confirmation": ["The confirmation differs from the new password."]})
         for policy in POLICIES.values()
     ] + [dict(account=ACCOUNT, csrf_token="t", rules=[], errors=[], by_field={}, expired=True)],
+    "second_factor_code.html": [
+        dict(csrf_token="t", rid="r", error=message, error_values=values)
+        for message, values in [(OTP_WRONG_CODE, {}), (MISSING_CODE, {}),
+                                (LOGIN_LOCKED, {"minutes": 15}), (None, {})]],
+    "second_factor.html": [
+        dict(account=ACCOUNT, csrf_token="t", enrolled=False, removed=True,
+             manual_key="ABCD EFGH", qr_svg="<svg></svg>",
+             errors=[("current_password", WRONG_PASSWORD), ("code", OTP_WRONG_CODE)],
+             by_field={"current_password": [WRONG_PASSWORD], "code": [MISSING_CODE]}),
+        dict(account=ACCOUNT, csrf_token="t", enrolled=True, remaining=9, errors=[],
+             by_field={}, removed=False)],
+    "second_factor_enabled.html": [dict(codes=["ABCD-EFGH-IJKL-MNOP"])],
     "password_changed.html": [dict(account=ACCOUNT, expires="22/11/2027"),
                               dict(account=ACCOUNT, expires=None)],
 }
@@ -91,6 +105,7 @@ class RecordingPages(Pages):
             if message not in self.catalogues.messages[locale]:
                 self.missing.add((locale, message))
             text = self.catalogues.gettext(locale, message)
+            values = {**getattr(message, "values", {}), **values}
             return text.format(**values) if values else text
 
         return self.env.get_template(f"idp/{name}").render(

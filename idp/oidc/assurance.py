@@ -1,0 +1,20 @@
+"""Authentication levels (acr) and methods (amr, RFC 8176) of the hub's logins.
+
+A password alone gives the operator's password level (IDP_ACR_DEFAULT, `eidas1`: eIDAS
+"low", as FranceConnect); a password and an authenticator-app code give `eidas2`
+("substantial"). Levels are ordered: a higher one satisfies a request for a lower one.
+"""
+
+from __future__ import annotations
+
+TWO_FACTOR_ACR = "eidas2"
+PASSWORD_AMR = ("pwd",)
+TWO_FACTOR_AMR = ("pwd", "otp", "mfa")
+
+
+def acr_levels(settings) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    return {settings.acr_default: 1, TWO_FACTOR_ACR: 2}
+
+
+def acr_for(settings, amr: tuple[str, ...]) -> str:  # type: ignore[no-untyped-def]
+    return TWO_FACTOR_ACR if "otp" in amr else settings.acr_default

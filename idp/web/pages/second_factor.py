@@ -1,0 +1,188 @@
+"""The authenticator app: the code asked after the password (or to step up an existing
+session when a client asks for `eidas2`), and its enrolment and removal on the portal."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from idp.accounts import second_factor, throttling
+from idp.oidc.assurance import TWO_FACTOR_AMR
+from idp.storage.repositories import outbox as outbox_repo
+from idp.texts import N_
+from idp.web.cookies import session_id_from
+from idp.web.messages import ERROR_MESSAGES, LOGIN_LOCKED
+from idp.web.pages.account import change_notification
+from idp.web.pages.guards import logged_in_session, posted_form
+
+LOGIN_STEP_SECONDS = 300  # time to type the code after the password
+WRONG_CODE = N_("The code is wrong or has expired.")
+WRONG_PASSWORD = N_("The current password is incorrect.")
+MISSING_CODE = N_("Enter the 6-digit code shown by your authenticator app.")
+
+
+# -- At login, or to step up ---------------------------------------------------------------
+
+async def code_page(request: Request) -> Response:
+    hub = request.app.state.hub
+    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
+    account, rid = await _waiting(request, session, request.query_params.get("rid"))
+    if account is None:
+        return RedirectResponse("/login", status_code=303)
+    return _code_form(request, session, rid)
+
+
+async def code_submit(request: Request) -> Response:
+    from idp.web.pages.login import after_authentication
+
+    hub = request.app.state.hub
+    rt = hub.rt
+    form = await request.form()
+    session = await rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
+    if session is None or not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
+        return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
+    account, rid = await _waiting(request, session, str(form.get("rid", "")) or None)
+    if account is None:
+        return RedirectResponse("/login", status_code=303)
+    ip = request.client.host if request.client else None
+    rules, now = hub.throttle_rules, rt.clock.now()
+    until = await rt.blocking(throttling.locked_until, rt.db, rules, account.username, ip, now)
+    if until is not None:
+        rt.audit.record("login.locked", account_id=account.id, ip=ip)
+        return _code_form(request, session, rid, 429, LOGIN_LOCKED,
+                          minutes=max(1, -(-(until - now) // 60)))
+    code = str(form.get("code", ""))[:64]
+    kind = await rt.blocking(second_factor.verify, rt, account.id, code) if code else None
+    if kind is None:
+        rt.audit.record("login.second_factor_failure", account_id=account.id, ip=ip)
+        failures = await rt.blocking(throttling.record_failure, rt.db, rules, account.username,
+                                     ip, now)
+        await asyncio.sleep(throttling.delay_for(failures, rules.max_delay))
+        if failures >= rules.account_limit:
+            return _code_form(request, session, rid, 429, LOGIN_LOCKED,
+                              minutes=max(1, rules.lock_for // 60))
+        return _code_form(request, session, rid, 401, WRONG_CODE if code else MISSING_CODE)
+    await rt.blocking(throttling.record_success, rt.db, account.username)
+    rt.audit.record("login.second_factor", account_id=account.id, ip=ip, method=kind)
+    session.data.pop("second_factor", None)
+    return await after_authentication(request, session, account, rid, TWO_FACTOR_AMR)
+
+
+async def _waiting(request: Request, session, rid: str | None):  # type: ignore[no-untyped-def]
+    """(account, rid) whose second factor is awaited: a password just verified at login, or
+    a logged-in user whose pending request asks for more (step-up); else (None, None)."""
+    hub = request.app.state.hub
+    if session is None:
+        return None, None
+    waiting = session.data.get("second_factor")
+    if waiting and hub.rt.clock.now() - waiting["at"] <= LOGIN_STEP_SECONDS:
+        account = await hub.rt.blocking(hub.server.load_active_account, waiting["account_id"])
+        return account, waiting["rid"]
+    if session.account is not None and session.get_pending(rid) is not None:
+        return session.account, rid
+    return None, None
+
+
+def _code_form(request: Request, session, rid: str | None, status: int = 200,  # type: ignore[no-untyped-def]
+               error: str | None = None, **values: object) -> Response:
+    return request.app.state.hub.pages.render(
+        request, "second_factor_code.html", status, csrf_token=session.csrf_token, rid=rid,
+        error=error, error_values=values)
+
+
+# -- Enrolment and removal (portal) --------------------------------------------------------
+
+async def manage_page(request: Request) -> Response:
+    session = await logged_in_session(request)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    return await _manage_form(request, session, [])
+
+
+async def manage_submit(request: Request) -> Response:
+    hub = request.app.state.hub
+    rt = hub.rt
+    session, form = await posted_form(request)
+    if session is None:
+        return form
+    account = session.account
+    password = str(form.get("current_password", ""))[:1024]
+    code = str(form.get("code", ""))[:64]
+    ip = request.client.host if request.client else None
+    errors = []
+    if not await rt.blocking(rt.passwords.verify, account.password_hash, password):
+        errors.append(("current_password", WRONG_PASSWORD))
+    if form.get("action") == "enable":
+        sealed = session.data.get("enrolment")
+        enrolment = second_factor.Enrolment(rt.keys.secret_box.decrypt(sealed.encode()).decode()
+                                            ) if sealed else None
+        codes = None
+        if enrolment is not None and not errors:
+            codes = await rt.blocking(second_factor.enrol, rt, account.id, enrolment, code)
+        if codes is None:
+            errors.append(("code", WRONG_CODE if code else MISSING_CODE))
+            rt.audit.record("second_factor.enrolment_refused", account_id=account.id, ip=ip)
+            return await _manage_form(request, session, errors, 400)
+        session.data.pop("enrolment", None)
+        await rt.blocking(hub.sessions.save, session)
+        await _notify(request, account)
+        rt.audit.record("second_factor.enabled", account_id=account.id, ip=ip)
+        return hub.pages.render(request, "second_factor_enabled.html", codes=codes)
+    if not errors and await rt.blocking(second_factor.verify, rt, account.id, code) is None:
+        errors.append(("code", WRONG_CODE if code else MISSING_CODE))
+    if errors:
+        rt.audit.record("second_factor.removal_refused", account_id=account.id, ip=ip)
+        return await _manage_form(request, session, errors, 400)
+    await rt.blocking(second_factor.remove, rt, account.id)
+    await _notify(request, account)
+    rt.audit.record("second_factor.removed", account_id=account.id, ip=ip)
+    return await _manage_form(request, session, [], removed=True)
+
+
+async def _manage_form(request: Request, session, errors: list, status: int = 200,  # type: ignore[no-untyped-def]
+                       removed: bool = False) -> Response:
+    hub = request.app.state.hub
+    rt, account = hub.rt, session.account
+    enrolled = await rt.blocking(second_factor.is_enrolled, rt.db, account.id)
+    context: dict = {"enrolled": enrolled, "removed": removed}
+    if enrolled:
+        context["remaining"] = await rt.blocking(second_factor.remaining_recovery_codes,
+                                                 rt.db, account.id)
+    else:
+        # One key per enrolment attempt, kept (encrypted) in the session until confirmed.
+        sealed = session.data.get("enrolment")
+        if sealed:
+            enrolment = second_factor.Enrolment(rt.keys.secret_box.decrypt(sealed.encode())
+                                                .decode())
+        else:
+            enrolment = second_factor.new_enrolment()
+            session.data["enrolment"] = rt.keys.secret_box.encrypt(
+                enrolment.secret.encode()).decode()
+            await rt.blocking(hub.sessions.save, session)
+        locale = hub.pages.locale_of(request)
+        title = hub.pages.catalogues.gettext(locale, N_("QR code to scan with your app"))
+        context.update(manual_key=enrolment.manual_key,
+                       qr_svg=enrolment.qr_svg(account.username, title))
+    by_field: dict[str, list[str]] = {}
+    for field, message in errors:
+        by_field.setdefault(field, []).append(message)
+    return hub.pages.render(request, "second_factor.html", status, account=account,
+                            csrf_token=session.csrf_token, errors=errors, by_field=by_field,
+                            **context)
+
+
+async def _notify(request: Request, account) -> None:  # type: ignore[no-untyped-def]
+    """The e-mail that follows every change of personal information (seed 001)."""
+    rt = request.app.state.hub.rt
+    if not account.email:
+        return
+    notification = change_notification(request, account.username)
+
+    def enqueue() -> None:
+        with rt.db.transaction() as s:
+            outbox_repo.enqueue(s, "email", account.email, notification.subject,
+                                notification.body, rt.clock.now())
+
+    await rt.blocking(enqueue)
