@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     unlock = users.add_parser("unlock", help="lift a lock after too many failed logins")
     unlock.add_argument("username")
     unlock.set_defaults(handler=cmd_users_unlock)
+    no_factor = users.add_parser(
+        "remove-second-factor",
+        help="turn off two-step verification of a user who lost both phone and recovery codes")
+    no_factor.add_argument("username")
+    no_factor.set_defaults(handler=cmd_users_remove_second_factor)
     reset = users.add_parser("reset-password",
                              help="set a temporary password, to be changed at the next login")
     reset.add_argument("username")
@@ -330,6 +335,26 @@ def cmd_users_unlock(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users_remove_second_factor(args: argparse.Namespace) -> int:
+    """For the assistance desk, once the user's identity was checked out of band."""
+    from idp.accounts import second_factor
+    from idp.storage.repositories import accounts as accounts_repo
+
+    rt = _runtime()
+    with rt.db.read() as s:
+        account = accounts_repo.find_by_username(s, args.username)
+    if account is None:
+        raise admin.AdminError(f"no user {args.username!r}")
+    had = second_factor.is_enrolled(rt.db, account.id)
+    second_factor.remove(rt, account.id)
+    rt.audit.record("second_factor.removed_by_operator", account_id=account.id)
+    rt.audit.flush()
+    emit(args, {"username": args.username, "removed": had},
+         f"two-step verification of {args.username} turned off" if had
+         else f"{args.username} had no two-step verification")
+    return 0
+
+
 def cmd_users_reset_password(args: argparse.Namespace) -> int:
     """The assistance desk's reset: a temporary password that has already expired, so the
     user must choose a new one at the next login (the lock, if any, is lifted too)."""
@@ -347,7 +372,8 @@ def cmd_users_reset_password(args: argparse.Namespace) -> int:
         if account is None:
             raise admin.AdminError(f"no user {args.username!r}")
         passwords_repo.change_password(s, account.id, account.password_hash,
-                                       rt.passwords.hash(password), now=0, keep=5)
+                                       rt.passwords.hash(password), now=0,
+                                       keep=rt.policies(account.population).history)
     throttling.unlock(rt.db, args.username)
     rt.audit.record("password.reset_by_operator", account_id=account.id)
     rt.audit.flush()

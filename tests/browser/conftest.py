@@ -68,6 +68,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     admin.add_user(rt.db, rt.passwords, now, username="dlambert-xt", password=PASSWORD,
                    given_name="Dominique", family_name="Lambert",
                    email="d.lambert@example.test", groups=["apa"])
+    admin.add_user(rt.db, rt.passwords, now, username="fmartin-xt", password=PASSWORD,
+                   given_name="Florence", family_name="Martin", phone="+33612345670",
+                   email="f.martin@example.test", groups=["apa"])
     rt.close()
     hub_process = subprocess.Popen(
         [sys.executable, "-m", "idp", "serve", "--port", str(hub_port)], env=env, cwd=ROOT)

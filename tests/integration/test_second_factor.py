@@ -280,3 +280,15 @@ def test_a_password_login_is_eidas1_with_amr_pwd(http, factories):  # type: igno
 def test_discovery_lists_both_levels(http):  # type: ignore[no-untyped-def]
     assert http.get("/.well-known/openid-configuration").json()[
         "acr_values_supported"] == ["eidas1", "eidas2"]
+
+
+def test_assistance_desk_turns_it_off(http, factories, rt, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    from idp.cli import main
+
+    factories.authenticator(factories.account("alice"))
+    monkeypatch.setenv("IDP_DATABASE_URL", rt.settings.database_url)
+    monkeypatch.setenv("IDP_KEYS_DIR", rt.settings.keys_dir)
+    assert main(["users", "remove-second-factor", "alice"]) == 0
+    assert "turned off" in capsys.readouterr().out
+    assert login(http, "alice").headers["location"] == "/"
+    assert main(["users", "remove-second-factor", "nobody"]) != 0
