@@ -14,6 +14,7 @@ from idp.settings import Settings
 from idp.storage.migrate import upgrade
 
 DEMO_PASSWORD = "Bienvenue-2026!"
+APA_DEMO_SIRET = "21750001600019"
 
 DEMO_USERS = [
     dict(username="cbernard-xt", given_name="Camille", family_name="Bernard",
@@ -36,7 +37,11 @@ def demo_clients(port_base: int = 8000) -> list[dict]:
              post_logout_redirect_uris=[f"{app(port_base + 1)}/"],
              backchannel_logout_uri=f"{app(port_base + 1)}/auth/backchannel-logout",
              scope="openid profile email siret", access_rule="group:apa",
-             home_url=f"{app(port_base + 1)}/"),
+             audience=["apa-api"], home_url=f"{app(port_base + 1)}/"),
+        dict(client_id="apa-connector", name="Logiciel du département (démo)",
+             secret="demo-apa-connector-secret", redirect_uris=[],
+             grant_types=["client_credentials"], scope="apa", audience=["apa-api"],
+             secret_lifetime=365 * 86400),
         dict(client_id="chorus", name="Chorus Pro", secret="demo-chorus-secret",
              redirect_uris=[f"{app(port_base + 2)}/auth/callback"],
              post_logout_redirect_uris=[f"{app(port_base + 2)}/"],
@@ -86,14 +91,38 @@ Demo logins (password for all: {DEMO_PASSWORD})
   lpetit                          agent, entitled to Chorus Pro
   nora.lefevre@exemple-demo.fr    citizen, entitled to the service-public account
 
+APA (file exchange), logs in through the hub: http://{host}:{port + 1}/
+  API: a token for the department's software, then its response files:
+    curl -s -u apa-connector:demo-apa-connector-secret -d grant_type=client_credentials \\
+         {issuer}/token
+    curl -s -H "Authorization: Bearer <access_token>" http://{host}:{port + 1}/api/reponses
+
 Demo clients (client_id / secret)
   apa / demo-apa-secret, chorus / demo-chorus-secret, service-public / demo-sp-secret
   demo-connector / demo-connector-secret   (client_credentials)
-  The relying applications (APA, Chorus Pro, service-public) come with their own issues;
-  their clients are registered already.
+  Chorus Pro and service-public come with their own issues; their clients are
+  registered already.
   try: curl -s -u demo-connector:demo-connector-secret -d grant_type=client_credentials \\
         {issuer}/token
 """, flush=True)
-    uvicorn.run(create_app(settings, runtime=rt), host=host, port=port, loop="uvloop",
-                http="httptools", log_level="warning")
+    apa = start_apa(issuer, host, port + 1)
+    try:
+        uvicorn.run(create_app(settings, runtime=rt), host=host, port=port, loop="uvloop",
+                    http="httptools", log_level="warning")
+    finally:
+        apa.terminate()
+        apa.wait(timeout=10)
     return 0
+
+
+def start_apa(issuer: str, host: str, port: int):  # type: ignore[no-untyped-def]
+    """APA (clients/apa) in its own process, with its own database and settings."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, APA_BASE_URL=f"http://{host}:{port}", APA_HUB_ISSUER=issuer,
+               APA_CLIENT_ID="apa", APA_CLIENT_SECRET="demo-apa-secret",
+               APA_TECHNICAL_CLIENTS=f"apa-connector={APA_DEMO_SIRET}")
+    return subprocess.Popen([sys.executable, "-m", "clients.apa", "serve", "--host", host,  # noqa: S603
+                             "--port", str(port)], env=env)

@@ -1,0 +1,5 @@
+import sys
+
+from clients.apa.cli import main
+
+sys.exit(main())

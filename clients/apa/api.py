@@ -1,0 +1,112 @@
+"""APA's API for the departments' software (JSON; bearer access tokens from the hub):
+
+    POST /api/depots                 multipart field `fichier`: a call file → 201
+    GET  /api/reponses               the response files available for withdrawal
+    GET  /api/reponses/{id}          one response file (its first download is recorded)
+
+A token is either a technical client's (client_credentials; its SIRET comes from
+APA_TECHNICAL_CLIENTS) or a user's (its SIRET from the hub's userinfo). The rules are the
+pages' rules: same checks, same messages, 404 for another department's file."""
+
+from __future__ import annotations
+
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+
+from clients.apa.callfile import CallFileError
+from clients.apa.pages import CHOOSE_FILE, UPLOAD_CUT, _read_limited, file_response
+from clients.rp.bearer import BearerError, Caller
+
+
+def _json_error(status: int, error: str, message: str, headers: dict | None = None,
+                request: Request | None = None) -> JSONResponse:
+    if request is not None:
+        pages = request.app.state.apa.pages
+        locale = pages.locale_of(request)
+        text = pages.catalogues.gettext(locale, message)
+        message = text.format(**getattr(message, "values", {}))
+    return JSONResponse({"error": error, "message": message}, status_code=status,
+                        headers={"Cache-Control": "no-store", **(headers or {})})
+
+
+async def _caller(request: Request) -> tuple[Caller | None, set[str], Response | None]:
+    apa = request.app.state.apa
+    try:
+        caller = await apa.bearer.verify(request)
+        if caller.is_client:
+            siret = apa.settings.sirets_of_clients.get(caller.client_id)
+            sirets = {siret} if siret else set()
+        else:
+            from clients.apa.pages import sirets_of
+            sirets = sirets_of(await apa.bearer.userinfo(caller))
+    except BearerError as error:
+        return None, set(), _json_error(error.status, error.error, error.description,
+                                        {"WWW-Authenticate": error.www_authenticate})
+    if not sirets:
+        return None, set(), _json_error(403, "insufficient_scope",
+                                        "This token is not linked to any SIRET.")
+    return caller, sirets, None
+
+
+def _who(caller: Caller) -> str:
+    return caller.client_id if caller.is_client else caller.sub
+
+
+async def deposit(request: Request) -> Response:
+    caller, sirets, refusal = await _caller(request)
+    if refusal:
+        return refusal
+    apa = request.app.state.apa
+    limit = apa.settings.max_upload_bytes
+    if int(request.headers.get("content-length") or 0) > limit + 64 * 1024:
+        return _json_error(413, "file_too_large", apa.service.too_large(), request=request)
+    try:
+        form = await request.form(max_files=1, max_fields=4)
+        upload = form.get("fichier")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return _json_error(400, "invalid_file", CHOOSE_FILE, request=request)
+        data = await _read_limited(upload, limit)
+    except (ClientDisconnect, MultiPartException):
+        return _json_error(400, "upload_incomplete", UPLOAD_CUT, request=request)
+    if data is None:
+        return _json_error(413, "file_too_large", apa.service.too_large(), request=request)
+    try:
+        made = await apa.blocking(apa.service.deposit, upload.filename, data, sirets,
+                                  _who(caller))  # type: ignore[arg-type]
+    except CallFileError as error:
+        return _json_error(400, "invalid_file", error.message, request=request)
+    return JSONResponse({"id": made.id, "nom_externe": made.external_name,
+                         "nom_interne": made.internal_name, "taille": made.size,
+                         "sha256": made.sha256, "date_depot": made.deposited_at},
+                        status_code=201, headers={"Cache-Control": "no-store"})
+
+
+async def responses(request: Request) -> Response:
+    _, sirets, refusal = await _caller(request)
+    if refusal:
+        return refusal
+    apa = request.app.state.apa
+    page_number = request.query_params.get("page", "1")
+    page = await apa.blocking(apa.service.responses, sirets,
+                              int(page_number) if page_number.isdigit() else 1)
+    return JSONResponse({
+        "page": page.number, "pages": page.count,
+        "reponses": [{"id": r.id, "nom": r.name, "taille": r.size, "sha256": r.sha256,
+                      "mise_a_disposition": r.available_at, "expiration": r.expires_at,
+                      "premier_telechargement": r.first_download_at,
+                      "url": f"{apa.settings.base_url}/api/reponses/{r.id}"}
+                     for r in page.rows]}, headers={"Cache-Control": "no-store"})
+
+
+async def download(request: Request) -> Response:
+    caller, sirets, refusal = await _caller(request)
+    if refusal:
+        return refusal
+    apa = request.app.state.apa
+    found = await apa.blocking(apa.service.download, request.path_params["response_id"],
+                               sirets, _who(caller))  # type: ignore[arg-type]
+    if found is None:
+        return _json_error(404, "not_found", "No such response file.")
+    return file_response(*found)

@@ -1,0 +1,77 @@
+"""`apa`: run APA, upgrade its database, purge expired files.
+
+    apa serve [--host 127.0.0.1] [--port 8001]   (applies migrations first)
+    apa db upgrade
+    apa purge                                    (what the background purge does, now)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from clients.apa.settings import ApaSettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def upgrade(database_url: str) -> None:
+    if database_url.startswith("sqlite:///"):
+        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    command.upgrade(config, "head")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="apa", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run APA under uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8001)
+    serve.add_argument("--no-upgrade", action="store_true")
+    db = commands.add_parser("db", help="database")
+    db.add_argument("action", choices=["upgrade"])
+    commands.add_parser("purge", help="delete expired response files and old history entries")
+    args = parser.parse_args(argv)
+    try:
+        settings = ApaSettings.from_env()
+    except ValueError as exc:
+        print(f"apa: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "db":
+        upgrade(settings.database_url)
+        print("APA database upgraded")
+        return 0
+    if args.command == "purge":
+        from clients.apa.app import Apa
+
+        upgrade(settings.database_url)
+        apa = Apa(settings)
+        try:
+            counts = apa.service.purge()
+        finally:
+            apa.close()
+        print(json.dumps({"purged": counts, "at": int(time.time())}))
+        return 0
+    import uvicorn
+
+    from clients.apa.app import create_app
+
+    if not args.no_upgrade:
+        upgrade(settings.database_url)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning",
+                proxy_headers=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""APA's pages (seed 001): "Dépôt fichiers d'appel", "Retrait fichiers réponse",
+"Historique des dépôts", "Historique des retraits", each showing the connection parameters
+(identifier, SIRET). Login required; an account without a SIRET is refused plainly."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, datetime
+
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from clients.apa.callfile import CallFileError
+from clients.apa.service import human_size
+from idp.texts import N_
+
+ERRORS = {
+    "login_refused": (N_("Login not completed"),
+                      N_("The identity hub did not confirm your login. Go back to the portal "
+                         "and try again.")),
+    "login_failed": (N_("Login not completed"),
+                     N_("Your login could not be checked. Try again in a few moments.")),
+    "no_siret": (N_("Access refused"),
+                 N_("Your account is not linked to any SIRET: APA cannot be used with it. "
+                    "Contact your organisation's assistance desk.")),
+    "not_found": (N_("Page not found"), N_("The page you asked for does not exist.")),
+    "csrf": (N_("Form expired"), N_("The form has expired or does not come from this site. "
+                                    "Reload the page and start again.")),
+}
+DEPOSIT_DONE = N_("File deposited: deposit identifier {id}. Its response file will be "
+                  "available in “Retrait fichiers réponse”.")
+CHOOSE_FILE = N_("Choose a call file.")
+UPLOAD_CUT = N_("The file was not received completely. Nothing was kept: send it again.")
+
+
+def sirets_of(claims: dict) -> set[str]:
+    value = claims.get("siret")
+    values = value if isinstance(value, list) else [value]
+    return {str(v) for v in values if v}
+
+
+def who(claims: dict) -> str:
+    return str(claims.get("preferred_username") or claims.get("email") or claims["sub"])
+
+
+def day(timestamp: int | None) -> str:
+    return "" if timestamp is None else datetime.fromtimestamp(timestamp, UTC).strftime(
+        "%d-%m-%Y")
+
+
+def moment(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%d-%m-%Y %H:%M:%S")
+
+
+async def _user(request: Request):  # type: ignore[no-untyped-def]
+    """(session, None) for a logged-in user with a SIRET; else (None, response)."""
+    apa = request.app.state.apa
+    session = await apa.login.current_user(request)
+    if session is None:
+        return None, apa.login.login_redirect(request)
+    if not sirets_of(session.claims):
+        return None, _error(request, "no_siret", 403)
+    return session, None
+
+
+def _render(request: Request, name: str, session, status: int = 200, **context) -> Response:  # type: ignore[no-untyped-def]
+    apa = request.app.state.apa
+    return apa.pages.render(request, name, status, identifier=who(session.claims),
+                            sirets=sorted(sirets_of(session.claims)), csrf_token=session.csrf,
+                            current=request.url.path, human_size=human_size, day=day,
+                            moment=moment, **context)
+
+
+def _error(request: Request, reason: str, status: int) -> Response:
+    title, message = ERRORS[reason]
+    return request.app.state.apa.pages.render(request, "error.html", status, title=title,
+                                              message=message)
+
+
+def login_error(request: Request, reason: str) -> Response:
+    return _error(request, reason, 400)
+
+
+async def not_found(request: Request, exc: HTTPException) -> Response:
+    return _error(request, "not_found", 404)
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def home(request: Request) -> Response:
+    _, refusal = await _user(request)
+    return refusal or RedirectResponse("/depot", status_code=303)
+
+
+# Deposit ---------------------------------------------------------------------------------
+
+async def deposit_page(request: Request) -> Response:
+    session, refusal = await _user(request)
+    if refusal:
+        return refusal
+    apa = request.app.state.apa
+    done = None
+    if request.query_params.get("depot"):
+        done = await apa.blocking(apa.service.find_deposit, request.query_params["depot"],
+                                  sirets_of(session.claims))
+    return _render(request, "deposit.html", session, done=done,
+                   max_size=human_size(apa.settings.max_upload_bytes))
+
+
+async def deposit_submit(request: Request) -> Response:
+    session, refusal = await _user(request)
+    if refusal:
+        return refusal
+    apa = request.app.state.apa
+
+    def again(status: int, message) -> Response:  # type: ignore[no-untyped-def]
+        return _render(request, "deposit.html", session, status, error=message,
+                       max_size=human_size(apa.settings.max_upload_bytes))
+
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > apa.settings.max_upload_bytes + 64 * 1024:
+        return again(413, apa.service.too_large())
+    try:
+        form = await request.form(max_files=1, max_fields=4)
+        upload = form.get("fichier")
+        data = await _read_limited(upload, apa.settings.max_upload_bytes) if isinstance(
+            upload, UploadFile) else None
+    except (ClientDisconnect, MultiPartException):
+        return again(400, UPLOAD_CUT)
+    if not hmac.compare_digest(str(form.get("csrf_token", "")).encode(), session.csrf.encode()):
+        return _error(request, "csrf", 403)
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return again(400, CHOOSE_FILE)
+    if data is None:
+        return again(413, apa.service.too_large())
+    try:
+        deposit = await apa.blocking(apa.service.deposit, upload.filename, data,
+                                     sirets_of(session.claims), who(session.claims))
+    except CallFileError as error:
+        return again(400, error.message)
+    return RedirectResponse(f"/depot?depot={deposit.id}", status_code=303)
+
+
+async def _read_limited(upload: UploadFile, limit: int) -> bytes | None:
+    """The file's bytes, or None when it is larger than `limit`."""
+    chunks, size = [], 0
+    while chunk := await upload.read(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+# Withdrawal and histories ----------------------------------------------------------------
+
+def _page_number(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    return max(1, min(int(raw), 10_000)) if raw.isdigit() else 1
+
+
+async def withdrawal_page(request: Request) -> Response:
+    session, refusal = await _user(request)
+    if refusal:
+        return refusal
+    apa = request.app.state.apa
+    page = await apa.blocking(apa.service.responses, sirets_of(session.claims),
+                              _page_number(request))
+    return _render(request, "withdrawal.html", session, page=page,
+                   days=apa.settings.response_days)
+
+
+async def withdrawal_download(request: Request) -> Response:
+    session, refusal = await _user(request)
+    if refusal:
+        return refusal
+    apa = request.app.state.apa
+    found = await apa.blocking(apa.service.download, request.path_params["response_id"],
+                               sirets_of(session.claims), who(session.claims))
+    if found is None:  # expired, unknown or another department's: the same answer
+        return _error(request, "not_found", 404)
+    return file_response(*found)
+
+
+def file_response(name: str, data: bytes) -> Response:
+    return Response(data, media_type="application/xml", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+async def deposit_history(request: Request) -> Response:
+    session, refusal = await _user(request)
+    if refusal:
+        return refusal
+    apa = request.app.state.apa
+    period = "veille" if request.query_params.get("periode") == "veille" else "12mois"
+    since = 1 if period == "veille" else apa.settings.history_days
+    page = await apa.blocking(apa.service.deposit_history, sirets_of(session.claims), since,
+                              _page_number(request))
+    return _render(request, "deposit_history.html", session, page=page, period=period)
+
+
+async def download_history(request: Request) -> Response:
+    session, refusal = await _user(request)
+    if refusal:
+        return refusal
+    apa = request.app.state.apa
+    page = await apa.blocking(apa.service.download_history, sirets_of(session.claims),
+                              _page_number(request))
+    return _render(request, "download_history.html", session, page=page)

@@ -1,0 +1,80 @@
+"""APA's configuration: each field is read from ``APA_<FIELD IN UPPER CASE>``."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from clients.rp.settings import HubClientSettings
+
+
+def _setting(default: Any, doc: str) -> Any:
+    return field(default=default, metadata={"doc": doc})
+
+
+@dataclass(frozen=True)
+class ApaSettings:
+    base_url: str = _setting("http://127.0.0.1:8001", "APA's public URL, no trailing slash.")
+    hub_issuer: str = _setting("http://127.0.0.1:8000", "Issuer URL of the identity hub.")
+    client_id: str = _setting("apa", "APA's client_id at the hub.")
+    client_secret: str = _setting("", "APA's client secret at the hub.")
+    api_audience: str = _setting(
+        "apa-api", "`aud` an access token must carry to call APA's API.")
+    database_url: str = _setting("sqlite:///var/apa.sqlite3", "SQLAlchemy URL of APA's database.")
+    files_dir: str = _setting("var/apa-files", "Folder of deposited and response files.")
+    max_upload_bytes: int = _setting(5 * 1024 * 1024, "Largest call file accepted, in bytes.")
+    response_days: int = _setting(21, "Days a response file stays available for withdrawal.")
+    history_days: int = _setting(365, "Days deposits and withdrawals stay in the histories.")
+    processing_interval: float = _setting(
+        1.0, "How often waiting deposits are processed, in seconds.")
+    purge_interval: float = _setting(
+        3600.0, "How often expired files and old history entries are deleted, in seconds.")
+    processor: str = _setting(
+        "clients.apa.processor:respond",
+        "Module:function that turns a call file into its response file (replaceable).")
+    technical_clients: str = _setting(
+        "", "Technical clients of the hub linked to a SIRET: 'client_id=SIRET,...' (API).")
+    introspection_cache_ttl: float = _setting(
+        30.0, "How long an introspection answer is trusted, in seconds (revocation delay).")
+    session_ttl: int = _setting(8 * 3600, "Lifetime of an APA session, in seconds.")
+    session_cookie: str = _setting("apa_session", "Name of APA's session cookie.")
+    page_size: int = _setting(20, "Rows per page of the lists.")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> ApaSettings:
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get("APA_" + f.name.upper())
+            if raw is not None:
+                kind = f.type if isinstance(f.type, str) else f.type.__name__
+                try:
+                    values[f.name] = int(raw) if kind == "int" else (
+                        float(raw) if kind == "float" else raw)
+                except ValueError as exc:
+                    raise ValueError(f"APA_{f.name.upper()}: {raw!r} is not a {kind}") from exc
+        values.update(overrides)
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> ApaSettings:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def hub(self) -> HubClientSettings:
+        return HubClientSettings(
+            issuer=self.hub_issuer, client_id=self.client_id, client_secret=self.client_secret,
+            base_url=self.base_url, session_cookie=self.session_cookie,
+            scope="openid profile email siret", api_audience=self.api_audience,
+            introspection_cache_ttl=self.introspection_cache_ttl, session_ttl=self.session_ttl)
+
+    @property
+    def sirets_of_clients(self) -> dict[str, str]:
+        pairs = [p.split("=", 1) for p in self.technical_clients.split(",") if "=" in p]
+        return {client.strip(): siret.strip() for client, siret in pairs}
+
+
+def documented_settings() -> list[tuple[str, Any, str]]:
+    return [("APA_" + f.name.upper(), f.default, f.metadata["doc"])
+            for f in dataclasses.fields(ApaSettings)]

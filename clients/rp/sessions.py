@@ -1,0 +1,118 @@
+"""Server-side sessions of a relying application: the cookie holds a random id only (its
+SHA-256 is stored), so a back-channel logout from the hub can end a session at once
+(OpenID Connect Back-Channel Logout 1.0 §2.7)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+
+from sqlalchemy import MetaData, String, Text, delete, or_, select, update
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from idp.storage.models.base import NAMING
+from idp.storage.models.base import Base as HubBase
+
+
+class Base(DeclarativeBase):
+    """Declarative base of an application's tables (its own database, its own metadata),
+    with the hub's naming convention and column types."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = HubBase.type_annotation_map
+
+
+class RpSession(Base):
+    __tablename__ = "rp_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sid: Mapped[str | None] = mapped_column(String(64), index=True)  # the hub's session
+    sub: Mapped[str] = mapped_column(String(255), index=True)
+    claims: Mapped[dict] = mapped_column(default=dict)
+    csrf: Mapped[str] = mapped_column(String(64))
+    id_token: Mapped[str] = mapped_column(Text)
+    access_token: Mapped[str] = mapped_column(Text)
+    refresh_token: Mapped[str | None] = mapped_column(Text)
+    access_expires_at: Mapped[int]
+    created_at: Mapped[int]
+    expires_at: Mapped[int] = mapped_column(index=True)
+
+
+@dataclass
+class UserSession:
+    id: str
+    sub: str
+    sid: str | None
+    claims: dict
+    csrf: str
+    id_token: str
+    access_token: str
+    refresh_token: str | None
+    access_expires_at: int
+    extra: dict = field(default_factory=dict)
+
+
+def _hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+class SessionStore:
+    """Synchronous database operations (call them from a worker thread)."""
+
+    def __init__(self, db, ttl: int) -> None:  # type: ignore[no-untyped-def]
+        self.db = db
+        self.ttl = ttl
+
+    def create(self, now: int, *, sub: str, sid: str | None, claims: dict, id_token: str,
+               access_token: str, refresh_token: str | None, access_expires_at: int) -> str:
+        session_id = secrets.token_urlsafe(32)
+        with self.db.transaction() as s:
+            s.add(RpSession(id_hash=_hash(session_id), sid=sid, sub=sub, claims=claims,
+                            csrf=secrets.token_urlsafe(32), id_token=id_token,
+                            access_token=access_token, refresh_token=refresh_token,
+                            access_expires_at=access_expires_at, created_at=now,
+                            expires_at=now + self.ttl))
+        return session_id
+
+    def load(self, session_id: str | None, now: int) -> UserSession | None:
+        if not session_id or len(session_id) > 128:
+            return None
+        with self.db.read() as s:
+            row = s.get(RpSession, _hash(session_id))
+            if row is None or row.expires_at <= now:
+                return None
+            return UserSession(session_id, row.sub, row.sid, dict(row.claims), row.csrf,
+                               row.id_token, row.access_token, row.refresh_token,
+                               row.access_expires_at)
+
+    def update_tokens(self, session_id: str, access_token: str, refresh_token: str | None,
+                      access_expires_at: int) -> None:
+        with self.db.transaction() as s:
+            s.execute(update(RpSession).where(RpSession.id_hash == _hash(session_id)).values(
+                access_token=access_token, refresh_token=refresh_token,
+                access_expires_at=access_expires_at))
+
+    def end(self, session_id: str) -> None:
+        with self.db.transaction() as s:
+            s.execute(delete(RpSession).where(RpSession.id_hash == _hash(session_id)))
+
+    def end_for_hub_session(self, sid: str | None, sub: str | None) -> int:
+        """Back-channel logout: every local session of that hub session (or subject)."""
+        condition = []
+        if sid:
+            condition.append(RpSession.sid == sid)
+        elif sub:
+            condition.append(RpSession.sub == sub)
+        if not condition:
+            return 0
+        with self.db.transaction() as s:
+            return s.execute(delete(RpSession).where(or_(*condition))).rowcount  # type: ignore[attr-defined]
+
+    def purge(self, now: int) -> int:
+        with self.db.transaction() as s:
+            return s.execute(delete(RpSession).where(RpSession.expires_at <= now)).rowcount  # type: ignore[attr-defined]
+
+    def count(self) -> int:
+        with self.db.read() as s:
+            return len(s.scalars(select(RpSession.id_hash)).all())

@@ -1,0 +1,35 @@
+// APA deposit: shows the upload's progress (progressive: without JavaScript the form posts
+// normally). The answer replaces the page, as a normal post would.
+(function () {
+  var form = document.getElementById("deposit-form");
+  if (!form || !window.XMLHttpRequest || !window.FormData) return;
+  form.addEventListener("submit", function (event) {
+    var input = document.getElementById("fichier");
+    if (!input.files || !input.files.length) return;  // the server says what is missing
+    event.preventDefault();
+    var box = form.querySelector(".apa-progress");
+    var bar = document.getElementById("deposit-progress");
+    var percent = document.getElementById("deposit-percent");
+    box.hidden = false;
+    form.querySelector("button[type=submit]").disabled = true;
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    xhr.upload.addEventListener("progress", function (e) {
+      if (!e.lengthComputable) return;
+      var value = Math.round((e.loaded / e.total) * 100);
+      bar.value = value;
+      bar.textContent = percent.textContent = value + "%";
+    });
+    xhr.addEventListener("load", function () {
+      if (xhr.responseURL && xhr.responseURL !== form.action) {
+        window.location.assign(xhr.responseURL);
+        return;
+      }
+      document.open();
+      document.write(xhr.responseText);
+      document.close();
+    });
+    xhr.addEventListener("error", function () { form.submit(); });
+    xhr.send(new FormData(form));
+  });
+})();
