@@ -65,9 +65,12 @@ async def deposit(request: Request) -> Response:
     try:
         form = await request.form(max_files=1, max_fields=4)
         upload = form.get("fichier")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            return _json_error(400, "invalid_file", CHOOSE_FILE, request=request)
-        data = await _read_limited(upload, limit)
+        try:
+            if not isinstance(upload, UploadFile) or not upload.filename:
+                return _json_error(400, "invalid_file", CHOOSE_FILE, request=request)
+            data = await _read_limited(upload, limit)
+        finally:
+            await form.close()
     except (ClientDisconnect, MultiPartException):
         return _json_error(400, "upload_incomplete", UPLOAD_CUT, request=request)
     if data is None:

@@ -36,12 +36,15 @@ STATIC = Path(__file__).resolve().parents[2] / "static"
 class Apa:
     """Everything APA's requests need, built once from its settings."""
 
-    def __init__(self, settings: ApaSettings, now: Callable[[], int] | None = None) -> None:
+    def __init__(self, settings: ApaSettings, files_clock: Callable[[], int] | None = None
+                 ) -> None:
+        """`files_clock` dates deposits and response files (tests move it forward to reach
+        expiry); protocol checks (sessions, tokens) always use the real time."""
         self.settings = settings
-        self.now = now or (lambda: int(time.time()))
+        self.now = lambda: int(time.time())
         self.db = Database(settings.database_url)
         self.executor = ThreadPoolExecutor(8, thread_name_prefix="apa")
-        self.service = ApaService(settings, self.db, self.now)
+        self.service = ApaService(settings, self.db, files_clock or self.now)
         self.sessions = SessionStore(self.db, settings.session_ttl)
         self.keys = HubKeys(settings.hub_issuer)
         self.pages = Pages(service_name="APA", folder="apa")
@@ -50,7 +53,7 @@ class Apa:
         self.pages.env.globals["hub_url"] = settings.hub_issuer
         self.login = HubLogin(settings.hub, self.sessions, self.keys, self.blocking, self.now,
                               on_error=pages.login_error)
-        self.bearer = BearerVerifier(settings.hub, self.keys, clock=self.now)
+        self.bearer = BearerVerifier(settings.hub, self.keys)
         self.loops = [
             Every(settings.processing_interval, self.service.process_waiting, "apa-processing"),
             Every(settings.purge_interval, self.purge, "apa-purge"),

@@ -128,8 +128,11 @@ async def deposit_submit(request: Request) -> Response:
     try:
         form = await request.form(max_files=1, max_fields=4)
         upload = form.get("fichier")
-        data = await _read_limited(upload, apa.settings.max_upload_bytes) if isinstance(
-            upload, UploadFile) else None
+        try:
+            data = await _read_limited(upload, apa.settings.max_upload_bytes) if isinstance(
+                upload, UploadFile) else None
+        finally:
+            await form.close()  # the spooled temporary file
     except (ClientDisconnect, MultiPartException):
         return again(400, UPLOAD_CUT)
     if not hmac.compare_digest(str(form.get("csrf_token", "")).encode(), session.csrf.encode()):
