@@ -5,6 +5,7 @@ a valid, an expired and a revoked token (issue 5)."""
 
 from __future__ import annotations
 
+import hashlib
 import html
 import itertools
 import re
@@ -91,7 +92,6 @@ def test_deposit_response_withdrawal_and_histories(live: Live, browser) -> None:
     with live.apa.db.read() as s:
         stored = s.get(Deposit, deposit_id)
     assert stored.internal_name == f"{name}.{SIRET_A}" and stored.size == len(data)
-    import hashlib
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
     assert (live.files_dir / "deposits" / f"{deposit_id}.xml").read_bytes() == data
 
@@ -328,3 +328,32 @@ def test_api_refuses_expired_revoked_foreign_and_missing_tokens(live: Live) -> N
     assert revoked.status_code == 200
     response = api(live, token)
     assert response.status_code == 401 and response.json()["error"] == "invalid_token"
+
+
+def test_an_expired_access_token_is_refreshed_and_a_refused_refresh_ends_the_session(  # type: ignore[no-untyped-def]
+        live: Live, browser) -> None:
+    from sqlalchemy import update
+
+    from clients.rp.sessions import RpSession
+
+    cookie = next(c.value for c in browser.cookies.jar if c.name == "apa_session")
+    with live.apa.db.read() as s:
+        row = s.get(RpSession, hashlib.sha256(cookie.encode()).hexdigest())
+        old_access, old_refresh = row.access_token, row.refresh_token
+    assert old_refresh, "APA holds a refresh token"
+    with live.apa.db.transaction() as s:
+        s.execute(update(RpSession).where(RpSession.id_hash == row.id_hash)
+                  .values(access_expires_at=0))
+    assert browser.get(live.url + "/depot").status_code == 200
+    with live.apa.db.read() as s:
+        fresh = s.get(RpSession, row.id_hash)
+    assert fresh.access_token != old_access and fresh.access_expires_at > time.time()
+
+    # The hub refuses the refresh (the grant is revoked): the local session ends.
+    httpx.post(live.hub.issuer + "/revoke", data={"token": fresh.refresh_token},
+               auth=(live.apa.settings.client_id, live.apa.settings.client_secret))
+    with live.apa.db.transaction() as s:
+        s.execute(update(RpSession).where(RpSession.id_hash == row.id_hash)
+                  .values(access_expires_at=0))
+    response = browser.get(live.url + "/depot")
+    assert response.status_code == 303 and response.headers["location"].startswith("/auth/login")

@@ -100,7 +100,7 @@ class RecordingPages(Pages):
         super().__init__()
         self.missing: set[tuple[str, str]] = set()
 
-    def render_text(self, name: str, locale: str, **context) -> str:  # type: ignore[no-untyped-def]
+    def render_text(self, name: str, locale: str, folder: str = "idp", **context) -> str:  # type: ignore[no-untyped-def]
         def translate(message: str, **values) -> str:  # type: ignore[no-untyped-def]
             if message not in self.catalogues.messages[locale]:
                 self.missing.add((locale, message))
@@ -108,7 +108,7 @@ class RecordingPages(Pages):
             values = {**getattr(message, "values", {}), **values}
             return text.format(**values) if values else text
 
-        return self.env.get_template(f"idp/{name}").render(
+        return self.env.get_template(f"{folder}/{name}").render(
             _=translate, lang=locale, language_links=[], **context)
 
 
@@ -135,7 +135,8 @@ def test_french_pages_use_the_portal_vocabulary() -> None:
 
 def test_every_extracted_message_is_translated_in_every_catalogue() -> None:
     catalogues = Catalogues()
-    method_map = [("idp/**.py", "python"), ("templates/**.html", "jinja2")]
+    method_map = [("idp/**.py", "python"), ("clients/**.py", "python"),
+                  ("templates/**.html", "jinja2")]
     keywords = {"_": None, "N_": None}
     ids = {
         message
