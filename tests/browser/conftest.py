@@ -31,9 +31,10 @@ pytestmark = pytest.mark.xdist_group("browser")
 
 
 class Live:
-    def __init__(self, hub: str, rp: str, smtp: SmtpSink, sms_file: Path) -> None:
+    def __init__(self, hub: str, rp: str, smtp: SmtpSink, sms_file: Path, apa: str) -> None:
         self.hub = hub
         self.rp = rp
+        self.apa = apa
         self.smtp = smtp
         self.sms_file = sms_file
 
@@ -41,8 +42,9 @@ class Live:
 @pytest.fixture(scope="session")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     tmp = tmp_path_factory.mktemp("browser")
-    hub_port, rp_port = free_port(), free_port()
+    hub_port, rp_port, apa_port = free_port(), free_port(), free_port()
     hub, rp = f"http://127.0.0.1:{hub_port}", f"http://127.0.0.1:{rp_port}"
+    apa = f"http://127.0.0.1:{apa_port}"
     smtp = SmtpSink()
     smtp.start()
     env = dict(os.environ, IDP_ISSUER=hub, IDP_DATABASE_URL=f"sqlite:///{tmp}/hub.sqlite3",
@@ -62,9 +64,14 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         redirect_uris=[f"{rp}/callback"], post_logout_redirect_uris=[f"{rp}/"]).secret
     admin.add_client(rt.db, now, client_id="restricted", name="Application réservée",
                      redirect_uris=[f"{rp}/callback"], access_rule="group:chorus")
-    admin.add_client(rt.db, now, client_id="apa", name="APA — échange de fichiers",
-                     redirect_uris=[f"{rp}/callback"], access_rule="group:apa",
-                     home_url=f"{rp}/")
+    apa_secret = admin.add_client(
+        rt.db, now, client_id="apa", name="APA — échange de fichiers",
+        redirect_uris=[f"{apa}/auth/callback"], post_logout_redirect_uris=[f"{apa}/"],
+        backchannel_logout_uri=f"{apa}/auth/backchannel-logout", audience=["apa-api"],
+        scope="openid profile email siret", access_rule="group:apa", home_url=f"{apa}/").secret
+    admin.add_user(rt.db, rt.passwords, now, username="gmoreau-xt", password=PASSWORD,
+                   given_name="Gaëlle", family_name="Moreau", phone="+33612345671",
+                   email="g.moreau@example.test", groups=["apa"], siret="21750001600019")
     admin.add_user(rt.db, rt.passwords, now, username="dlambert-xt", password=PASSWORD,
                    given_name="Dominique", family_name="Lambert",
                    email="d.lambert@example.test", groups=["apa"])
@@ -79,13 +86,21 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     rp_process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "tests.browser.rp_app:app", "--port", str(rp_port),
          "--log-level", "warning"], env=rp_env, cwd=ROOT)
+    apa_env = dict(os.environ, APA_BASE_URL=apa, APA_HUB_ISSUER=hub, APA_CLIENT_ID="apa",
+                   APA_CLIENT_SECRET=apa_secret or "",
+                   APA_DATABASE_URL=f"sqlite:///{tmp}/apa.sqlite3",
+                   APA_FILES_DIR=str(tmp / "apa-files"), APA_PROCESSING_INTERVAL="0.2")
+    apa_process = subprocess.Popen(
+        [sys.executable, "-m", "clients.apa", "serve", "--port", str(apa_port)], env=apa_env,
+        cwd=ROOT)
     try:
         wait_until_up(f"{hub}/healthz", hub_process)
         wait_until_up(f"{rp}/", rp_process)
-        yield Live(hub, rp, smtp, tmp / "sms.jsonl")
+        wait_until_up(f"{apa}/healthz", apa_process)
+        yield Live(hub, rp, smtp, tmp / "sms.jsonl", apa)
     finally:
         smtp.stop()
-        for process in (rp_process, hub_process):
+        for process in (apa_process, rp_process, hub_process):
             process.terminate()
             process.wait(timeout=10)
 
