@@ -23,7 +23,7 @@ from clients.apa.settings import ApaSettings
 from clients.rp.bearer import BearerVerifier
 from clients.rp.jwks import HubKeys
 from clients.rp.login import HubLogin
-from clients.rp.sessions import SessionStore
+from clients.rp.sessions import SessionStore, token_box
 from idp.background import Every
 from idp.storage.db import Database
 from idp.texts import N_
@@ -45,7 +45,8 @@ class Apa:
         self.db = Database(settings.database_url)
         self.executor = ThreadPoolExecutor(8, thread_name_prefix="apa")
         self.service = ApaService(settings, self.db, files_clock or self.now)
-        self.sessions = SessionStore(self.db, settings.session_ttl)
+        self.sessions = SessionStore(self.db, settings.session_ttl,
+                                     token_box(settings.client_secret))
         self.keys = HubKeys(settings.hub_issuer)
         self.pages = Pages(service_name="APA", folder="apa")
         self.pages.env.globals["service_tagline"] = N_("Personalised autonomy allowance")

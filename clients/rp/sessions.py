@@ -1,13 +1,18 @@
 """Server-side sessions of a relying application: the cookie holds a random id only (its
 SHA-256 is stored), so a back-channel logout from the hub can end a session at once
-(OpenID Connect Back-Channel Logout 1.0 §2.7)."""
+(OpenID Connect Back-Channel Logout 1.0 §2.7). The hub's tokens are stored encrypted (Fernet,
+key derived from the client secret): a copy of the database alone does not give them."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 from dataclasses import dataclass, field
 
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import MetaData, String, Text, delete, or_, select, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -57,20 +62,34 @@ def _hash(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
+def token_box(client_secret: str) -> Fernet:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+               info=b"relying-party session tokens").derive(client_secret.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
 class SessionStore:
     """Synchronous database operations (call them from a worker thread)."""
 
-    def __init__(self, db, ttl: int) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, db, ttl: int, box: Fernet) -> None:  # type: ignore[no-untyped-def]
         self.db = db
         self.ttl = ttl
+        self.box = box
+
+    def _seal(self, value: str | None) -> str | None:
+        return None if value is None else self.box.encrypt(value.encode()).decode()
+
+    def _open(self, value: str | None) -> str | None:
+        return None if value is None else self.box.decrypt(value.encode()).decode()
 
     def create(self, now: int, *, sub: str, sid: str | None, claims: dict, id_token: str,
                access_token: str, refresh_token: str | None, access_expires_at: int) -> str:
         session_id = secrets.token_urlsafe(32)
         with self.db.transaction() as s:
             s.add(RpSession(id_hash=_hash(session_id), sid=sid, sub=sub, claims=claims,
-                            csrf=secrets.token_urlsafe(32), id_token=id_token,
-                            access_token=access_token, refresh_token=refresh_token,
+                            csrf=secrets.token_urlsafe(32), id_token=self._seal(id_token),
+                            access_token=self._seal(access_token),
+                            refresh_token=self._seal(refresh_token),
                             access_expires_at=access_expires_at, created_at=now,
                             expires_at=now + self.ttl))
         return session_id
@@ -83,14 +102,15 @@ class SessionStore:
             if row is None or row.expires_at <= now:
                 return None
             return UserSession(session_id, row.sub, row.sid, dict(row.claims), row.csrf,
-                               row.id_token, row.access_token, row.refresh_token,
+                               self._open(row.id_token), self._open(row.access_token),  # type: ignore[arg-type]
+                               self._open(row.refresh_token),
                                row.access_expires_at)
 
     def update_tokens(self, session_id: str, access_token: str, refresh_token: str | None,
                       access_expires_at: int) -> None:
         with self.db.transaction() as s:
             s.execute(update(RpSession).where(RpSession.id_hash == _hash(session_id)).values(
-                access_token=access_token, refresh_token=refresh_token,
+                access_token=self._seal(access_token), refresh_token=self._seal(refresh_token),
                 access_expires_at=access_expires_at))
 
     def end(self, session_id: str) -> None:

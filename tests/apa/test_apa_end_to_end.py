@@ -339,14 +339,16 @@ def test_an_expired_access_token_is_refreshed_and_a_refused_refresh_ends_the_ses
     cookie = next(c.value for c in browser.cookies.jar if c.name == "apa_session")
     with live.apa.db.read() as s:
         row = s.get(RpSession, hashlib.sha256(cookie.encode()).hexdigest())
-        old_access, old_refresh = row.access_token, row.refresh_token
+    session = live.apa.sessions.load(cookie, int(time.time()))
+    old_access, old_refresh = session.access_token, session.refresh_token
     assert old_refresh, "APA holds a refresh token"
+    # Stored encrypted, not in clear.
+    assert old_refresh not in row.refresh_token and old_access not in row.access_token
     with live.apa.db.transaction() as s:
         s.execute(update(RpSession).where(RpSession.id_hash == row.id_hash)
                   .values(access_expires_at=0))
     assert browser.get(live.url + "/depot").status_code == 200
-    with live.apa.db.read() as s:
-        fresh = s.get(RpSession, row.id_hash)
+    fresh = live.apa.sessions.load(cookie, int(time.time()))
     assert fresh.access_token != old_access and fresh.access_expires_at > time.time()
 
     # The hub refuses the refresh (the grant is revoked): the local session ends.
