@@ -14,15 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import create_engine, text
 
 from clients.apa.app import Apa, create_app
 from clients.apa.cli import upgrade
 from clients.apa.settings import ApaSettings
-from tests.conftest import BACKEND, PG_ADMIN_URL
+from tests.conftest import BACKEND
 from tests.e2e.browsing import log_in_and_consent
-from tests.e2e.conftest import PASSWORD, Hub
-from tests.e2e.conftest import hub as hub
+from tests.e2e.conftest import PASSWORD, Hub, new_pg_database
+from tests.e2e.conftest import hub as hub  # the session's hub process
 from tests.servers import free_port
 
 SIRET_A = "21750001600019"
@@ -76,17 +75,12 @@ class Live:
 
 @pytest.fixture(scope="session")
 def apa_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """APA's own database, on the suite's backend."""
     if BACKEND != "postgresql":
         yield f"sqlite:///{tmp_path_factory.mktemp('apa')}/apa.sqlite3"
         return
-    name = f"apa_e2e_{secrets.token_hex(4)}"
-    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with engine.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+    with new_pg_database("apa_e2e") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

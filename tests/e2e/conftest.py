@@ -3,6 +3,7 @@ arranged directly in their database, browsers played by httpx clients with cooki
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import subprocess
@@ -78,38 +79,39 @@ def stop_hub(hub: Hub) -> None:
     hub.rt.close()
 
 
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
-    """A PostgreSQL database of this test worker, dropped at the end."""
-    name = f"idp_e2e_{secrets.token_hex(4)}"
+@contextlib.contextmanager
+def new_pg_database(prefix: str) -> Iterator[str]:
+    """The URL of a new PostgreSQL database, dropped afterwards."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
     engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with engine.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with engine.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with engine.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A PostgreSQL database of this test worker, dropped at the end."""
+    with new_pg_database("idp_e2e") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     """The hub under test, on the suite's database backend."""
     tmp = tmp_path_factory.mktemp("e2e")
-    if BACKEND == "postgresql":
-        name = f"idp_e2e_main_{secrets.token_hex(4)}"
-        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with engine.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    else:
-        url = f"sqlite:///{tmp}/hub.sqlite3"
-    running = start_hub(url, tmp / "keys")
-    yield running
-    stop_hub(running)
-    if BACKEND == "postgresql":
-        with engine.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+    with contextlib.ExitStack() as stack:
+        url = (stack.enter_context(new_pg_database("idp_e2e_main")) if BACKEND == "postgresql"
+               else f"sqlite:///{tmp}/hub.sqlite3")
+        running = start_hub(url, tmp / "keys")
+        yield running
+        stop_hub(running)
 
 
-__all__ = ["PASSWORD", "Hub", "empty_tables", "free_port", "start_hub", "stop_hub"]
+__all__ = ["PASSWORD", "Hub", "empty_tables", "free_port", "new_pg_database", "start_hub",
+           "stop_hub"]
