@@ -10,13 +10,12 @@ pages' rules: same checks, same messages, 404 for another department's file."""
 
 from __future__ import annotations
 
-from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from clients.apa.callfile import CallFileError
-from clients.apa.pages import CHOOSE_FILE, UPLOAD_CUT, _read_limited, file_response
+from clients.apa.pages import file_response, sirets_of
+from clients.apa.uploads import UploadRefused, read_upload, require_file
 from clients.rp.bearer import BearerError, Caller
 
 
@@ -39,7 +38,6 @@ async def _caller(request: Request) -> tuple[Caller | None, set[str], Response |
             siret = apa.settings.sirets_of_clients.get(caller.client_id)
             sirets = {siret} if siret else set()
         else:
-            from clients.apa.pages import sirets_of
             sirets = sirets_of(await apa.bearer.userinfo(caller))
     except BearerError as error:
         return None, set(), _json_error(error.status, error.error, error.description,
@@ -59,24 +57,14 @@ async def deposit(request: Request) -> Response:
     if refusal:
         return refusal
     apa = request.app.state.apa
-    limit = apa.settings.max_upload_bytes
-    if int(request.headers.get("content-length") or 0) > limit + 64 * 1024:
-        return _json_error(413, "file_too_large", apa.service.too_large(), request=request)
     try:
-        form = await request.form(max_files=1, max_fields=4)
-        upload = form.get("fichier")
-        try:
-            if not isinstance(upload, UploadFile) or not upload.filename:
-                return _json_error(400, "invalid_file", CHOOSE_FILE, request=request)
-            data = await _read_limited(upload, limit)
-        finally:
-            await form.close()
-    except (ClientDisconnect, MultiPartException):
-        return _json_error(400, "upload_incomplete", UPLOAD_CUT, request=request)
-    if data is None:
-        return _json_error(413, "file_too_large", apa.service.too_large(), request=request)
+        upload = await read_upload(request, apa.settings.max_upload_bytes,
+                                   apa.service.too_large())
+        require_file(upload)
+    except UploadRefused as refused:
+        return _json_error(refused.status, refused.error, refused.message, request=request)
     try:
-        made = await apa.blocking(apa.service.deposit, upload.filename, data, sirets,
+        made = await apa.blocking(apa.service.deposit, upload.name, upload.data, sirets,
                                   _who(caller))  # type: ignore[arg-type]
     except CallFileError as error:
         return _json_error(400, "invalid_file", error.message, request=request)

@@ -13,21 +13,14 @@ import sys
 import time
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-
 from clients.apa.settings import ApaSettings
+from idp.storage import migrate
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def upgrade(database_url: str) -> None:
-    if database_url.startswith("sqlite:///"):
-        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
-    command.upgrade(config, "head")
+    migrate.upgrade(database_url, migrations=MIGRATIONS)
 
 
 def main(argv: list[str] | None = None) -> int:

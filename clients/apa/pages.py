@@ -7,14 +7,13 @@ from __future__ import annotations
 import hmac
 from datetime import UTC, datetime
 
-from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
-from starlette.formparsers import MultiPartException
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from clients.apa.callfile import CallFileError
 from clients.apa.service import human_size
+from clients.apa.uploads import UploadRefused, read_upload, require_file
 from idp.texts import N_
 
 ERRORS = {
@@ -32,8 +31,6 @@ ERRORS = {
 }
 DEPOSIT_DONE = N_("File deposited: deposit identifier {id}. Its response file will be "
                   "available in “Retrait fichiers réponse”.")
-CHOOSE_FILE = N_("Choose a call file.")
-UPLOAD_CUT = N_("The file was not received completely. Nothing was kept: send it again.")
 
 
 def sirets_of(claims: dict) -> set[str]:
@@ -122,42 +119,21 @@ async def deposit_submit(request: Request) -> Response:
         return _render(request, "deposit.html", session, status, error=message,
                        max_size=human_size(apa.settings.max_upload_bytes))
 
-    declared = int(request.headers.get("content-length") or 0)
-    if declared > apa.settings.max_upload_bytes + 64 * 1024:
-        return again(413, apa.service.too_large())
     try:
-        form = await request.form(max_files=1, max_fields=4)
-        upload = form.get("fichier")
-        try:
-            data = await _read_limited(upload, apa.settings.max_upload_bytes) if isinstance(
-                upload, UploadFile) else None
-        finally:
-            await form.close()  # the spooled temporary file
-    except (ClientDisconnect, MultiPartException):
-        return again(400, UPLOAD_CUT)
-    if not hmac.compare_digest(str(form.get("csrf_token", "")).encode(), session.csrf.encode()):
-        return _error(request, "csrf", 403)
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return again(400, CHOOSE_FILE)
-    if data is None:
-        return again(413, apa.service.too_large())
+        upload = await read_upload(request, apa.settings.max_upload_bytes,
+                                   apa.service.too_large())
+        if not hmac.compare_digest(upload.fields.get("csrf_token", "").encode(),
+                                   session.csrf.encode()):
+            return _error(request, "csrf", 403)
+        require_file(upload)
+    except UploadRefused as refused:
+        return again(refused.status, refused.message)
     try:
-        deposit = await apa.blocking(apa.service.deposit, upload.filename, data,
+        deposit = await apa.blocking(apa.service.deposit, upload.name, upload.data,
                                      sirets_of(session.claims), who(session.claims))
     except CallFileError as error:
         return again(400, error.message)
     return RedirectResponse(f"/depot?depot={deposit.id}", status_code=303)
-
-
-async def _read_limited(upload: UploadFile, limit: int) -> bytes | None:
-    """The file's bytes, or None when it is larger than `limit`."""
-    chunks, size = [], 0
-    while chunk := await upload.read(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 # Withdrawal and histories ----------------------------------------------------------------

@@ -1,33 +1,6 @@
-"""Alembic environment: the URL comes from the caller (idp.storage.migrate), never a file."""
+"""Alembic environment of the hub's database (see idp.storage.migrate)."""
 
-from alembic import context
-from sqlalchemy import create_engine, pool
-
+from idp.storage.migrate import run_environment
 from idp.storage.models import Base
 
-config = context.config
-url = config.get_main_option("sqlalchemy.url")
-target_metadata = Base.metadata
-
-
-def run_migrations() -> None:
-    connectable = config.attributes.get("connection")
-    if connectable is not None:
-        _run(connectable)
-        return
-    engine = create_engine(url, poolclass=pool.NullPool)
-    with engine.connect() as connection:
-        _run(connection)
-
-
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-run_migrations()
+run_environment(Base.metadata)

@@ -6,8 +6,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from clients.apa.pages import CHOOSE_FILE, DEPOSIT_DONE, ERRORS, UPLOAD_CUT
+from clients.apa.pages import DEPOSIT_DONE, ERRORS
 from clients.apa.service import Page, human_size
+from clients.apa.uploads import CHOOSE_FILE, UPLOAD_CUT
 from idp.texts import N_, Text
 from idp.web.i18n import LOCALES
 from idp.web.templating import TEMPLATES
