@@ -20,6 +20,7 @@ from starlette.routing import Route
 from clients.rp.jwks import HubKeys
 from clients.rp.sessions import SessionStore, UserSession
 from clients.rp.settings import HubClientSettings
+from idp.web.pages.guards import safe_next
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 REFRESH_MARGIN = 15  # refresh an access token this many seconds before it expires
@@ -70,7 +71,7 @@ class HubLogin:
         return RedirectResponse("/auth/login?" + urlencode({"next": target}), status_code=303)
 
     async def login(self, request: Request) -> Response:
-        request.session["next"] = _local_path(request.query_params.get("next"))
+        request.session["next"] = safe_next(request.query_params.get("next"))
         return await self.oauth.hub.authorize_redirect(
             request, f"{self.settings.base_url}/auth/callback")
 
@@ -90,7 +91,7 @@ class HubLogin:
                 id_token=token["id_token"], access_token=token["access_token"],
                 refresh_token=token.get("refresh_token"),
                 access_expires_at=int(token.get("expires_at") or self.now() + 60)))
-        response = RedirectResponse(_local_path(request.session.pop("next", "/")),
+        response = RedirectResponse(safe_next(request.session.pop("next", "/")),
                                     status_code=303)
         response.set_cookie(self.settings.session_cookie, session_id, httponly=True,
                             secure=self.settings.secure_cookies, samesite="lax",
@@ -192,11 +193,3 @@ class HubLogin:
         if self.on_error is not None:
             return self.on_error(request, reason)
         return Response(reason, status_code=400)
-
-
-def _local_path(value: str | None) -> str:
-    """Only a path of this application (no open redirect)."""
-    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
-        return value
-    return "/"
-

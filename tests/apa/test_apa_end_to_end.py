@@ -359,3 +359,14 @@ def test_an_expired_access_token_is_refreshed_and_a_refused_refresh_ends_the_ses
                   .values(access_expires_at=0))
     response = browser.get(live.url + "/depot")
     assert response.status_code == 303 and response.headers["location"].startswith("/auth/login")
+
+
+def test_the_page_asked_before_login_is_only_ever_a_local_path(live: Live) -> None:
+    from tests.e2e.browsing import log_in_and_consent
+
+    browser = live.browser()
+    response = browser.get(live.url + "/auth/login?next=//evil.example/depot")
+    browser.base_url = live.hub.issuer  # type: ignore[assignment]
+    location = log_in_and_consent(browser, response.headers["location"], live.users["rep_a"],
+                                  live.url + "/auth/callback")
+    assert browser.get(location).headers["location"] == "/"

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from idp.portal import contact
 from idp.texts import N_
 from idp.web.pages.account import change_notification
-from idp.web.pages.guards import logged_in_session, posted_form
+from idp.web.pages.guards import logged_in_session, posted_form, safe_next
 
 WRONG_CODE = N_("The code is wrong or has expired.")
 KINDS = {
@@ -32,13 +32,6 @@ KINDS = {
 }
 PATHS = {"mobile": "/compte/mobile", "email": "/compte/courriel"}
 BAD_NUMBER = KINDS["mobile"]["invalid"]
-
-
-def safe_next(value: str | None) -> str:
-    """Only a path of this site: never redirect elsewhere (no open redirect)."""
-    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
-        return value
-    return "/"
 
 
 def after_login_target(account, target: str, now: int) -> str:  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""What every page of a logged-in user checks first."""
+"""What pages check first: a logged-in user, a form of this site, a local redirect target."""
 
 from __future__ import annotations
 
@@ -26,3 +26,10 @@ async def posted_form(request: Request):  # type: ignore[no-untyped-def]
     if not session.csrf_valid(form.get("csrf_token")):
         return None, hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
     return session, form
+
+
+def safe_next(value: str | None) -> str:
+    """Only a path of this site: never redirect elsewhere (no open redirect)."""
+    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
+        return value
+    return "/"
