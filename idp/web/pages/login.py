@@ -10,10 +10,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.accounts import throttling
-from idp.accounts.second_factor import is_enrolled
 from idp.oidc.assurance import PASSWORD_AMR, acr_for
 from idp.portal.home import password_status
 from idp.storage.repositories import accounts as accounts_repo
+from idp.storage.repositories import second_factor as second_factor_repo
 from idp.web.cookies import session_id_from, set_session_cookie
 from idp.web.messages import (
     ERROR_MESSAGES,
@@ -66,27 +66,43 @@ async def login_submit(request: Request) -> Response:
 
     if not username or not password:
         return again(400, LOGIN_MISSING)
-    rules, now = hub.throttle_rules, rt.clock.now()
-    until = await rt.blocking(throttling.locked_until, rt.db, rules, username, ip, now)
-    if until is not None:
+    minutes = await locked_minutes(hub, username, ip)
+    if minutes is not None:
         rt.audit.record("login.locked", ip=ip, username=username)
-        return again(429, LOGIN_LOCKED, minutes=max(1, -(-(until - now) // 60)))
-    account = await rt.blocking(_check_password, hub, username, password)
+        return again(429, LOGIN_LOCKED, minutes=minutes)
+    now = rt.clock.now()
+    account, enrolled = await rt.blocking(_check_password, hub, username, password)
     if account is None:
         rt.audit.record("login.failure", ip=ip, username=username)
-        failures = await rt.blocking(throttling.record_failure, rt.db, rules, username, ip, now)
-        # Slows guessing down without holding the event loop.
-        await asyncio.sleep(throttling.delay_for(failures, rules.max_delay))
-        if failures >= rules.account_limit:
-            return again(429, LOGIN_LOCKED, minutes=max(1, rules.lock_for // 60))
+        minutes = await count_failure(hub, username, ip)
+        if minutes is not None:
+            return again(429, LOGIN_LOCKED, minutes=minutes)
         return again(401, LOGIN_FAILED)
-    if await rt.blocking(is_enrolled, rt.db, account.id):
+    if enrolled:
         # The failure count is reset only once the second factor is right too.
         session.data["second_factor"] = {"account_id": account.id, "at": now, "rid": rid}
         await rt.blocking(hub.sessions.save, session)
         return RedirectResponse("/connexion/code", status_code=303)
     await rt.blocking(throttling.record_success, rt.db, username)
     return await after_authentication(request, session, account, rid, PASSWORD_AMR)
+
+
+async def locked_minutes(hub, username: str, ip: str | None) -> int | None:  # type: ignore[no-untyped-def]
+    """Minutes left of a lock on this identifier or address, None when not locked."""
+    rt, now = hub.rt, hub.rt.clock.now()
+    until = await rt.blocking(throttling.locked_until, rt.db, hub.throttle_rules, username, ip,
+                              now)
+    return None if until is None else max(1, -(-(until - now) // 60))
+
+
+async def count_failure(hub, username: str, ip: str | None) -> int | None:  # type: ignore[no-untyped-def]
+    """Count a wrong password or code, slow the answer down (without holding the event
+    loop); the minutes of the lock when this failure set one, else None."""
+    rt, rules = hub.rt, hub.throttle_rules
+    failures = await rt.blocking(throttling.record_failure, rt.db, rules, username, ip,
+                                 rt.clock.now())
+    await asyncio.sleep(throttling.delay_for(failures, rules.max_delay))
+    return max(1, rules.lock_for // 60) if failures >= rules.account_limit else None
 
 
 async def after_authentication(request: Request, session, account, rid: str | None,  # type: ignore[no-untyped-def]
@@ -128,17 +144,19 @@ async def complete_login(request: Request, session, account, rid: str | None,  #
 
 
 def _check_password(hub, username: str, password: str):  # type: ignore[no-untyped-def]
+    """(account, has a second factor) when the password is right; (None, False) otherwise."""
     rt = hub.rt
     with rt.db.read() as s:
         account = accounts_repo.find_by_username(s, username)
+        enrolled = account is not None and second_factor_repo.get(s, account.id) is not None
     # Verify even for an unknown or disabled account: same work, same time, same answer.
     ok = rt.passwords.verify(account.password_hash if account else None, password)
     if not ok or account is None or account.disabled:
-        return None
+        return None, False
     if rt.passwords.needs_rehash(account.password_hash):
         with rt.db.transaction() as s:
             accounts_repo.set_password_hash(s, account.id, rt.passwords.hash(password))
-    return account
+    return account, enrolled
 
 
 def _pending_details(hub, pending: dict | None):  # type: ignore[no-untyped-def]

@@ -3,8 +3,6 @@ session when a client asks for `eidas2`), and its enrolment and removal on the p
 
 from __future__ import annotations
 
-import asyncio
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -35,7 +33,7 @@ async def code_page(request: Request) -> Response:
 
 
 async def code_submit(request: Request) -> Response:
-    from idp.web.pages.login import after_authentication
+    from idp.web.pages.login import after_authentication, count_failure, locked_minutes
 
     hub = request.app.state.hub
     rt = hub.rt
@@ -47,22 +45,17 @@ async def code_submit(request: Request) -> Response:
     if account is None:
         return RedirectResponse("/login", status_code=303)
     ip = request.client.host if request.client else None
-    rules, now = hub.throttle_rules, rt.clock.now()
-    until = await rt.blocking(throttling.locked_until, rt.db, rules, account.username, ip, now)
-    if until is not None:
+    minutes = await locked_minutes(hub, account.username, ip)
+    if minutes is not None:
         rt.audit.record("login.locked", account_id=account.id, ip=ip)
-        return _code_form(request, session, rid, 429, LOGIN_LOCKED,
-                          minutes=max(1, -(-(until - now) // 60)))
+        return _code_form(request, session, rid, 429, LOGIN_LOCKED, minutes=minutes)
     code = str(form.get("code", ""))[:64]
     kind = await rt.blocking(second_factor.verify, rt, account.id, code) if code else None
     if kind is None:
         rt.audit.record("login.second_factor_failure", account_id=account.id, ip=ip)
-        failures = await rt.blocking(throttling.record_failure, rt.db, rules, account.username,
-                                     ip, now)
-        await asyncio.sleep(throttling.delay_for(failures, rules.max_delay))
-        if failures >= rules.account_limit:
-            return _code_form(request, session, rid, 429, LOGIN_LOCKED,
-                              minutes=max(1, rules.lock_for // 60))
+        minutes = await count_failure(hub, account.username, ip)
+        if minutes is not None:
+            return _code_form(request, session, rid, 429, LOGIN_LOCKED, minutes=minutes)
         return _code_form(request, session, rid, 401, WRONG_CODE if code else MISSING_CODE)
     await rt.blocking(throttling.record_success, rt.db, account.username)
     rt.audit.record("login.second_factor", account_id=account.id, ip=ip, method=kind)
@@ -115,9 +108,7 @@ async def manage_submit(request: Request) -> Response:
     if not await rt.blocking(rt.passwords.verify, account.password_hash, password):
         errors.append(("current_password", WRONG_PASSWORD))
     if form.get("action") == "enable":
-        sealed = session.data.get("enrolment")
-        enrolment = second_factor.Enrolment(rt.keys.secret_box.decrypt(sealed.encode()).decode()
-                                            ) if sealed else None
+        enrolment = _pending_enrolment(rt, session)
         codes = None
         if enrolment is not None and not errors:
             codes = await rt.blocking(second_factor.enrol, rt, account.id, enrolment, code)
@@ -152,11 +143,8 @@ async def _manage_form(request: Request, session, errors: list, status: int = 20
                                                  rt.db, account.id)
     else:
         # One key per enrolment attempt, kept (encrypted) in the session until confirmed.
-        sealed = session.data.get("enrolment")
-        if sealed:
-            enrolment = second_factor.Enrolment(rt.keys.secret_box.decrypt(sealed.encode())
-                                                .decode())
-        else:
+        enrolment = _pending_enrolment(rt, session)
+        if enrolment is None:
             enrolment = second_factor.new_enrolment()
             session.data["enrolment"] = rt.keys.secret_box.encrypt(
                 enrolment.secret.encode()).decode()
@@ -171,6 +159,13 @@ async def _manage_form(request: Request, session, errors: list, status: int = 20
     return hub.pages.render(request, "second_factor.html", status, account=account,
                             csrf_token=session.csrf_token, errors=errors, by_field=by_field,
                             **context)
+
+
+def _pending_enrolment(rt, session) -> second_factor.Enrolment | None:  # type: ignore[no-untyped-def]
+    sealed = session.data.get("enrolment")
+    if not sealed:
+        return None
+    return second_factor.Enrolment(rt.keys.secret_box.decrypt(sealed.encode()).decode())
 
 
 async def _notify(request: Request, account) -> None:  # type: ignore[no-untyped-def]
