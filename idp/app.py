@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -13,6 +12,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+import sitekit
 from idp.accounts.throttling import ThrottleRules
 from idp.clock import Clock
 from idp.oidc import build_authorization_server
@@ -36,8 +36,6 @@ from idp.web.pages import (
 from idp.web.protocol_asgi import ProtocolEndpoints
 from idp.web.sessions import BrowserSessions
 from idp.web.templating import Pages
-
-STATIC = Path(__file__).resolve().parents[1] / "static"
 
 
 class Hub:
@@ -97,7 +95,7 @@ def create_app(settings: Settings, clock: Clock | None = None,
         Route("/compte/mot-de-passe-expire", account.expired_submit, methods=["POST"]),
         Route("/healthz", protocol.health),
         *[Route(f"/{slug}", legal.legal_page) for slug in legal.PAGES],
-        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        Mount("/static", StaticFiles(directory=sitekit.STATIC), name="static"),
     ]
 
     @contextlib.asynccontextmanager

@@ -30,7 +30,8 @@ from idp.texts import N_
 from idp.web.middleware.security_headers import SecurityHeadersMiddleware
 from idp.web.templating import Pages
 
-STATIC = Path(__file__).resolve().parents[2] / "static"
+TEMPLATES = Path(__file__).resolve().parent / "templates"  # APA's pages (layout: sitekit)
+STATIC = Path(__file__).resolve().parent / "static"  # APA's scripts (the rest: sitekit)
 
 
 class Apa:
@@ -48,7 +49,7 @@ class Apa:
         self.sessions = SessionStore(self.db, settings.session_ttl,
                                      token_box(settings.client_secret))
         self.keys = HubKeys(settings.hub_issuer)
-        self.pages = Pages(service_name="APA", folder="apa")
+        self.pages = Pages(service_name="APA", templates=TEMPLATES)
         self.pages.env.globals["service_tagline"] = N_("Personalised autonomy allowance")
         self.pages.env.globals["legal_base"] = settings.hub_issuer
         self.pages.env.globals["hub_url"] = settings.hub_issuer
@@ -99,7 +100,9 @@ def create_app(settings: ApaSettings, apa: Apa | None = None) -> Starlette:
         Route("/api/reponses/{response_id}", api.download),
         Route("/healthz", pages.health),
         *apa.login.routes,
-        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        # APA's own scripts, then the files it shares with the hub (DSFR, site.css).
+        Mount("/static", StaticFiles(directory=STATIC, packages=[("sitekit", "static")]),
+              name="static"),
     ]
     # The signed cookie only carries the login's state, nonce and PKCE verifier.
     flow_secret = hashlib.sha256(b"apa-login-flow:" + settings.client_secret.encode()).hexdigest()

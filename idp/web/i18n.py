@@ -2,7 +2,7 @@
 
 The language comes, in order, from an explicit switch (`?lang=`, remembered in a cookie),
 the OIDC `ui_locales` parameter (OIDC Core §3.1.2.1), the browser's Accept-Language, else
-French. Texts live in gettext catalogues (locales/<lang>/LC_MESSAGES/messages.po, read with
+French. Texts live in gettext catalogues (sitekit/locales/<lang>/LC_MESSAGES/messages.po, read with
 Babel); message ids are English, and every id has a translation in every catalogue
 (tests/unit/web/test_i18n.py).
 """
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
+import sitekit
 from idp.texts import N_
 
 __all__ = ["N_", "Catalogues", "negotiate", "pick_locale"]
@@ -20,7 +21,7 @@ __all__ = ["N_", "Catalogues", "negotiate", "pick_locale"]
 LOCALES = ("fr", "en")
 DEFAULT_LOCALE = "fr"
 LANG_COOKIE = "idp_lang"
-LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
+LOCALES_DIR = sitekit.LOCALES
 
 
 class Catalogues:

@@ -10,18 +10,23 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+import sitekit
 from idp.web.i18n import LANG_COOKIE, LOCALES, Catalogues, negotiate
 from idp.web.messages import DEFAULT_TAGLINE, GENERIC_ERROR
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+# The hub's own pages; the layout and macros they extend come from sitekit.
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
 
 class Pages:
-    def __init__(self, service_name: str = "Identité Publique", folder: str = "idp") -> None:
-        self.folder = folder
+    def __init__(self, service_name: str = "Identité Publique",
+                 templates: Path = TEMPLATES) -> None:
+        """`templates`: the application's own pages, looked up before sitekit's shared
+        layout and macros."""
+        self.templates = templates
         self.catalogues = Catalogues()
         self.env = Environment(
-            loader=FileSystemLoader(TEMPLATES),
+            loader=FileSystemLoader([templates, sitekit.TEMPLATES]),
             autoescape=select_autoescape(["html"]),
             trim_blocks=True,
             lstrip_blocks=True,
@@ -44,7 +49,7 @@ class Pages:
             return text.format(**values) if values else text
 
         switch = [(other, _with_lang(request, other)) for other in LOCALES if other != locale]
-        html = self.env.get_template(f"{self.folder}/{name}").render(
+        html = self.env.get_template(name).render(
             _=translate, lang=locale, language_links=switch, **context
         )
         response = HTMLResponse(html, status_code=status)

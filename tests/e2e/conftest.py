@@ -23,7 +23,6 @@ from idp.storage.migrate import upgrade
 from tests.conftest import BACKEND, PG_ADMIN_URL, empty_tables
 from tests.servers import free_port, wait_until_up
 
-ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Motdepasse-2026!"
 
 
@@ -68,7 +67,7 @@ def start_hub(database_url: str, keys_dir: Path, issuer: str | None = None) -> H
     settings = Settings.from_env({k: v for k, v in env.items() if k.startswith("IDP_")})
     upgrade(database_url)
     process = subprocess.Popen([sys.executable, "-m", "idp", "serve", "--port", str(port)],
-                               env=env, cwd=ROOT)
+                               env=env, cwd=keys_dir.parent)
     wait_until_up(url + "/healthz", process)
     return Hub(issuer, url, env, process, Runtime.build(settings))
 

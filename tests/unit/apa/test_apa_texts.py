@@ -6,12 +6,12 @@ from types import SimpleNamespace
 
 import pytest
 
+from clients.apa.app import TEMPLATES
 from clients.apa.pages import DEPOSIT_DONE, ERRORS
 from clients.apa.service import Page, human_size
 from clients.apa.uploads import CHOOSE_FILE, UPLOAD_CUT
 from idp.texts import N_, Text
 from idp.web.i18n import LOCALES
-from idp.web.templating import TEMPLATES
 from tests.unit.web.test_i18n import RecordingPages
 
 COMMON = dict(identifier="cbernard-xt", sirets=["21750001600019"], csrf_token="t",
@@ -39,22 +39,22 @@ CONTEXTS = {
 
 
 def test_every_apa_template_has_a_context_here() -> None:
-    assert {p.name for p in (TEMPLATES / "apa").glob("*.html")} == set(CONTEXTS)
+    assert {p.name for p in TEMPLATES.glob("*.html")} == set(CONTEXTS)
 
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_every_apa_page_renders_fully_translated(locale: str) -> None:
-    pages = RecordingPages()
+    pages = RecordingPages(TEMPLATES)
     for name, contexts in CONTEXTS.items():
         for context in contexts:
-            html = pages.render_text(name, locale, folder="apa", **{**COMMON, **context})
+            html = pages.render_text(name, locale, **{**COMMON, **context})
             assert f'lang="{locale}"' in html
     assert pages.missing == set()
     assert DEPOSIT_DONE in pages.catalogues.messages[locale]
 
 
 def test_french_pages_use_the_seed_vocabulary() -> None:
-    html = RecordingPages().render_text("withdrawal.html", "fr", folder="apa",
+    html = RecordingPages(TEMPLATES).render_text("withdrawal.html", "fr",
                                         **{**COMMON, **CONTEXTS["withdrawal.html"][0]})
     for words in ("Paramètres de connexion", "Retrait fichiers réponse", "Type document",
                   "Date de mise à disposition", "Date 1er téléchargement",

@@ -96,11 +96,11 @@ CONTEXTS: dict[str, list[dict]] = {
 class RecordingPages(Pages):
     """Renders like Pages, recording every text that has no translation."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, templates: Path = TEMPLATES) -> None:
+        super().__init__(templates=templates)
         self.missing: set[tuple[str, str]] = set()
 
-    def render_text(self, name: str, locale: str, folder: str = "idp", **context) -> str:  # type: ignore[no-untyped-def]
+    def render_text(self, name: str, locale: str, **context) -> str:  # type: ignore[no-untyped-def]
         def translate(message: str, **values) -> str:  # type: ignore[no-untyped-def]
             if message not in self.catalogues.messages[locale]:
                 self.missing.add((locale, message))
@@ -108,12 +108,12 @@ class RecordingPages(Pages):
             values = {**getattr(message, "values", {}), **values}
             return text.format(**values) if values else text
 
-        return self.env.get_template(f"{folder}/{name}").render(
+        return self.env.get_template(name).render(
             _=translate, lang=locale, language_links=[], **context)
 
 
 def test_every_hub_template_has_a_context_here() -> None:
-    templates = {p.name for p in (TEMPLATES / "idp").glob("*.html")}
+    templates = {p.name for p in TEMPLATES.glob("*.html")}
     assert templates == set(CONTEXTS)
 
 
@@ -136,7 +136,8 @@ def test_french_pages_use_the_portal_vocabulary() -> None:
 def test_every_extracted_message_is_translated_in_every_catalogue() -> None:
     catalogues = Catalogues()
     method_map = [("idp/**.py", "python"), ("clients/**.py", "python"),
-                  ("templates/**.html", "jinja2")]
+                  ("sitekit/templates/**.html", "jinja2"), ("idp/templates/**.html", "jinja2"),
+                  ("clients/*/templates/**.html", "jinja2")]
     keywords = {"_": None, "N_": None}
     ids = {
         message
