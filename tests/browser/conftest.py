@@ -24,7 +24,7 @@ from tests.servers import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
-AXE = ROOT / "web-assets" / "node_modules" / "axe-core" / "axe.min.js"
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"  # scripts/assets
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "Bienvenue-2026!"
 pytestmark = pytest.mark.xdist_group("browser")
@@ -80,7 +80,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
                    email="f.martin@example.test", groups=["apa"])
     rt.close()
     hub_process = subprocess.Popen(
-        [sys.executable, "-m", "idp", "serve", "--port", str(hub_port)], env=env, cwd=ROOT)
+        [sys.executable, "-m", "idp", "serve", "--port", str(hub_port)], env=env, cwd=tmp)
     rp_env = dict(os.environ, RP_ISSUER=hub, RP_BASE=rp, RP_CLIENT_ID="test-rp",
                   RP_CLIENT_SECRET=secret or "", RP_SESSION_SECRET=secrets.token_hex(16))
     rp_process = subprocess.Popen(
@@ -92,7 +92,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
                    APA_FILES_DIR=str(tmp / "apa-files"), APA_PROCESSING_INTERVAL="0.2")
     apa_process = subprocess.Popen(
         [sys.executable, "-m", "clients.apa", "serve", "--port", str(apa_port)], env=apa_env,
-        cwd=ROOT)
+        cwd=tmp)
     try:
         wait_until_up(f"{hub}/healthz", hub_process)
         wait_until_up(f"{rp}/", rp_process)
