@@ -15,8 +15,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
-    """Poll `url` until it answers (any status below 500); fail if the process exits."""
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    """Poll `url` until it answers (any status below 500); fail if the process exits. The
+    bound is generous: on a loaded shared machine a server may take 30 s to import and start."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
