@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tests.integration.flows import introspect, tokens_for
+import pytest
+
+from idp.storage.repositories import accounts as accounts_repo
+from tests.integration.flows import decode_jwt, introspect, tokens_for
 
 
 def _cc_token(http, client):  # type: ignore[no-untyped-def]
@@ -92,3 +95,33 @@ def test_introspection_without_token_parameter_is_invalid_request(http, factorie
     client = factories.client(grant_types=["client_credentials"], redirect_uris=[], scope="a")
     response = http.post("/introspect", data={}, auth=(client.client_id, client.secret))
     assert response.json()["error"] == "invalid_request"
+
+
+# RFC 7662 §2.2: both kinds of token answer the same members (as node-oidc-provider does), and
+# `sub` is the one the client got in its ID token, public or pairwise (OIDC Core §8).
+@pytest.mark.parametrize("subject_type", ["public", "pairwise"])
+@pytest.mark.parametrize("kind", ["access_token", "refresh_token"])
+def test_introspection_of_either_token_kind_returns_the_id_token_sub(  # type: ignore[no-untyped-def]
+        http, factories, rt, kind, subject_type):
+    client = factories.client(subject_type=subject_type)
+    account = factories.account("alice")
+    tokens = tokens_for(http, client, "alice")
+    id_token = decode_jwt(tokens["id_token"])[1]
+    body = introspect(http, client, tokens[kind], token_type_hint=kind)
+    assert body["active"] is True
+    assert body["sub"] == id_token["sub"]
+    assert (body["sub"] == account["subject"]) is (subject_type == "public")
+    assert body["client_id"] == client.client_id
+    assert set(body["scope"].split()) == {"openid", "profile", "email"}
+    assert body["token_type"] == ("Bearer" if kind == "access_token" else "refresh_token")
+    assert isinstance(body["iat"], int) and isinstance(body["exp"], int)
+    assert body["iat"] <= rt.clock.now() < body["exp"]
+
+
+def test_refresh_token_of_a_disabled_account_is_inactive(http, factories, rt):  # type: ignore[no-untyped-def]
+    client = factories.client()
+    factories.account("alice")
+    tokens = tokens_for(http, client, "alice")
+    with rt.db.transaction() as s:
+        assert accounts_repo.disable_account(s, "alice")
+    assert introspect(http, client, tokens["refresh_token"])["active"] is False

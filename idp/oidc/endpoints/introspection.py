@@ -46,11 +46,15 @@ class HubIntrospectionEndpoint(IntrospectionEndpoint):
                 if optional in c:
                     body[optional] = c[optional]
             return body
+        # RFC 7662 §2.2: the same members as for an access token, as node-oidc-provider
+        # answers; `sub` is the one the client got in its ID token (public or pairwise, §8).
+        client = self.server.query_client(token.client_id)
         return {
             "active": True,
             "token_type": "refresh_token",
             "scope": token.row.scope,
             "client_id": token.client_id,
+            "sub": self.server.subject_of(token.account, client),
             "exp": token.row.expires_at,
             "iat": token.row.issued_at,
             "iss": self.server.rt.settings.issuer,

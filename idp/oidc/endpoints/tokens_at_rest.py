@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import tokens as tokens_repo
 
 
@@ -28,9 +29,10 @@ class PresentedAccessToken:
 class PresentedRefreshToken:
     kind = "refresh_token"
 
-    def __init__(self, row, grant, now: int) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, row, grant, account, now: int) -> None:  # type: ignore[no-untyped-def]
         self.row = row
         self.grant = grant
+        self.account = account  # None once the account is gone (then the grant is too)
         self.client_id = row.client_id
         self.now = now
 
@@ -44,6 +46,7 @@ class PresentedRefreshToken:
         return (
             self.grant is None or self.grant.revoked_at is not None
             or self.row.rotated_at is not None
+            or self.account is None or self.account.disabled
         )
 
 
@@ -63,4 +66,5 @@ def find_presented_token(server, token: str, hint: str | None):  # type: ignore[
         if row is None:
             return None
         grant = tokens_repo.get_grant(s, row.grant_id)
-        return PresentedRefreshToken(row, grant, rt.clock.now())
+        account = None if grant is None else accounts_repo.get_account(s, grant.account_id)
+        return PresentedRefreshToken(row, grant, account, rt.clock.now())
