@@ -7,7 +7,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from idp.accounts import address
 from idp.accounts.passwords import Passwords
+from idp.accounts.policy import POPULATIONS
 from idp.oidc.clients import AUTH_METHODS, GRANT_TYPES, hash_secret
 from idp.storage.db import Database
 from idp.storage.models import Account, Client
@@ -143,6 +145,7 @@ def account_as_dict(a: Account) -> dict[str, Any]:
         "phone_number": a.phone_number,
         "siret": a.siret,
         "groups": list(a.groups or []),
+        "address": address.address_claim(a),
         "disabled": a.disabled,
         "created_at": a.created_at,
         "last_login_at": a.last_login_at,
@@ -163,11 +166,13 @@ def add_user(
     siret: str | None = None,
     groups: list[str] | None = None,
     population: str = "portal",
+    postal_address: dict[str, str | None] | None = None,
 ) -> dict[str, Any]:
+    """``postal_address``: components named as in address.FIELDS."""
     if not username or len(username) > 255:
         raise AdminError("a username of 1 to 255 characters is required")
-    if siret is not None and (len(siret) != 14 or not siret.isdigit()):
-        raise AdminError("a SIRET has 14 digits")
+    _check_siret(siret)
+    _check_population(population)
     account = Account(
         subject=str(uuid.uuid4()),
         username=username,
@@ -183,6 +188,7 @@ def add_user(
         disabled=False,
         created_at=now,
         password_changed_at=now,
+        **_clean_address(postal_address or {}),
     )
     with db.transaction() as s:
         try:
@@ -190,3 +196,56 @@ def add_user(
         except accounts_repo.DuplicateAccount:
             raise AdminError(f"user {username!r} already exists") from None
         return account_as_dict(account)
+
+
+UPDATABLE = ("email", "given_name", "family_name", "phone_number", "siret", "groups",
+             "population", *address.FIELDS)
+
+
+def update_user(db: Database, username: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Change the given fields of an account (not its password: reset-password does that).
+
+    A value None leaves the field as it is; "" clears it (an empty list clears the groups).
+    """
+    unknown = set(changes) - set(UPDATABLE)
+    if unknown:
+        raise AdminError(f"cannot update {', '.join(sorted(unknown))}")
+    given = {name: value for name, value in changes.items() if value is not None}
+    if not given:
+        raise AdminError("nothing to update: give at least one field to change")
+    if "siret" in given:
+        given["siret"] = given["siret"] or None
+        _check_siret(given["siret"])
+    if "population" in given:
+        _check_population(given["population"])
+    for name in ("email", "given_name", "family_name", "phone_number"):
+        if name in given:
+            given[name] = given[name].strip() or None
+    given.update(_clean_address({k: given.pop(k) for k in address.FIELDS if k in given}))
+    if "email" in given:
+        given["email_verified"] = bool(given["email"])  # as add_user: set by the operator
+    with db.transaction() as s:
+        account = accounts_repo.find_by_username(s, username)
+        if account is None:
+            raise AdminError(f"no user {username!r}")
+        for name, value in given.items():
+            setattr(account, name, value)
+        s.flush()
+        return account_as_dict(account)
+
+
+def _clean_address(values: dict[str, str | None]) -> dict[str, str | None]:
+    try:
+        return address.clean_address(values)
+    except address.InvalidAddress as exc:
+        raise AdminError(str(exc)) from None
+
+
+def _check_siret(siret: str | None) -> None:
+    if siret is not None and (len(siret) != 14 or not siret.isdigit()):
+        raise AdminError("a SIRET has 14 digits")
+
+
+def _check_population(population: str) -> None:
+    if population not in POPULATIONS:
+        raise AdminError(f"population must be one of {', '.join(POPULATIONS)}")

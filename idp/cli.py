@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
 from idp import admin
-from idp.settings import Settings
+from idp.accounts import address
+from idp.settings import SettingError, Settings
+from idp.storage.errors import StorageUnavailable
+from idp.storage.location import NothingThere
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,36 +29,66 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.handler(args) or 0)
-    except admin.AdminError as exc:
+    except SettingError as exc:
+        # One line, no traceback: which variable, what is wrong, what is allowed.
+        print(f"idp: {exc}", file=sys.stderr)
+        return 2
+    except (admin.AdminError, NothingThere) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (OperationalError, StorageUnavailable) as exc:  # server down, disk full...
+        reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [repr(exc)])[0]
+        print(f"error: the database cannot be used: {reason}", file=sys.stderr)
         return 1
     finally:
         while _opened:  # database connections and threads of the runtimes used
-            _opened.pop().close()
+            _opened.pop()()
+
+
+def _json_option(parser: argparse.ArgumentParser, default: Any = argparse.SUPPRESS) -> None:
+    # SUPPRESS below the top level: a subcommand without --json keeps the value given
+    # before it, so `idp --json clients list` and `idp clients list --json` are the same.
+    parser.add_argument("--json", action="store_true", default=default,
+                        help="machine-readable output")
+
+
+class _Commands:
+    """Subcommands that all accept --json wherever it is put."""
+
+    def __init__(self, parser: argparse.ArgumentParser) -> None:
+        self._sub = parser.add_subparsers()
+
+    def add(self, name: str, **options: Any) -> argparse.ArgumentParser:
+        parser = self._sub.add_parser(name, **options)
+        _json_option(parser)
+        return parser
+
+    def group(self, name: str, **options: Any) -> _Commands:
+        return _Commands(self.add(name, **options))
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="idp", description="OpenID Connect hub")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    sub = parser.add_subparsers()
+    _json_option(parser, default=False)
+    sub = _Commands(parser)
 
-    serve = sub.add_parser("serve", help="run the hub (applies migrations first)")
+    serve = sub.add("serve", help="run the hub (applies migrations first)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--no-upgrade", action="store_true", help="do not apply migrations")
     serve.set_defaults(handler=cmd_serve)
 
-    demo = sub.add_parser("demo", help="run the demo on SQLite with demo clients and users")
+    demo = sub.add("demo", help="run the demo on SQLite with demo clients and users")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
     demo.set_defaults(handler=cmd_demo)
 
-    db = sub.add_parser("db", help="database").add_subparsers()
-    db.add_parser("upgrade", help="apply migrations").set_defaults(handler=cmd_db_upgrade)
+    db = sub.group("db", help="database")
+    db.add("upgrade", help="apply migrations").set_defaults(handler=cmd_db_upgrade)
 
-    clients = sub.add_parser("clients", help="relying applications").add_subparsers()
-    add = clients.add_parser("add", help="register a client; prints its secret once")
+    clients = sub.group("clients", help="relying applications")
+    add = clients.add("add", help="register a client; prints its secret once")
     add.add_argument("--client-id", required=True)
     add.add_argument("--name")
     add.add_argument("--redirect-uri", action="append", default=[])
@@ -72,52 +110,74 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--secret-lifetime-days", type=int,
                      help="the secret expires after this many days (technical users: 365)")
     add.set_defaults(handler=cmd_clients_add)
-    clients.add_parser("list").set_defaults(handler=cmd_clients_list)
-    show = clients.add_parser("show")
+    clients.add("list").set_defaults(handler=cmd_clients_list)
+    show = clients.add("show")
     show.add_argument("client_id")
     show.set_defaults(handler=cmd_clients_show)
-    remove = clients.add_parser("remove")
+    remove = clients.add("remove")
     remove.add_argument("client_id")
     remove.set_defaults(handler=cmd_clients_remove)
 
-    users = sub.add_parser("users", help="accounts").add_subparsers()
-    uadd = users.add_parser("add")
+    users = sub.group("users", help="accounts")
+    uadd = users.add("add")
     uadd.add_argument("--username", required=True)
     uadd.add_argument("--password", help="or IDP_NEW_PASSWORD in the environment")
-    uadd.add_argument("--email")
-    uadd.add_argument("--given-name")
-    uadd.add_argument("--family-name")
-    uadd.add_argument("--phone")
-    uadd.add_argument("--siret")
-    uadd.add_argument("--group", action="append", default=[])
-    uadd.add_argument("--population", default="portal",
-                      choices=["portal", "citizen", "technical"])
+    _account_options(uadd, default_population="portal")
     uadd.set_defaults(handler=cmd_users_add)
-    users.add_parser("list").set_defaults(handler=cmd_users_list)
-    unlock = users.add_parser("unlock", help="lift a lock after too many failed logins")
+    uupdate = users.add("update", help="change an account's fields (not its password: "
+                                       "see reset-password); an empty value clears a field")
+    uupdate.add_argument("username")
+    _account_options(uupdate, default_population=None)
+    uupdate.set_defaults(handler=cmd_users_update)
+    users.add("list").set_defaults(handler=cmd_users_list)
+    unlock = users.add("unlock", help="lift a lock after too many failed logins")
     unlock.add_argument("username")
     unlock.set_defaults(handler=cmd_users_unlock)
-    no_factor = users.add_parser(
+    no_factor = users.add(
         "remove-second-factor",
         help="turn off two-step verification of a user who lost both phone and recovery codes")
     no_factor.add_argument("username")
     no_factor.set_defaults(handler=cmd_users_remove_second_factor)
-    reset = users.add_parser("reset-password",
-                             help="set a temporary password, to be changed at the next login")
+    reset = users.add("reset-password",
+                      help="set a temporary password, to be changed at the next login")
     reset.add_argument("username")
     reset.add_argument("--password", help="or IDP_NEW_PASSWORD; generated when absent")
     reset.set_defaults(handler=cmd_users_reset_password)
-    ushow = users.add_parser("show")
+    ushow = users.add("show")
     ushow.add_argument("username")
     ushow.set_defaults(handler=cmd_users_show)
-    udisable = users.add_parser("disable")
+    udisable = users.add("disable")
     udisable.add_argument("username")
     udisable.set_defaults(handler=cmd_users_disable)
 
-    keys = sub.add_parser("keys", help="signing keys").add_subparsers()
-    keys.add_parser("list").set_defaults(handler=cmd_keys_list)
-    keys.add_parser("rotate").set_defaults(handler=cmd_keys_rotate)
+    keys = sub.group("keys", help="signing keys")
+    keys.add("list").set_defaults(handler=cmd_keys_list)
+    keys.add("rotate").set_defaults(handler=cmd_keys_rotate)
     return parser
+
+
+def _account_options(parser: argparse.ArgumentParser, default_population: str | None) -> None:
+    """The fields of an account that `users add` sets and `users update` changes."""
+    parser.add_argument("--email")
+    parser.add_argument("--given-name")
+    parser.add_argument("--family-name")
+    parser.add_argument("--phone")
+    parser.add_argument("--siret")
+    parser.add_argument("--group", action="append",
+                        help="repeat for several; `users update` replaces the list "
+                             "(--group '' empties it)")
+    parser.add_argument("--population", default=default_population,
+                        choices=["portal", "citizen", "technical"])
+    # Postal address, the `address` claim (OIDC Core §5.1.1).
+    parser.add_argument("--street-address", help="street and number; lines separated by \\n")
+    parser.add_argument("--postal-code")
+    parser.add_argument("--locality", help="town or city")
+    parser.add_argument("--region")
+    parser.add_argument("--country")
+
+
+def _postal_address(args: argparse.Namespace) -> dict[str, str | None]:
+    return {name: getattr(args, name) for name in address.FIELDS}
 
 
 # Output -------------------------------------------------------------------------------------
@@ -144,25 +204,61 @@ def _text(value: Any) -> str:
 # Commands -----------------------------------------------------------------------------------
 
 
-_opened: list[Any] = []
+_opened: list[Callable[[], None]] = []
 
 
-def _runtime():  # type: ignore[no-untyped-def]
-    """The runtime of a command; main() closes it when the command ends."""
+def _settings() -> Settings:
+    """The settings of a command, every one checked (SettingError names the variable)."""
+    from idp.accounts.policy import PasswordPolicies
+
+    settings = Settings.from_env()
+    PasswordPolicies.load(settings.password_policies_file)
+    return settings
+
+
+def _runtime(existing: bool = False):  # type: ignore[no-untyped-def]
+    """The runtime of a command that writes; main() closes it when the command ends.
+
+    Migrations are applied first. `existing`: the command changes something that must
+    already be there (a user, a client), so a missing database is an error, not created.
+    """
     from idp.runtime import Runtime
     from idp.storage.migrate import upgrade
 
-    settings = Settings.from_env()
+    settings = _settings()
+    if existing:
+        _check_existing_database(settings)
     upgrade(settings.database_url)
     runtime = Runtime.build(settings)
-    _opened.append(runtime)
+    _opened.append(runtime.close)
     return runtime
+
+
+def _check_existing_database(settings: Settings) -> None:
+    from idp.storage.location import OtherSchema, existing_schema
+
+    # Tables of an older version are fine: the command upgrades them first.
+    with contextlib.suppress(OtherSchema):
+        existing_schema(settings.database_url)
+
+
+def _reader():  # type: ignore[no-untyped-def]
+    """The database of a command that only reads: it must exist with the current tables;
+    nothing is created (no file, no table, no key)."""
+    from idp.storage.db import Database
+    from idp.storage.location import existing_schema
+
+    settings = _settings()
+    existing_schema(settings.database_url)
+    db = Database(settings.database_url, pool_size=1)
+    _opened.append(db.dispose)
+    return db
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from idp.storage.migrate import current_revision, upgrade
 
-    settings = Settings.from_env()
+    settings = _settings()
     upgrade(settings.database_url)
     revision = current_revision(settings.database_url)
     emit(args, {"revision": revision}, f"database at revision {revision}")
@@ -172,7 +268,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    settings = Settings.from_env()
+    settings = _settings()
     logging.basicConfig(level=settings.log_level.upper())
     if not args.no_upgrade:
         from idp.storage.migrate import upgrade
@@ -223,8 +319,7 @@ def cmd_clients_add(args: argparse.Namespace) -> int:
 def cmd_clients_list(args: argparse.Namespace) -> int:
     from idp.storage.repositories import clients as clients_repo
 
-    rt = _runtime()
-    with rt.db.read() as s:
+    with _reader().read() as s:
         rows = [admin.client_as_dict(c) for c in clients_repo.list_clients(s)]
     human = "\n".join(f"{c['client_id']:<24} {c['token_endpoint_auth_method']:<20} "
                       f"{_text(c['grant_types'])}" for c in rows) or "no clients"
@@ -235,8 +330,7 @@ def cmd_clients_list(args: argparse.Namespace) -> int:
 def cmd_clients_show(args: argparse.Namespace) -> int:
     from idp.storage.repositories import clients as clients_repo
 
-    rt = _runtime()
-    with rt.db.read() as s:
+    with _reader().read() as s:
         row = clients_repo.get_client(s, args.client_id)
         if row is None:
             raise admin.AdminError(f"no client {args.client_id!r}")
@@ -248,7 +342,7 @@ def cmd_clients_show(args: argparse.Namespace) -> int:
 def cmd_clients_remove(args: argparse.Namespace) -> int:
     from idp.storage.repositories import clients as clients_repo
 
-    rt = _runtime()
+    rt = _runtime(existing=True)
     with rt.db.transaction() as s:
         if not clients_repo.remove_client(s, args.client_id):
             raise admin.AdminError(f"no client {args.client_id!r}")
@@ -265,7 +359,20 @@ def cmd_users_add(args: argparse.Namespace) -> int:
         rt.db, rt.passwords, rt.clock.now(), username=args.username, password=password,
         email=args.email, given_name=args.given_name, family_name=args.family_name,
         phone=args.phone, siret=args.siret, groups=args.group, population=args.population,
+        postal_address=_postal_address(args),
     )
+    emit(args, data, _fields(data))
+    return 0
+
+
+def cmd_users_update(args: argparse.Namespace) -> int:
+    rt = _runtime(existing=True)
+    groups = None if args.group is None else [g for g in args.group if g]
+    data = admin.update_user(rt.db, args.username, {
+        "email": args.email, "given_name": args.given_name, "family_name": args.family_name,
+        "phone_number": args.phone, "siret": args.siret, "groups": groups,
+        "population": args.population, **_postal_address(args),
+    })
     emit(args, data, _fields(data))
     return 0
 
@@ -273,8 +380,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 def cmd_users_list(args: argparse.Namespace) -> int:
     from idp.storage.repositories import accounts as accounts_repo
 
-    rt = _runtime()
-    with rt.db.read() as s:
+    with _reader().read() as s:
         rows = [admin.account_as_dict(a) for a in accounts_repo.list_accounts(s)]
     human = "\n".join(
         f"{a['username']:<28} {a['population']:<10} {'disabled' if a['disabled'] else 'active'}"
@@ -286,8 +392,7 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 def cmd_users_show(args: argparse.Namespace) -> int:
     from idp.storage.repositories import accounts as accounts_repo
 
-    rt = _runtime()
-    with rt.db.read() as s:
+    with _reader().read() as s:
         account = accounts_repo.find_by_username(s, args.username)
         if account is None:
             raise admin.AdminError(f"no user {args.username!r}")
@@ -299,7 +404,7 @@ def cmd_users_show(args: argparse.Namespace) -> int:
 def cmd_users_disable(args: argparse.Namespace) -> int:
     from idp.storage.repositories import accounts as accounts_repo
 
-    rt = _runtime()
+    rt = _runtime(existing=True)
     with rt.db.transaction() as s:
         if not accounts_repo.disable_account(s, args.username):
             raise admin.AdminError(f"no user {args.username!r}")
@@ -308,8 +413,13 @@ def cmd_users_disable(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_list(args: argparse.Namespace) -> int:
-    rt = _runtime()
-    keys = rt.keys.list()
+    from idp.oidc.keys import read_manifest
+
+    folder = Path(_settings().keys_dir).resolve()
+    keys = read_manifest(folder)["keys"]
+    if not keys:
+        raise NothingThere(f"no signing keys in {folder} (IDP_KEYS_DIR): nothing there yet "
+                           "(`idp serve` or `idp keys rotate` creates them)")
     human = "\n".join(f"{k['kid']:<32} {k['alg']:<6} {k['state']:<9} "
                       f"{'retire_at ' + str(k['retire_at']) if 'retire_at' in k else ''}"
                       for k in keys)
@@ -328,7 +438,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 def cmd_users_unlock(args: argparse.Namespace) -> int:
     from idp.accounts import throttling
 
-    rt = _runtime()
+    rt = _runtime(existing=True)
     lifted = throttling.unlock(rt.db, args.username)
     emit(args, {"unlocked": args.username, "was_locked": lifted},
          f"user {args.username} unlocked" if lifted else f"user {args.username} was not locked")
@@ -340,7 +450,7 @@ def cmd_users_remove_second_factor(args: argparse.Namespace) -> int:
     from idp.accounts import second_factor
     from idp.storage.repositories import accounts as accounts_repo
 
-    rt = _runtime()
+    rt = _runtime(existing=True)
     with rt.db.read() as s:
         account = accounts_repo.find_by_username(s, args.username)
     if account is None:
@@ -364,7 +474,7 @@ def cmd_users_reset_password(args: argparse.Namespace) -> int:
     from idp.storage.repositories import accounts as accounts_repo
     from idp.storage.repositories import passwords as passwords_repo
 
-    rt = _runtime()
+    rt = _runtime(existing=True)
     password = args.password or os.environ.get("IDP_NEW_PASSWORD") or (
         secrets.token_urlsafe(9) + "-7")
     with rt.db.transaction() as s:

@@ -10,8 +10,19 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
-from authlib.common.security import is_secure_transport
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+SIGNING_ALGS = ("ES256", "RS256")
+
+
+class SettingError(ValueError):
+    """A setting that cannot be used: one line naming the variable, what is wrong and what
+    is allowed (the commands print it and exit with status 2)."""
 
 
 def _setting(default: Any, doc: str) -> Any:
@@ -123,43 +134,88 @@ class Settings:
         for f in dataclasses.fields(cls):
             raw = environ.get("IDP_" + f.name.upper())
             if raw is not None:
-                values[f.name] = _convert(f.type, raw, f.name)
+                values[f.name] = _convert(f, raw)
         values.update(overrides)
         settings = cls(**values)
         settings.validate()
         return settings
 
     def validate(self) -> None:
-        if self.issuer.endswith("/"):
-            raise ValueError("IDP_ISSUER must not end with '/'")
-        if not is_secure_transport(self.issuer):
-            # RFC 6749 §3.1: TLS is required; plain http only on loopback (RFC 8252 §7.3).
-            raise ValueError("IDP_ISSUER must be https (plain http only on loopback)")
+        check_issuer_url("IDP_ISSUER", self.issuer)
+        check_database_url("IDP_DATABASE_URL", self.database_url)
         if not (0 < self.code_ttl <= 60):
-            raise ValueError("IDP_CODE_TTL must be between 1 and 60 seconds")
-        if self.access_token_alg not in ("ES256", "RS256"):
-            raise ValueError("IDP_ACCESS_TOKEN_ALG must be ES256 or RS256")
-        if self.expired_password_action not in ("change", "assistance"):
-            raise ValueError("IDP_EXPIRED_PASSWORD_ACTION must be change or assistance")
-        if self.default_id_token_alg not in ("ES256", "RS256"):
-            raise ValueError("IDP_DEFAULT_ID_TOKEN_ALG must be ES256 or RS256")
+            raise SettingError(f"IDP_CODE_TTL={self.code_ttl}: must be between 1 and 60 "
+                               "seconds (RFC 6749 §4.1.2: codes are short-lived)")
+        for name, allowed in (("access_token_alg", SIGNING_ALGS),
+                              ("default_id_token_alg", SIGNING_ALGS),
+                              ("expired_password_action", ("change", "assistance")),
+                              ("log_level", LOG_LEVELS)):
+            value = getattr(self, name)
+            if value not in allowed:
+                raise SettingError(f"IDP_{name.upper()}={value!r}: unknown value; allowed: "
+                                   f"{', '.join(allowed)}")
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.type in ("int", "float") and not _in_range(f.name, value):
+                allowed = "0 or more" if f.name in CAN_BE_ZERO else "more than 0"
+                raise SettingError(f"IDP_{f.name.upper()}={value}: must be {allowed}")
+        if not 0 < self.smtp_port < 65536:
+            raise SettingError(f"IDP_SMTP_PORT={self.smtp_port}: must be a port, 1 to 65535")
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
 
-def _convert(type_name: Any, raw: str, name: str) -> Any:
-    kind = type_name if isinstance(type_name, str) else type_name.__name__
+# Numeric settings where 0 has a meaning (no background loop, no cache, no slow-down);
+# every other one must be more than 0.
+CAN_BE_ZERO = ("purge_interval", "outbox_interval", "audit_flush_interval", "client_cache_ttl",
+               "login_max_delay")
+
+
+def _in_range(name: str, value: float) -> bool:
+    return value >= 0 if name in CAN_BE_ZERO else value > 0
+
+
+def _convert(f: dataclasses.Field, raw: str) -> Any:
+    kind = f.type if isinstance(f.type, str) else f.type.__name__
+    expected = {"int": "a whole number", "float": "a number"}.get(kind)
     try:
         if kind == "int":
             return int(raw)
         if kind == "float":
             return float(raw)
-        if kind == "bool":
-            return raw.strip().lower() in ("1", "true", "yes", "on")
-    except ValueError as exc:
-        raise ValueError(f"IDP_{name.upper()}: {raw!r} is not a valid {kind}") from exc
+    except ValueError:
+        meaning = f.metadata["doc"].rstrip(".")
+        raise SettingError(f"IDP_{f.name.upper()}={raw!r}: not {expected}; give {expected} "
+                           f"({meaning}; default {f.default})") from None
     return raw
+
+
+def check_issuer_url(variable: str, url: str) -> None:
+    """An issuer or public base URL: absolute https, plain http only on loopback
+    (RFC 6749 §3.1, RFC 8252 §7.3), no query, fragment or trailing slash (OIDC Discovery §4)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise SettingError(f"{variable}={url!r}: not an absolute URL; give "
+                           "https://host[:port][/path]")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        raise SettingError(f"{variable}={url!r}: plain http is only allowed on loopback "
+                           f"({', '.join(LOOPBACK_HOSTS)}); use https://")
+    if parts.query or parts.fragment or url.endswith("/"):
+        raise SettingError(f"{variable}={url!r}: no query, fragment or trailing '/' allowed")
+
+
+def check_database_url(variable: str, url: str) -> None:
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        # The value is not repeated: it may hold a password.
+        raise SettingError(f"{variable}: not a database URL; give "
+                           "sqlite:///path/file.sqlite3 or postgresql+psycopg://user@host/db"
+                           ) from None
+    if backend not in ("sqlite", "postgresql"):
+        raise SettingError(f"{variable}: database {backend!r} is not supported; "
+                           "allowed: sqlite, postgresql")
 
 
 def documented_settings() -> list[tuple[str, Any, str]]:

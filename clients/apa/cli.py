@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from clients.apa.settings import ApaSettings
+from idp.settings import SettingError
 from idp.storage import migrate
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -36,10 +37,18 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("purge", help="delete expired response files and old history entries")
     args = parser.parse_args(argv)
     try:
-        settings = ApaSettings.from_env()
-    except ValueError as exc:
+        return run(args)
+    except SettingError as exc:
+        # One line, no traceback: which variable, what is wrong, what is allowed.
         print(f"apa: {exc}", file=sys.stderr)
         return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    from clients.apa.service import load_processor
+
+    settings = ApaSettings.from_env()
+    load_processor(settings.processor)  # a bad APA_PROCESSOR is told before anything is done
     if args.command == "db":
         upgrade(settings.database_url)
         print("APA database upgraded")

@@ -22,6 +22,7 @@ from sqlalchemy import delete, func, select, update
 from clients.apa.callfile import CallFileError, parse, read_name
 from clients.apa.models import Deletion, Deposit, Download, ResponseFile
 from clients.apa.settings import ApaSettings
+from idp.settings import SettingError
 from idp.texts import N_, Text
 
 DAY = 86400
@@ -39,8 +40,16 @@ class Page:
 
 
 def load_processor(path: str) -> Callable:
+    """The APA_PROCESSOR function; a one-line SettingError when it cannot be found."""
     module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
+    try:
+        found = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise SettingError(f"APA_PROCESSOR={path!r}: cannot be loaded ({exc}); give "
+                           "module:function of an importable module") from None
+    if not callable(found):
+        raise SettingError(f"APA_PROCESSOR={path!r}: not a function; give module:function")
+    return found  # type: ignore[no-any-return]
 
 
 class ApaService:

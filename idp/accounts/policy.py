@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from idp.settings import SettingError
 from idp.texts import N_, Text
 
 DAY = 86400
@@ -128,23 +129,24 @@ class PasswordPolicies:
 
     @classmethod
     def load(cls, path: str | None) -> PasswordPolicies:
-        """Defaults when `path` is empty; a readable ValueError for any mistake in the file."""
+        """Defaults when `path` is empty; a one-line SettingError for any mistake in the file."""
         if not path:
             return cls()
+        source = f"IDP_PASSWORD_POLICIES_FILE={path}"
         try:
             document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ValueError(f"IDP_PASSWORD_POLICIES_FILE: cannot read {path}: {exc}") from exc
+            raise SettingError(f"{source}: cannot read: {exc}") from exc
         policies = dict(DEFAULTS)
         fields = {f.name for f in dataclasses.fields(PasswordPolicy)} - {"population"}
         for population, values in document.items():
             if population not in POPULATIONS or not isinstance(values, dict):
-                raise ValueError(f"{path}: unknown population [{population}] "
-                                 f"(expected one of {', '.join(POPULATIONS)})")
+                raise SettingError(f"{source}: unknown population [{population}] "
+                                   f"(expected one of {', '.join(POPULATIONS)})")
             unknown = values.keys() - fields
             if unknown:
                 names = ", ".join(sorted(unknown))
-                raise ValueError(f"{path}: [{population}] unknown keys: {names}")
+                raise SettingError(f"{source}: [{population}] unknown keys: {names}")
             # TOML has no null: 0 means "no maximum" / "never expires".
             values = {k: (None if k in ("max_length", "lifetime_days") and v == 0 else v)
                       for k, v in values.items()}
@@ -155,19 +157,19 @@ class PasswordPolicies:
 
 
 def _validate(path: str, policy: PasswordPolicy) -> None:
-    where = f"{path}: [{policy.population}]"
+    where = f"IDP_PASSWORD_POLICIES_FILE={path}: [{policy.population}]"
     for name in ("min_length", "min_letters", "min_digits", "min_specials", "history"):
         value = getattr(policy, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ValueError(f"{where} {name} must be a whole number ≥ 0")
+            raise SettingError(f"{where} {name} must be a whole number ≥ 0")
     for name in ("upper_case", "lower_case", "digit"):
         if not isinstance(getattr(policy, name), bool):
-            raise ValueError(f"{where} {name} must be true or false")
+            raise SettingError(f"{where} {name} must be true or false")
     if policy.min_length < 8:
-        raise ValueError(f"{where} min_length must be at least 8 (ANSSI, NIST SP 800-63B)")
+        raise SettingError(f"{where} min_length must be at least 8 (ANSSI, NIST SP 800-63B)")
     if policy.max_length is not None and (not isinstance(policy.max_length, int)
                                           or policy.max_length < policy.min_length):
-        raise ValueError(f"{where} max_length must be a whole number ≥ min_length")
+        raise SettingError(f"{where} max_length must be a whole number ≥ min_length")
     if policy.lifetime_days is not None and (not isinstance(policy.lifetime_days, int)
                                              or policy.lifetime_days <= 0):
-        raise ValueError(f"{where} lifetime_days must be a whole number > 0 (or left out)")
+        raise SettingError(f"{where} lifetime_days must be a whole number > 0 (or left out)")

@@ -11,6 +11,8 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidRequestError
 
+from idp.accounts.address import address_claim
+
 SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "profile": ("name", "given_name", "family_name", "preferred_username", "updated_at"),
     "email": ("email", "email_verified"),
@@ -65,6 +67,7 @@ def account_claims(account: Any) -> dict[str, Any]:
         "email_verified": bool(account.email_verified) if account.email else None,
         "phone_number": account.phone_number,
         "phone_number_verified": False if account.phone_number else None,
+        "address": address_claim(account),
         "siret": account.siret,
     }
 

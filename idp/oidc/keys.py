@@ -154,10 +154,7 @@ class KeyStore:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _read_manifest(self) -> dict:
-        path = self.dir / MANIFEST
-        if not path.exists():
-            return {"keys": []}
-        return json.loads(path.read_text())
+        return read_manifest(self.dir)
 
     def _write_manifest(self, manifest: dict) -> None:
         tmp = self.dir / (MANIFEST + ".tmp")
@@ -228,3 +225,11 @@ class KeyStore:
                 ]
             }
             self._keyset = KeySet([k.jwk for k in keys])
+
+
+def read_manifest(keys_dir: str | Path) -> dict:
+    """The manifest of a keys folder as it is (no key is created): {"keys": []} when none."""
+    path = Path(keys_dir) / MANIFEST
+    if not path.exists():
+        return {"keys": []}
+    return json.loads(path.read_text())  # type: ignore[no-any-return]

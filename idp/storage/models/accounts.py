@@ -23,6 +23,12 @@ class Account(Base):
     phone_number: Mapped[str | None] = mapped_column(String(32))
     siret: Mapped[str | None] = mapped_column(String(14))
     groups: Mapped[list] = mapped_column(default=list)
+    # Postal address, the components of the `address` claim (OIDC Core §5.1.1).
+    street_address: Mapped[str | None] = mapped_column(String(255))
+    postal_code: Mapped[str | None] = mapped_column(String(16))
+    locality: Mapped[str | None] = mapped_column(String(128))
+    region: Mapped[str | None] = mapped_column(String(128))
+    country: Mapped[str | None] = mapped_column(String(64))
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[int]
     last_login_at: Mapped[int | None]

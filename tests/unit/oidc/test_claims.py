@@ -22,6 +22,8 @@ def account(**overrides: object) -> SimpleNamespace:
         "username": "cbernard-xt", "given_name": "Camille", "family_name": "Bernard",
         "email": "camille@example.test", "email_verified": True,
         "phone_number": "+33600000001", "siret": "21750001600019",
+        "street_address": None, "postal_code": None, "locality": None, "region": None,
+        "country": None,
     }
     values.update(overrides)
     return SimpleNamespace(**values)
@@ -129,6 +131,15 @@ def test_release_omits_claims_without_a_value() -> None:
                        {"siret", "email", "email_verified", "phone_number",
                         "phone_number_verified", "given_name"})
     assert released == {"given_name": "Camille"}
+
+
+def test_address_is_released_as_the_structured_claim_of_section_5_1_1() -> None:
+    with_address = account(street_address="20 avenue de Ségur\nBâtiment B",
+                           postal_code="75007", locality="Paris", country="France")
+    assert release(with_address, {"address"}) == {"address": {
+        "street_address": "20 avenue de Ségur\nBâtiment B", "postal_code": "75007",
+        "locality": "Paris", "country": "France",
+        "formatted": "20 avenue de Ségur\nBâtiment B\n75007 Paris\nFrance"}}
 
 
 def test_release_ignores_names_the_account_cannot_state() -> None:
