@@ -8,7 +8,9 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from idp.cli import main
+from idp.clock import SystemClock
 from idp.oidc.clients import hash_secret
+from idp.oidc.keys import KeyStore
 from idp.storage.migrate import alembic_config
 
 
@@ -18,6 +20,18 @@ def environment(monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("IDP_KEYS_DIR", str(tmp_path / "keys"))
     monkeypatch.setenv("IDP_ARGON2_MEMORY_KIB", "1024")
     monkeypatch.setenv("IDP_ARGON2_TIME_COST", "1")
+
+
+@pytest.fixture
+def database(capsys) -> None:  # type: ignore[no-untyped-def]
+    """An empty database at the current revision (read-only commands create none)."""
+    assert run(capsys, "db", "upgrade")[0] == 0
+
+
+@pytest.fixture
+def signing_keys(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Signing keys, as `idp serve` creates them (`keys list` creates none)."""
+    KeyStore(tmp_path / "keys", SystemClock(), 86400)
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
@@ -113,7 +127,7 @@ def test_users_add_refuses_a_malformed_siret(capsys) -> None:  # type: ignore[no
     assert code == 1 and "SIRET" in err
 
 
-def test_keys_list_and_rotate(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_keys_list_and_rotate(capsys, signing_keys) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = run(capsys, "--json", "keys", "list")
     before = json.loads(out)
     assert code == 0 and {(k["alg"], k["state"]) for k in before} == {
@@ -156,7 +170,7 @@ def test_clients_show_never_shows_the_secret_or_its_hash(capsys) -> None:  # typ
         assert "secret_hash" not in out, args
 
 
-def test_clients_list_lists_every_client(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_clients_list_lists_every_client(capsys, database) -> None:  # type: ignore[no-untyped-def]
     assert "no clients" in run(capsys, "clients", "list")[1]
     add_client(capsys)
     run(capsys, "clients", "add", "--client-id", "chorus", "--auth-method", "private_key_jwt",
@@ -191,7 +205,7 @@ def test_private_key_jwt_without_jwks_uri_is_refused(capsys) -> None:  # type: i
     assert code == 1 and "--jwks-uri" in err
 
 
-def test_removing_an_unknown_client_is_an_error(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_removing_an_unknown_client_is_an_error(capsys, database) -> None:  # type: ignore[no-untyped-def]
     code, out, err = run(capsys, "clients", "remove", "nobody")
     assert code == 1 and out == "" and "no client 'nobody'" in err
 
@@ -232,12 +246,12 @@ def test_a_duplicate_user_is_refused(capsys) -> None:  # type: ignore[no-untyped
 
 
 @pytest.mark.parametrize("command", [["users", "show"], ["users", "disable"]])
-def test_an_unknown_user_is_an_error(capsys, command) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_user_is_an_error(capsys, database, command) -> None:  # type: ignore[no-untyped-def]
     code, out, err = run(capsys, *command, "nobody")
     assert code == 1 and out == "" and "no user 'nobody'" in err
 
 
-def test_keys_list_human_output_names_each_key(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_keys_list_human_output_names_each_key(capsys, signing_keys) -> None:  # type: ignore[no-untyped-def]
     kids = [k["kid"] for k in json.loads(run(capsys, "--json", "keys", "list")[1])]
     code, out, _ = run(capsys, "keys", "list")
     assert code == 0 and all(kid in out for kid in kids) and len(kids) == 4
@@ -252,3 +266,276 @@ def test_keys_rotate_is_seen_by_the_next_command(capsys) -> None:  # type: ignor
 def test_no_command_prints_the_help(capsys) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = run(capsys)
     assert code == 2 and "usage: idp" in out
+
+
+# --json before or after the subcommand ------------------------------------------------------
+
+
+def _leaf_commands(parser, prefix=()):  # type: ignore[no-untyped-def]
+    """Every runnable command of the parser, e.g. ("clients", "show")."""
+    import argparse
+
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += _leaf_commands(sub, (*prefix, name))
+    return found or [prefix]
+
+
+POSITIONAL = {("clients", "show"): ["x"], ("clients", "remove"): ["x"]}
+
+
+def test_every_command_accepts_json_before_or_after_the_subcommand() -> None:
+    from idp.cli import build_parser
+
+    parser = build_parser()
+    commands = _leaf_commands(parser)
+    assert ("clients", "list") in commands and ("users", "update") in commands
+    for command in commands:
+        needs = POSITIONAL.get(command) or (["u"] if command[0] == "users" and command[1] not in
+                                            ("add", "list") else [])
+        required = {("clients", "add"): ["--client-id", "x"],
+                    ("users", "add"): ["--username", "u"]}.get(command, [])
+        args = [*command, *needs, *required]
+        assert parser.parse_args(["--json", *args]).json is True, command
+        assert parser.parse_args([*args, "--json"]).json is True, command
+        assert parser.parse_args([command[0], "--json", *args[1:]]).json is True, command
+        assert parser.parse_args(args).json is False, command
+
+
+def test_json_after_the_subcommand_prints_the_same_as_before(capsys) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run(capsys, "clients", "add", "--client-id", "apa",
+                       "--redirect-uri", "https://apa.example/cb", "--json")
+    assert code == 0 and json.loads(out)["client_id"] == "apa"
+    before = run(capsys, "--json", "clients", "list")
+    after = run(capsys, "clients", "list", "--json")
+    assert before == after and json.loads(after[1])[0]["client_id"] == "apa"
+    assert json.loads(run(capsys, "users", "add", "--username", "u", "--password", "p",
+                          "--json")[1])["username"] == "u"
+
+
+# Read-only commands create nothing ----------------------------------------------------------
+
+
+READ_ONLY = [["clients", "list"], ["clients", "show", "apa"], ["users", "list"],
+             ["users", "show", "alice"]]
+CHANGE_EXISTING = [["clients", "remove", "apa"], ["users", "disable", "alice"],
+                   ["users", "unlock", "alice"], ["users", "update", "alice", "--locality", "X"],
+                   ["users", "reset-password", "alice"], ["users", "remove-second-factor", "alice"]]
+
+
+@pytest.fixture
+def elsewhere(monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
+    """The default (relative) settings, run from an empty folder."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("IDP_DATABASE_URL")
+    monkeypatch.delenv("IDP_KEYS_DIR")
+    return folder
+
+
+@pytest.mark.parametrize("command", READ_ONLY + CHANGE_EXISTING)
+def test_commands_on_existing_things_never_create_a_database_or_keys(  # type: ignore[no-untyped-def]
+        capsys, elsewhere, command):
+    code, out, err = run(capsys, *command)
+    assert code != 0 and out == ""
+    assert err.count("\n") == 1 and "does not exist" in err
+    assert f"sqlite:///{elsewhere}/var/idp.sqlite3 (IDP_DATABASE_URL)" in err
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_keys_list_never_creates_keys_and_names_the_folder(capsys, elsewhere) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = run(capsys, "keys", "list")
+    assert code != 0 and out == ""
+    assert f"no signing keys in {elsewhere / 'keys'} (IDP_KEYS_DIR)" in err
+    assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", READ_ONLY)
+def test_read_only_commands_create_no_tables_in_an_empty_database(  # type: ignore[no-untyped-def]
+        capsys, tmp_path, command):
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "cli.sqlite3").close()  # an empty file
+    code, _, err = run(capsys, *command)
+    assert code != 0 and "has no tables" in err and "idp db upgrade" in err
+    with sqlite3.connect(tmp_path / "cli.sqlite3") as c:
+        assert c.execute("SELECT name FROM sqlite_master").fetchall() == []
+
+
+def test_read_only_commands_refuse_a_database_of_an_older_version(capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from idp.storage.migrate import upgrade
+
+    upgrade(f"sqlite:///{tmp_path}/cli.sqlite3", revision="0001")
+    code, _, err = run(capsys, "users", "list")
+    assert code != 0 and "at revision 0001" in err and "idp db upgrade" in err
+    assert run(capsys, "users", "disable", "nobody")[2] == "error: no user 'nobody'\n"
+
+
+def test_an_empty_list_from_an_existing_database_is_not_an_error(capsys, database) -> None:  # type: ignore[no-untyped-def]
+    assert run(capsys, "clients", "list") == (0, "no clients\n", "")
+    assert run(capsys, "--json", "users", "list") == (0, "[]\n", "")
+
+
+def test_a_missing_postgresql_database_is_named_without_its_password(  # type: ignore[no-untyped-def]
+        capsys, monkeypatch):
+    monkeypatch.setenv("IDP_DATABASE_URL",
+                       "postgresql+psycopg://postgres:s3cr3t@127.0.0.1:5432/idp_cli_absent")
+    code, _, err = run(capsys, "clients", "list")
+    assert code != 0 and "s3cr3t" not in err
+    assert "postgresql+psycopg://postgres@127.0.0.1:5432/idp_cli_absent" in err
+    assert "does not exist" in err
+
+
+# A bad setting: one line, exit 2 ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("variable", "value", "says"), [
+    ("IDP_ACCESS_TOKEN_TTL", "abc", "IDP_ACCESS_TOKEN_TTL='abc': not a whole number"),
+    ("IDP_ACCESS_TOKEN_TTL", "-5", "IDP_ACCESS_TOKEN_TTL=-5: must be more than 0"),
+    ("IDP_ACCESS_TOKEN_ALG", "HS256", "IDP_ACCESS_TOKEN_ALG='HS256': unknown value; "
+                                      "allowed: ES256, RS256"),
+    ("IDP_ISSUER", "idp.example", "IDP_ISSUER='idp.example': not an absolute URL"),
+    ("IDP_ISSUER", "http://idp.example", "plain http is only allowed on loopback"),
+    ("IDP_LOG_LEVEL", "loud", "allowed: debug, info, warning, error"),
+    ("IDP_DATABASE_URL", "mysql://u:pw@db/x", "database 'mysql' is not supported"),
+    ("IDP_PASSWORD_POLICIES_FILE", "/nonexistent.toml", "IDP_PASSWORD_POLICIES_FILE="),
+])
+@pytest.mark.parametrize("command", [["serve"], ["db", "upgrade"], ["clients", "list"],
+                                     ["users", "add", "--username", "u", "--password", "p"],
+                                     ["keys", "list"], ["keys", "rotate"]])
+def test_a_bad_setting_is_one_line_with_exit_code_2(  # type: ignore[no-untyped-def]
+        capsys, monkeypatch, tmp_path, variable, value, says, command):
+    monkeypatch.setenv(variable, value)
+    code, out, err = run(capsys, *command)
+    assert code == 2 and out == ""
+    assert err.startswith("idp: ") and err.count("\n") == 1 and says in err
+    assert "pw@" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing created
+
+
+def _process(program: str, *args: str, env: dict[str, str]):  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", program, *args], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, **env})
+
+
+def test_idp_serve_with_a_bad_setting_prints_no_traceback(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    done = _process("idp", "serve", "--port", "1", env={"IDP_ACCESS_TOKEN_TTL": "abc"})
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        "idp: IDP_ACCESS_TOKEN_TTL='abc': not a whole number; give a whole number "
+        "(Lifetime of an access token (JWT), in seconds; default 600)"]
+
+
+@pytest.mark.parametrize(("variable", "value", "says"), [
+    ("APA_PAGE_SIZE", "many", "APA_PAGE_SIZE='many': not a whole number"),
+    ("APA_HUB_ISSUER", "http://hub.example", "plain http is only allowed on loopback"),
+    ("APA_PROCESSOR", "nowhere.module:respond", "APA_PROCESSOR='nowhere.module:respond': "
+                                                "cannot be loaded"),
+])
+@pytest.mark.parametrize("command", [["serve", "--port", "1"], ["db", "upgrade"], ["purge"]])
+def test_apa_with_a_bad_setting_prints_one_line_and_exits_2(  # type: ignore[no-untyped-def]
+        tmp_path, monkeypatch, variable, value, says, command, capsys):
+    from clients.apa.cli import main as apa_main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(variable, value)
+    assert apa_main(command) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("apa: ") and err.count("\n") == 1 and says in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_apa_serve_with_a_bad_setting_prints_no_traceback(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    done = _process("clients.apa", "serve", "--port", "1", env={"APA_BASE_URL": "apa.example"})
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert len(done.stderr.splitlines()) == 1 and "APA_BASE_URL='apa.example'" in done.stderr
+
+
+# Users: address and update ------------------------------------------------------------------
+
+
+def _user(capsys, *extra: str) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
+    return run(capsys, "--json", "users", "add", "--username", "alice", "--password", "p",
+               *extra)
+
+
+def test_users_add_stores_a_postal_address_shown_as_the_address_claim(capsys) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = _user(capsys, "--street-address", "20 avenue de Ségur\nBâtiment B",
+                         "--postal-code", "75007", "--locality", "Paris", "--country", "France")
+    assert code == 0
+    assert json.loads(out)["address"] == {
+        "street_address": "20 avenue de Ségur\nBâtiment B", "postal_code": "75007",
+        "locality": "Paris", "country": "France",
+        "formatted": "20 avenue de Ségur\nBâtiment B\n75007 Paris\nFrance"}
+    code, out, _ = run(capsys, "users", "show", "alice")
+    assert code == 0 and "75007" in out
+
+
+@pytest.mark.parametrize(("option", "value", "says"), [
+    ("--street-address", "1 rue\x00 de la Paix", "--street-address: character U+0000"),
+    ("--locality", "Pa\x1bris", "--locality: character U+001B is not allowed"),
+    ("--locality", "Paris\nLyon", "--locality: character U+000A is not allowed"),
+    ("--postal-code", "7" * 17, "--postal-code: at most 16 characters, got 17"),
+    ("--country", "F" * 65, "--country: at most 64 characters, got 65"),
+    ("--region", "R" * 129, "--region: at most 128 characters"),
+    ("--street-address", "a\nb\nc\nd\ne", "--street-address: at most 4 lines, got 5"),
+    ("--street-address", "x" * 256, "--street-address: at most 255 characters"),
+])
+def test_an_address_with_forbidden_characters_or_too_long_is_refused(  # type: ignore[no-untyped-def]
+        capsys, option, value, says):
+    code, out, err = _user(capsys, option, value)
+    assert code == 1 and out == "" and says in err and err.count("\n") == 1
+    assert run(capsys, "users", "show", "alice")[2] == "error: no user 'alice'\n"
+
+
+def test_users_update_changes_only_the_given_fields(capsys) -> None:  # type: ignore[no-untyped-def]
+    _user(capsys, "--email", "a@example.test", "--given-name", "Alice", "--group", "apa",
+          "--locality", "Paris", "--postal-code", "75007")
+    code, out, _ = run(capsys, "--json", "users", "update", "alice", "--locality", "Lyon",
+                       "--postal-code", "69001", "--family-name", "Martin", "--group", "chorus",
+                       "--group", "apa")
+    updated = json.loads(out)
+    assert code == 0 and updated["family_name"] == "Martin" and updated["given_name"] == "Alice"
+    assert updated["email"] == "a@example.test" and updated["groups"] == ["chorus", "apa"]
+    assert updated["address"]["formatted"] == "69001 Lyon"
+    shown = json.loads(run(capsys, "--json", "users", "show", "alice")[1])
+    assert shown == updated
+
+
+def test_users_update_with_an_empty_value_clears_the_field(capsys) -> None:  # type: ignore[no-untyped-def]
+    _user(capsys, "--siret", "21750001600019", "--locality", "Paris", "--group", "apa")
+    code, out, _ = run(capsys, "--json", "users", "update", "alice", "--siret", "",
+                       "--locality", "", "--group", "")
+    updated = json.loads(out)
+    assert code == 0 and updated["siret"] is None and updated["address"] is None
+    assert updated["groups"] == []
+
+
+def test_users_update_never_touches_the_password(capsys) -> None:  # type: ignore[no-untyped-def]
+    from idp.cli import build_parser
+
+    _user(capsys)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["users", "update", "alice", "--password", "x"])
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["alice"], "nothing to update"),
+    (["alice", "--siret", "123"], "a SIRET has 14 digits"),
+    (["alice", "--locality", "a\x00b"], "--locality: character U+0000"),
+    (["nobody", "--locality", "Paris"], "no user 'nobody'"),
+])
+def test_users_update_refusals_are_clear(capsys, args, says) -> None:  # type: ignore[no-untyped-def]
+    _user(capsys, "--locality", "Nantes")
+    code, out, err = run(capsys, "users", "update", *args)
+    assert code == 1 and out == "" and says in err
+    shown = json.loads(run(capsys, "--json", "users", "show", "alice")[1])
+    assert shown["address"]["locality"] == "Nantes"
