@@ -80,3 +80,43 @@ def test_pairwise_subjects_differ_between_sectors_and_match_userinfo(http, facto
     sub_a, sub_b = decode_jwt(a["id_token"])[1]["sub"], decode_jwt(b["id_token"])[1]["sub"]
     assert sub_a != sub_b
     assert _userinfo(http, a["access_token"]).json()["sub"] == sub_a
+
+
+ADDRESS = {"street_address": "20 avenue de Ségur", "postal_code": "75007", "locality": "Paris",
+           "country": "France"}
+ADDRESS_CLAIM = {**ADDRESS, "formatted": "20 avenue de Ségur\n75007 Paris\nFrance"}
+
+
+def test_address_scope_returns_the_structured_address_claim_at_userinfo(http, factories):  # type: ignore[no-untyped-def]
+    # OIDC Core §5.4: scope `address` asks for the `address` claim, §5.1.1 its JSON object.
+    client = factories.client(scope="openid address")
+    factories.account("alice", postal_address=ADDRESS)
+    tokens = tokens_for(http, client, "alice", scope="openid address")
+    body = _userinfo(http, tokens["access_token"]).json()
+    assert body["address"] == ADDRESS_CLAIM and set(body) == {"sub", "address"}
+    assert "address" not in decode_jwt(tokens["id_token"])[1]  # not asked for there
+
+
+def test_address_goes_in_the_id_token_when_the_claims_parameter_asks(http, factories):  # type: ignore[no-untyped-def]
+    client = factories.client(scope="openid address")
+    factories.account("alice", postal_address=ADDRESS)
+    tokens = tokens_for(http, client, "alice", scope="openid",
+                        claims=json.dumps({"id_token": {"address": None}}))
+    assert decode_jwt(tokens["id_token"])[1]["address"] == ADDRESS_CLAIM
+
+
+def test_address_scope_without_an_address_returns_no_address_claim(http, factories):  # type: ignore[no-untyped-def]
+    client = factories.client(scope="openid address")
+    factories.account("alice")
+    tokens = tokens_for(http, client, "alice", scope="openid address")
+    assert "address" not in _userinfo(http, tokens["access_token"]).json()
+
+
+def test_discovery_lists_every_claim_its_scopes_release(http):  # type: ignore[no-untyped-def]
+    from idp.oidc.claims import SCOPE_CLAIMS
+
+    meta = http.get("/.well-known/openid-configuration").json()
+    assert "address" in meta["scopes_supported"] and "address" in meta["claims_supported"]
+    for scope, names in SCOPE_CLAIMS.items():
+        assert scope in meta["scopes_supported"], scope
+        assert set(names) <= set(meta["claims_supported"]), scope
