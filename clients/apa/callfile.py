@@ -1,4 +1,4 @@
-"""Call files: their name, and their content checked against APA's schema (docs/apa-schema.md).
+"""Call files: their name, and their content checked against APA's schema (docs/apa.md).
 
     <appel siret="21750001600019" annee="2026">
       <beneficiaire>
