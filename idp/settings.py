@@ -208,7 +208,7 @@ def check_issuer_url(variable: str, url: str) -> None:
 def check_database_url(variable: str, url: str) -> None:
     try:
         backend = make_url(url).get_backend_name()
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         # The value is not repeated: it may hold a password.
         raise SettingError(f"{variable}: not a database URL; give "
                            "sqlite:///path/file.sqlite3 or postgresql+psycopg://user@host/db"

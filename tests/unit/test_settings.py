@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from idp.settings import Settings, documented_settings
+from idp.settings import SettingError, Settings, documented_settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -96,7 +96,35 @@ def test_a_value_of_the_wrong_type_is_refused_naming_the_variable(variable: str,
     ("IDP_EXPIRED_PASSWORD_ACTION", "ignore"),
     ("IDP_ISSUER", "https://idp.example/"),
     ("IDP_ISSUER", "http://idp.example"),
+    ("IDP_ISSUER", "idp.example"),
+    ("IDP_ISSUER", "https://idp.example?x=1"),
+    ("IDP_DATABASE_URL", "not a url"),
+    ("IDP_DATABASE_URL", "mysql://db/idp"),
+    ("IDP_LOG_LEVEL", "verbose"),
+    ("IDP_ACCESS_TOKEN_TTL", "0"),
+    ("IDP_THREADS", "-1"),
+    ("IDP_SMTP_PORT", "70000"),
+    ("IDP_PURGE_INTERVAL", "-1"),
 ])
 def test_an_invalid_value_is_refused_naming_the_variable(variable: str, value: str) -> None:
     with pytest.raises(ValueError, match=variable):
         Settings.from_env({variable: value})
+
+
+def test_zero_means_never_for_background_loops_and_caches() -> None:
+    settings = Settings.from_env({"IDP_PURGE_INTERVAL": "0", "IDP_OUTBOX_INTERVAL": "0",
+                                  "IDP_CLIENT_CACHE_TTL": "0", "IDP_LOGIN_MAX_DELAY": "0"})
+    assert settings.purge_interval == 0 and settings.client_cache_ttl == 0
+
+
+def test_a_refused_database_url_is_not_repeated_it_may_hold_a_password() -> None:
+    with pytest.raises(SettingError) as refused:
+        Settings.from_env({"IDP_DATABASE_URL": "postgresql+psycopg://u:s3cr3t@ho st:x/db"})
+    assert "s3cr3t" not in str(refused.value) and "IDP_DATABASE_URL" in str(refused.value)
+
+
+def test_a_setting_error_is_one_line_naming_the_variable_and_what_is_allowed() -> None:
+    with pytest.raises(SettingError) as refused:
+        Settings.from_env({"IDP_ACCESS_TOKEN_ALG": "HS256"})
+    assert str(refused.value) == "IDP_ACCESS_TOKEN_ALG='HS256': unknown value; allowed: " \
+                                 "ES256, RS256"

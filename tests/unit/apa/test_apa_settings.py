@@ -28,3 +28,21 @@ def test_values_come_from_the_environment() -> None:
     assert settings.sirets_of_clients == {"soft-a": "21750001600019", "b": "1"}
     with pytest.raises(ValueError, match="APA_RESPONSE_DAYS"):
         ApaSettings.from_env({"APA_RESPONSE_DAYS": "many"})
+
+
+@pytest.mark.parametrize(("variable", "value", "says"), [
+    ("APA_BASE_URL", "apa.example", "not an absolute URL"),
+    ("APA_HUB_ISSUER", "http://hub.example", "plain http is only allowed on loopback"),
+    ("APA_DATABASE_URL", "nonsense", "not a database URL"),
+    ("APA_PAGE_SIZE", "0", "must be more than 0"),
+    ("APA_PURGE_INTERVAL", "-1", "must be 0 or more"),
+    ("APA_PROCESSOR", "respond", "give module:function"),
+])
+def test_a_bad_value_is_one_line_naming_the_variable(variable: str, value: str,
+                                                     says: str) -> None:
+    from idp.settings import SettingError
+
+    with pytest.raises(SettingError) as refused:
+        ApaSettings.from_env({variable: value})
+    assert str(refused.value).startswith(variable) and says in str(refused.value)
+    assert "\n" not in str(refused.value)
