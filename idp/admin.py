@@ -171,6 +171,8 @@ def add_user(
     """``postal_address``: components named as in address.FIELDS."""
     if not username or len(username) > 255:
         raise AdminError("a username of 1 to 255 characters is required")
+    _check_text({"username": username, "email": email, "given_name": given_name,
+                 "family_name": family_name, "phone_number": phone})
     _check_siret(siret)
     _check_population(population)
     account = Account(
@@ -218,9 +220,10 @@ def update_user(db: Database, username: str, changes: dict[str, Any]) -> dict[st
         _check_siret(given["siret"])
     if "population" in given:
         _check_population(given["population"])
-    for name in ("email", "given_name", "family_name", "phone_number"):
+    for name in TEXT_FIELDS:
         if name in given:
             given[name] = given[name].strip() or None
+    _check_text({name: given.get(name) for name in TEXT_FIELDS})
     given.update(_clean_address({k: given.pop(k) for k in address.FIELDS if k in given}))
     if "email" in given:
         given["email_verified"] = bool(given["email"])  # as add_user: set by the operator
@@ -237,8 +240,25 @@ def update_user(db: Database, username: str, changes: dict[str, Any]) -> dict[st
 def _clean_address(values: dict[str, str | None]) -> dict[str, str | None]:
     try:
         return address.clean_address(values)
-    except address.InvalidAddress as exc:
+    except address.InvalidText as exc:
         raise AdminError(str(exc)) from None
+
+
+# Single-line text fields of an account: (option, longest length, as the columns).
+TEXT_FIELDS = {"username": ("--username", 255), "email": ("--email", 320),
+               "given_name": ("--given-name", 255), "family_name": ("--family-name", 255),
+               "phone_number": ("--phone", 32)}
+
+
+def _check_text(values: dict[str, str | None]) -> None:
+    """No control character (NUL included) and a bounded length in the account's texts."""
+    for name, value in values.items():
+        if value is not None:
+            label, longest = TEXT_FIELDS[name]
+            try:
+                address.clean_component(address.Component(name, label, longest), value)
+            except address.InvalidText as exc:
+                raise AdminError(str(exc)) from None
 
 
 def _check_siret(siret: str | None) -> None:

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 
-class InvalidAddress(ValueError):
-    """A component that cannot be stored, with a message naming it."""
+class InvalidText(ValueError):
+    """A text (address component or other account field) that cannot be stored, with a
+    message naming its option."""
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,13 @@ MAX_STREET_LINES = 4
 
 
 def clean_component(component: Component, value: str) -> str | None:
-    """The value to store (None: none), or InvalidAddress saying what is wrong."""
+    """The value to store (None: none), or InvalidText saying what is wrong."""
     if component.multiline:
         value = value.replace("\r\n", "\n")
         lines = [line.strip() for line in value.split("\n")]
         lines = [line for line in lines if line]
         if len(lines) > MAX_STREET_LINES:
-            raise InvalidAddress(
+            raise InvalidText(
                 f"{component.label}: at most {MAX_STREET_LINES} lines, got {len(lines)}")
         value = "\n".join(lines)
     else:
@@ -53,11 +54,11 @@ def clean_component(component: Component, value: str) -> str | None:
             continue
         # NUL, other control characters, lone surrogates, unassigned code points.
         if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
-            raise InvalidAddress(
+            raise InvalidText(
                 f"{component.label}: character U+{ord(char):04X} is not allowed "
                 "(letters, digits, spaces and punctuation only)")
     if len(value) > component.max_length:
-        raise InvalidAddress(
+        raise InvalidText(
             f"{component.label}: at most {component.max_length} characters, got {len(value)}")
     return value or None
 

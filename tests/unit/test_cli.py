@@ -539,3 +539,21 @@ def test_users_update_refusals_are_clear(capsys, args, says) -> None:  # type: i
     assert code == 1 and out == "" and says in err
     shown = json.loads(run(capsys, "--json", "users", "show", "alice")[1])
     assert shown["address"]["locality"] == "Nantes"
+
+
+@pytest.mark.parametrize(("option", "value", "says"), [
+    ("--given-name", "Ali\x00ce", "--given-name: character U+0000 is not allowed"),
+    ("--family-name", "M" * 256, "--family-name: at most 255 characters"),
+    ("--email", "a\nb@example.test", "--email: character U+000A is not allowed"),
+    ("--phone", "+33" + "6" * 40, "--phone: at most 32 characters"),
+])
+@pytest.mark.parametrize("command", ["add", "update"])
+def test_account_texts_with_control_characters_or_too_long_are_refused(  # type: ignore[no-untyped-def]
+        capsys, option, value, says, command):
+    if command == "update":
+        _user(capsys)
+        args = ["users", "update", "alice"]
+    else:
+        args = ["users", "add", "--username", "alice", "--password", "p"]
+    code, out, err = run(capsys, *args, option, value)
+    assert code == 1 and out == "" and says in err
