@@ -196,6 +196,8 @@ def _fields(data: dict[str, Any]) -> str:
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, dict) and "formatted" in value:  # the address claim
+        return value["formatted"].replace("\n", ", ")
     if isinstance(value, list):
         return ", ".join(map(str, value)) or "-"
     return "-" if value is None else str(value)
