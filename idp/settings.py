@@ -134,7 +134,7 @@ class Settings:
         for f in dataclasses.fields(cls):
             raw = environ.get("IDP_" + f.name.upper())
             if raw is not None:
-                values[f.name] = _convert(f, raw)
+                values[f.name] = convert("IDP_", f, raw)
         values.update(overrides)
         settings = cls(**values)
         settings.validate()
@@ -154,11 +154,7 @@ class Settings:
             if value not in allowed:
                 raise SettingError(f"IDP_{name.upper()}={value!r}: unknown value; allowed: "
                                    f"{', '.join(allowed)}")
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if f.type in ("int", "float") and not _in_range(f.name, value):
-                allowed = "0 or more" if f.name in CAN_BE_ZERO else "more than 0"
-                raise SettingError(f"IDP_{f.name.upper()}={value}: must be {allowed}")
+        check_numbers("IDP_", self, CAN_BE_ZERO)
         if not 0 < self.smtp_port < 65536:
             raise SettingError(f"IDP_SMTP_PORT={self.smtp_port}: must be a port, 1 to 65535")
 
@@ -172,11 +168,18 @@ CAN_BE_ZERO = ("purge_interval", "outbox_interval", "audit_flush_interval", "cli
                "login_max_delay")
 
 
-def _in_range(name: str, value: float) -> bool:
-    return value >= 0 if name in CAN_BE_ZERO else value > 0
+def check_numbers(prefix: str, settings: Any, can_be_zero: tuple[str, ...]) -> None:
+    """Every number more than 0, or 0 or more for those named in `can_be_zero`."""
+    for f in dataclasses.fields(settings):
+        value = getattr(settings, f.name)
+        if f.type in ("int", "float") and (value < 0 or (value == 0 and f.name
+                                                          not in can_be_zero)):
+            allowed = "0 or more" if f.name in can_be_zero else "more than 0"
+            raise SettingError(f"{prefix}{f.name.upper()}={value}: must be {allowed}")
 
 
-def _convert(f: dataclasses.Field, raw: str) -> Any:
+def convert(prefix: str, f: dataclasses.Field, raw: str) -> Any:
+    """The value of an environment variable as the field's type, or a one-line SettingError."""
     kind = f.type if isinstance(f.type, str) else f.type.__name__
     expected = {"int": "a whole number", "float": "a number"}.get(kind)
     try:
@@ -186,7 +189,7 @@ def _convert(f: dataclasses.Field, raw: str) -> Any:
             return float(raw)
     except ValueError:
         meaning = f.metadata["doc"].rstrip(".")
-        raise SettingError(f"IDP_{f.name.upper()}={raw!r}: not {expected}; give {expected} "
+        raise SettingError(f"{prefix}{f.name.upper()}={raw!r}: not {expected}; give {expected} "
                            f"({meaning}; default {f.default})") from None
     return raw
 

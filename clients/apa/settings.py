@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clients.rp.settings import HubClientSettings
-from idp.settings import SettingError, check_database_url, check_issuer_url
+from idp.settings import (
+    SettingError,
+    check_database_url,
+    check_issuer_url,
+    check_numbers,
+    convert,
+)
 
 
 def _setting(default: Any, doc: str) -> Any:
@@ -50,16 +56,7 @@ class ApaSettings:
         for f in dataclasses.fields(cls):
             raw = environ.get("APA_" + f.name.upper())
             if raw is not None:
-                kind = f.type if isinstance(f.type, str) else f.type.__name__
-                expected = {"int": "a whole number", "float": "a number"}.get(kind)
-                try:
-                    values[f.name] = int(raw) if kind == "int" else (
-                        float(raw) if kind == "float" else raw)
-                except ValueError:
-                    meaning = f.metadata["doc"].rstrip(".")
-                    raise SettingError(
-                        f"APA_{f.name.upper()}={raw!r}: not {expected}; give {expected} "
-                        f"({meaning}; default {f.default})") from None
+                values[f.name] = convert("APA_", f, raw)
         values.update(overrides)
         settings = cls(**values)
         settings.validate()
@@ -70,14 +67,9 @@ class ApaSettings:
         check_issuer_url("APA_BASE_URL", self.base_url)
         check_issuer_url("APA_HUB_ISSUER", self.hub_issuer)
         check_database_url("APA_DATABASE_URL", self.database_url)
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            # 0: no background loop, no introspection cache.
-            can_be_zero = f.name in ("processing_interval", "purge_interval",
-                                     "introspection_cache_ttl")
-            if f.type in ("int", "float") and (value < 0 or (value == 0 and not can_be_zero)):
-                allowed = "0 or more" if can_be_zero else "more than 0"
-                raise SettingError(f"APA_{f.name.upper()}={value}: must be {allowed}")
+        # 0: no background loop, no introspection cache.
+        check_numbers("APA_", self, ("processing_interval", "purge_interval",
+                                     "introspection_cache_ttl"))
         if ":" not in self.processor:
             raise SettingError(f"APA_PROCESSOR={self.processor!r}: give module:function")
 
