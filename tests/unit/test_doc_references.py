@@ -10,7 +10,7 @@ REFERENCE = re.compile(r"\b((?:docs|keys|bench)/[\w./-]+\.(?:md|toml))\b")
 
 
 def test_every_referenced_document_exists() -> None:
-    sources = [p for folder in ("idp", "clients", "scripts", "templates")
+    sources = [p for folder in ("idp", "clients", "sitekit", "scripts")
                for p in (ROOT / folder).rglob("*") if p.suffix in (".py", ".html", "")
                and p.is_file()]
     referenced = {(str(path.relative_to(ROOT)), name) for path in sources
