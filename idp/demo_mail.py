@@ -113,24 +113,23 @@ def mail_page_app(folder: Path, gettext: Callable[[str], str], lang: str) -> Sta
             f"{html.escape(str(m.message['Subject'] or m.name))}</a></td></tr>"
             for m in saved_mails(folder))
         if rows:
-            table = (f'<div class="fr-table"><table><thead><tr>'
-                     f"<th>{html.escape(gettext(N_('Date')))}</th>"
-                     f"<th>{html.escape(gettext(N_('To')))}</th>"
-                     f"<th>{html.escape(gettext(N_('Subject')))}</th>"
-                     f"</tr></thead><tbody>{rows}</tbody></table></div>")
+            heads = "".join(f"<th>{html.escape(gettext(label))}</th>"
+                            for label in (N_("Date"), N_("To"), N_("Subject")))
+            table = (f'<div class="fr-table"><table><thead><tr>{heads}</tr></thead>'
+                     f"<tbody>{rows}</tbody></table></div>")
         else:
-            table = f"<p>{html.escape(gettext(N_('No e-mail yet.')))}</p>"
+            table = "<p>" + html.escape(gettext(N_("No e-mail yet."))) + "</p>"
         body = (f"<h1>{html.escape(title)}</h1>"
                 f"<p>{html.escape(intro.format(folder=folder))}</p>{table}")
         return page(title, body)
 
     async def one(request: Request) -> Response:
         name = request.path_params["name"]
+        back = (f'<p><a href="{MAIL_PAGE}">'
+                + html.escape(gettext(N_("Back to the list"))) + "</a></p>")
         if not EML_NAME.match(name) or not (folder / name).is_file():
             title = gettext(N_("No such e-mail"))
-            return page(title, f"<h1>{html.escape(title)}</h1>"
-                               f'<p><a href="{MAIL_PAGE}">'
-                               f"{html.escape(gettext(N_('Back to the list')))}</a></p>", 404)
+            return page(title, f"<h1>{html.escape(title)}</h1>{back}", 404)
         mail = read_mail(folder, name)
         subject = str(mail.message["Subject"] or name)
         headers = "".join(
@@ -138,12 +137,10 @@ def mail_page_app(folder: Path, gettext: Callable[[str], str], lang: str) -> Sta
             f"</li>"
             for label, key in ((N_("From"), "From"), (N_("To"), "To"), (N_("Date"), "Date")))
         body = (f"<h1>{html.escape(subject)}</h1><ul>{headers}</ul>"
-                f"<pre>{html.escape(mail.text)}</pre>"
-                f'<p><a href="{MAIL_PAGE}">{html.escape(gettext(N_("Back to the list")))}</a>'
-                f"</p>")
+                f"<pre>{html.escape(mail.text)}</pre>{back}")
         return page(subject, body)
 
-    return Starlette(routes=[Route(MAIL_PAGE, listing), Route(MAIL_PAGE + "/{name}", one)])
+    return Starlette(routes=[Route(MAIL_PAGE, listing), Route(MAIL_PAGE + "/{name:path}", one)])
 
 
 class WithMailPage:

@@ -199,4 +199,4 @@ def test_demo_output_speaks_to_users_and_sigterm_stops_it_all(tmp_path):
     assert f"{demo.hub}/demo/courriels" in output
     assert "Ctrl-C" in output
     assert "Chorus" not in output and "issues" not in output
-    assert "Courriels" in output or "courriels" in output  # French by default
+    assert "Appuyez sur Ctrl-C pour arrêter la démonstration." in output  # French by default
