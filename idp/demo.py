@@ -126,10 +126,14 @@ def _is_demo_client(row, secret: str) -> bool:  # type: ignore[no-untyped-def]
         row.secret_hash, hash_secret(secret))
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+def free_port(host: str = "127.0.0.1", besides: tuple[int, ...] = ()) -> int:
+    """A port free now, other than `besides` (ports the demo is about to use)."""
+    while True:
+        with socket.socket() as s:
+            s.bind((host, 0))
+            port = int(s.getsockname()[1])
+        if port not in besides:
+            return port
 
 
 class _StopOnSignal:
@@ -160,11 +164,12 @@ class _StopOnSignal:
 class _DemoServer(uvicorn.Server):
     """uvicorn for the hub, with the demo's signal handling and a watch on APA."""
 
-    def __init__(self, config: uvicorn.Config, apa: subprocess.Popen,
-                 on_started: Callable[[], None], on_apa_exit: Callable[[int], None]) -> None:
+    def __init__(self, config: uvicorn.Config, apa: subprocess.Popen, apa_url: str,
+                 on_ready: Callable[[], None], on_apa_exit: Callable[[int], None]) -> None:
         super().__init__(config)
         self.apa = apa
-        self.on_started = on_started
+        self.apa_url = apa_url
+        self.on_ready = on_ready
         self.on_apa_exit = on_apa_exit
         self.failed = False
 
@@ -176,8 +181,21 @@ class _DemoServer(uvicorn.Server):
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
-        if self.started and not self.should_exit:
-            self.on_started()
+        if self.started and await self._apa_answers():
+            self.on_ready()  # the hub serves already; the addresses are printed once both do
+
+    async def _apa_answers(self) -> bool:
+        import asyncio
+
+        import httpx
+
+        async with httpx.AsyncClient(timeout=1) as http:
+            while not self.should_exit and self.apa.poll() is None:
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await http.get(self.apa_url + "/healthz")).status_code == 200:
+                        return True
+                await asyncio.sleep(0.1)
+        return False
 
     async def on_tick(self, counter: int) -> bool:
         if self.apa.poll() is not None:
@@ -199,7 +217,7 @@ def run_demo(host: str, port: int, lang: str = "fr") -> int:
     stop = _StopOnSignal()
     with stop.installed():
         urls = demo_addresses(host, port, dict(os.environ))
-        catcher = MailCatcher(MAIL_FOLDER.resolve(), free_port())
+        catcher = MailCatcher(MAIL_FOLDER.resolve(), free_port(besides=(port, port + 1)))
         overrides: dict[str, object] = {"smtp_host": catcher.host, "smtp_port": catcher.port}
         if not os.environ.get("IDP_ISSUER"):
             overrides["issuer"] = urls.hub
@@ -208,39 +226,39 @@ def run_demo(host: str, port: int, lang: str = "fr") -> int:
         except ValueError as exc:
             print(f"idp demo: {exc}", file=sys.stderr)
             return 2
-        upgrade(settings.database_url)
-        rt = Runtime.build(settings)
-        seed(rt, urls.apa)
-        if stop.requested:
-            rt.close()
-            return 0
-        catcher.start()
         apa: subprocess.Popen | None = None
+        rt: Runtime | None = None
+        catcher.start()
         try:
-            apa = start_apa(urls)
+            apa = start_apa(urls)  # first: it starts while the hub's database is prepared
+            upgrade(settings.database_url)
+            rt = Runtime.build(settings)
+            seed(rt, urls.apa)
             app = WithMailPage(create_app(settings, runtime=rt),
                                mail_page_app(catcher.folder,
                                              lambda m: catalogues.gettext(lang, m), lang))
             config = uvicorn.Config(app, host=host, port=port, loop="uvloop", http="httptools",
                                     log_level="warning", access_log=False, lifespan="on")
 
+            def ready() -> None:
+                print(banner(t, urls, settings, catcher), flush=True)
+
             def apa_exited(code: int) -> None:
                 print(t(N_("APA stopped unexpectedly (status {code}); stopping the demo."),
                         code=code), file=sys.stderr, flush=True)
 
-            server = _DemoServer(config, apa, lambda: print(banner(t, urls, settings, catcher),
-                                                            flush=True), apa_exited)
+            server = _DemoServer(config, apa, urls.apa, ready, apa_exited)
             stop.server = server
-            if stop.requested:
-                return 0
-            server.run()
+            if not stop.requested:
+                server.run()
             if server.failed:
                 return 1
         finally:
             if apa is not None:
                 stop_process(apa)
             catcher.stop()
-            rt.close()
+            if rt is not None:
+                rt.close()
         print(t(N_("The demo is stopped.")), flush=True)
     return 0
 

@@ -200,3 +200,17 @@ def test_demo_output_speaks_to_users_and_sigterm_stops_it_all(tmp_path):
     assert "Ctrl-C" in output
     assert "Chorus" not in output and "issues" not in output
     assert "Appuyez sur Ctrl-C pour arrêter la démonstration." in output  # French by default
+
+
+def test_demo_stops_with_an_error_when_apa_cannot_run(tmp_path):
+    port = two_free_ports()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "APA_"))}
+    with socket.socket() as taken:  # APA's port is taken: APA cannot start
+        taken.bind(("127.0.0.1", port + 1))
+        taken.listen()
+        demo = subprocess.run(
+            [sys.executable, "-m", "idp", "demo", "--port", str(port), "--lang", "en"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert demo.returncode == 1
+    assert "APA stopped unexpectedly" in demo.stderr
+    assert "Press Ctrl-C" not in demo.stdout  # no addresses printed for a demo that is not there
