@@ -12,6 +12,7 @@ database. The people are invented (never names from the seed documents).
 from __future__ import annotations
 
 import contextlib
+import hmac
 import os
 import signal
 import socket
@@ -30,6 +31,7 @@ from idp.oidc.clients import hash_secret
 from idp.runtime import Runtime
 from idp.settings import Settings
 from idp.storage.migrate import upgrade
+from idp.storage.models import Client
 from idp.storage.repositories import clients as clients_repo
 from idp.texts import N_
 
@@ -119,9 +121,7 @@ def seed(rt: Runtime, apa_url: str) -> None:
         admin.add_client(rt.db, now, **client)
 
 
-def _is_demo_client(row, secret: str) -> bool:  # type: ignore[no-untyped-def]
-    import hmac
-
+def _is_demo_client(row: Client | None, secret: str) -> bool:
     return row is not None and row.secret_hash is not None and hmac.compare_digest(
         row.secret_hash, hash_secret(secret))
 
