@@ -250,7 +250,13 @@ def run_demo(host: str, port: int, lang: str = "fr") -> int:
             server = _DemoServer(config, apa, urls.apa, ready, apa_exited)
             stop.server = server
             if not stop.requested:
-                server.run()
+                with contextlib.suppress(SystemExit):  # uvicorn's exit when it cannot listen
+                    server.run()
+                if not server.started:
+                    print(t(N_("The hub could not listen on {host}:{port} (port already in "
+                               "use?); the demo is stopped."), host=host, port=port),
+                          file=sys.stderr, flush=True)
+                    return 1
             if server.failed:
                 return 1
         finally:

@@ -214,3 +214,20 @@ def test_demo_stops_with_an_error_when_apa_cannot_run(tmp_path):
     assert demo.returncode == 1
     assert "APA stopped unexpectedly" in demo.stderr
     assert "Press Ctrl-C" not in demo.stdout  # no addresses printed for a demo that is not there
+
+
+def test_demo_says_so_and_stops_everything_when_its_port_is_taken(tmp_path):
+    port = two_free_ports()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "APA_"))}
+    with socket.socket() as taken:  # the hub's port is taken
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "idp", "demo", "--port", str(port), "--lang", "en"],
+            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        out, err = demo.communicate(timeout=120)
+    assert demo.returncode == 1
+    assert f"The hub could not listen on 127.0.0.1:{port}" in err
+    assert "Traceback" not in err and "Press Ctrl-C" not in out
+    with pytest.raises(httpx.ConnectError):  # APA, started first, was stopped too
+        httpx.get(f"http://127.0.0.1:{port + 1}/healthz", timeout=2)
