@@ -102,9 +102,10 @@ def running_demo(tmp_path: Path, *args: str) -> Iterator[Demo]:
             env=env, stdout=stdout, stderr=stderr, start_new_session=True)
     demo = Demo(process, port, tmp_path, out, err)
     try:
-        wait_until_up(demo.hub + "/healthz", process)
-        wait_until_up(demo.apa + "/healthz", process)
-        deadline = time.monotonic() + 10
+        # Generous: on a loaded machine, starting Python processes takes tens of seconds.
+        wait_until_up(demo.hub + "/healthz", process, timeout=120)
+        wait_until_up(demo.apa + "/healthz", process, timeout=60)
+        deadline = time.monotonic() + 30
         while "Ctrl-C" not in demo.output() and time.monotonic() < deadline:
             time.sleep(0.05)
         yield demo
@@ -120,7 +121,7 @@ def printed_mail_folder(output: str) -> Path:
     return Path(match.group(1))
 
 
-def wait_for_eml(folder: Path, timeout: float = 20) -> list[Path]:
+def wait_for_eml(folder: Path, timeout: float = 60) -> list[Path]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = sorted(folder.glob("*.eml"))
@@ -133,14 +134,14 @@ def wait_for_eml(folder: Path, timeout: float = 20) -> list[Path]:
 def test_demo_on_a_chosen_port_is_one_working_whole_and_ctrl_c_stops_it_all(tmp_path):
     with running_demo(tmp_path) as demo:
         # The issuer is the chosen port, not :8000.
-        discovery = httpx.get(demo.hub + "/.well-known/openid-configuration").json()
+        discovery = httpx.get(demo.hub + "/.well-known/openid-configuration", timeout=30).json()
         assert discovery["issuer"] == demo.hub
 
         # APA sends people to that hub, whose login brings them back to APA's port (the
         # redirect URI registered for it), and APA then knows them.
         partner = DEMO_USERS[0]["username"]
-        with httpx.Client(base_url=demo.apa, follow_redirects=False) as apa, \
-                httpx.Client(base_url=demo.hub, follow_redirects=False) as browser:
+        with httpx.Client(base_url=demo.apa, follow_redirects=False, timeout=30) as apa, \
+                httpx.Client(base_url=demo.hub, follow_redirects=False, timeout=30) as browser:
             location = apa.get("/").headers["location"]
             while not location.startswith(demo.hub):
                 location = apa.get(location).headers["location"]
@@ -170,7 +171,7 @@ def test_demo_on_a_chosen_port_is_one_working_whole_and_ctrl_c_stops_it_all(tmp_
         assert mail["To"] == DEMO_USERS[0]["email"]
         assert mail["Subject"] == "Modification de vos informations personnelles"
         assert f"identifiant {partner}" in mail.get_body(("plain",)).get_content()
-        listing = httpx.get(demo.hub + "/demo/courriels")
+        listing = httpx.get(demo.hub + "/demo/courriels", timeout=30)
         assert listing.status_code == 200 and eml.name in listing.text
 
         # Ctrl-C: everything the demo started goes, status 0, no traceback.
@@ -210,7 +211,7 @@ def test_demo_stops_with_an_error_when_apa_cannot_run(tmp_path):
         taken.listen()
         demo = subprocess.run(
             [sys.executable, "-m", "idp", "demo", "--port", str(port), "--lang", "en"],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)
     assert demo.returncode == 1
     assert "APA stopped unexpectedly" in demo.stderr
     assert "Press Ctrl-C" not in demo.stdout  # no addresses printed for a demo that is not there
@@ -225,7 +226,7 @@ def test_demo_says_so_and_stops_everything_when_its_port_is_taken(tmp_path):
         demo = subprocess.Popen(
             [sys.executable, "-m", "idp", "demo", "--port", str(port), "--lang", "en"],
             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        out, err = demo.communicate(timeout=120)
+        out, err = demo.communicate(timeout=240)
     assert demo.returncode == 1
     assert f"The hub could not listen on 127.0.0.1:{port}" in err
     assert "Traceback" not in err and "Press Ctrl-C" not in out
