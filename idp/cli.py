@@ -79,9 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-upgrade", action="store_true", help="do not apply migrations")
     serve.set_defaults(handler=cmd_serve)
 
-    demo = sub.add("demo", help="run the demo on SQLite with demo clients and users")
+    demo = sub.add("demo", help="try the hub: demo people, APA beside it on --port + 1, "
+                               "e-mails kept in var/demo-mail/; Ctrl-C stops it all")
     demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--port", type=int, default=8000,
+                      help="the hub's port (the issuer follows unless IDP_ISSUER is set)")
+    demo.add_argument("--lang", default="fr", choices=["fr", "en"],
+                      help="language of what the demo prints")
     demo.set_defaults(handler=cmd_demo)
 
     db = sub.group("db", help="database")
@@ -295,7 +299,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from idp.demo import run_demo
 
-    return run_demo(args.host, args.port)
+    return run_demo(args.host, args.port, args.lang)
 
 
 def cmd_clients_add(args: argparse.Namespace) -> int:

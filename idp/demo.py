@@ -1,128 +1,327 @@
-"""`idp demo`: the hub on SQLite with invented demo users and clients, then serve it.
+"""`idp demo`: the hub on SQLite with invented demo people, APA beside it, and a mail catcher.
 
-Demo secrets are fixed so the printed instructions stay true between runs; they exist only
-in the demo database. The people are invented.
+What the demo starts, it stops: the hub (in this process), APA (a child process in its own
+session, so that the terminal's Ctrl-C reaches only the demo, which then stops APA) and the
+SMTP catcher (a thread). SIGINT and SIGTERM both end the demo cleanly with status 0.
+
+Only applications that run are registered: APA and its software client. Demo secrets are
+fixed so the printed instructions stay true between runs; they exist only in the demo
+database. The people are invented (never names from the seed documents).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hmac
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+import uvicorn
 
 from idp import admin
+from idp.demo_mail import MAIL_PAGE, MailCatcher, WithMailPage, mail_page_app
+from idp.oidc.clients import hash_secret
 from idp.runtime import Runtime
 from idp.settings import Settings
 from idp.storage.migrate import upgrade
+from idp.storage.models import Client
+from idp.storage.repositories import clients as clients_repo
+from idp.texts import N_
 
 DEMO_PASSWORD = "Bienvenue-2026!"
 APA_DEMO_SIRET = "21750001600019"
+MAIL_FOLDER = Path("var/demo-mail")
 
 DEMO_USERS = [
-    dict(username="cbernard-xt", given_name="Camille", family_name="Bernard",
-         email="camille.bernard@departement-demo.example", phone="+33612345678",
-         siret="21750001600019", groups=["apa"], population="portal"),
-    dict(username="lpetit", given_name="Louis", family_name="Petit",
-         email="lpetit@finances-demo.example", groups=["chorus"], population="portal"),
-    dict(username="nora.lefevre@exemple-demo.fr", given_name="Nora", family_name="Lefèvre",
-         email="nora.lefevre@exemple-demo.fr", population="citizen"),
+    dict(username="mroussel-xt", given_name="Mathilde", family_name="Roussel",
+         email="mathilde.roussel@departement-demo.example", phone="+33612345678",
+         siret=APA_DEMO_SIRET, groups=["apa"], population="portal"),
+    dict(username="hgarnier", given_name="Hugo", family_name="Garnier",
+         email="hugo.garnier@finances-demo.example", phone="+33698765432",
+         population="portal"),
 ]
 
+# Clients earlier demos registered for applications the demo does not run (their portal
+# tiles led nowhere). Removed from a demo database when their secret is still the demo's.
+RETIRED_DEMO_CLIENTS = {
+    "chorus": "demo-chorus-secret",
+    "service-public": "demo-sp-secret",
+    "demo-connector": "demo-connector-secret",
+}
 
-def demo_clients(port_base: int = 8000) -> list[dict]:
-    def app(port: int) -> str:
-        return f"http://127.0.0.1:{port}"
 
+@dataclass(frozen=True)
+class DemoAddresses:
+    """Where the demo listens and the URLs people use (APA on the hub's port + 1)."""
+
+    host: str
+    hub_port: int
+    hub: str  # the issuer
+    apa_port: int
+    apa: str
+
+
+def demo_addresses(host: str, port: int, environ: dict[str, str]) -> DemoAddresses:
+    """The issuer follows --host/--port unless IDP_ISSUER is set explicitly."""
+    url_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+    if ":" in url_host:
+        url_host = f"[{url_host}]"  # RFC 3986 §3.2.2: IPv6 literal in brackets
+    issuer = environ.get("IDP_ISSUER") or f"http://{url_host}:{port}"
+    return DemoAddresses(host=host, hub_port=port, hub=issuer, apa_port=port + 1,
+                         apa=f"http://{url_host}:{port + 1}")
+
+
+def demo_clients(apa_url: str) -> list[dict]:
+    """The clients of the applications the demo runs, registered at their current URLs."""
     return [
         dict(client_id="apa", name="APA — échange de fichiers", secret="demo-apa-secret",
-             redirect_uris=[f"{app(port_base + 1)}/auth/callback"],
-             post_logout_redirect_uris=[f"{app(port_base + 1)}/"],
-             backchannel_logout_uri=f"{app(port_base + 1)}/auth/backchannel-logout",
+             redirect_uris=[f"{apa_url}/auth/callback"],
+             post_logout_redirect_uris=[f"{apa_url}/"],
+             backchannel_logout_uri=f"{apa_url}/auth/backchannel-logout",
              scope="openid profile email siret", access_rule="group:apa",
-             audience=["apa-api"], home_url=f"{app(port_base + 1)}/"),
+             audience=["apa-api"], home_url=f"{apa_url}/"),
         dict(client_id="apa-connector", name="Logiciel du département (démo)",
              secret="demo-apa-connector-secret", redirect_uris=[],
              grant_types=["client_credentials"], scope="apa", audience=["apa-api"],
              secret_lifetime=365 * 86400),
-        dict(client_id="chorus", name="Chorus Pro", secret="demo-chorus-secret",
-             redirect_uris=[f"{app(port_base + 2)}/auth/callback"],
-             post_logout_redirect_uris=[f"{app(port_base + 2)}/"],
-             scope="openid profile email siret", access_rule="group:chorus",
-             home_url=f"{app(port_base + 2)}/"),
-        dict(client_id="service-public", name="Mon compte service-public",
-             secret="demo-sp-secret", subject_type="pairwise",
-             redirect_uris=[f"{app(port_base + 3)}/auth/callback"],
-             post_logout_redirect_uris=[f"{app(port_base + 3)}/"],
-             scope="openid profile email phone", access_rule="population:citizen",
-             home_url=f"{app(port_base + 3)}/"),
-        dict(client_id="demo-connector", name="Connecteur de démonstration",
-             secret="demo-connector-secret", redirect_uris=[],
-             grant_types=["client_credentials"], scope="invoices", audience=["chorus-api"],
-             secret_lifetime=365 * 86400),
     ]
 
 
-def seed(rt: Runtime, port_base: int) -> None:
+_URL_FIELDS = ("redirect_uris", "post_logout_redirect_uris", "backchannel_logout_uri",
+               "home_url")
+
+
+def seed(rt: Runtime, apa_url: str) -> None:
+    """Demo people and clients; a client of an earlier run moves to APA's current URL."""
     now = rt.clock.now()
     for user in DEMO_USERS:
         with contextlib.suppress(admin.AdminError):  # already there from a previous run
             admin.add_user(rt.db, rt.passwords, now, password=DEMO_PASSWORD, **user)
-    for client in demo_clients(port_base):
-        with contextlib.suppress(admin.AdminError):
-            admin.add_client(rt.db, now, **client)
+    with rt.db.transaction() as s:
+        for client_id, secret in RETIRED_DEMO_CLIENTS.items():
+            if _is_demo_client(clients_repo.get_client(s, client_id), secret):
+                clients_repo.remove_client(s, client_id)
+    for client in demo_clients(apa_url):
+        with rt.db.transaction() as s:
+            existing = clients_repo.get_client(s, client["client_id"])
+            if existing is not None:
+                registered = admin.client_as_dict(existing)
+                if all(registered[k] == client.get(k, registered[k]) for k in _URL_FIELDS):
+                    continue
+                if not _is_demo_client(existing, client["secret"]):
+                    continue  # the operator's own client of that name: left alone
+                clients_repo.remove_client(s, client["client_id"])
+        admin.add_client(rt.db, now, **client)
 
 
-def run_demo(host: str, port: int) -> int:
-    import uvicorn
+def _is_demo_client(row: Client | None, secret: str) -> bool:
+    return row is not None and row.secret_hash is not None and hmac.compare_digest(
+        row.secret_hash, hash_secret(secret))
 
+
+def free_port(host: str = "127.0.0.1", besides: tuple[int, ...] = ()) -> int:
+    """A port free now, other than `besides` (ports the demo is about to use)."""
+    while True:
+        with socket.socket() as s:
+            s.bind((host, 0))
+            port = int(s.getsockname()[1])
+        if port not in besides:
+            return port
+
+
+class _StopOnSignal:
+    """SIGINT (Ctrl-C) and SIGTERM ask the demo to stop; a second Ctrl-C stops at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.server: uvicorn.Server | None = None
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self._handle)
+                    for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.server is not None and self.requested and signum == signal.SIGINT:
+            self.server.force_exit = True
+        self.requested = True
+        if self.server is not None:
+            self.server.should_exit = True
+
+
+class _DemoServer(uvicorn.Server):
+    """uvicorn for the hub, with the demo's signal handling and a watch on APA."""
+
+    def __init__(self, config: uvicorn.Config, apa: subprocess.Popen, apa_url: str,
+                 on_ready: Callable[[], None], on_apa_exit: Callable[[int], None]) -> None:
+        super().__init__(config)
+        self.apa = apa
+        self.apa_url = apa_url
+        self.on_ready = on_ready
+        self.on_apa_exit = on_apa_exit
+        self.failed = False
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # _StopOnSignal handles them; uvicorn's own handler would re-raise the signal after
+        # shutdown (a KeyboardInterrupt traceback, or death by SIGTERM before APA is stopped).
+        yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started and await self._apa_answers():
+            self.on_ready()  # the hub serves already; the addresses are printed once both do
+
+    async def _apa_answers(self) -> bool:
+        import asyncio
+
+        import httpx
+
+        async with httpx.AsyncClient(timeout=1) as http:
+            while not self.should_exit and self.apa.poll() is None:
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await http.get(self.apa_url + "/healthz")).status_code == 200:
+                        return True
+                await asyncio.sleep(0.1)
+        return False
+
+    async def on_tick(self, counter: int) -> bool:
+        if self.apa.poll() is not None:
+            self.failed = True
+            self.on_apa_exit(self.apa.returncode)
+            return True
+        return await super().on_tick(counter)
+
+
+def run_demo(host: str, port: int, lang: str = "fr") -> int:
     from idp.app import create_app
+    from idp.web.i18n import Catalogues
 
-    settings = Settings.from_env()
-    upgrade(settings.database_url)
-    rt = Runtime.build(settings)
-    seed(rt, port)
-    issuer = settings.issuer
-    print(f"""
-Identity hub demo
-  issuer / discovery   {issuer}/.well-known/openid-configuration
-  home page            {issuer}/
-  database             {settings.database_url}
+    catalogues = Catalogues()
 
-Demo logins (password for all: {DEMO_PASSWORD})
-  cbernard-xt                     external partner, entitled to APA (SIRET 21750001600019)
-  lpetit                          agent, entitled to Chorus Pro
-  nora.lefevre@exemple-demo.fr    citizen, entitled to the service-public account
+    def t(message: str, **values: object) -> str:
+        return catalogues.gettext(lang, message).format(**values)
 
-APA (file exchange), logs in through the hub: http://{host}:{port + 1}/
-  API: a token for the department's software, then its response files:
-    curl -s -u apa-connector:demo-apa-connector-secret -d grant_type=client_credentials \\
-         {issuer}/token
-    curl -s -H "Authorization: Bearer <access_token>" http://{host}:{port + 1}/api/reponses
+    stop = _StopOnSignal()
+    with stop.installed():
+        urls = demo_addresses(host, port, dict(os.environ))
+        catcher = MailCatcher(MAIL_FOLDER.resolve(), free_port(besides=(port, port + 1)))
+        overrides: dict[str, object] = {"smtp_host": catcher.host, "smtp_port": catcher.port}
+        if not os.environ.get("IDP_ISSUER"):
+            overrides["issuer"] = urls.hub
+        try:
+            settings = Settings.from_env(**overrides)
+        except ValueError as exc:
+            print(f"idp demo: {exc}", file=sys.stderr)
+            return 2
+        apa: subprocess.Popen | None = None
+        rt: Runtime | None = None
+        catcher.start()
+        try:
+            apa = start_apa(urls)  # first: it starts while the hub's database is prepared
+            upgrade(settings.database_url)
+            rt = Runtime.build(settings)
+            seed(rt, urls.apa)
+            app = WithMailPage(create_app(settings, runtime=rt),
+                               mail_page_app(catcher.folder,
+                                             lambda m: catalogues.gettext(lang, m), lang))
+            config = uvicorn.Config(app, host=host, port=port, loop="uvloop", http="httptools",
+                                    log_level="warning", access_log=False, lifespan="on")
 
-Demo clients (client_id / secret)
-  apa / demo-apa-secret, chorus / demo-chorus-secret, service-public / demo-sp-secret
-  demo-connector / demo-connector-secret   (client_credentials)
-  Chorus Pro and service-public come with their own issues; their clients are
-  registered already.
-  try: curl -s -u demo-connector:demo-connector-secret -d grant_type=client_credentials \\
-        {issuer}/token
-""", flush=True)
-    apa = start_apa(issuer, host, port + 1)
-    try:
-        uvicorn.run(create_app(settings, runtime=rt), host=host, port=port, loop="uvloop",
-                    http="httptools", log_level="warning")
-    finally:
-        apa.terminate()
-        apa.wait(timeout=10)
+            def ready() -> None:
+                print(banner(t, urls, settings, catcher), flush=True)
+
+            def apa_exited(code: int) -> None:
+                print(t(N_("APA stopped unexpectedly (status {code}); stopping the demo."),
+                        code=code), file=sys.stderr, flush=True)
+
+            server = _DemoServer(config, apa, urls.apa, ready, apa_exited)
+            stop.server = server
+            if not stop.requested:
+                with contextlib.suppress(SystemExit):  # uvicorn's exit when it cannot listen
+                    server.run()
+                if not server.started:
+                    print(t(N_("The hub could not listen on {host}:{port} (port already in "
+                               "use?); the demo is stopped."), host=host, port=port),
+                          file=sys.stderr, flush=True)
+                    return 1
+            if server.failed:
+                return 1
+        finally:
+            if apa is not None:
+                stop_process(apa)
+            catcher.stop()
+            if rt is not None:
+                rt.close()
+        print(t(N_("The demo is stopped.")), flush=True)
     return 0
 
 
-def start_apa(issuer: str, host: str, port: int):  # type: ignore[no-untyped-def]
-    """APA (clients/apa) in its own process, with its own database and settings."""
-    import os
-    import subprocess
-    import sys
+def banner(t: Callable[..., str], urls: DemoAddresses, settings: Settings,
+           catcher: MailCatcher) -> str:
+    """What a person trying the demo needs: where to go, who to be, where messages go."""
+    users = DEMO_USERS
+    lines = [
+        "",
+        t(N_("Identité Publique — demo")),
+        "",
+        t(N_("Log in and manage your account:")),
+        f"  {urls.hub}/",
+        t(N_("APA, the file exchange with the department:")),
+        f"  {urls.apa}/",
+        "",
+        t(N_("Demo logins (invented people), password for all: {password}"),
+          password=DEMO_PASSWORD),
+        f"  {users[0]['username']:<14}" + t(
+            N_("{name}, department representative: may use APA"),
+            name=f"{users[0]['given_name']} {users[0]['family_name']}"),
+        f"  {users[1]['username']:<14}" + t(
+            N_("{name}, agent: no application in this demo (account pages only)"),
+            name=f"{users[1]['given_name']} {users[1]['family_name']}"),
+        "",
+        t(N_("E-mails are not sent out: each one is kept as a file (.eml) in")),
+        f"  {catcher.folder}",
+        "  " + t(N_("and listed on the page {url}"), url=f"{urls.hub}{MAIL_PAGE}"),
+        t(N_("Text messages (SMS, e.g. forgotten-password codes) are written to")),
+        f"  {Path(settings.sms_sink_file).resolve()}",
+        "",
+        t(N_("For the department's software (APA interface): client {client}, secret {secret}"),
+          client="apa-connector", secret="demo-apa-connector-secret"),
+        "",
+        t(N_("Press Ctrl-C to stop the demo.")),
+        "",
+    ]
+    return "\n".join(lines)
 
-    env = dict(os.environ, APA_BASE_URL=f"http://{host}:{port}", APA_HUB_ISSUER=issuer,
+
+def start_apa(urls: DemoAddresses) -> subprocess.Popen:
+    """APA (clients/apa) in its own process and session, with its own database and settings,
+    logging in through the demo hub."""
+    env = dict(os.environ, APA_BASE_URL=urls.apa, APA_HUB_ISSUER=urls.hub,
                APA_CLIENT_ID="apa", APA_CLIENT_SECRET="demo-apa-secret",
                APA_TECHNICAL_CLIENTS=f"apa-connector={APA_DEMO_SIRET}")
-    return subprocess.Popen([sys.executable, "-m", "clients.apa", "serve", "--host", host,  # noqa: S603
-                             "--port", str(port)], env=env)
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "clients.apa", "serve", "--host", urls.host,
+         "--port", str(urls.apa_port)], env=env, start_new_session=True)
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
