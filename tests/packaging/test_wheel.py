@@ -113,14 +113,14 @@ def test_the_commands_run_the_installed_packages_without_any_dev_dependency(
     found = subprocess.run(
         [installed.venv / "bin" / "python", "-c",
          "import importlib.util as u, json; print(json.dumps({n: getattr(u.find_spec(n), "
-         "'origin', None) for n in ('idp', 'clients', 'sitekit', 'itsdangerous', 'pytest', "
-         "'hypothesis', 'playwright', 'aiosmtpd')}))"],
+         "'origin', None) for n in ('idp', 'clients', 'sitekit', 'itsdangerous', 'aiosmtpd', "
+         "'pytest', 'hypothesis', 'playwright', 'oic')}))"],
         cwd=installed.workdir, capture_output=True, text=True, check=True)
     origins = json.loads(found.stdout)
     site_packages = str(installed.venv / "lib")
-    for package in ("idp", "clients", "sitekit", "itsdangerous"):
+    for package in ("idp", "clients", "sitekit", "itsdangerous", "aiosmtpd"):  # aiosmtpd: demo
         assert origins[package].startswith(site_packages), (package, origins[package])
-    assert [n for n in ("pytest", "hypothesis", "playwright", "aiosmtpd") if origins[n]] == []
+    assert [n for n in ("pytest", "hypothesis", "playwright", "oic") if origins[n]] == []
 
 
 def test_the_hub_serves_its_login_page_in_french(installed: Installed) -> None:
