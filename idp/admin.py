@@ -189,4 +189,29 @@ def add_user(
             accounts_repo.add_account(s, account)
         except accounts_repo.DuplicateAccount:
             raise AdminError(f"user {username!r} already exists") from None
+        except accounts_repo.LoginNameTaken as taken:
+            raise AdminError(f"user {username!r} not added: {taken}") from None
+        return account_as_dict(account)
+
+
+def update_user(db: Database, login: str, *, username: str | None = None,
+                email: str | None = None) -> dict[str, Any]:
+    """Rename an account or change its e-mail address; refused when the new identifier,
+    address or agent left part is already another account's login name (seed 001)."""
+    if username is not None and not 0 < len(username) <= 255:
+        raise AdminError("a username of 1 to 255 characters is required")
+    with db.transaction() as s:
+        account = accounts_repo.find_by_login(s, login)
+        if account is None:
+            raise AdminError(f"no user {login!r}")
+        current = account.username
+        try:
+            if username is not None:
+                accounts_repo.set_username(s, account.id, username)
+            if email is not None:
+                accounts_repo.set_email(s, account.id, email)
+        except accounts_repo.DuplicateAccount:
+            raise AdminError(f"user {username!r} already exists") from None
+        except accounts_repo.LoginNameTaken as taken:
+            raise AdminError(f"user {current!r} not updated: {taken}") from None
         return account_as_dict(account)

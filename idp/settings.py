@@ -13,6 +13,8 @@ from typing import Any
 
 from authlib.common.security import is_secure_transport
 
+from idp.login_names import domains_problem, parse_domains
+
 
 def _setting(default: Any, doc: str) -> Any:
     return field(default=default, metadata={"doc": doc})
@@ -104,12 +106,20 @@ class Settings:
         "", "TOML file changing the password rules of each population (see "
         "docs/password-policies.toml); empty: the built-in rules."
     )
+    agent_email_domains: str = _setting(
+        "", "E-mail domains of agents, comma-separated: an account whose address is in one "
+        "also logs in with the part before the @ (seed 001); empty: none."
+    )
     log_level: str = _setting("info", "Log level: debug, info, warning, error.")
     forwarded_allow_ips: str = _setting(
         "",
         "Addresses of the reverse proxies whose X-Forwarded-For is trusted (comma-separated); "
         "empty: none, the peer address is the client's.",
     )
+
+    @property
+    def agent_domains(self) -> frozenset[str]:
+        return parse_domains(self.agent_email_domains)
 
     @property
     def secure_cookies(self) -> bool:
@@ -143,6 +153,8 @@ class Settings:
             raise ValueError("IDP_EXPIRED_PASSWORD_ACTION must be change or assistance")
         if self.default_id_token_alg not in ("ES256", "RS256"):
             raise ValueError("IDP_DEFAULT_ID_TOKEN_ALG must be ES256 or RS256")
+        if problem := domains_problem(self.agent_email_domains):
+            raise ValueError(f"IDP_AGENT_EMAIL_DOMAINS: {problem}")
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
