@@ -105,11 +105,13 @@ def login_name_taken(s: Session, username: str, email: str | None,
     """The refusal an account with these names would meet (None: all free), without
     writing: for pages that check before sending a confirmation code."""
     wanted = login_names.names_of(username, email, stored_agent_domains(s))
-    for row in s.scalars(select(LoginName).where(LoginName.name.in_(wanted))):
-        if row.account_id != account_id:
-            holder = s.get(Account, row.account_id)
-            return LoginNameTaken(row.name, wanted[row.name], holder.username if holder else None,
-                                  row.kind)
+    taken = {row.name: row for row in s.scalars(select(LoginName).where(
+        LoginName.name.in_(wanted), LoginName.account_id != account_id))}
+    for name, kind in wanted.items():  # the first refusal in the order of KINDS
+        if name in taken:
+            holder = s.get(Account, taken[name].account_id)
+            return LoginNameTaken(name, kind, holder.username if holder else None,
+                                  taken[name].kind)
     return None
 
 
@@ -153,7 +155,7 @@ def reconcile_login_names(s: Session, domains: frozenset[str],
         row = LoginNameSettings(id=1, agent_email_domains="")
         s.add(row)
         s.flush()
-    accounts = s.execute(select(Account.id, Account.username, Account.email)).tuples().all()
+    accounts = [tuple(r) for r in s.execute(select(Account.id, Account.username, Account.email))]
     existing = {r.name: (r.account_id, r.kind) for r in s.scalars(select(LoginName))}
     result = login_names.plan(accounts, existing, domains)
     if write:
