@@ -373,3 +373,24 @@ def test_a_left_part_another_account_logs_in_with_is_not_given_and_is_reported( 
             "already the identifier of account 'jean.durand'") in clash
     plan = login_name_sync.check(rt.db, "partenaire.example")
     assert [c.account for c in plan.clashes] == ["jdurand-xt"]
+
+
+def test_accounts_added_at_once_with_one_name_in_different_cases_leave_exactly_one(rt):  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    spellings = ["Race-xt", "RACE-XT", "race-xt", "rAcE-xT", "race-XT", "Race-Xt"]
+
+    def add(username: str) -> str:
+        try:
+            admin.add_user(rt.db, rt.passwords, rt.clock.now(), username=username,
+                           password=PASSWORD)
+        except admin.AdminError as refused:
+            return str(refused)
+        return "added"
+
+    with ThreadPoolExecutor(len(spellings)) as pool:
+        outcomes = list(pool.map(add, spellings))
+    assert outcomes.count("added") == 1, outcomes
+    assert all("not added" in o or "already exists" in o for o in outcomes if o != "added")
+    with rt.db.read() as s:
+        assert len(accounts_repo.list_accounts(s)) == 1

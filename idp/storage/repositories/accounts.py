@@ -18,11 +18,15 @@ class DuplicateAccount(Exception):
 class LoginNameTaken(Exception):
     """One of the account's login names is already another account's (seed 001)."""
 
-    def __init__(self, name: str, kind: str, holder: str | None, holder_kind: str) -> None:
+    def __init__(self, name: str, kind: str | None = None, holder: str | None = None,
+                 holder_kind: str | None = None) -> None:
         self.name, self.kind, self.holder, self.holder_kind = name, kind, holder, holder_kind
         labels = login_names.KIND_LABELS
-        super().__init__(f"{name!r} ({labels[kind]}) is already the {labels[holder_kind]} of "
-                         f"another account{f' ({holder!r})' if holder else ''}")
+        if kind is None or holder_kind is None:  # lost a race to a concurrent writer
+            super().__init__(f"one of the login names {name} was just taken by another account")
+        else:
+            super().__init__(f"{name!r} ({labels[kind]}) is already the {labels[holder_kind]} "
+                             f"of another account{f' ({holder!r})' if holder else ''}")
 
 
 def add_account(s: Session, account: Account) -> Account:
@@ -104,7 +108,12 @@ def login_name_taken(s: Session, username: str, email: str | None,
                      account_id: int | None = None) -> LoginNameTaken | None:
     """The refusal an account with these names would meet (None: all free), without
     writing: for pages that check before sending a confirmation code."""
-    wanted = login_names.names_of(username, email, stored_agent_domains(s))
+    return _first_taken(s, login_names.names_of(username, email, stored_agent_domains(s)),
+                        account_id)
+
+
+def _first_taken(s: Session, wanted: dict[str, str],
+                 account_id: int | None) -> LoginNameTaken | None:
     taken = {row.name: row for row in s.scalars(select(LoginName).where(
         LoginName.name.in_(wanted), LoginName.account_id != account_id))}
     for name, kind in wanted.items():  # the first refusal in the order of KINDS
@@ -118,10 +127,10 @@ def login_name_taken(s: Session, username: str, email: str | None,
 def _sync_login_names(s: Session, account: Account) -> None:
     """Make the account's rows of ``login_names`` its current names; refused (before any
     write) when one is another account's. The unique key settles concurrent writers."""
-    taken = login_name_taken(s, account.username, account.email, account.id)
+    wanted = login_names.names_of(account.username, account.email, stored_agent_domains(s))
+    taken = _first_taken(s, wanted, account.id)
     if taken is not None:
         raise taken
-    wanted = login_names.names_of(account.username, account.email, stored_agent_domains(s))
     rows = {row.name: row for row in
             s.scalars(select(LoginName).where(LoginName.account_id == account.id))}
     for name, row in rows.items():
@@ -134,8 +143,7 @@ def _sync_login_names(s: Session, account: Account) -> None:
     try:
         s.flush()
     except IntegrityError as exc:
-        name = next(iter(wanted))
-        raise LoginNameTaken(name, wanted[name], None, login_names.IDENTIFIER) from exc
+        raise LoginNameTaken(", ".join(map(repr, wanted))) from exc
 
 
 def stored_agent_domains(s: Session) -> frozenset[str]:
