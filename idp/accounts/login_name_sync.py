@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from idp import login_names
+from idp.storage.errors import StorageUnavailable
 from idp.storage.repositories import accounts as accounts_repo
 
 log = logging.getLogger("idp.login_names")
@@ -35,6 +36,16 @@ def follow_agent_domains(db, setting: str) -> list[login_names.Clash]:  # type: 
     for clash in plan.clashes:
         log.warning("login name clash: %s", clash.describe())
     return plan.clashes
+
+
+def follow_agent_domains_at_start(db, setting: str) -> None:  # type: ignore[no-untyped-def]
+    """At a hub's start. An unreachable database does not stop the start (the pages then
+    say the directory is unreachable); the error says how to catch up later."""
+    try:
+        follow_agent_domains(db, setting)
+    except StorageUnavailable as exc:
+        log.error("login names not checked against IDP_AGENT_EMAIL_DOMAINS (%s): restart the "
+                  "hub or run `idp users check-identifiers` once the database answers", exc)
 
 
 def check(db, setting: str) -> login_names.Plan:  # type: ignore[no-untyped-def]

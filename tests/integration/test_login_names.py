@@ -394,3 +394,10 @@ def test_accounts_added_at_once_with_one_name_in_different_cases_leave_exactly_o
     assert all("not added" in o or "already exists" in o for o in outcomes if o != "added")
     with rt.db.read() as s:
         assert len(accounts_repo.list_accounts(s)) == 1
+
+
+def test_a_hub_starting_while_the_database_is_down_says_its_names_were_not_checked(rt, caplog):  # type: ignore[no-untyped-def]
+    with start_hub(rt, database_url="postgresql+psycopg://postgres@127.0.0.1:1/nowhere") as http:
+        assert http.get("/healthz").status_code in (200, 503)
+    assert "login names not checked against IDP_AGENT_EMAIL_DOMAINS" in caplog.text
+    assert "idp users check-identifiers" in caplog.text
