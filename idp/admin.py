@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from idp import login_names
 from idp.accounts.passwords import Passwords
 from idp.oidc.clients import AUTH_METHODS, GRANT_TYPES, hash_secret
 from idp.storage.db import Database
@@ -168,6 +169,7 @@ def add_user(
         raise AdminError("a username of 1 to 255 characters is required")
     if siret is not None and (len(siret) != 14 or not siret.isdigit()):
         raise AdminError("a SIRET has 14 digits")
+    _check_login_name_lengths(username, email)
     account = Account(
         subject=str(uuid.uuid4()),
         username=username,
@@ -194,12 +196,21 @@ def add_user(
         return account_as_dict(account)
 
 
+def _check_login_name_lengths(username: str, email: str | None) -> None:
+    # Normalising (NFKC) can lengthen a name; the table keeps names of at most 320 characters.
+    for name in login_names.names_of(username, email, frozenset()):
+        if len(name) > login_names.MAX_LENGTH:
+            raise AdminError(f"a login name has at most {login_names.MAX_LENGTH} characters "
+                             f"once normalised: {name[:40]!r}…")
+
+
 def update_user(db: Database, login: str, *, username: str | None = None,
                 email: str | None = None) -> dict[str, Any]:
     """Rename an account or change its e-mail address; refused when the new identifier,
     address or agent left part is already another account's login name (seed 001)."""
     if username is not None and not 0 < len(username) <= 255:
         raise AdminError("a username of 1 to 255 characters is required")
+    _check_login_name_lengths(username or "", email)
     with db.transaction() as s:
         account = accounts_repo.find_by_login(s, login)
         if account is None:

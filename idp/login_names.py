@@ -27,6 +27,7 @@ AGENT = "agent"  # left part of an address in an agent domain
 # When one account's names coincide (identifier "jdurand", address "jdurand@agents.fr"),
 # the name is kept once, under the first kind of this order.
 KINDS = (IDENTIFIER, EMAIL, AGENT)
+MAX_LENGTH = 320  # of a normalised name (an e-mail address has at most 320 characters)
 KIND_LABELS = {IDENTIFIER: "identifier", EMAIL: "e-mail address",
                AGENT: "left part of an agent e-mail address"}
 

@@ -99,3 +99,10 @@ def test_check_identifiers_reports_clashes_after_the_agent_domains_changed(capsy
     assert code == 0 and "no clash" in out
     assert json.loads(run(capsys, "--json", "users", "show", "Jean.Durand")[1])["username"] == (
         "jdurand-xt")
+
+
+def test_a_name_too_long_once_normalised_is_refused_clearly(capsys) -> None:  # type: ignore[no-untyped-def]
+    # U+FDFA (one character) becomes 18 under NFKC: 20 of them make 360 characters.
+    code, out, err = run(capsys, "users", "add", "--username", "\ufdfa" * 20,
+                         "--password", PASSWORD)
+    assert code == 1 and out == "" and "at most 320 characters once normalised" in err

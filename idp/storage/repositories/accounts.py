@@ -44,7 +44,7 @@ def find_by_login(s: Session, typed: str) -> Account | None:
     """The account a typed login name designates (identifier, whole e-mail address or agent
     left part, in any case): one query on the unique index, whatever the form typed."""
     return s.scalar(select(Account).join(LoginName, LoginName.account_id == Account.id)
-                    .where(LoginName.name == login_names.normalise(typed)[:320]))
+                    .where(LoginName.name == login_names.normalise(typed)[:login_names.MAX_LENGTH]))
 
 
 # Kept for callers that still use the old name: it resolves any login name.
