@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from idp import login_names
 from idp.accounts import address
 from idp.accounts.passwords import Passwords
 from idp.accounts.policy import POPULATIONS
@@ -175,6 +176,7 @@ def add_user(
                  "family_name": family_name, "phone_number": phone})
     _check_siret(siret)
     _check_population(population)
+    _check_login_name_lengths(username, email)
     account = Account(
         subject=str(uuid.uuid4()),
         username=username,
@@ -197,17 +199,29 @@ def add_user(
             accounts_repo.add_account(s, account)
         except accounts_repo.DuplicateAccount:
             raise AdminError(f"user {username!r} already exists") from None
+        except accounts_repo.LoginNameTaken as taken:
+            raise AdminError(f"user {username!r} not added: {taken}") from None
         return account_as_dict(account)
 
 
-UPDATABLE = ("email", "given_name", "family_name", "phone_number", "siret", "groups",
-             "population", *address.FIELDS)
+def _check_login_name_lengths(username: str, email: str | None) -> None:
+    # Normalising (NFKC) can lengthen a name; the table keeps names of at most 320 characters.
+    for name in login_names.names_of(username, email, frozenset()):
+        if len(name) > login_names.MAX_LENGTH:
+            raise AdminError(f"a login name has at most {login_names.MAX_LENGTH} characters "
+                             f"once normalised: {name[:40]!r}…")
 
 
-def update_user(db: Database, username: str, changes: dict[str, Any]) -> dict[str, Any]:
+UPDATABLE = ("username", "email", "given_name", "family_name", "phone_number", "siret",
+             "groups", "population", *address.FIELDS)
+
+
+def update_user(db: Database, login: str, changes: dict[str, Any]) -> dict[str, Any]:
     """Change the given fields of an account (not its password: reset-password does that).
 
-    A value None leaves the field as it is; "" clears it (an empty list clears the groups).
+    ``login`` is any of the account's login names, in any case. A value None leaves the field
+    as it is; "" clears it (an empty list clears the groups). A new username or e-mail is
+    refused when it, or its agent left part, is another account's login name (seed 001).
     """
     unknown = set(changes) - set(UPDATABLE)
     if unknown:
@@ -223,16 +237,29 @@ def update_user(db: Database, username: str, changes: dict[str, Any]) -> dict[st
     for name in TEXT_FIELDS:
         if name in given:
             given[name] = given[name].strip() or None
+    if "username" in given and not given["username"]:
+        raise AdminError("a username of 1 to 255 characters is required")
     _check_text({name: given.get(name) for name in TEXT_FIELDS})
+    _check_login_name_lengths(given.get("username") or "", given.get("email"))
     given.update(_clean_address({k: given.pop(k) for k in address.FIELDS if k in given}))
-    if "email" in given:
-        given["email_verified"] = bool(given["email"])  # as add_user: set by the operator
+    new_username = given.pop("username", None)
+    email_given, email = "email" in given, given.pop("email", None)
     with db.transaction() as s:
-        account = accounts_repo.find_by_username(s, username)
+        account = accounts_repo.find_by_login(s, login)
         if account is None:
-            raise AdminError(f"no user {username!r}")
+            raise AdminError(f"no user {login!r}")
+        current = account.username
         for name, value in given.items():
             setattr(account, name, value)
+        try:
+            if new_username is not None:
+                accounts_repo.set_username(s, account.id, new_username)
+            if email_given:  # set by the operator: verified, as add_user does
+                accounts_repo.set_email(s, account.id, email)
+        except accounts_repo.DuplicateAccount:
+            raise AdminError(f"user {new_username!r} already exists") from None
+        except accounts_repo.LoginNameTaken as taken:
+            raise AdminError(f"user {current!r} not updated: {taken}") from None
         s.flush()
         return account_as_dict(account)
 

@@ -13,6 +13,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import sitekit
+from idp.accounts.login_name_sync import follow_agent_domains_at_start
 from idp.accounts.throttling import ThrottleRules
 from idp.clock import Clock
 from idp.oidc import build_authorization_server
@@ -100,6 +101,8 @@ def create_app(settings: Settings, clock: Clock | None = None,
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Login names follow IDP_AGENT_EMAIL_DOMAINS before the first login (seed 001).
+        follow_agent_domains_at_start(runtime.db, settings.agent_email_domains)
         runtime.start()
         # Everything built so far lives as long as the process: keep it out of the cyclic
         # collector's scans, which otherwise show up as latency spikes under load.

@@ -130,9 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
     uadd.set_defaults(handler=cmd_users_add)
     uupdate = users.add("update", help="change an account's fields (not its password: "
                                        "see reset-password); an empty value clears a field")
-    uupdate.add_argument("username")
+    uupdate.add_argument("username", help="any name the account logs in with, in any case")
+    uupdate.add_argument("--new-username", help="the new identifier")
     _account_options(uupdate, default_population=None)
     uupdate.set_defaults(handler=cmd_users_update)
+    users.add(
+        "check-identifiers",
+        help="recompute login names under IDP_AGENT_EMAIL_DOMAINS; list accounts lacking "
+             "one because another account has it (exit status 1 if any)",
+    ).set_defaults(handler=cmd_users_check_identifiers)
     users.add("list").set_defaults(handler=cmd_users_list)
     unlock = users.add("unlock", help="lift a lock after too many failed logins")
     unlock.add_argument("username")
@@ -262,11 +268,18 @@ def _reader():  # type: ignore[no-untyped-def]
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from idp.accounts.login_name_sync import follow_agent_domains
+    from idp.storage.db import Database
     from idp.storage.migrate import current_revision, upgrade
 
     settings = _settings()
     upgrade(settings.database_url)
     revision = current_revision(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        follow_agent_domains(db, settings.agent_email_domains)
+    finally:
+        db.dispose()
     emit(args, {"revision": revision}, f"database at revision {revision}")
     return 0
 
@@ -375,12 +388,25 @@ def cmd_users_update(args: argparse.Namespace) -> int:
     rt = _runtime(existing=True)
     groups = None if args.group is None else [g for g in args.group if g]
     data = admin.update_user(rt.db, args.username, {
+        "username": args.new_username,
         "email": args.email, "given_name": args.given_name, "family_name": args.family_name,
         "phone_number": args.phone, "siret": args.siret, "groups": groups,
         "population": args.population, **_postal_address(args),
     })
     emit(args, data, _fields(data))
     return 0
+
+
+def cmd_users_check_identifiers(args: argparse.Namespace) -> int:
+    from idp.accounts import login_name_sync
+
+    rt = _runtime(existing=True)
+    plan = login_name_sync.check(rt.db, rt.settings.agent_email_domains)
+    clashes = [c.describe() for c in plan.clashes]
+    emit(args, {"agent_email_domains": sorted(rt.settings.agent_domains),
+                "added": len(plan.insert), "removed": len(plan.delete), "clashes": clashes},
+         "\n".join(clashes) if clashes else "no clash: every account has all its login names")
+    return 1 if clashes else 0
 
 
 def cmd_users_list(args: argparse.Namespace) -> int:
@@ -399,7 +425,7 @@ def cmd_users_show(args: argparse.Namespace) -> int:
     from idp.storage.repositories import accounts as accounts_repo
 
     with _reader().read() as s:
-        account = accounts_repo.find_by_username(s, args.username)
+        account = accounts_repo.find_by_login(s, args.username)
         if account is None:
             raise admin.AdminError(f"no user {args.username!r}")
         data = admin.account_as_dict(account)
@@ -443,9 +469,13 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 def cmd_users_unlock(args: argparse.Namespace) -> int:
     from idp.accounts import throttling
+    from idp.storage.repositories import accounts as accounts_repo
 
     rt = _runtime(existing=True)
-    lifted = throttling.unlock(rt.db, args.username)
+    with rt.db.read() as s:
+        account = accounts_repo.find_by_login(s, args.username)
+    name = throttling.login_name(account, args.username, rt.settings.agent_domains)
+    lifted = throttling.unlock(rt.db, name)
     emit(args, {"unlocked": args.username, "was_locked": lifted},
          f"user {args.username} unlocked" if lifted else f"user {args.username} was not locked")
     return 0
@@ -458,7 +488,7 @@ def cmd_users_remove_second_factor(args: argparse.Namespace) -> int:
 
     rt = _runtime(existing=True)
     with rt.db.read() as s:
-        account = accounts_repo.find_by_username(s, args.username)
+        account = accounts_repo.find_by_login(s, args.username)
     if account is None:
         raise admin.AdminError(f"no user {args.username!r}")
     had = second_factor.is_enrolled(rt.db, account.id)
@@ -484,13 +514,13 @@ def cmd_users_reset_password(args: argparse.Namespace) -> int:
     password = args.password or os.environ.get("IDP_NEW_PASSWORD") or (
         secrets.token_urlsafe(9) + "-7")
     with rt.db.transaction() as s:
-        account = accounts_repo.find_by_username(s, args.username)
+        account = accounts_repo.find_by_login(s, args.username)
         if account is None:
             raise admin.AdminError(f"no user {args.username!r}")
         passwords_repo.change_password(s, account.id, account.password_hash,
                                        rt.passwords.hash(password), now=0,
                                        keep=rt.policies(account.population).history)
-    throttling.unlock(rt.db, args.username)
+    throttling.unlock(rt.db, account.username)
     rt.audit.record("password.reset_by_operator", account_id=account.id)
     rt.audit.flush()
     emit(args, {"username": args.username, "temporary_password": password},

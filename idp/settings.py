@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from idp.login_names import domains_problem, parse_domains
+
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 SIGNING_ALGS = ("ES256", "RS256")
@@ -115,12 +117,20 @@ class Settings:
         "", "TOML file changing the password rules of each population (see "
         "docs/password-policies.toml); empty: the built-in rules."
     )
+    agent_email_domains: str = _setting(
+        "", "E-mail domains of agents, comma-separated: an account whose address is in one "
+        "also logs in with the part before the @ (seed 001); empty: none."
+    )
     log_level: str = _setting("info", "Log level: debug, info, warning, error.")
     forwarded_allow_ips: str = _setting(
         "",
         "Addresses of the reverse proxies whose X-Forwarded-For is trusted (comma-separated); "
         "empty: none, the peer address is the client's.",
     )
+
+    @property
+    def agent_domains(self) -> frozenset[str]:
+        return parse_domains(self.agent_email_domains)
 
     @property
     def secure_cookies(self) -> bool:
@@ -157,6 +167,8 @@ class Settings:
         check_numbers("IDP_", self, CAN_BE_ZERO)
         if not 0 < self.smtp_port < 65536:
             raise SettingError(f"IDP_SMTP_PORT={self.smtp_port}: must be a port, 1 to 65535")
+        if problem := domains_problem(self.agent_email_domains):
+            raise SettingError(f"IDP_AGENT_EMAIL_DOMAINS={self.agent_email_domains!r}: {problem}")
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

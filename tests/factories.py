@@ -57,7 +57,7 @@ class Factories:
         enrolment = second_factor.new_enrolment()
         code = pyotp.TOTP(enrolment.secret).at(self.rt.clock.now())
         with self.rt.db.read() as s:
-            account_id = accounts_repo.find_by_username(s, account["username"]).id
+            account_id = accounts_repo.find_by_login(s, account["username"]).id
         codes = second_factor.enrol(self.rt, account_id, enrolment, code)
         assert codes is not None
         return enrolment.secret, codes

@@ -40,7 +40,7 @@ def start(rt, username: str, sms_text: str) -> Started:  # type: ignore[no-untyp
     token = secrets.token_urlsafe(24)
     now = rt.clock.now()
     with rt.db.transaction() as s:
-        account = accounts_repo.find_by_username(s, username)
+        account = accounts_repo.find_by_login(s, username)
         if account is None or account.disabled or not account.phone_number:
             return Started(token)  # nothing is stored, nothing is sent
         code = _new_code()

@@ -1,7 +1,9 @@
 """Brute-force throttling of logins, per account and per address (OWASP ASVS 2.2.1).
 
-Each failure is counted for the identifier typed (known or not: the answer must not reveal
-whether an account exists) and for the client address. Failures slow the answer down
+Each failure is counted for the account the typed name designates, whichever of its login
+names was typed and in whatever case (idp/login_names.py), or for the typed name itself when
+no account has it (known or not, the answer must not reveal whether an account exists), and
+for the client address. Failures slow the answer down
 (`delay_for`), and past the limit the key is locked for a while; an operator can unlock
 an account (`idp users unlock`).
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from idp.login_names import normalise, throttle_name
 from idp.storage.repositories import throttle as throttle_repo
 
 
@@ -22,8 +25,15 @@ class ThrottleRules:
     max_delay: float = 3.0
 
 
+def login_name(account, typed: str, agent_domains: frozenset[str]) -> str:  # type: ignore[no-untyped-def]
+    """The name failures are counted under: the account's identifier when the typed name
+    designates one, else the typed name as an account's would be (an agent address by its
+    left part)."""
+    return account.username if account is not None else throttle_name(typed, agent_domains)
+
+
 def account_key(username: str) -> str:
-    return "account:" + username.strip().lower()[:300]
+    return "account:" + normalise(username)[:300]
 
 
 def address_key(address: str | None) -> str:

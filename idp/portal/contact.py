@@ -50,6 +50,18 @@ def normalise_email(raw: str) -> str | None:
     return value.lower() if len(value) <= 320 and EMAIL.match(value) else None
 
 
+class AddressTaken(Exception):
+    """The new address, or its agent left part, is another account's login name (seed 001)."""
+
+
+def check_address_free(rt, account, address: str) -> None:  # type: ignore[no-untyped-def]
+    """AddressTaken when the account may not take this address: checked before a code is
+    sent, and again (by the repository) when the address is set."""
+    with rt.db.read() as s:
+        if accounts_repo.login_name_taken(s, account.username, address, account.id):
+            raise AddressTaken(address)
+
+
 def send_code(rt, kind: str, value: str, subject: str, text: str) -> dict:  # type: ignore[no-untyped-def]
     """Send a code to the new number or address (`kind`: mobile, email); the returned
     state is kept in the browser session."""
@@ -64,7 +76,8 @@ def send_code(rt, kind: str, value: str, subject: str, text: str) -> dict:  # ty
 def confirm_code(rt, account, state: dict, code: str,  # type: ignore[no-untyped-def]
                  notification: Notification) -> bool:
     """Set the new value when the code is right, then e-mail the account's address (the
-    former one for an e-mail change, so its owner hears of it); counts attempts."""
+    former one for an e-mail change, so its owner hears of it); counts attempts.
+    AddressTaken when another account took the address since the code was sent."""
     if state["attempts"] >= MAX_ATTEMPTS or state["expires_at"] <= rt.clock.now():
         return False
     if not hmac.compare_digest(_hash(state["value"], code.strip()[:12]), state["hash"]):
@@ -74,7 +87,10 @@ def confirm_code(rt, account, state: dict, code: str,  # type: ignore[no-untyped
         if state["kind"] == "mobile":
             accounts_repo.set_phone_number(s, account.id, state["value"])
         else:
-            accounts_repo.set_email(s, account.id, state["value"])
+            try:
+                accounts_repo.set_email(s, account.id, state["value"])
+            except accounts_repo.LoginNameTaken as taken:
+                raise AddressTaken(state["value"]) from taken
         if account.email:
             outbox_repo.enqueue(s, "email", account.email, notification.subject,
                                 notification.body, rt.clock.now())

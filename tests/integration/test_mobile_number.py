@@ -123,5 +123,5 @@ def test_new_email_is_verified_by_a_code_and_the_former_address_is_told(http, fa
     with rt.db.read() as s:
         told = outbox_repo.messages_to(s, "old@example.test")
         from idp.storage.repositories import accounts
-        assert accounts.find_by_username(s, "cbernard-xt").email == "new@example.test"
+        assert accounts.find_by_login(s, "cbernard-xt").email == "new@example.test"
     assert [m.subject for m in told] == ["Modification de vos informations personnelles"]

@@ -1,6 +1,6 @@
 """SQLAlchemy 2 models. Import every module so Base.metadata is complete for Alembic."""
 
-from idp.storage.models.accounts import Account, LoginThrottle
+from idp.storage.models.accounts import Account, LoginName, LoginNameSettings, LoginThrottle
 from idp.storage.models.audit import AuditEvent
 from idp.storage.models.base import Base
 from idp.storage.models.messaging import OutboxMessage
@@ -28,6 +28,8 @@ __all__ = [
     "Client",
     "Consent",
     "Grant",
+    "LoginName",
+    "LoginNameSettings",
     "LoginThrottle",
     "OutboxMessage",
     "PasswordHistory",

@@ -1,6 +1,6 @@
 """People who log in at the hub. Times are integer seconds since the epoch (UTC)."""
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.storage.models.base import Base
@@ -47,3 +47,26 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(default=0)
     window_start: Mapped[int]
     locked_until: Mapped[int | None]
+
+
+class LoginName(Base):
+    """Every name an account logs in with, normalised (idp/login_names.py): its identifier,
+    its e-mail address, the left part of an agent address. The primary key is the unique
+    index that stops two accounts from sharing one (seed 001)."""
+
+    __tablename__ = "login_names"
+
+    name: Mapped[str] = mapped_column(String(320), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
+                                            index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # identifier, email, agent
+
+
+class LoginNameSettings(Base):
+    """One row: the agent e-mail domains the login names were computed with. A hub that
+    starts with another IDP_AGENT_EMAIL_DOMAINS recomputes the agent left parts first."""
+
+    __tablename__ = "login_name_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_email_domains: Mapped[str] = mapped_column(String(2000), default="")

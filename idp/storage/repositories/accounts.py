@@ -1,27 +1,54 @@
+"""Accounts and the names they log in with (idp/login_names.py): every write of a username
+or an e-mail address goes through here, which keeps the table ``login_names`` in step."""
+
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from idp.storage.models import Account
+from idp import login_names
+from idp.storage.models import Account, LoginName, LoginNameSettings
 
 
 class DuplicateAccount(Exception):
     """An account with this username already exists."""
 
 
+class LoginNameTaken(Exception):
+    """One of the account's login names is already another account's (seed 001)."""
+
+    def __init__(self, name: str, kind: str | None = None, holder: str | None = None,
+                 holder_kind: str | None = None) -> None:
+        self.name, self.kind, self.holder, self.holder_kind = name, kind, holder, holder_kind
+        labels = login_names.KIND_LABELS
+        if kind is None or holder_kind is None:  # lost a race to a concurrent writer
+            super().__init__(f"one of the login names {name} was just taken by another account")
+        else:
+            super().__init__(f"{name!r} ({labels[kind]}) is already the {labels[holder_kind]} "
+                             f"of another account{f' ({holder!r})' if holder else ''}")
+
+
 def add_account(s: Session, account: Account) -> Account:
+    """Add the account and its login names; LoginNameTaken when one is another's."""
     s.add(account)
     try:
         s.flush()
     except IntegrityError as exc:
         raise DuplicateAccount(account.username) from exc
+    _sync_login_names(s, account)
     return account
 
 
-def find_by_username(s: Session, username: str) -> Account | None:
-    return s.scalar(select(Account).where(Account.username == username))
+def find_by_login(s: Session, typed: str) -> Account | None:
+    """The account a typed login name designates (identifier, whole e-mail address or agent
+    left part, in any case): one query on the unique index, whatever the form typed."""
+    return s.scalar(select(Account).join(LoginName, LoginName.account_id == Account.id)
+                    .where(LoginName.name == login_names.normalise(typed)[:login_names.MAX_LENGTH]))
+
+
+# Kept for callers that still use the old name: it resolves any login name.
+find_by_username = find_by_login
 
 
 def find_by_subject(s: Session, subject: str) -> Account | None:
@@ -36,9 +63,12 @@ def list_accounts(s: Session) -> list[Account]:
     return list(s.scalars(select(Account).order_by(Account.username)))
 
 
-def disable_account(s: Session, username: str) -> bool:
-    result = s.execute(update(Account).where(Account.username == username).values(disabled=True))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+def disable_account(s: Session, login: str) -> bool:
+    account = find_by_login(s, login)
+    if account is None:
+        return False
+    s.execute(update(Account).where(Account.id == account.id).values(disabled=True))
+    return True
 
 
 def record_login(s: Session, account_id: int, now: int) -> None:
@@ -54,9 +84,98 @@ def set_phone_number(s: Session, account_id: int, phone: str) -> None:
     s.execute(update(Account).where(Account.id == account_id).values(phone_number=phone))
 
 
-def set_email(s: Session, account_id: int, email: str) -> None:
-    s.execute(update(Account).where(Account.id == account_id)
-              .values(email=email, email_verified=True))
+def set_email(s: Session, account_id: int, email: str | None) -> None:
+    """LoginNameTaken when the address, or its agent left part, is another account's.
+    None removes the address (and the login names it gave)."""
+    account = s.get(Account, account_id)
+    assert account is not None
+    account.email, account.email_verified = email, email is not None
+    _sync_login_names(s, account)
+
+
+def set_username(s: Session, account_id: int, username: str) -> None:
+    """LoginNameTaken when the identifier is another account's login name."""
+    account = s.get(Account, account_id)
+    assert account is not None
+    account.username = username
+    try:
+        s.flush()
+    except IntegrityError as exc:
+        raise DuplicateAccount(username) from exc
+    _sync_login_names(s, account)
+
+
+def login_name_taken(s: Session, username: str, email: str | None,
+                     account_id: int | None = None) -> LoginNameTaken | None:
+    """The refusal an account with these names would meet (None: all free), without
+    writing: for pages that check before sending a confirmation code."""
+    return _first_taken(s, login_names.names_of(username, email, stored_agent_domains(s)),
+                        account_id)
+
+
+def _first_taken(s: Session, wanted: dict[str, str],
+                 account_id: int | None) -> LoginNameTaken | None:
+    taken = {row.name: row for row in s.scalars(select(LoginName).where(
+        LoginName.name.in_(wanted), LoginName.account_id != account_id))}
+    for name, kind in wanted.items():  # the first refusal in the order of KINDS
+        if name in taken:
+            holder = s.get(Account, taken[name].account_id)
+            return LoginNameTaken(name, kind, holder.username if holder else None,
+                                  taken[name].kind)
+    return None
+
+
+def _sync_login_names(s: Session, account: Account) -> None:
+    """Make the account's rows of ``login_names`` its current names; refused (before any
+    write) when one is another account's. The unique key settles concurrent writers."""
+    wanted = login_names.names_of(account.username, account.email, stored_agent_domains(s))
+    taken = _first_taken(s, wanted, account.id)
+    if taken is not None:
+        raise taken
+    rows = {row.name: row for row in
+            s.scalars(select(LoginName).where(LoginName.account_id == account.id))}
+    for name, row in rows.items():
+        if wanted.get(name) != row.kind:
+            s.delete(row)
+    s.flush()
+    for name, kind in wanted.items():
+        if name not in rows or rows[name].kind != kind:
+            s.add(LoginName(name=name, account_id=account.id, kind=kind))
+    try:
+        s.flush()
+    except IntegrityError as exc:
+        raise LoginNameTaken(", ".join(map(repr, wanted))) from exc
+
+
+def stored_agent_domains(s: Session) -> frozenset[str]:
+    """The agent domains the stored login names were computed with."""
+    row = s.get(LoginNameSettings, 1)
+    return login_names.parse_domains(row.agent_email_domains if row else "")
+
+
+def reconcile_login_names(s: Session, domains: frozenset[str],
+                          write: bool = True) -> login_names.Plan:
+    """Recompute every account's login names under `domains` (idp/login_names.py `plan`):
+    names no longer right go, free names are added, names another account holds are
+    returned as clashes. With `write`, applied and `domains` recorded; one writer at a time
+    (the settings row is locked)."""
+    row = s.get(LoginNameSettings, 1, with_for_update=write)
+    if row is None and write:
+        row = LoginNameSettings(id=1, agent_email_domains="")
+        s.add(row)
+        s.flush()
+    accounts = [tuple(r) for r in s.execute(select(Account.id, Account.username, Account.email))]
+    existing = {r.name: (r.account_id, r.kind) for r in s.scalars(select(LoginName))}
+    result = login_names.plan(accounts, existing, domains)
+    if write:
+        if result.delete:
+            s.execute(delete(LoginName).where(LoginName.name.in_(result.delete)))
+        s.add_all(LoginName(name=name, account_id=account_id, kind=kind)
+                  for name, account_id, kind in result.insert)
+        assert row is not None
+        row.agent_email_domains = login_names.serialise_domains(domains)
+        s.flush()
+    return result
 
 
 def set_password_hash(s: Session, account_id: int, password_hash: str) -> None:

@@ -14,6 +14,8 @@ from idp.web.pages.account import change_notification
 from idp.web.pages.guards import logged_in_session, posted_form, safe_next
 
 WRONG_CODE = N_("The code is wrong or has expired.")
+ADDRESS_TAKEN = N_("This address, or its part before the @, is already used to log in to "
+                   "another account: choose another one.")
 KINDS = {
     "mobile": {
         "normalise": contact.normalise_mobile,
@@ -86,6 +88,13 @@ def change_submit(kind: str):  # type: ignore[no-untyped-def]
                                     csrf_token=session.csrf_token, next=target, kind=kind,
                                     action=PATHS[kind], current=_current(session.account, kind),
                                     error=spec["invalid"])
+        if kind == "email":
+            try:
+                await hub.rt.blocking(contact.check_address_free, hub.rt, session.account, value)
+            except contact.AddressTaken:
+                return hub.pages.render(request, "contact_change.html", 400,
+                                        csrf_token=session.csrf_token, next=target, kind=kind,
+                                        action=PATHS[kind], current=value, error=ADDRESS_TAKEN)
         locale = hub.pages.locale_of(request)
         gettext = hub.pages.catalogues.gettext
         subject = gettext(locale, spec["subject"]) if spec["subject"] else ""  # type: ignore[arg-type]
@@ -116,8 +125,14 @@ async def code_submit(request: Request) -> Response:
     state = session.data["contact"]
     account = session.account
     notification = change_notification(request, account.username)
-    confirmed = await hub.rt.blocking(contact.confirm_code, hub.rt, account, state,
-                                      str(form.get("code", "")), notification)
+    try:
+        confirmed = await hub.rt.blocking(contact.confirm_code, hub.rt, account, state,
+                                          str(form.get("code", "")), notification)
+    except contact.AddressTaken:
+        session.data.pop("contact")
+        await hub.rt.blocking(hub.sessions.save, session)
+        return hub.pages.render(request, "contact_code.html", 409, kind=state["kind"],
+                                csrf_token=session.csrf_token, error=ADDRESS_TAKEN)
     if not confirmed:
         await hub.rt.blocking(hub.sessions.save, session)  # the attempt counts
         return hub.pages.render(request, "contact_code.html", 400, kind=state["kind"],

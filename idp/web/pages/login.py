@@ -66,15 +66,18 @@ async def login_submit(request: Request) -> Response:
 
     if not username or not password:
         return again(400, LOGIN_MISSING)
-    minutes = await locked_minutes(hub, username, ip)
+    # Any login name in any case (seed 001); failures count for the account it designates.
+    found = await rt.blocking(_find_account, hub, username)
+    name = throttling.login_name(found[0], username, hub.settings.agent_domains)
+    minutes = await locked_minutes(hub, name, ip)
     if minutes is not None:
         rt.audit.record("login.locked", ip=ip, username=username)
         return again(429, LOGIN_LOCKED, minutes=minutes)
     now = rt.clock.now()
-    account, enrolled = await rt.blocking(_check_password, hub, username, password)
+    account, enrolled = await rt.blocking(_check_password, hub, found, password)
     if account is None:
         rt.audit.record("login.failure", ip=ip, username=username)
-        minutes = await count_failure(hub, username, ip)
+        minutes = await count_failure(hub, name, ip)
         if minutes is not None:
             return again(429, LOGIN_LOCKED, minutes=minutes)
         return again(401, LOGIN_FAILED)
@@ -83,7 +86,7 @@ async def login_submit(request: Request) -> Response:
         session.data["second_factor"] = {"account_id": account.id, "at": now, "rid": rid}
         await rt.blocking(hub.sessions.save, session)
         return RedirectResponse("/connexion/code", status_code=303)
-    await rt.blocking(throttling.record_success, rt.db, username)
+    await rt.blocking(throttling.record_success, rt.db, name)
     return await after_authentication(request, session, account, rid, PASSWORD_AMR)
 
 
@@ -143,12 +146,17 @@ async def complete_login(request: Request, session, account, rid: str | None,  #
     return response
 
 
-def _check_password(hub, username: str, password: str):  # type: ignore[no-untyped-def]
+def _find_account(hub, typed: str):  # type: ignore[no-untyped-def]
+    """(account or None, has a second factor) for the login name typed."""
+    with hub.rt.db.read() as s:
+        account = accounts_repo.find_by_login(s, typed)
+        return account, account is not None and second_factor_repo.get(s, account.id) is not None
+
+
+def _check_password(hub, found, password: str):  # type: ignore[no-untyped-def]
     """(account, has a second factor) when the password is right; (None, False) otherwise."""
     rt = hub.rt
-    with rt.db.read() as s:
-        account = accounts_repo.find_by_username(s, username)
-        enrolled = account is not None and second_factor_repo.get(s, account.id) is not None
+    account, enrolled = found
     # Verify even for an unknown or disabled account: same work, same time, same answer.
     ok = rt.passwords.verify(account.password_hash if account else None, password)
     if not ok or account is None or account.disabled:

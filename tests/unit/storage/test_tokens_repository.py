@@ -40,7 +40,7 @@ def new_family(rt: Runtime, clock: FrozenClock, client_id: str = "client1") -> F
     now = clock.now()
     family = Family(secrets.token_hex(16), secrets.token_urlsafe(32), secrets.token_urlsafe(32))
     with rt.db.transaction() as s:
-        account = accounts_repo.find_by_username(s, "cbernard")
+        account = accounts_repo.find_by_login(s, "cbernard")
         assert account is not None
         tokens_repo.create_grant(s, Grant(
             id=family.grant_id, client_id=client_id, account_id=account.id, scope="openid",
