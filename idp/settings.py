@@ -168,7 +168,7 @@ class Settings:
         if not 0 < self.smtp_port < 65536:
             raise SettingError(f"IDP_SMTP_PORT={self.smtp_port}: must be a port, 1 to 65535")
         if problem := domains_problem(self.agent_email_domains):
-            raise SettingError(f"IDP_AGENT_EMAIL_DOMAINS={self.agent_email_domains!r}: {problem}")
+            raise SettingError(f"IDP_AGENT_EMAIL_DOMAINS: {problem}")
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

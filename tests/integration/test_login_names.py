@@ -264,7 +264,7 @@ def test_the_left_part_of_an_address_outside_the_agent_domains_may_be_another_id
 def test_an_update_cannot_take_another_accounts_name(rt, people, factories, changes, refusal):  # type: ignore[no-untyped-def]
     factories.account("pmartin-xt", email="pmartin@partenaire.example")
     with pytest.raises(admin.AdminError) as refused:
-        admin.update_user(rt.db, "PMARTIN-XT", **changes)
+        admin.update_user(rt.db, "PMARTIN-XT", changes)
     assert "user 'pmartin-xt' not updated" in str(refused.value) and refusal in str(refused.value)
     with rt.db.read() as s:
         assert accounts_repo.find_by_login(s, "pmartin@partenaire.example").username == (
@@ -272,7 +272,8 @@ def test_an_update_cannot_take_another_accounts_name(rt, people, factories, chan
 
 
 def test_an_update_moves_every_login_name(http, rt, people):  # type: ignore[no-untyped-def]
-    admin.update_user(rt.db, "a123456", username="A654321", email="m.martin@agents.gouv.example")
+    admin.update_user(rt.db, "a123456",
+                      {"username": "A654321", "email": "m.martin@agents.gouv.example"})
     for gone in ["A123456", "marie.martin", "marie.martin@agents.gouv.example"]:
         assert login(http, gone).status_code == 401
     assert login(http, "M.MARTIN").status_code == 303
@@ -319,7 +320,7 @@ def test_an_address_taken_while_its_code_was_on_its_way_is_refused(http, rt, peo
     with rt.db.read() as s:
         [mail] = outbox_repo.messages_to(s, "jd@agents.gouv.example")
     code = re.search(r"\b(\d{6})\b", mail.body).group(1)  # type: ignore[union-attr]
-    admin.update_user(rt.db, "A123456", username="JD")  # takes the left part "jd"
+    admin.update_user(rt.db, "A123456", {"username": "JD"})  # takes the left part "jd"
     page = http.get("/compte/code")
     refused = http.post("/compte/code", data={"csrf_token": csrf_token(page.text), "code": code})
     assert refused.status_code == 409
