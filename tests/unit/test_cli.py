@@ -294,7 +294,7 @@ def test_every_command_accepts_json_before_or_after_the_subcommand() -> None:
     assert ("clients", "list") in commands and ("users", "update") in commands
     for command in commands:
         needs = POSITIONAL.get(command) or (["u"] if command[0] == "users" and command[1] not in
-                                            ("add", "list") else [])
+                                            ("add", "list", "check-identifiers") else [])
         required = {("clients", "add"): ["--client-id", "x"],
                     ("users", "add"): ["--username", "u"]}.get(command, [])
         args = [*command, *needs, *required]

@@ -1,7 +1,7 @@
 """account address (OIDC Core §5.1.1 components)
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 from alembic import op
 import sqlalchemy as sa
