@@ -89,9 +89,9 @@ def has_control_characters(value: str) -> bool:
 def parameter_problem(name: str, value: str) -> str | None:
     """Why a query or form parameter of any endpoint is refused, or None."""
     if has_control_characters(name) or has_control_characters(value):
-        return f"Parameter {_printable(name)} contains a control character."
+        return f"Parameter {printable_name(name)} contains a control character."
     if len(name) > MAX_PARAMETER_CHARS or len(value) > MAX_PARAMETER_CHARS:
-        return f"Parameter {_printable(name)} is longer than {MAX_PARAMETER_CHARS} characters."
+        return f"Parameter {printable_name(name)} is longer than {MAX_PARAMETER_CHARS} characters."
     return None
 
 
@@ -102,7 +102,7 @@ def authorization_request_problem(items: list[tuple[str, str]]) -> tuple[str, st
     total = 0
     for name, value in items:
         limit = AUTHORIZATION_PARAMETER_CHARS.get(name, OTHER_AUTHORIZATION_PARAMETER_CHARS)
-        shown = _printable(name)
+        shown = printable_name(name)
         if len(value) > limit:
             return name, f"Parameter {shown} is longer than {limit} characters."
         syntax = SYNTAX.get(name)
@@ -122,7 +122,7 @@ def is_clean_identifier(value: str | None, limit: int = 255) -> bool:
     return bool(value) and len(value) <= limit and not has_control_characters(value)  # type: ignore[arg-type]
 
 
-def _printable(name: str) -> str:
+def printable_name(name: str) -> str:
     """A parameter name safe to quote in an error description (RFC 6749 §4.1.2.1)."""
     safe = "".join(c for c in name[:40] if c.isascii() and c.isprintable() and c not in '"\\')
     return safe or "(unnamed)"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import text
@@ -350,3 +351,13 @@ def test_finding8_database_down_page_carries_the_security_headers(rt) -> None:  
         http.cookies.set(rt.settings.session_cookie, "some-session")
         response = http.get("/")
     assert_french_page(response, 503)
+
+
+def test_finding8_repeated_parameter_with_a_quote_in_its_name_is_a_400(hostile, factories) -> None:  # type: ignore[no-untyped-def]
+    """Found by test_hostile_parameters.py: the name was copied into error_description."""
+    client = factories.client()
+    response = hostile.post("/token", content=urlencode(
+        [("grant_type", "client_credentials"), ("client_id", client.client_id),
+         ("client_secret", client.secret), ('"', ""), ('"', "")]),
+        headers={"content-type": "application/x-www-form-urlencoded"})
+    assert_protocol_error(response)
