@@ -361,3 +361,14 @@ def test_finding8_repeated_parameter_with_a_quote_in_its_name_is_a_400(hostile, 
          ("client_secret", client.secret), ('"', ""), ('"', "")]),
         headers={"content-type": "application/x-www-form-urlencoded"})
     assert_protocol_error(response)
+
+
+@pytest.mark.parametrize("authorization", ["Bearer a\x00b", "Basic " + "YQBiOmM=",
+                                           "Bearer " + "a" * 9000, 'Bearer "\\é'])
+def test_finding8_hostile_authorization_header_is_a_4xx(hostile, authorization) -> None:  # type: ignore[no-untyped-def]
+    for method, path in [("GET", "/userinfo"), ("POST", "/userinfo"), ("POST", "/token"),
+                         ("POST", "/introspect"), ("POST", "/revoke")]:
+        response = hostile.request(method, path, headers={"authorization": authorization.encode()},
+                                   data={"grant_type": "client_credentials", "token": "t"})
+        assert 400 <= response.status_code < 500, (method, path, response.text)
+        assert_security_headers(response)
