@@ -49,9 +49,9 @@ SECURITY_HEADERS = ("x-frame-options", "x-content-type-options", "content-securi
 def parameter_names() -> list[str]:
     """Every parameter name the hub reads: the protocol's, the code's and the forms'."""
     names = set(PROTOCOL_PARAMETERS)
-    for path in [*(ROOT / "idp").rglob("*.py")]:
+    for path in (ROOT / "idp").rglob("*.py"):
         names.update(re.findall(r'\.get\(\s*"([a-z_]+)"', path.read_text()))
-    for path in (ROOT / "templates").rglob("*.html"):
+    for path in [*(ROOT / "idp").rglob("*.html"), *(ROOT / "sitekit").rglob("*.html")]:
         names.update(re.findall(r'name="([a-z_]+)"', path.read_text()))
     return sorted(names)
 
