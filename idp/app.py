@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -22,6 +21,7 @@ from idp.runtime import Runtime
 from idp.settings import Settings
 from idp.web import protocol
 from idp.web.errors import http_error, unexpected_error
+from idp.web.middleware.request_limits import RequestLimitsMiddleware
 from idp.web.middleware.security_headers import SecurityHeadersMiddleware
 from idp.web.pages import (
     account,
@@ -115,10 +115,13 @@ def create_app(settings: Settings, clock: Clock | None = None,
 
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeadersMiddleware)],
         exception_handlers={HTTPException: http_error, Exception: unexpected_error},
         lifespan=lifespan,
     )
     app.state.hub = hub
-    # The token, introspection and revocation endpoints answer before Starlette's stack.
-    return ProtocolEndpoints(app, hub)  # type: ignore[return-value]
+    # Outermost first: security headers on every answer (the 500 page of Starlette's
+    # ServerErrorMiddleware included), then the request limits (idp/limits.py) before any
+    # handler; the token, introspection and revocation endpoints answer before Starlette's
+    # stack.
+    return SecurityHeadersMiddleware(  # type: ignore[return-value]
+        RequestLimitsMiddleware(ProtocolEndpoints(app, hub), hub.pages))

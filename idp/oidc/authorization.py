@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from idp.limits import authorization_request_problem
 from idp.oidc.checks import AUTHORIZATION_CHECKS, Authn, AuthorizationContext, NeedConsent
-from idp.oidc.errors import AccessDeniedError, OAuth2Error
+from idp.oidc.errors import AccessDeniedError, InvalidRequestError, OAuth2Error
 from idp.oidc.extensions.iss import add_issuer
 from idp.storage.repositories import consents as consents_repo
 
@@ -33,6 +34,9 @@ def decide(  # type: ignore[no-untyped-def]
     server, request, authn: Authn, started_at: int, consent_given: bool = False
 ):
     request.user = authn.account
+    problem = authorization_request_problem(request.payload.datalist_items())
+    if problem is not None:
+        return _refuse_parameter(server, request, *problem)
     try:
         grant = server.get_consent_grant(request, end_user=authn.account)
     except OAuth2Error as error:
@@ -87,6 +91,22 @@ def deny(server, request, authn: Authn):  # type: ignore[no-untyped-def]
                            client_id=request.client.client_id, ip=request.remote_addr)
     error = AccessDeniedError(redirect_uri=grant.redirect_uri, state=request.payload.state)
     return _error_outcome(server, error)
+
+
+def _refuse_parameter(server, request, name: str, description: str):  # type: ignore[no-untyped-def]
+    """A parameter over its limit or out of its syntax (idp/limits.py), checked before authlib
+    reads any of them: invalid_request, redirected only when the client and its redirect
+    URI are themselves valid and registered (RFC 6749 §4.1.2.1), otherwise a page. The state
+    is echoed unless it is the parameter refused."""
+    payload = request.payload
+    redirect_uri = None
+    if name not in ("client_id", "redirect_uri") and payload.redirect_uri:
+        client = server.query_client(payload.client_id)
+        if client is not None and client.check_redirect_uri(payload.redirect_uri):
+            redirect_uri = payload.redirect_uri
+    state = payload.state if name != "state" else None
+    return _error_outcome(server, InvalidRequestError(description, state=state,
+                                                      redirect_uri=redirect_uri))
 
 
 def _error_outcome(server, error: OAuth2Error):  # type: ignore[no-untyped-def]

@@ -15,6 +15,7 @@ import time
 from authlib.oauth2.rfc6749 import ClientMixin
 
 from idp.clock import Clock
+from idp.limits import is_clean_identifier
 from idp.storage.db import Database
 from idp.storage.models import Client
 from idp.storage.repositories import clients as clients_repo
@@ -105,8 +106,8 @@ class ClientCache:
         self._lock = threading.Lock()
 
     def get(self, client_id: str | None) -> RegisteredClient | None:
-        if not client_id or len(client_id) > 255:
-            return None
+        if not is_clean_identifier(client_id):
+            return None  # also from Basic credentials and JWT claims: never sent to the database
         now = time.monotonic()
         entry = self._entries.get(client_id)
         if entry is not None and entry[0] > now:

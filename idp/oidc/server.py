@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from idp.accounts.second_factor import is_enrolled
+from idp.limits import printable_name
 from idp.oidc.assurance import acr_levels
 from idp.oidc.claims import SCOPE_CLAIMS
 from idp.oidc.client_auth import (
@@ -180,7 +181,7 @@ class HubAuthorizationServer(AuthorizationServer):
         duplicated = [k for k, v in request.payload.datalist.items() if len(v) > 1]
         if duplicated:
             # RFC 6749 §3.2: request parameters MUST NOT be included more than once.
-            error = InvalidRequestError(f"Repeated parameter: {duplicated[0]}.")
+            error = InvalidRequestError(f"Repeated parameter: {printable_name(duplicated[0])}.")
             return self.handle_error_response(request, error)
         status, body, headers = super().create_token_response(request)
         if status != 200:

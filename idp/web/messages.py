@@ -55,6 +55,20 @@ ERROR_MESSAGES = {
         "title": N_("Invalid request"),
         "message": N_("This page cannot be reached this way."),
     },
+    "bad_input": {
+        "title": N_("Invalid request"),
+        "message": N_("The request contains a value that cannot be accepted (a control "
+                      "character, or a value that is too long). Go back and try again."),
+    },
+    "too_large": {
+        "title": N_("Request too large"),
+        "message": N_("The request is larger than this service accepts. Go back and try "
+                      "again."),
+    },
+    "unsupported_media_type": {
+        "title": N_("Invalid request"),
+        "message": N_("This form was sent in a format this service does not accept."),
+    },
     "server_error": {
         "title": N_("Service temporarily unavailable"),
         "message": N_("A technical error occurred. Try again in a few moments."),

@@ -2,7 +2,8 @@
 Starlette app: the busiest paths skip the form parser, Request/Response objects and the
 page middleware.
 
-The body is read once (64 KiB at most) and parsed as application/x-www-form-urlencoded
+The body is read once (``MAX_BODY_BYTES`` at most, already enforced by the request
+limits in front) and parsed as application/x-www-form-urlencoded
 (RFC 6749 §3.2, RFC 7662 §2.1, RFC 7009 §2.1). A client_credentials request whose client
 is already in this process's cache does no I/O at all, so it runs on the event loop; every
 other request runs in the thread pool because it reads or writes the database.
@@ -18,12 +19,12 @@ from urllib.parse import parse_qsl
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from idp.limits import MAX_BODY_BYTES, MAX_PARAMETERS
 from idp.oidc.server import HubOAuth2Request
 from idp.web.middleware.security_headers import JSON_HEADERS
 
 log = logging.getLogger("idp.web")
 
-MAX_BODY = 64 * 1024
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -66,7 +67,7 @@ class ProtocolEndpoints:
         if headers.get("content-type", "").split(";")[0].strip().lower() == FORM:
             try:
                 form = parse_qsl(body.decode("utf-8"), keep_blank_values=True,
-                                 max_num_fields=100)
+                                 max_num_fields=MAX_PARAMETERS)
             except (UnicodeDecodeError, ValueError):
                 return 400, {"error": "invalid_request",
                              "error_description": "Malformed form body."}, []
@@ -88,7 +89,7 @@ async def _read_body(receive: Receive) -> bytes | None:
         message = await receive()
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY:
+        if size > MAX_BODY_BYTES:
             return None
         chunks.append(chunk)
         if not message.get("more_body"):

@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from idp.limits import MAX_PENDING_REQUESTS_CHARS, is_clean_identifier
 from idp.oidc.checks import Authn
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import sessions as sessions_repo
@@ -49,7 +50,10 @@ class SessionState:
 
     def add_pending(self, params: list[tuple[str, str]], started_at: int) -> str:
         pending = self.data.setdefault("pending", {})
-        while len(pending) >= MAX_PENDING_REQUESTS:
+        size = _chars(params)
+        # The row stays small whoever sends requests with this cookie (idp/limits.py).
+        while pending and (len(pending) >= MAX_PENDING_REQUESTS or size + sum(
+                _chars(p["params"]) for p in pending.values()) > MAX_PENDING_REQUESTS_CHARS):
             pending.pop(min(pending, key=lambda k: pending[k]["started_at"]))
         rid = secrets.token_urlsafe(12)
         pending[rid] = {"params": [list(p) for p in params], "started_at": started_at}
@@ -64,6 +68,10 @@ class SessionState:
         self.data.get("pending", {}).pop(rid, None)
 
 
+def _chars(params) -> int:  # type: ignore[no-untyped-def]
+    return sum(len(name) + len(value) for name, value in params)
+
+
 class BrowserSessions:
     """Synchronous (database) operations; pages call them through the thread pool."""
 
@@ -71,7 +79,7 @@ class BrowserSessions:
         self.rt = runtime
 
     def load(self, session_id: str | None) -> SessionState | None:
-        if not session_id or len(session_id) > 128:
+        if not is_clean_identifier(session_id, 128):
             return None
         now = self.rt.clock.now()
         with self.rt.db.read() as s:

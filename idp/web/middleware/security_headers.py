@@ -23,6 +23,10 @@ JSON_HEADERS = [
 
 
 class SecurityHeadersMiddleware:
+    """The outermost layer of the hub (idp/app.py), so every answer has these headers: pages,
+    JSON, refusals of the request limits, and the 500 page Starlette's ServerErrorMiddleware
+    sends from outside the app's own middleware."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -33,13 +37,14 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
+                # Kept when already set: the protocol endpoints' JSON answers carry stricter
+                # ones (JSON_HEADERS).
                 headers = MutableHeaders(scope=message)
-                headers["X-Frame-Options"] = "DENY"
-                headers["Content-Security-Policy"] = CSP
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "no-referrer"
-                if "cache-control" not in headers:
-                    headers["Cache-Control"] = "no-store"
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Content-Security-Policy", CSP)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                headers.setdefault("Cache-Control", "no-store")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
