@@ -68,10 +68,12 @@ class Database:
         connection, without ORM or transaction bookkeeping. ``sql`` maps a dialect name
         ("sqlite", "postgresql") to its statement in that driver's parameter style."""
         statement = sql[self.engine.dialect.name]
+        dbapi = self._hot_engine.dialect.loaded_dbapi
         for attempt in (1, 2):
             try:
+                # The pool hands the driver's own exception up when connecting fails.
                 connection = self._hot_engine.raw_connection()
-            except UNAVAILABLE as exc:
+            except (*UNAVAILABLE, dbapi.OperationalError, dbapi.InterfaceError) as exc:
                 raise StorageUnavailable(_reason(exc)) from exc
             try:
                 cursor = connection.cursor()
@@ -79,7 +81,7 @@ class Database:
                 row = cursor.fetchone()
                 cursor.close()
                 return row  # type: ignore[no-any-return]
-            except self._hot_engine.dialect.loaded_dbapi.OperationalError:
+            except dbapi.OperationalError:
                 # A pooled connection the server closed (restart, idle timeout): drop it
                 # and try once more on a fresh one.
                 connection.invalidate()

@@ -27,6 +27,10 @@ from psycopg import errors as pg_errors
 CLIENT_MARGIN = 0.5
 
 
+# Only the reconnection that follows at once (the pool's pre-ping retry) is refused.
+RECONNECT_REFUSAL = 0.25
+
+
 @dataclass(frozen=True)
 class DatabaseTimeouts:
     connect: float = 5.0
@@ -57,7 +61,7 @@ _stall = threading.local()
 def refuse_reconnect_after_stall() -> None:
     """Called before connecting: right after this thread saw the server stall, fail at once."""
     stalled_at = _stall.__dict__.pop("at", None)
-    if stalled_at is not None and time.monotonic() - stalled_at < 1.0:
+    if stalled_at is not None and time.monotonic() - stalled_at < RECONNECT_REFUSAL:
         raise pg_errors.ConnectionTimeout("the database stopped answering")
 
 
