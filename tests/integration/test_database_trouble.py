@@ -49,6 +49,8 @@ def _assert_protocol_503(response) -> None:  # type: ignore[no-untyped-def]
     assert response.headers["retry-after"] == "5"
     assert response.json()["error"] == "temporarily_unavailable"
     assert response.headers["content-type"].startswith("application/json")
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
 
 
 def _assert_page_503(response) -> None:  # type: ignore[no-untyped-def]
@@ -57,6 +59,8 @@ def _assert_page_503(response) -> None:  # type: ignore[no-untyped-def]
     text_ = html.unescape(response.text)
     assert "Connexion à l'annuaire impossible" in text_ and 'href="/assistance"' in text_
     assert "Traceback" not in text_
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
 
 
 def test_finding3_protocol_endpoints_answer_503_temporarily_unavailable_when_the_database_is_out(  # type: ignore[no-untyped-def]
