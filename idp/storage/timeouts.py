@@ -19,9 +19,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
-from psycopg import errors as pg_errors
-
 # How much longer than the statement timeout the client waits before giving up on a silent
 # server (the server's cancellation answer needs a round trip).
 CLIENT_MARGIN = 0.5
@@ -60,26 +57,28 @@ _stall = threading.local()
 
 def refuse_reconnect_after_stall() -> None:
     """Called before connecting: right after this thread saw the server stall, fail at once."""
+    from psycopg import errors as pg_errors
+
     stalled_at = _stall.__dict__.pop("at", None)
     if stalled_at is not None and time.monotonic() - stalled_at < RECONNECT_REFUSAL:
         raise pg_errors.ConnectionTimeout("the database stopped answering")
 
 
-class BoundedConnection(psycopg.Connection):  # type: ignore[type-arg]
-    """A psycopg connection none of whose waits on the server outlasts ``client_wait``."""
+def bounded_connection_class(client_wait: float) -> type:
+    """A psycopg connection class none of whose waits on the server outlasts ``client_wait``
+    (psycopg is imported here, only by hubs that use PostgreSQL)."""
+    import psycopg
+    from psycopg import errors as pg_errors
 
-    client_wait: float = 5.5
+    class BoundedConnection(psycopg.Connection):  # type: ignore[type-arg]
+        def wait(self, gen, interval=0.1, timeout=None):  # type: ignore[no-untyped-def]
+            try:
+                return super().wait(gen, interval, client_wait if timeout is None else timeout)
+            except pg_errors._WaitTimeout:
+                # The protocol exchange was cut mid-way: the connection's state is unknown,
+                # so close it (SQLAlchemy then sees a disconnect and drops it from the pool).
+                _stall.at = time.monotonic()
+                self.pgconn.finish()
+                raise
 
-    def wait(self, gen, interval=0.1, timeout=None):  # type: ignore[no-untyped-def]
-        try:
-            return super().wait(gen, interval, self.client_wait if timeout is None else timeout)
-        except pg_errors._WaitTimeout:
-            # The protocol exchange was cut mid-way: the connection's state is unknown, so
-            # close it (SQLAlchemy then sees a disconnect and drops it from the pool).
-            _stall.at = time.monotonic()
-            self.pgconn.finish()
-            raise
-
-
-def bounded_connection_class(client_wait: float) -> type[BoundedConnection]:
-    return type("BoundedConnection", (BoundedConnection,), {"client_wait": client_wait})
+    return BoundedConnection
