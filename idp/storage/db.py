@@ -81,7 +81,7 @@ class Database:
                 row = cursor.fetchone()
                 cursor.close()
                 return row  # type: ignore[no-any-return]
-            except dbapi.OperationalError:
+            except (dbapi.OperationalError, dbapi.InterfaceError):
                 # A pooled connection the server closed (restart, idle timeout): drop it
                 # and try once more on a fresh one.
                 connection.invalidate()
