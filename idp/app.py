@@ -19,8 +19,9 @@ from idp.oidc import build_authorization_server
 from idp.oidc.authorization import deny
 from idp.runtime import Runtime
 from idp.settings import Settings
+from idp.storage.errors import StorageUnavailable
 from idp.web import protocol
-from idp.web.errors import http_error, unexpected_error
+from idp.web.errors import http_error, storage_unavailable, unexpected_error
 from idp.web.middleware.request_limits import RequestLimitsMiddleware
 from idp.web.middleware.security_headers import SecurityHeadersMiddleware
 from idp.web.pages import (
@@ -95,6 +96,7 @@ def create_app(settings: Settings, clock: Clock | None = None,
         Route("/compte/mot-de-passe-expire", account.expired_page, methods=["GET"]),
         Route("/compte/mot-de-passe-expire", account.expired_submit, methods=["POST"]),
         Route("/healthz", protocol.health),
+        Route("/readyz", protocol.ready),
         *[Route(f"/{slug}", legal.legal_page) for slug in legal.PAGES],
         Mount("/static", StaticFiles(directory=sitekit.STATIC), name="static"),
     ]
@@ -115,7 +117,8 @@ def create_app(settings: Settings, clock: Clock | None = None,
 
     app = Starlette(
         routes=routes,
-        exception_handlers={HTTPException: http_error, Exception: unexpected_error},
+        exception_handlers={HTTPException: http_error, StorageUnavailable: storage_unavailable,
+                            Exception: unexpected_error},
         lifespan=lifespan,
     )
     app.state.hub = hub

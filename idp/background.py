@@ -6,6 +6,8 @@ import logging
 import threading
 from collections.abc import Callable
 
+from idp.storage.errors import StorageUnavailable
+
 log = logging.getLogger("idp")
 
 
@@ -33,5 +35,9 @@ class Every:
         while not self._stop.wait(self.interval):
             try:
                 self.action()
+            except StorageUnavailable as exc:
+                # Expected while the database is out; it comes back by itself: one line,
+                # no trace, so an outage does not flood the log.
+                log.warning("background task %s: database unavailable (%s)", self.name, exc)
             except Exception:
                 log.exception("background task %s failed", self.name)

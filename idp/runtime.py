@@ -20,6 +20,7 @@ from idp.oidc.clients import ClientCache
 from idp.oidc.keys import KeyStore
 from idp.settings import Settings
 from idp.storage.db import Database
+from idp.storage.timeouts import DatabaseTimeouts
 
 T = TypeVar("T")
 
@@ -50,7 +51,9 @@ class Runtime:
     def build(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
         clock = clock or SystemClock()
         policies = PasswordPolicies.load(settings.password_policies_file)
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, timeouts=DatabaseTimeouts(
+            settings.db_connect_timeout, settings.db_statement_timeout,
+            settings.db_pool_timeout))
         return cls(
             settings=settings,
             clock=clock,

@@ -40,6 +40,17 @@ class Settings:
         "sqlite:///var/idp.sqlite3",
         "SQLAlchemy URL of the database (SQLite file or postgresql+psycopg://...).",
     )
+    db_connect_timeout: float = _setting(
+        5.0, "Longest wait to open a database connection, in seconds (PostgreSQL counts whole "
+        "seconds, at least 2)."
+    )
+    db_statement_timeout: float = _setting(
+        5.0, "Longest run of one database statement or wait for a lock (SQLite: for the write "
+        "lock), in seconds; past it the request answers 503."
+    )
+    db_pool_timeout: float = _setting(
+        5.0, "Longest wait for a free connection of the process's pool, in seconds."
+    )
     keys_dir: str = _setting(
         "keys", "Folder holding the signing keys (created on first run, private files 0600)."
     )

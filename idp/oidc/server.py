@@ -9,7 +9,7 @@ database: callers run them in a thread pool, off the event loop.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Payload, OAuth2Request
 from starlette.requests import Request
@@ -35,9 +35,13 @@ from idp.oidc.grants.client_credentials import ClientCredentialsGrant
 from idp.oidc.grants.refresh_token import RefreshTokenGrant
 from idp.oidc.subject import subject_for
 from idp.oidc.tokens import TokenService, new_opaque_token
+from idp.storage.db import LazyTransaction
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import consents as consents_repo
 from idp.storage.repositories import tokens as tokens_repo
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 SCOPES = ("openid", "offline_access", *SCOPE_CLAIMS)
 
@@ -95,6 +99,8 @@ class HubOAuth2Request(OAuth2Request):
         self.claims_param: dict | None = None
         self.grant_context: Any = None
         self.server: Any = None
+        # The token request's one transaction (HubAuthorizationServer.create_token_response).
+        self.unit: LazyTransaction | None = None
 
     @property
     def args(self) -> dict[str, str]:
@@ -183,7 +189,15 @@ class HubAuthorizationServer(AuthorizationServer):
             # RFC 6749 §3.2: request parameters MUST NOT be included more than once.
             error = InvalidRequestError(f"Repeated parameter: {printable_name(duplicated[0])}.")
             return self.handle_error_response(request, error)
-        status, body, headers = super().create_token_response(request)
+        # Consuming the code (RFC 6749 §4.1.2) or rotating the refresh token (RFC 9700
+        # §4.14.2) commits in one transaction with the refresh token that replaces it: a
+        # database failure in between rolls both back, so the client's retry works as its
+        # first request would have instead of looking like a replay. Protocol errors are
+        # answers, not exceptions: what they did (a replay's revocation, a code consumed by a
+        # wrong code_verifier) commits. A request that needs no database opens no transaction.
+        with self.rt.db.transaction_on_first_use() as unit:
+            request.unit = unit
+            status, body, headers = super().create_token_response(request)
         if status != 200:
             client_id = request.client.client_id if request.client else request.form.get(
                 "client_id")
@@ -238,12 +252,12 @@ class HubAuthorizationServer(AuthorizationServer):
         ctx = request.grant_context
         now = self.rt.clock.now()
         if "refresh_token" in token:
-            with self.rt.db.transaction() as s:
-                tokens_repo.save_refresh_token(
-                    s, token["refresh_token"], grant_id=ctx.id,
-                    client_id=request.client.client_id, scope=token["scope"], issued_at=now,
-                    expires_at=ctx.expires_at,
-                )
+            # In the request's transaction, with the code consumed or the token rotated.
+            tokens_repo.save_refresh_token(
+                request.unit.session(), token["refresh_token"], grant_id=ctx.id,
+                client_id=request.client.client_id, scope=token["scope"], issued_at=now,
+                expires_at=ctx.expires_at,
+            )
         self.rt.audit.record(
             "token.issued", account_id=ctx.account_id if ctx else None,
             client_id=request.client.client_id, ip=request.remote_addr,
@@ -256,9 +270,14 @@ class HubAuthorizationServer(AuthorizationServer):
         return subject_for(account.subject, client.subject_type, client.sector_identifier,
                            self.rt.keys.pairwise_salt)
 
-    def load_active_account(self, account_id: int):  # type: ignore[no-untyped-def]
-        with self.rt.db.read() as s:
+    def load_active_account(self, account_id: int, s: Session | None = None):  # type: ignore[no-untyped-def]
+        """The account if it is still active; read in ``s`` when given (a token request's
+        transaction), so a request holds one connection, not two."""
+        if s is not None:
             account = accounts_repo.get_account(s, account_id)
+        else:
+            with self.rt.db.read() as own:
+                account = accounts_repo.get_account(own, account_id)
         return account if account is not None and not account.disabled else None
 
     def has_second_factor(self, account_id: int) -> bool:

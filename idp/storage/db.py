@@ -3,27 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from idp.storage.errors import StorageUnavailable
+from idp.storage.timeouts import (
+    DatabaseTimeouts,
+    bounded_connection_class,
+    refuse_reconnect_after_stall,
+)
+
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10,
+                 timeouts: DatabaseTimeouts | None = None) -> None:
         self.url = url
-        self.engine = _make_engine(url, pool_size)
+        self.timeouts = timeouts or DatabaseTimeouts()
+        self.engine = _make_engine(url, pool_size, self.timeouts)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_engine = self.engine.execution_options(idp_read_only=True)
         # Hot single-row reads: autocommit (no BEGIN/ROLLBACK round trips), no pre-ping.
-        self._hot_engine = self.engine if self.is_sqlite else create_engine(
-            url, isolation_level="AUTOCOMMIT", pool_size=pool_size, max_overflow=20,
-            pool_pre_ping=False, pool_recycle=600)
+        self._hot_engine = self.engine if self.is_sqlite else _postgresql_engine(
+            url, self.timeouts, isolation_level="AUTOCOMMIT", pool_size=pool_size,
+            max_overflow=20, pool_pre_ping=False, pool_recycle=600)
         self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
 
     @property
@@ -36,8 +47,8 @@ class Database:
         try:
             with self._sessions.begin() as session:
                 yield session
-        except (OperationalError, InterfaceError) as exc:
-            raise StorageUnavailable(str(exc.orig or exc)[:200]) from exc
+        except UNAVAILABLE as exc:
+            raise StorageUnavailable(_reason(exc)) from exc
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -45,23 +56,32 @@ class Database:
         try:
             with self._read_sessions.begin() as session:
                 yield session
-        except (OperationalError, InterfaceError) as exc:
-            raise StorageUnavailable(str(exc.orig or exc)[:200]) from exc
+        except UNAVAILABLE as exc:
+            raise StorageUnavailable(_reason(exc)) from exc
+
+    def transaction_on_first_use(self) -> LazyTransaction:
+        """A unit of work begun only if something asks for its session (see LazyTransaction)."""
+        return LazyTransaction(self)
 
     def fetch_one(self, sql: dict[str, str], params: tuple) -> tuple | None:
         """One row of a single indexed read on a hot path, through a pooled DB-API
         connection, without ORM or transaction bookkeeping. ``sql`` maps a dialect name
         ("sqlite", "postgresql") to its statement in that driver's parameter style."""
         statement = sql[self.engine.dialect.name]
+        dbapi = self._hot_engine.dialect.loaded_dbapi
         for attempt in (1, 2):
-            connection = self._hot_engine.raw_connection()
+            try:
+                # The pool hands the driver's own exception up when connecting fails.
+                connection = self._hot_engine.raw_connection()
+            except (*UNAVAILABLE, dbapi.OperationalError, dbapi.InterfaceError) as exc:
+                raise StorageUnavailable(_reason(exc)) from exc
             try:
                 cursor = connection.cursor()
                 cursor.execute(statement, params)
                 row = cursor.fetchone()
                 cursor.close()
                 return row  # type: ignore[no-any-return]
-            except self._hot_engine.dialect.loaded_dbapi.OperationalError:
+            except (dbapi.OperationalError, dbapi.InterfaceError):
                 # A pooled connection the server closed (restart, idle timeout): drop it
                 # and try once more on a fresh one.
                 connection.invalidate()
@@ -71,17 +91,74 @@ class Database:
                 connection.close()
         raise AssertionError("unreachable")
 
+    def is_ready(self) -> bool:
+        """Whether the database answers a trivial query now, within the timeouts."""
+        try:
+            with self.read() as s:
+                s.execute(text("SELECT 1"))
+        except StorageUnavailable:
+            return False
+        return True
+
     def dispose(self) -> None:
         self.engine.dispose()
         self._hot_engine.dispose()
 
 
-def _make_engine(url: str, pool_size: int) -> Engine:
+class LazyTransaction:
+    """One transaction for a whole request, begun on the first ``session()`` call.
+
+    Used as a context manager around the request: commits on success, rolls back on any
+    exception (as ``Database.transaction``); a request that never asked for the session did
+    no I/O at all.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._context: AbstractContextManager[Session] | None = None
+        self._session: Session | None = None
+
+    def session(self) -> Session:
+        if self._session is None:
+            self._context = self._db.transaction()
+            self._session = self._context.__enter__()
+        return self._session
+
+    def __enter__(self) -> LazyTransaction:
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> bool | None:  # type: ignore[no-untyped-def]
+        if self._context is None:
+            return None
+        return self._context.__exit__(exc_type, exc, traceback)
+
+
+def _reason(exc: Exception) -> str:
+    return str(getattr(exc, "orig", None) or exc)[:200]
+
+
+def _postgresql_engine(url: str, timeouts: DatabaseTimeouts, **options: Any) -> Engine:
+    engine = create_engine(url, pool_timeout=timeouts.pool,
+                           connect_args=timeouts.postgresql_connect_args(), **options)
+    connection_class = bounded_connection_class(timeouts.client_wait)
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect, conn_rec, cargs, cparams):  # type: ignore[no-untyped-def]
+        refuse_reconnect_after_stall()
+        return connection_class.connect(*cargs, **cparams)
+
+    return engine
+
+
+def _make_engine(url: str, pool_size: int, timeouts: DatabaseTimeouts) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        busy_ms = timeouts.sqlite_busy_ms
+        pooled = {"pool_timeout": timeouts.pool} if path and path != ":memory:" else {}
+        engine = create_engine(url, connect_args={
+            "timeout": busy_ms / 1000, "check_same_thread": False}, **pooled)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -90,7 +167,8 @@ def _make_engine(url: str, pool_size: int) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            # How long a writer waits for another's write lock before "database is locked".
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
             cursor.close()
             # Let SQLAlchemy, not pysqlite, emit BEGIN (SQLAlchemy's documented recipe).
             dbapi_connection.isolation_level = None
@@ -103,4 +181,5 @@ def _make_engine(url: str, pool_size: int) -> Engine:
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+    return _postgresql_engine(url, timeouts, pool_size=pool_size, max_overflow=20,
+                              pool_pre_ping=True)

@@ -30,6 +30,28 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return pages.render(request, "error.html", exc.status_code, **ERROR_MESSAGES[key])
 
 
+# RFC 9110 §10.2.3: when to come back; the database timeouts are a few seconds.
+RETRY_AFTER = "5"
+# RFC 6749 §4.1.2.1 / §5.2 error code for a server that cannot answer for now.
+TEMPORARILY_UNAVAILABLE = {
+    "error": "temporarily_unavailable",
+    "error_description": "The service cannot reach its database; try again shortly.",
+}
+
+
+async def storage_unavailable(request: Request, exc: Exception) -> Response:
+    """The database is out (unreachable, stalled, locked): 503 and when to retry, a protocol
+    error on protocol endpoints, the clear page elsewhere. One line in the log, no trace."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    headers = {"Retry-After": RETRY_AFTER}
+    if _is_protocol(request):
+        return JSONResponse(TEMPORARILY_UNAVAILABLE, status_code=503, headers=headers)
+    pages = request.app.state.hub.pages
+    response = pages.render(request, "directory_down.html", 503)
+    response.headers.update(headers)
+    return response
+
+
 async def unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     if _is_protocol(request):

@@ -10,6 +10,7 @@ from idp.oidc.endpoints.discovery import discovery_document
 from idp.oidc.endpoints.jwks import jwks_document
 from idp.oidc.endpoints.userinfo import userinfo_response
 from idp.oidc.server import to_starlette
+from idp.web.errors import RETRY_AFTER
 
 
 async def userinfo(request: Request) -> Response:
@@ -41,4 +42,16 @@ async def jwks(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
+    """Liveness: the process answers. Never touches the database (a database outage must not
+    make an orchestrator restart healthy processes)."""
     return JSONResponse({"status": "ok"})
+
+
+async def ready(request: Request) -> Response:
+    """Readiness: this process can serve requests now, i.e. its database answers within the
+    timeouts (IDP_DB_*_TIMEOUT). A load balancer stops sending traffic while it is 503."""
+    hub = request.app.state.hub
+    if await hub.rt.blocking(hub.rt.db.is_ready):
+        return JSONResponse({"status": "ready"})
+    return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503,
+                        headers={"Retry-After": RETRY_AFTER})

@@ -21,6 +21,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from idp.limits import MAX_BODY_BYTES, MAX_PARAMETERS
 from idp.oidc.server import HubOAuth2Request
+from idp.storage.errors import StorageUnavailable
+from idp.web.errors import RETRY_AFTER, TEMPORARILY_UNAVAILABLE
 from idp.web.middleware.security_headers import JSON_HEADERS
 
 log = logging.getLogger("idp.web")
@@ -49,6 +51,9 @@ class ProtocolEndpoints:
             return
         try:
             result = await self._handle(scope, receive, handler)
+        except StorageUnavailable as exc:
+            log.warning("database unavailable on %s: %s", scope["path"], exc)
+            result = (503, TEMPORARILY_UNAVAILABLE, [("Retry-After", RETRY_AFTER)])
         except Exception:
             log.exception("unexpected error on %s", scope["path"])
             result = (500, {"error": "server_error"}, [])

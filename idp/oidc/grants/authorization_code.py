@@ -109,22 +109,23 @@ class AuthorizationCodeGrant(TokenIssuingMixin, grants.AuthorizationCodeGrant):
                         grant_id=grant_id)
 
     def query_authorization_code(self, code: str, client):  # type: ignore[no-untyped-def]
+        """Consume the code in the token request's transaction: it stays unconsumed unless
+        the tokens it buys are saved too (HubAuthorizationServer.create_token_response)."""
         rt = self.server.rt
         now = rt.clock.now()
-        with rt.db.transaction() as s:
-            redemption = tokens_repo.consume_code(s, code, client.client_id, now)
-            if redemption.replayed_grant_id:
-                tokens_repo.revoke_grant(s, redemption.replayed_grant_id, now)
-            elif redemption.code is not None:
-                row = redemption.code
-                grant = tokens_repo.get_grant(s, row.grant_id)
-                if grant is not None and grant.revoked_at is None:
-                    return RedeemedCode(
-                        row.redirect_uri, row.code_challenge, grant_context(grant, row.nonce)
-                    )
+        s = self.request.unit.session()
+        redemption = tokens_repo.consume_code(s, code, client.client_id, now)
         if redemption.replayed_grant_id:
+            tokens_repo.revoke_grant(s, redemption.replayed_grant_id, now)
             rt.audit.record("code.replayed", client_id=client.client_id,
                             ip=self.request.remote_addr, grant_id=redemption.replayed_grant_id)
+        elif redemption.code is not None:
+            row = redemption.code
+            grant = tokens_repo.get_grant(s, row.grant_id)
+            if grant is not None and grant.revoked_at is None:
+                return RedeemedCode(
+                    row.redirect_uri, row.code_challenge, grant_context(grant, row.nonce)
+                )
         return None
 
     def delete_authorization_code(self, authorization_code) -> None:  # type: ignore[no-untyped-def]
@@ -132,5 +133,6 @@ class AuthorizationCodeGrant(TokenIssuingMixin, grants.AuthorizationCodeGrant):
 
     def authenticate_user(self, authorization_code):  # type: ignore[no-untyped-def]
         self.request.grant_context = authorization_code.grant
-        return self.server.load_active_account(authorization_code.grant.account_id)
+        return self.server.load_active_account(authorization_code.grant.account_id,
+                                               self.request.unit.session())
 

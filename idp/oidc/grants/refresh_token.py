@@ -35,32 +35,30 @@ class RefreshTokenGrant(TokenIssuingMixin, grants.RefreshTokenGrant):
         rt = self.server.rt
         client = self.request.client
         now = rt.clock.now()
-        replayed_grant = None
-        with rt.db.transaction() as s:
-            row = tokens_repo.find_refresh_token(s, refresh_token)
-            if row is None or row.client_id != client.client_id or row.expires_at <= now:
-                return None
-            grant = tokens_repo.get_grant(s, row.grant_id)
-            if grant is None or grant.revoked_at is not None:
-                return None
-            if row.rotated_at is not None:
-                tokens_repo.revoke_grant(s, grant.id, now)
-                replayed_grant = grant.id
-            else:
-                return PresentedRefreshToken(refresh_token, row.client_id, row.scope,
-                                             grant_context(grant))
+        s = self.request.unit.session()
+        row = tokens_repo.find_refresh_token(s, refresh_token)
+        if row is None or row.client_id != client.client_id or row.expires_at <= now:
+            return None
+        grant = tokens_repo.get_grant(s, row.grant_id)
+        if grant is None or grant.revoked_at is not None:
+            return None
+        if row.rotated_at is None:
+            return PresentedRefreshToken(refresh_token, row.client_id, row.scope,
+                                         grant_context(grant))
+        tokens_repo.revoke_grant(s, grant.id, now)
         rt.audit.record("refresh_token.replayed", account_id=grant.account_id,
                         client_id=client.client_id, ip=self.request.remote_addr,
-                        grant_id=replayed_grant)
+                        grant_id=grant.id)
         return None
 
     def create_token_response(self):  # type: ignore[no-untyped-def]
+        """Rotate in the token request's transaction: the presented token stays valid unless
+        its successor is saved too (HubAuthorizationServer.create_token_response)."""
         presented = self.request.refresh_token
         rt = self.server.rt
-        with rt.db.transaction() as s:
-            redemption = tokens_repo.rotate_refresh_token(
-                s, presented.token, presented.client_id, rt.clock.now()
-            )
+        redemption = tokens_repo.rotate_refresh_token(
+            self.request.unit.session(), presented.token, presented.client_id, rt.clock.now()
+        )
         if redemption.token is None:
             # Lost a race with another use of the same token: that is a replay too.
             raise InvalidGrantError("The refresh token is no longer valid.")
@@ -68,10 +66,11 @@ class RefreshTokenGrant(TokenIssuingMixin, grants.RefreshTokenGrant):
 
     def authenticate_user(self, refresh_token):  # type: ignore[no-untyped-def]
         self.request.grant_context = refresh_token.grant
-        user = self.server.load_active_account(refresh_token.grant.account_id)
+        user = self.server.load_active_account(refresh_token.grant.account_id,
+                                               self.request.unit.session())
         if user is None:
             raise InvalidGrantError("The account is no longer active.")
         return user
 
     def revoke_old_credential(self, refresh_token) -> None:  # type: ignore[no-untyped-def]
-        """Nothing to do: the token was rotated atomically before new tokens were issued."""
+        """Nothing to do: the token was rotated in the transaction that saves its successor."""

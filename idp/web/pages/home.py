@@ -8,7 +8,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idp.portal.home import applications_for, password_status
-from idp.storage.errors import StorageUnavailable
 from idp.web.cookies import session_id_from
 
 
@@ -20,16 +19,13 @@ def as_date(timestamp: int | None) -> str | None:
 
 async def home(request: Request) -> Response:
     hub = request.app.state.hub
-    try:
-        session = await hub.rt.blocking(hub.sessions.load,
-                                        session_id_from(request, hub.settings))
-        if session is None or session.account is None:
-            return hub.pages.render(request, "home.html", account=None)
-        account = session.account
-        apps = await hub.rt.blocking(applications_for, hub.rt.db, account)
-    except StorageUnavailable:
-        # Seed 001: the portal still answers, saying the directory cannot be reached.
-        return hub.pages.render(request, "directory_down.html", 503)
+    # Seed 001: when the directory cannot be reached, StorageUnavailable becomes the
+    # "Connexion à l'annuaire impossible" page (idp/web/errors.py storage_unavailable).
+    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
+    if session is None or session.account is None:
+        return hub.pages.render(request, "home.html", account=None)
+    account = session.account
+    apps = await hub.rt.blocking(applications_for, hub.rt.db, account)
     status = password_status(hub.rt.policies, account, hub.rt.clock.now())
     return hub.pages.render(
         request, "portal.html", account=account, applications=apps,
