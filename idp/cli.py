@@ -172,8 +172,11 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from idp.log_hygiene import keep_secrets_out_of_logs
+
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level.upper())
+    keep_secrets_out_of_logs()
     if not args.no_upgrade:
         from idp.storage.migrate import upgrade
 
@@ -301,8 +304,10 @@ def cmd_users_disable(args: argparse.Namespace) -> int:
 
     rt = _runtime()
     with rt.db.transaction() as s:
-        if not accounts_repo.disable_account(s, args.username):
+        account = accounts_repo.find_by_username(s, args.username)
+        if account is None or not accounts_repo.disable_account(s, args.username):
             raise admin.AdminError(f"no user {args.username!r}")
+        rt.audit.write(s, "account.disabled_by_operator", account_id=account.id)
     emit(args, {"disabled": args.username}, f"user {args.username} disabled")
     return 0
 
@@ -327,9 +332,17 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 def cmd_users_unlock(args: argparse.Namespace) -> int:
     from idp.accounts import throttling
+    from idp.storage.repositories import accounts as accounts_repo
 
     rt = _runtime()
-    lifted = throttling.unlock(rt.db, args.username)
+    rules = throttling.ThrottleRules.from_settings(rt.settings, rt.keys)
+    with rt.db.transaction() as s:
+        lifted = throttling.unlock(s, rules, args.username)
+        account = accounts_repo.find_by_username(s, args.username)
+        rt.audit.write(s, "account.unlocked_by_operator",
+                       account_id=account.id if account else None, was_locked=lifted,
+                       identifier_hmac=throttling.identifier_digest(rules.identifier_key,
+                                                                    args.username))
     emit(args, {"unlocked": args.username, "was_locked": lifted},
          f"user {args.username} unlocked" if lifted else f"user {args.username} was not locked")
     return 0
@@ -346,9 +359,7 @@ def cmd_users_remove_second_factor(args: argparse.Namespace) -> int:
     if account is None:
         raise admin.AdminError(f"no user {args.username!r}")
     had = second_factor.is_enrolled(rt.db, account.id)
-    second_factor.remove(rt, account.id)
-    rt.audit.record("second_factor.removed_by_operator", account_id=account.id)
-    rt.audit.flush()
+    second_factor.remove(rt, account.id, "second_factor.removed_by_operator")
     emit(args, {"username": args.username, "removed": had},
          f"two-step verification of {args.username} turned off" if had
          else f"{args.username} had no two-step verification")
@@ -367,6 +378,7 @@ def cmd_users_reset_password(args: argparse.Namespace) -> int:
     rt = _runtime()
     password = args.password or os.environ.get("IDP_NEW_PASSWORD") or (
         secrets.token_urlsafe(9) + "-7")
+    rules = throttling.ThrottleRules.from_settings(rt.settings, rt.keys)
     with rt.db.transaction() as s:
         account = accounts_repo.find_by_username(s, args.username)
         if account is None:
@@ -374,9 +386,8 @@ def cmd_users_reset_password(args: argparse.Namespace) -> int:
         passwords_repo.change_password(s, account.id, account.password_hash,
                                        rt.passwords.hash(password), now=0,
                                        keep=rt.policies(account.population).history)
-    throttling.unlock(rt.db, args.username)
-    rt.audit.record("password.reset_by_operator", account_id=account.id)
-    rt.audit.flush()
+        throttling.unlock(s, rules, args.username)
+        rt.audit.write(s, "password.reset_by_operator", account_id=account.id)
     emit(args, {"username": args.username, "temporary_password": password},
          f"temporary password for {args.username}: {password}\n"
          "It must be changed at the next login.")

@@ -23,7 +23,7 @@ class Database:
         # Hot single-row reads: autocommit (no BEGIN/ROLLBACK round trips), no pre-ping.
         self._hot_engine = self.engine if self.is_sqlite else create_engine(
             url, isolation_level="AUTOCOMMIT", pool_size=pool_size, max_overflow=20,
-            pool_pre_ping=False, pool_recycle=600)
+            pool_pre_ping=False, pool_recycle=600, hide_parameters=True)
         self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
 
     @property
@@ -81,7 +81,8 @@ def _make_engine(url: str, pool_size: int) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                               hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -103,4 +104,6 @@ def _make_engine(url: str, pool_size: int) -> Engine:
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+    # Statement parameters (hashes, sealed secrets, messages) stay out of logs and errors.
+    return create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True,
+                         hide_parameters=True)

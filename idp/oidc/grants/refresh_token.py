@@ -35,7 +35,6 @@ class RefreshTokenGrant(TokenIssuingMixin, grants.RefreshTokenGrant):
         rt = self.server.rt
         client = self.request.client
         now = rt.clock.now()
-        replayed_grant = None
         with rt.db.transaction() as s:
             row = tokens_repo.find_refresh_token(s, refresh_token)
             if row is None or row.client_id != client.client_id or row.expires_at <= now:
@@ -45,13 +44,12 @@ class RefreshTokenGrant(TokenIssuingMixin, grants.RefreshTokenGrant):
                 return None
             if row.rotated_at is not None:
                 tokens_repo.revoke_grant(s, grant.id, now)
-                replayed_grant = grant.id
+                rt.audit.write(s, "refresh_token.replayed", account_id=grant.account_id,
+                               client_id=client.client_id, ip=self.request.remote_addr,
+                               grant_id=grant.id)
             else:
                 return PresentedRefreshToken(refresh_token, row.client_id, row.scope,
                                              grant_context(grant))
-        rt.audit.record("refresh_token.replayed", account_id=grant.account_id,
-                        client_id=client.client_id, ip=self.request.remote_addr,
-                        grant_id=replayed_grant)
         return None
 
     def create_token_response(self):  # type: ignore[no-untyped-def]

@@ -68,12 +68,12 @@ async def login_submit(request: Request) -> Response:
         return again(400, LOGIN_MISSING)
     minutes = await locked_minutes(hub, username, ip)
     if minutes is not None:
-        rt.audit.record("login.locked", ip=ip, username=username)
+        rt.audit.record("login.locked", ip=ip, identifier_hmac=_digest(hub, username))
         return again(429, LOGIN_LOCKED, minutes=minutes)
     now = rt.clock.now()
     account, enrolled = await rt.blocking(_check_password, hub, username, password)
     if account is None:
-        rt.audit.record("login.failure", ip=ip, username=username)
+        rt.audit.record("login.failure", ip=ip, identifier_hmac=_digest(hub, username))
         minutes = await count_failure(hub, username, ip)
         if minutes is not None:
             return again(429, LOGIN_LOCKED, minutes=minutes)
@@ -83,7 +83,7 @@ async def login_submit(request: Request) -> Response:
         session.data["second_factor"] = {"account_id": account.id, "at": now, "rid": rid}
         await rt.blocking(hub.sessions.save, session)
         return RedirectResponse("/connexion/code", status_code=303)
-    await rt.blocking(throttling.record_success, rt.db, username)
+    await rt.blocking(throttling.record_success, rt.db, hub.throttle_rules, username)
     return await after_authentication(request, session, account, rid, PASSWORD_AMR)
 
 
@@ -157,6 +157,12 @@ def _check_password(hub, username: str, password: str):  # type: ignore[no-untyp
         with rt.db.transaction() as s:
             accounts_repo.set_password_hash(s, account.id, rt.passwords.hash(password))
     return account, enrolled
+
+
+def _digest(hub, username: str) -> str:
+    """What the audit trail keeps of a typed identifier: never the text, which may be a
+    password typed in the wrong field (issue 10, finding 5), but its keyed hash."""
+    return throttling.identifier_digest(hub.throttle_rules.identifier_key, username)
 
 
 def _pending_details(hub, pending: dict | None):  # type: ignore[no-untyped-def]
