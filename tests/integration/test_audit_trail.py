@@ -218,8 +218,8 @@ def test_token_revocations_and_replays_are_written_in_the_same_transaction(http,
     http.post("/revoke", data={"token": second["refresh_token"]},
               auth=(client.client_id, client.secret))
     # No flush: only the events written with their change are there.
-    assert {e.event for e in events(rt)} == {"refresh_token.replayed", "code.replayed",
-                                             "token.revoked"}
+    assert {e.event for e in events(rt)} == {"consent.given", "refresh_token.replayed",
+                                             "code.replayed", "token.revoked"}
     assert rt.audit.stats().pending > 0  # logins, token issues: buffered
 
 
@@ -262,3 +262,24 @@ def test_a_lock_still_holds_with_hashed_throttle_keys(http, factories, rt):  # t
     for _ in range(rt.settings.login_max_failures):
         login(http, "alice", "wrong")
     assert login(http, "Alice ", PASSWORD).status_code == 429
+
+
+def test_operator_actions_are_written_in_the_same_transaction(http, factories, rt,  # type: ignore[no-untyped-def]
+                                                              monkeypatch, capsys):
+    from idp.cli import main
+
+    factories.authenticator(factories.account("alice"))
+    alice = account_id(rt, "alice")
+    for _ in range(rt.settings.login_max_failures):
+        login(http, "alice", "wrong")
+    monkeypatch.setenv("IDP_DATABASE_URL", rt.settings.database_url)
+    monkeypatch.setenv("IDP_KEYS_DIR", rt.settings.keys_dir)
+    for command in ("unlock", "remove-second-factor", "reset-password", "disable"):
+        assert main(["users", command, "alice"]) == 0
+    capsys.readouterr()
+    operator_events = [(e.event, e.account_id) for e in events(rt)
+                       if e.event != "second_factor.enabled"]
+    assert operator_events == [
+        ("account.unlocked_by_operator", alice), ("second_factor.removed_by_operator", alice),
+        ("password.reset_by_operator", alice), ("account.disabled_by_operator", alice)]
+    assert events(rt, "account.unlocked_by_operator")[0].detail["was_locked"] is True
