@@ -70,7 +70,12 @@ def start_hub(database_url: str, keys_dir: Path, issuer: str | None = None,
     upgrade(database_url)
     process = subprocess.Popen([sys.executable, "-m", "idp", "serve", "--port", str(port)],
                                env=env, cwd=keys_dir.parent, stderr=stderr)
-    wait_until_up(url + "/healthz", process)
+    try:
+        wait_until_up(url + "/healthz", process)
+    except RuntimeError:
+        process.kill()  # not left running behind a failed start
+        process.wait(timeout=10)
+        raise
     return Hub(issuer, url, env, process, Runtime.build(settings))
 
 
