@@ -15,6 +15,7 @@ import sitekit
 from idp.accounts.login_name_sync import follow_agent_domains_at_start
 from idp.accounts.throttling import ThrottleRules
 from idp.clock import Clock
+from idp.log_hygiene import keep_secrets_out_of_logs
 from idp.oidc import build_authorization_server
 from idp.oidc.authorization import deny
 from idp.runtime import Runtime
@@ -49,10 +50,7 @@ class Hub:
         self.server = build_authorization_server(runtime)
         self.sessions = BrowserSessions(runtime)
         self.pages = Pages()
-        s = runtime.settings
-        self.throttle_rules = ThrottleRules(s.login_max_failures, s.address_max_failures,
-                                            s.login_failure_window, s.login_lock_seconds,
-                                            s.login_max_delay)
+        self.throttle_rules = ThrottleRules.from_settings(runtime.settings, runtime.keys)
 
     def deny(self, oauth_request, session):  # type: ignore[no-untyped-def]
         return deny(self.server, oauth_request, session.authn)
@@ -60,6 +58,7 @@ class Hub:
 
 def create_app(settings: Settings, clock: Clock | None = None,
                runtime: Runtime | None = None) -> Starlette:
+    keep_secrets_out_of_logs()
     runtime = runtime or Runtime.build(settings, clock)
     hub = Hub(runtime)
 

@@ -1,32 +1,71 @@
 """Security audit trail: every login, consent, token issued/refused/revoked and logout.
 
-Events are buffered and written in batches by one background thread, so issuing a token
-costs no database round trip (the token endpoint is the busiest path). ``flush()`` writes
-what is pending; the app flushes on shutdown.
+Two ways in (issue 10, findings 1 and 8):
+
+- ``write(s, ...)``: in the caller's transaction, for the events that must not be lost —
+  account and token changes (password changed or reset, second factor on or off, e-mail or
+  mobile changed, account disabled or unlocked, grant revoked, code or refresh token
+  replayed). The event is committed with the change it records, or neither is.
+- ``record(...)``: buffered in memory and written in batches by one background thread, so
+  issuing a token costs no database round trip. A process killed with ``kill -9`` loses at
+  most ``audit_flush_interval`` of these (logins, tokens issued, refusals).
+
+No input can stop or flood the trail: values are bounded and cleaned before they are
+recorded (audit_values.py); a batch the database still refuses is split in halves until the
+event at fault is alone, and that one is counted and logged, never retried; while the
+database is out, events wait in a buffer of at most ``audit_buffer_max``, and what does not
+fit is counted. The counts are logged once per ``REPORT_INTERVAL`` and given by ``stats()``.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
+from dataclasses import asdict, dataclass
 from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from idp.audit_values import clean_event
 from idp.background import Every
 from idp.clock import Clock
 from idp.storage.db import Database
+from idp.storage.errors import StorageUnavailable
 from idp.storage.repositories import audit as audit_repo
 
 log = logging.getLogger("idp.audit")
 
+BATCH_SIZE = 500
+REPORT_INTERVAL = 60.0
+
+
+@dataclass
+class AuditStats:
+    written: int = 0
+    pending: int = 0
+    dropped_buffer_full: int = 0
+    unwritable: int = 0
+    database_out: bool = False
+
 
 class AuditLog:
-    def __init__(self, db: Database, clock: Clock, flush_interval: float) -> None:
+    def __init__(self, db: Database, clock: Clock, flush_interval: float,
+                 buffer_max: int = 10_000) -> None:
         self.db = db
         self.clock = clock
         self.flush_interval = flush_interval
+        self.buffer_max = buffer_max
         self._pending: deque[dict] = deque()
+        self._pending_lock = threading.Lock()
         self._flush_lock = threading.Lock()
+        self._stats = AuditStats()
+        self._reported = AuditStats()
+        self._reported_at = time.monotonic()
+        self._unwritable_logged = False
         self._writer = Every(flush_interval, self.flush, "audit-flush")
 
     def record(
@@ -38,31 +77,108 @@ class AuditLog:
         ip: str | None = None,
         **detail: Any,
     ) -> None:
-        self._pending.append(
-            {
-                "at": self.clock.now(),
-                "event": event,
-                "account_id": account_id,
-                "client_id": client_id,
-                "ip": ip,
-                "detail": detail,
-            }
-        )
+        """Buffer an event; written within ``flush_interval``."""
+        row = clean_event(self.clock.now(), event, account_id, client_id, ip, detail)
+        with self._pending_lock:
+            if len(self._pending) >= self.buffer_max:
+                self._stats.dropped_buffer_full += 1
+                return
+            self._pending.append(row)
+
+    def write(
+        self,
+        s: Session,
+        event: str,
+        *,
+        account_id: int | None = None,
+        client_id: str | None = None,
+        ip: str | None = None,
+        **detail: Any,
+    ) -> None:
+        """Write an event in the caller's transaction `s`: committed with the change it
+        records, or rolled back with it."""
+        audit_repo.write_events(
+            s, [clean_event(self.clock.now(), event, account_id, client_id, ip, detail)])
+
+    def stats(self) -> AuditStats:
+        with self._pending_lock:
+            return AuditStats(**{**asdict(self._stats), "pending": len(self._pending)})
 
     def flush(self) -> None:
+        """Write what is pending, in batches of at most BATCH_SIZE."""
         with self._flush_lock:
-            batch = []
-            while self._pending:
-                batch.append(self._pending.popleft())
-            if not batch:
-                return
-            try:
-                with self.db.transaction() as s:
-                    audit_repo.write_events(s, batch)
-            except Exception:
-                # Keep the events for the next attempt rather than losing them.
-                self._pending.extendleft(reversed(batch))
-                log.exception("could not write %d audit events", len(batch))
+            with self._pending_lock:
+                pending = list(self._pending)
+                self._pending.clear()
+            for start in range(0, len(pending), BATCH_SIZE):
+                if not self._write(pending[start:start + BATCH_SIZE]):
+                    self._keep_for_later(pending[start:])
+                    break
+            else:
+                if self._stats.database_out and pending:
+                    self._stats.database_out = False
+                    log.warning("audit trail: database reachable again, events written")
+            self._report_if_due()
+
+    def _write(self, batch: list[dict]) -> bool:
+        """Write `batch`, setting apart the events the database refuses; False when the
+        database itself is out (nothing of `batch` is then written)."""
+        try:
+            with self.db.transaction() as s:
+                audit_repo.write_events(s, batch)
+        except Exception as exc:  # sorted below: the database is out, or refuses an event
+            if not self._database_reachable():
+                return False
+            if len(batch) == 1:
+                self._set_aside(batch[0], exc)
+                return True
+            middle = len(batch) // 2
+            return self._write(batch[:middle]) and self._write(batch[middle:])
+        self._stats.written += len(batch)
+        return True
+
+    def _database_reachable(self) -> bool:
+        try:
+            with self.db.read() as s:
+                s.execute(text("SELECT 1"))
+        except StorageUnavailable:
+            return False
+        return True
+
+    def _set_aside(self, event: dict, exc: Exception) -> None:
+        """An event the database refuses even alone: counted, logged once per report
+        interval (no traceback), never retried."""
+        self._stats.unwritable += 1
+        if not self._unwritable_logged:
+            self._unwritable_logged = True
+            log.error("audit trail: a %r event could not be written and was set aside (%s)",
+                      event.get("event"), _describe(exc))
+
+    def _keep_for_later(self, events: list[dict]) -> None:
+        if not self._stats.database_out:
+            self._stats.database_out = True
+            log.warning("audit trail: database unavailable, keeping up to %d events in memory",
+                        self.buffer_max)
+        with self._pending_lock:
+            room = max(0, self.buffer_max - len(self._pending))
+            # The oldest are kept: they are the start of the outage.
+            self._pending.extendleft(reversed(events[:room]))
+            self._stats.dropped_buffer_full += max(0, len(events) - room)
+
+    def _report_if_due(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._reported_at < REPORT_INTERVAL:
+            return
+        self._reported_at = now
+        self._unwritable_logged = False
+        stats = self.stats()
+        dropped = stats.dropped_buffer_full - self._reported.dropped_buffer_full
+        unwritable = stats.unwritable - self._reported.unwritable
+        if dropped or unwritable:
+            log.error("audit trail: %d events dropped (buffer full), %d set aside (refused by "
+                      "the database) since the last report; %d pending", dropped, unwritable,
+                      stats.pending)
+        self._reported = stats
 
     def start(self) -> None:
         self._writer.start()
@@ -70,3 +186,15 @@ class AuditLog:
     def stop(self) -> None:
         self._writer.stop()
         self.flush()
+        self._report_if_due(force=True)
+        if lost := self.stats().pending:
+            log.error("audit trail: %d events could not be written before shutdown", lost)
+
+
+def _describe(exc: Exception) -> str:
+    """The error's class and first line, without the statement or its parameters."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    if isinstance(exc, StorageUnavailable) and exc.__cause__ is not None:
+        cause = exc.__cause__
+    first_line = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    return f"{type(cause).__name__}: {first_line[:200]}"

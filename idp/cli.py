@@ -287,8 +287,11 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from idp.log_hygiene import keep_secrets_out_of_logs
+
     settings = _settings()
     logging.basicConfig(level=settings.log_level.upper())
+    keep_secrets_out_of_logs()
     if not args.no_upgrade:
         from idp.storage.migrate import upgrade
 
@@ -438,8 +441,10 @@ def cmd_users_disable(args: argparse.Namespace) -> int:
 
     rt = _runtime(existing=True)
     with rt.db.transaction() as s:
-        if not accounts_repo.disable_account(s, args.username):
+        account = accounts_repo.find_by_login(s, args.username)
+        if account is None or not accounts_repo.disable_account(s, args.username):
             raise admin.AdminError(f"no user {args.username!r}")
+        rt.audit.write(s, "account.disabled_by_operator", account_id=account.id)
     emit(args, {"disabled": args.username}, f"user {args.username} disabled")
     return 0
 
@@ -472,10 +477,14 @@ def cmd_users_unlock(args: argparse.Namespace) -> int:
     from idp.storage.repositories import accounts as accounts_repo
 
     rt = _runtime(existing=True)
-    with rt.db.read() as s:
+    rules = throttling.ThrottleRules.from_settings(rt.settings, rt.keys)
+    with rt.db.transaction() as s:
         account = accounts_repo.find_by_login(s, args.username)
-    name = throttling.login_name(account, args.username, rt.settings.agent_domains)
-    lifted = throttling.unlock(rt.db, name)
+        name = throttling.login_name(account, args.username, rt.settings.agent_domains)
+        lifted = throttling.unlock(s, rules, name)
+        rt.audit.write(s, "account.unlocked_by_operator",
+                       account_id=account.id if account else None, was_locked=lifted,
+                       identifier_hmac=throttling.identifier_digest(rules.identifier_key, name))
     emit(args, {"unlocked": args.username, "was_locked": lifted},
          f"user {args.username} unlocked" if lifted else f"user {args.username} was not locked")
     return 0
@@ -492,9 +501,7 @@ def cmd_users_remove_second_factor(args: argparse.Namespace) -> int:
     if account is None:
         raise admin.AdminError(f"no user {args.username!r}")
     had = second_factor.is_enrolled(rt.db, account.id)
-    second_factor.remove(rt, account.id)
-    rt.audit.record("second_factor.removed_by_operator", account_id=account.id)
-    rt.audit.flush()
+    second_factor.remove(rt, account.id, "second_factor.removed_by_operator")
     emit(args, {"username": args.username, "removed": had},
          f"two-step verification of {args.username} turned off" if had
          else f"{args.username} had no two-step verification")
@@ -513,6 +520,7 @@ def cmd_users_reset_password(args: argparse.Namespace) -> int:
     rt = _runtime(existing=True)
     password = args.password or os.environ.get("IDP_NEW_PASSWORD") or (
         secrets.token_urlsafe(9) + "-7")
+    rules = throttling.ThrottleRules.from_settings(rt.settings, rt.keys)
     with rt.db.transaction() as s:
         account = accounts_repo.find_by_login(s, args.username)
         if account is None:
@@ -520,9 +528,8 @@ def cmd_users_reset_password(args: argparse.Namespace) -> int:
         passwords_repo.change_password(s, account.id, account.password_hash,
                                        rt.passwords.hash(password), now=0,
                                        keep=rt.policies(account.population).history)
-    throttling.unlock(rt.db, account.username)
-    rt.audit.record("password.reset_by_operator", account_id=account.id)
-    rt.audit.flush()
+        throttling.unlock(s, rules, account.username)
+        rt.audit.write(s, "password.reset_by_operator", account_id=account.id)
     emit(args, {"username": args.username, "temporary_password": password},
          f"temporary password for {args.username}: {password}\n"
          "It must be changed at the next login.")

@@ -87,6 +87,10 @@ class Settings:
     audit_flush_interval: float = _setting(
         0.5, "How often buffered audit events are written to the database, in seconds."
     )
+    audit_buffer_max: int = _setting(
+        10000, "Most audit events a process keeps in memory while they cannot be written "
+        "(beyond, new ones are dropped and counted)."
+    )
     acr_default: str = _setting(
         "eidas1", "acr value of a password login (the eIDAS 'low' level, as FranceConnect)."
     )

@@ -25,6 +25,7 @@ from clients.rp.jwks import HubKeys
 from clients.rp.login import HubLogin
 from clients.rp.sessions import SessionStore, token_box
 from idp.background import Every
+from idp.log_hygiene import keep_secrets_out_of_logs
 from idp.storage.db import Database
 from idp.texts import N_
 from idp.web.middleware.security_headers import SecurityHeadersMiddleware
@@ -76,6 +77,8 @@ class Apa:
 
 
 def create_app(settings: ApaSettings, apa: Apa | None = None) -> Starlette:
+    # The relying-party side of authlib logs the PKCE verifier at debug level.
+    keep_secrets_out_of_logs()
     apa = apa or Apa(settings)
 
     @contextlib.asynccontextmanager

@@ -74,8 +74,10 @@ def matching_step(secret: str, code: str, now: int) -> int | None:
     return found
 
 
-def enrol(rt, account_id: int, enrolment: Enrolment, code: str) -> list[str] | None:  # type: ignore[no-untyped-def]
-    """Save the authenticator if `code` is valid; returns the recovery codes (shown once)."""
+def enrol(rt, account_id: int, enrolment: Enrolment, code: str,  # type: ignore[no-untyped-def]
+          ip: str | None = None) -> list[str] | None:
+    """Save the authenticator if `code` is valid; returns the recovery codes (shown once).
+    The audit event is written with it (issue 10, finding 1)."""
     now = rt.clock.now()
     step = matching_step(enrolment.secret, code, now)
     if step is None:
@@ -84,6 +86,7 @@ def enrol(rt, account_id: int, enrolment: Enrolment, code: str) -> list[str] | N
     sealed = rt.keys.secret_box.encrypt(enrolment.secret.encode()).decode()
     with rt.db.transaction() as s:
         repo.create(s, account_id, sealed, now, step, [sha256_hex(_normal(c)) for c in codes])
+        rt.audit.write(s, "second_factor.enabled", account_id=account_id, ip=ip)
     return codes
 
 
@@ -108,9 +111,12 @@ def verify(rt, account_id: int, code: str) -> str | None:  # type: ignore[no-unt
         return "otp" if repo.accept_step(s, account_id, step) else None
 
 
-def remove(rt, account_id: int) -> None:  # type: ignore[no-untyped-def]
+def remove(rt, account_id: int, event: str = "second_factor.removed",  # type: ignore[no-untyped-def]
+           ip: str | None = None) -> None:
+    """Turn the second factor off, and write `event` to the audit trail with the change."""
     with rt.db.transaction() as s:
         repo.remove(s, account_id)
+        rt.audit.write(s, event, account_id=account_id, ip=ip)
 
 
 def _recovery_code() -> str:

@@ -6,12 +6,20 @@ no account has it (known or not, the answer must not reveal whether an account e
 for the client address. Failures slow the answer down
 (`delay_for`), and past the limit the key is locked for a while; an operator can unlock
 an account (`idp users unlock`).
+
+What was typed as identifier may be anything, a password typed in the wrong field included:
+it is never stored in clear (issue 10, finding 5). Throttle keys and audit events hold its
+HMAC-SHA256 under the hub's identifier key (KeyStore.identifier_key, derived from the
+secret-box key by HKDF), so an operator can still find the failures of a known identifier.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import hmac
+from dataclasses import dataclass, field
 
+from idp.audit_values import IP_MAX, clean_text
 from idp.login_names import normalise, throttle_name
 from idp.storage.repositories import throttle as throttle_repo
 
@@ -23,6 +31,13 @@ class ThrottleRules:
     window: int
     lock_for: int
     max_delay: float = 3.0
+    identifier_key: bytes = field(kw_only=True, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings, keys) -> ThrottleRules:  # type: ignore[no-untyped-def]
+        return cls(settings.login_max_failures, settings.address_max_failures,
+                   settings.login_failure_window, settings.login_lock_seconds,
+                   settings.login_max_delay, identifier_key=keys.identifier_key)
 
 
 def login_name(account, typed: str, agent_domains: frozenset[str]) -> str:  # type: ignore[no-untyped-def]
@@ -32,19 +47,27 @@ def login_name(account, typed: str, agent_domains: frozenset[str]) -> str:  # ty
     return account.username if account is not None else throttle_name(typed, agent_domains)
 
 
-def account_key(username: str) -> str:
-    return "account:" + normalise(username)[:300]
+def identifier_digest(key: bytes, username: str) -> str:
+    """HMAC-SHA256 (RFC 2104) of a login name as logins compare it (idp/login_names.py)."""
+    return hmac.new(key, normalise(username)[:300].encode("utf-8", "surrogatepass"),
+                    hashlib.sha256).hexdigest()
+
+
+def account_key(key: bytes, username: str) -> str:
+    return "account:" + identifier_digest(key, username)
 
 
 def address_key(address: str | None) -> str:
-    return "address:" + (address or "unknown")
+    # Behind a trusted proxy the address comes from X-Forwarded-For: bounded and cleaned.
+    return "address:" + clean_text(address or "unknown", IP_MAX)
 
 
 def locked_until(db, rules: ThrottleRules, username: str, address: str | None,  # type: ignore[no-untyped-def]
                  now: int) -> int | None:
     """When the lock on this account or address ends, if one is in force."""
+    keys = (account_key(rules.identifier_key, username), address_key(address))
     with db.read() as s:
-        ends = [row.locked_until for key in (account_key(username), address_key(address))
+        ends = [row.locked_until for key in keys
                 if (row := throttle_repo.get(s, key)) and row.locked_until
                 and row.locked_until > now]
     return max(ends) if ends else None
@@ -54,21 +77,22 @@ def record_failure(db, rules: ThrottleRules, username: str, address: str | None,
                    now: int) -> int:
     """Count a failure; the number of recent failures of this account."""
     with db.transaction() as s:
-        account = throttle_repo.record_failure(s, account_key(username), now, rules.window,
-                                               rules.account_limit, rules.lock_for)
+        account = throttle_repo.record_failure(s, account_key(rules.identifier_key, username),
+                                               now, rules.window, rules.account_limit,
+                                               rules.lock_for)
         throttle_repo.record_failure(s, address_key(address), now, rules.window,
                                      rules.address_limit, rules.lock_for)
         return account.failures
 
 
-def record_success(db, username: str) -> None:  # type: ignore[no-untyped-def]
+def record_success(db, rules: ThrottleRules, username: str) -> None:  # type: ignore[no-untyped-def]
     with db.transaction() as s:
-        throttle_repo.clear(s, account_key(username))
+        throttle_repo.clear(s, account_key(rules.identifier_key, username))
 
 
-def unlock(db, username: str) -> bool:  # type: ignore[no-untyped-def]
-    with db.transaction() as s:
-        return throttle_repo.clear(s, account_key(username))
+def unlock(s, rules: ThrottleRules, username: str) -> bool:  # type: ignore[no-untyped-def]
+    """Lift the lock of this identifier, in the caller's transaction `s`."""
+    return throttle_repo.clear(s, account_key(rules.identifier_key, username))
 
 
 def delay_for(failures: int, max_delay: float = 3.0) -> float:

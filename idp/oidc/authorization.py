@@ -66,9 +66,9 @@ def decide(  # type: ignore[no-untyped-def]
             consents_repo.remember_consent(
                 s, authn.account.id, ctx.client.client_id, set(request.scope.split()), ctx.now
             )
-        rt.audit.record("consent.given", account_id=authn.account.id,
-                        client_id=ctx.client.client_id, ip=request.remote_addr,
-                        scope=request.scope)
+            rt.audit.write(s, "consent.given", account_id=authn.account.id,
+                           client_id=ctx.client.client_id, ip=request.remote_addr,
+                           scope=request.scope)
     request.authn = authn
     request.claims_param = ctx.claims
     _, _, headers = server.create_authorization_response(

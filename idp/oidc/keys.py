@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from idp.clock import Clock
@@ -110,7 +111,12 @@ class KeyStore:
             # Encrypts secrets the hub must read back (TOTP seeds), never stored in clear.
             self._create_once(SECRET_BOX, Fernet.generate_key())
         self.pairwise_salt = (self.dir / "pairwise.salt").read_bytes()
-        self.secret_box = Fernet((self.dir / SECRET_BOX).read_bytes().strip())
+        secret_box_key = (self.dir / SECRET_BOX).read_bytes().strip()
+        self.secret_box = Fernet(secret_box_key)
+        # Keys the identifiers typed at failed logins (throttle keys, audit events): its own
+        # key, derived from the secret-box key by HKDF (RFC 5869), so no file is added.
+        self.identifier_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                                   info=b"idp identifier hmac v1").derive(secret_box_key)
         self._load()
 
     def _create_once(self, name: str, content: bytes) -> None:

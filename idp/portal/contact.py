@@ -94,5 +94,5 @@ def confirm_code(rt, account, state: dict, code: str,  # type: ignore[no-untyped
         if account.email:
             outbox_repo.enqueue(s, "email", account.email, notification.subject,
                                 notification.body, rt.clock.now())
-    rt.audit.record(f"contact.{state['kind']}_changed", account_id=account.id)
+        rt.audit.write(s, f"contact.{state['kind']}_changed", account_id=account.id)
     return True

@@ -53,5 +53,5 @@ def change_password(rt, account_id: int, current: str | None, new: str, confirma
         if account.email:
             outbox_repo.enqueue(s, "email", account.email, notification.subject,
                                 notification.body, now)
-    rt.audit.record("password.changed", account_id=account_id, ip=ip)
+        rt.audit.write(s, "password.changed", account_id=account_id, ip=ip)
     return []

@@ -34,7 +34,7 @@ class Database:
         # Hot single-row reads: autocommit (no BEGIN/ROLLBACK round trips), no pre-ping.
         self._hot_engine = self.engine if self.is_sqlite else _postgresql_engine(
             url, self.timeouts, isolation_level="AUTOCOMMIT", pool_size=pool_size,
-            max_overflow=20, pool_pre_ping=False, pool_recycle=600)
+            max_overflow=20, pool_pre_ping=False, pool_recycle=600, hide_parameters=True)
         self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
 
     @property
@@ -158,7 +158,8 @@ def _make_engine(url: str, pool_size: int, timeouts: DatabaseTimeouts) -> Engine
         busy_ms = timeouts.sqlite_busy_ms
         pooled = {"pool_timeout": timeouts.pool} if path and path != ":memory:" else {}
         engine = create_engine(url, connect_args={
-            "timeout": busy_ms / 1000, "check_same_thread": False}, **pooled)
+            "timeout": busy_ms / 1000, "check_same_thread": False},
+            hide_parameters=True, **pooled)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -181,5 +182,6 @@ def _make_engine(url: str, pool_size: int, timeouts: DatabaseTimeouts) -> Engine
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
+    # Statement parameters (hashes, sealed secrets, messages) stay out of logs and errors.
     return _postgresql_engine(url, timeouts, pool_size=pool_size, max_overflow=20,
-                              pool_pre_ping=True)
+                              pool_pre_ping=True, hide_parameters=True)

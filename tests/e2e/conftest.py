@@ -58,7 +58,8 @@ class Hub:
 
 
 def start_hub(database_url: str, keys_dir: Path, issuer: str | None = None,
-              extra_env: dict[str, str] | None = None) -> Hub:
+              extra_env: dict[str, str] | None = None,
+              stderr=None) -> Hub:  # type: ignore[no-untyped-def]
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     issuer = issuer or url
@@ -68,8 +69,13 @@ def start_hub(database_url: str, keys_dir: Path, issuer: str | None = None,
     settings = Settings.from_env({k: v for k, v in env.items() if k.startswith("IDP_")})
     upgrade(database_url)
     process = subprocess.Popen([sys.executable, "-m", "idp", "serve", "--port", str(port)],
-                               env=env, cwd=keys_dir.parent)
-    wait_until_up(url + "/healthz", process)
+                               env=env, cwd=keys_dir.parent, stderr=stderr)
+    try:
+        wait_until_up(url + "/healthz", process)
+    except RuntimeError:
+        process.kill()  # not left running behind a failed start
+        process.wait(timeout=10)
+        raise
     return Hub(issuer, url, env, process, Runtime.build(settings))
 
 

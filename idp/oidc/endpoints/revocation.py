@@ -32,5 +32,5 @@ class HubRevocationEndpoint(RevocationEndpoint):
                 tokens_repo.revoke_access_token(s, token.claims["jti"], token.claims["exp"], now)
             elif token.grant is not None:
                 tokens_repo.revoke_grant(s, token.grant.id, now)
-        rt.audit.record("token.revoked", client_id=token.client_id, ip=request.remote_addr,
-                        token_type=token.kind)
+            rt.audit.write(s, "token.revoked", client_id=token.client_id,
+                           ip=request.remote_addr, token_type=token.kind)

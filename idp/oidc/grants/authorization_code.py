@@ -117,8 +117,8 @@ class AuthorizationCodeGrant(TokenIssuingMixin, grants.AuthorizationCodeGrant):
         redemption = tokens_repo.consume_code(s, code, client.client_id, now)
         if redemption.replayed_grant_id:
             tokens_repo.revoke_grant(s, redemption.replayed_grant_id, now)
-            rt.audit.record("code.replayed", client_id=client.client_id,
-                            ip=self.request.remote_addr, grant_id=redemption.replayed_grant_id)
+            rt.audit.write(s, "code.replayed", client_id=client.client_id,
+                           ip=self.request.remote_addr, grant_id=redemption.replayed_grant_id)
         elif redemption.code is not None:
             row = redemption.code
             grant = tokens_repo.get_grant(s, row.grant_id)

@@ -46,9 +46,9 @@ class RefreshTokenGrant(TokenIssuingMixin, grants.RefreshTokenGrant):
             return PresentedRefreshToken(refresh_token, row.client_id, row.scope,
                                          grant_context(grant))
         tokens_repo.revoke_grant(s, grant.id, now)
-        rt.audit.record("refresh_token.replayed", account_id=grant.account_id,
-                        client_id=client.client_id, ip=self.request.remote_addr,
-                        grant_id=grant.id)
+        rt.audit.write(s, "refresh_token.replayed", account_id=grant.account_id,
+                       client_id=client.client_id, ip=self.request.remote_addr,
+                       grant_id=grant.id)
         return None
 
     def create_token_response(self):  # type: ignore[no-untyped-def]

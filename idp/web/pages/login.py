@@ -71,12 +71,12 @@ async def login_submit(request: Request) -> Response:
     name = throttling.login_name(found[0], username, hub.settings.agent_domains)
     minutes = await locked_minutes(hub, name, ip)
     if minutes is not None:
-        rt.audit.record("login.locked", ip=ip, username=username)
+        rt.audit.record("login.locked", ip=ip, identifier_hmac=_digest(hub, name))
         return again(429, LOGIN_LOCKED, minutes=minutes)
     now = rt.clock.now()
     account, enrolled = await rt.blocking(_check_password, hub, found, password)
     if account is None:
-        rt.audit.record("login.failure", ip=ip, username=username)
+        rt.audit.record("login.failure", ip=ip, identifier_hmac=_digest(hub, name))
         minutes = await count_failure(hub, name, ip)
         if minutes is not None:
             return again(429, LOGIN_LOCKED, minutes=minutes)
@@ -86,7 +86,7 @@ async def login_submit(request: Request) -> Response:
         session.data["second_factor"] = {"account_id": account.id, "at": now, "rid": rid}
         await rt.blocking(hub.sessions.save, session)
         return RedirectResponse("/connexion/code", status_code=303)
-    await rt.blocking(throttling.record_success, rt.db, name)
+    await rt.blocking(throttling.record_success, rt.db, hub.throttle_rules, name)
     return await after_authentication(request, session, account, rid, PASSWORD_AMR)
 
 
@@ -165,6 +165,12 @@ def _check_password(hub, found, password: str):  # type: ignore[no-untyped-def]
         with rt.db.transaction() as s:
             accounts_repo.set_password_hash(s, account.id, rt.passwords.hash(password))
     return account, enrolled
+
+
+def _digest(hub, username: str) -> str:
+    """What the audit trail keeps of a typed identifier: never the text, which may be a
+    password typed in the wrong field (issue 10, finding 5), but its keyed hash."""
+    return throttling.identifier_digest(hub.throttle_rules.identifier_key, username)
 
 
 def _pending_details(hub, pending: dict | None):  # type: ignore[no-untyped-def]

@@ -70,8 +70,9 @@ def _end(hub, session, request: Request) -> list:  # type: ignore[no-untyped-def
     deliveries = logout_deliveries(hub.server, session.sid)
     with rt.db.transaction() as s:
         tokens_repo.revoke_session_grants(s, session.sid, rt.clock.now())
+        if session.account is not None:
+            # The session's grants are revoked: audited with the revocation.
+            rt.audit.write(s, "logout", account_id=session.account.id,
+                           ip=request.client.host if request.client else None, sid=session.sid)
     hub.sessions.destroy(session)
-    if session.account is not None:
-        rt.audit.record("logout", account_id=session.account.id,
-                        ip=request.client.host if request.client else None, sid=session.sid)
     return deliveries

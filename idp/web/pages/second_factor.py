@@ -57,7 +57,7 @@ async def code_submit(request: Request) -> Response:
         if minutes is not None:
             return _code_form(request, session, rid, 429, LOGIN_LOCKED, minutes=minutes)
         return _code_form(request, session, rid, 401, WRONG_CODE if code else MISSING_CODE)
-    await rt.blocking(throttling.record_success, rt.db, account.username)
+    await rt.blocking(throttling.record_success, rt.db, hub.throttle_rules, account.username)
     rt.audit.record("login.second_factor", account_id=account.id, ip=ip, method=kind)
     session.data.pop("second_factor", None)
     return await after_authentication(request, session, account, rid, TWO_FACTOR_AMR)
@@ -111,7 +111,7 @@ async def manage_submit(request: Request) -> Response:
         enrolment = _pending_enrolment(rt, session)
         codes = None
         if enrolment is not None and not errors:
-            codes = await rt.blocking(second_factor.enrol, rt, account.id, enrolment, code)
+            codes = await rt.blocking(second_factor.enrol, rt, account.id, enrolment, code, ip)
         if codes is None:
             errors.append(("code", WRONG_CODE if code else MISSING_CODE))
             rt.audit.record("second_factor.enrolment_refused", account_id=account.id, ip=ip)
@@ -119,16 +119,14 @@ async def manage_submit(request: Request) -> Response:
         session.data.pop("enrolment", None)
         await rt.blocking(hub.sessions.save, session)
         await _notify(request, account)
-        rt.audit.record("second_factor.enabled", account_id=account.id, ip=ip)
         return hub.pages.render(request, "second_factor_enabled.html", codes=codes)
     if not errors and await rt.blocking(second_factor.verify, rt, account.id, code) is None:
         errors.append(("code", WRONG_CODE if code else MISSING_CODE))
     if errors:
         rt.audit.record("second_factor.removal_refused", account_id=account.id, ip=ip)
         return await _manage_form(request, session, errors, 400)
-    await rt.blocking(second_factor.remove, rt, account.id)
+    await rt.blocking(second_factor.remove, rt, account.id, "second_factor.removed", ip)
     await _notify(request, account)
-    rt.audit.record("second_factor.removed", account_id=account.id, ip=ip)
     return await _manage_form(request, session, [], removed=True)
 
 
