@@ -13,6 +13,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import sitekit
+from idp.accounts.recovery import SendLimits
 from idp.accounts.throttling import ThrottleRules
 from idp.clock import Clock
 from idp.oidc import build_authorization_server
@@ -51,6 +52,7 @@ class Hub:
         self.throttle_rules = ThrottleRules(s.login_max_failures, s.address_max_failures,
                                             s.login_failure_window, s.login_lock_seconds,
                                             s.login_max_delay)
+        self.recovery_limits = SendLimits.from_settings(s)
 
     def deny(self, oauth_request, session):  # type: ignore[no-untyped-def]
         return deny(self.server, oauth_request, session.authn)
