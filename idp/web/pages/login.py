@@ -148,7 +148,10 @@ def _check_password(hub, username: str, password: str):  # type: ignore[no-untyp
     rt = hub.rt
     with rt.db.read() as s:
         account = accounts_repo.find_by_username(s, username)
-        enrolled = account is not None and second_factor_repo.get(s, account.id) is not None
+        # The second-factor lookup runs for an unknown identifier too (id 0 matches
+        # nothing): the same queries whether the account exists or not (issue 10, finding 4).
+        authenticator = second_factor_repo.get(s, account.id if account is not None else 0)
+        enrolled = account is not None and authenticator is not None
     # Verify even for an unknown or disabled account: same work, same time, same answer.
     ok = rt.passwords.verify(account.password_hash if account else None, password)
     if not ok or account is None or account.disabled:
