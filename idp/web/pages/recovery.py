@@ -102,7 +102,7 @@ async def code_submit(request: Request) -> Response:
         return _code_form(request, session, [("code", WRONG_CODE)], status=400)
     notification = change_notification(request, account.username)
     errors = await rt.blocking(
-        change_password, rt, account_id, None, str(form.get("new_password", "")),
+        change_password, rt, account_id, True, str(form.get("new_password", "")),
         str(form.get("confirmation", "")), notification,
         request.client.host if request.client else None)
     if errors:
