@@ -66,63 +66,67 @@ def resend(http) -> str:  # type: ignore[no-untyped-def]
 
 
 def browser(app, address: str) -> TestClient:  # type: ignore[no-untyped-def]
+    """A browser at `address` (the app's lifespan is left to the `http` fixture)."""
     return TestClient(app, base_url=ISSUER, client=(address, 40000))
 
 
 # -- Finding 4: no flooding -------------------------------------------------------------------
 
-def test_finding4_recovery_sms_flood_is_limited_per_identifier(app, factories, rt, clock):  # type: ignore[no-untyped-def]
+def test_finding4_recovery_sms_flood_is_limited_per_identifier(app, http, factories, rt, clock):  # type: ignore[no-untyped-def]
     factories.account("alice", phone=MOBILE)
     factories.account("bob", phone="+33698765432")
-    with browser(app, "192.0.2.1") as first, browser(app, "192.0.2.2") as second:
-        answers = {ask(first if i % 2 else second, "alice") for i in range(6)}
-        assert len(answers) == 1  # the limited requests are answered like the others
-        assert [m["to"] for m in sms(rt)] == [MOBILE] * 3
-        ask(first, "ALICE ")  # the identifier as typed differently is the same identifier
-        assert len(sms(rt)) == 3
-        ask(first, "bob")  # another identifier is not held back
-        assert [m["to"] for m in sms(rt)][-1] == "+33698765432"
-        clock.advance(3601)
-        ask(second, "alice")
-        assert len(sms(rt)) == 5
+    first = browser(app, "192.0.2.1")
+    second = browser(app, "192.0.2.2")
+    answers = {ask(first if i % 2 else second, "alice") for i in range(6)}
+    assert len(answers) == 1  # the limited requests are answered like the others
+    assert [m["to"] for m in sms(rt)] == [MOBILE] * 3
+    ask(first, "ALICE ")  # the identifier as typed differently is the same identifier
+    assert len(sms(rt)) == 3
+    ask(first, "bob")  # another identifier is not held back
+    assert [m["to"] for m in sms(rt)][-1] == "+33698765432"
+    clock.advance(3601)
+    ask(second, "alice")
+    assert len(sms(rt)) == 5
 
 
-def test_finding4_recovery_sms_flood_is_limited_per_phone(app, factories, rt, clock):  # type: ignore[no-untyped-def]
+def test_finding4_recovery_sms_flood_is_limited_per_phone(app, http, factories, rt, clock):  # type: ignore[no-untyped-def]
     # Two accounts sharing one mobile (a family): the number is protected, not each account.
     factories.account("alice", phone=MOBILE)
     factories.account("albert", phone=MOBILE)
-    with browser(app, "192.0.2.1") as first, browser(app, "192.0.2.2") as second:
-        ask(first, "alice")
-        ask(second, "albert")
-        ask(first, "albert")
-        assert len(sms(rt)) == 3
-        unchanged = resend(second)  # resends count for the number too
-        assert len(sms(rt)) == 4
-        assert resend(first) == unchanged  # limited: the same answer, nothing sent
-        ask(second, "alice")
-        assert [m["to"] for m in sms(rt)] == [MOBILE] * 4
-        clock.advance(3601)
-        ask(first, "alice")
-        assert len(sms(rt)) == 5
+    first = browser(app, "192.0.2.1")
+    second = browser(app, "192.0.2.2")
+    ask(first, "alice")
+    ask(second, "albert")
+    ask(first, "albert")
+    assert len(sms(rt)) == 3
+    unchanged = resend(second)  # resends count for the number too
+    assert len(sms(rt)) == 4
+    assert resend(first) == unchanged  # limited: the same answer, nothing sent
+    ask(second, "alice")
+    assert [m["to"] for m in sms(rt)] == [MOBILE] * 4
+    clock.advance(3601)
+    ask(first, "alice")
+    assert len(sms(rt)) == 5
 
 
-def test_finding4_recovery_sms_flood_is_limited_per_address(app, factories, rt):  # type: ignore[no-untyped-def]
+def test_finding4_recovery_sms_flood_is_limited_per_address(app, http, factories, rt):  # type: ignore[no-untyped-def]
     for n in range(8):
         factories.account(f"user-{n}", phone=f"+3361234560{n}")
-    with browser(app, "198.51.100.7") as attacker, browser(app, "192.0.2.9") as other:
-        answers = {ask(attacker, f"user-{n}") for n in range(8)}
-        assert len(answers) == 1
-        assert len(sms(rt)) == 6
-        ask(other, "user-7")  # another address is not held back
-        assert [m["to"] for m in sms(rt)][-1] == "+33612345607"
+    attacker = browser(app, "198.51.100.7")
+    other = browser(app, "192.0.2.9")
+    answers = {ask(attacker, f"user-{n}") for n in range(8)}
+    assert len(answers) == 1
+    assert len(sms(rt)) == 6
+    ask(other, "user-7")  # another address is not held back
+    assert [m["to"] for m in sms(rt)][-1] == "+33612345607"
 
 
-def test_unknown_identifiers_count_against_the_address_too(app, factories, rt):  # type: ignore[no-untyped-def]
+def test_unknown_identifiers_count_against_the_address_too(app, http, factories, rt):  # type: ignore[no-untyped-def]
     factories.account("alice", phone=MOBILE)
-    with browser(app, "198.51.100.7") as attacker:
-        for n in range(6):
-            ask(attacker, f"nobody-{n}")
-        ask(attacker, "alice")
+    attacker = browser(app, "198.51.100.7")
+    for n in range(6):
+        ask(attacker, f"nobody-{n}")
+    ask(attacker, "alice")
     assert sms(rt) == []
 
 
