@@ -116,3 +116,11 @@ def test_wrong_current_passwords_and_failed_logins_share_one_count(app, http, fa
         assert login(other, "alice", "a guess").status_code == 401
     locked = login(other, "alice", "a guess")  # the tenth wrong answer in all
     assert locked.status_code == 429 and LOGIN_LOCKED in html.unescape(locked.text)
+
+
+def test_an_empty_current_password_is_refused_without_counting(http, factories):  # type: ignore[no-untyped-def]
+    factories.account("alice")
+    login(http, "alice")
+    for _ in range(12):
+        assert change(http, "").status_code == 400
+    assert change(http, PASSWORD).status_code == 200

@@ -39,6 +39,8 @@ async def check_current_password(request: Request, account, password: str) -> Ve
     if minutes is not None:
         rt.audit.record("reauthentication.locked", account_id=account.id, ip=ip)
         return Verdict(False, minutes)
+    if not password:
+        return Verdict(False)  # a missing answer, not a guess (as at login)
     if await rt.blocking(rt.passwords.verify, account.password_hash, password[:MAX_PASSWORD]):
         # The count is not cleared here (only a completed login clears it): a right
         # password followed by a wrong authenticator code must still add up to a lock.
