@@ -6,14 +6,14 @@ matches: they are deleted (a user simply asks for a new code). Texts of messages
 sent are removed, as the dispatcher now does at sending.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0009'
-down_revision = '0006'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
