@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 import sitekit
 from idp.accounts.login_name_sync import follow_agent_domains_at_start
+from idp.accounts.recovery import SendLimits
 from idp.accounts.throttling import ThrottleRules
 from idp.clock import Clock
 from idp.log_hygiene import keep_secrets_out_of_logs
@@ -51,6 +52,7 @@ class Hub:
         self.sessions = BrowserSessions(runtime)
         self.pages = Pages()
         self.throttle_rules = ThrottleRules.from_settings(runtime.settings, runtime.keys)
+        self.recovery_limits = SendLimits.from_settings(runtime.settings)
 
     def deny(self, oauth_request, session):  # type: ignore[no-untyped-def]
         return deny(self.server, oauth_request, session.authn)

@@ -1,4 +1,5 @@
-"""Purge of expired artefacts (codes, sessions, refresh tokens, revocations, assertion jtis).
+"""Purge of expired artefacts (codes, sessions, refresh tokens, revocations, assertion jtis,
+forgotten-password challenges, sent outbox rows, stale throttle counters).
 
 Runs in a background thread of every hub process; concurrent purges from several processes
 only delete the same rows, which is harmless.
@@ -6,19 +7,34 @@ only delete the same rows, which is harmless.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from idp.background import Every
 from idp.clock import Clock
 from idp.storage.db import Database
+from idp.storage.repositories import outbox as outbox_repo
+from idp.storage.repositories import recovery as recovery_repo
 from idp.storage.repositories import sessions as sessions_repo
+from idp.storage.repositories import throttle as throttle_repo
 from idp.storage.repositories import tokens as tokens_repo
 
 
-def purge_expired(db: Database, now: int) -> None:
+@dataclass(frozen=True)
+class Retention:
+    outbox_keep: int = 7 * 86400  # sent messages (already without their text)
+    throttle_window: int = 3600  # the longest window a throttle counter is kept for
+
+
+def purge_expired(db: Database, now: int, retention: Retention = Retention()) -> None:
     with db.transaction() as s:
         tokens_repo.purge_expired(s, now)
         sessions_repo.purge_expired_sessions(s, now)
+        recovery_repo.purge_expired(s, now)
+        outbox_repo.purge_sent(s, now - retention.outbox_keep)
+        throttle_repo.purge_stale(s, now - retention.throttle_window, now)
 
 
-def housekeeping(db: Database, clock: Clock, interval: float) -> Every:
+def housekeeping(db: Database, clock: Clock, interval: float,
+                 retention: Retention = Retention()) -> Every:
     """The purge, every `interval` seconds, in a background thread of each process."""
-    return Every(interval, lambda: purge_expired(db, clock.now()), "purge")
+    return Every(interval, lambda: purge_expired(db, clock.now(), retention), "purge")

@@ -13,7 +13,7 @@ from idp.accounts.policy import PasswordPolicies
 from idp.audit import AuditLog
 from idp.background import Every
 from idp.clock import Clock, SystemClock
-from idp.housekeeping import housekeeping
+from idp.housekeeping import Retention, housekeeping
 from idp.messaging.outbox import OutboxDispatcher
 from idp.messaging.senders import FileSmsSender, SmtpSender
 from idp.oidc.clients import ClientCache
@@ -64,7 +64,9 @@ class Runtime:
             clients=ClientCache(db, settings.client_cache_ttl, clock),
             audit=AuditLog(db, clock, settings.audit_flush_interval,
                            settings.audit_buffer_max),
-            housekeeping=housekeeping(db, clock, settings.purge_interval),
+            housekeeping=housekeeping(db, clock, settings.purge_interval, Retention(
+                settings.outbox_keep_seconds,
+                max(settings.login_failure_window, settings.recovery_send_window))),
             executor=ThreadPoolExecutor(settings.threads, thread_name_prefix="idp"),
             **_outbox(settings, db, clock),
         )

@@ -124,6 +124,22 @@ class Settings:
     login_max_delay: float = _setting(
         3.0, "Longest slow-down of the answer to a failed login, in seconds (doubles per failure)."
     )
+    recovery_max_sends_per_account: int = _setting(
+        5, "Forgotten-password SMS asked for one identifier within the recovery window."
+    )
+    recovery_max_sends_per_phone: int = _setting(
+        5, "Forgotten-password SMS sent to one mobile number within the recovery window."
+    )
+    recovery_max_sends_per_address: int = _setting(
+        20, "Forgotten-password SMS asked from one client address within the recovery window."
+    )
+    recovery_send_window: int = _setting(
+        3600, "Window in which forgotten-password SMS are counted, in seconds."
+    )
+    outbox_keep_seconds: int = _setting(
+        7 * 86400, "How long a sent e-mail or SMS stays in the outbox (its text already "
+        "removed at sending) before it is purged, in seconds."
+    )
     expired_password_action: str = _setting(
         "change", "At login with an expired password: 'change' (choose a new one at once) or "
         "'assistance' (told to contact the assistance desk)."

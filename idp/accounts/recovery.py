@@ -1,28 +1,58 @@
 """Forgotten password of a portal account (seed 000): a 6-digit code sent by SMS to the
 registered mobile, valid 10 minutes, single use, 5 attempts, at most 3 sends; then a new
-password. The answer never reveals whether the identifier exists or has a mobile: an
-unknown identifier gets a challenge that no code can satisfy."""
+password.
+
+The answer never reveals whether the identifier exists or has a mobile, neither by its
+content nor by its time (issue 10, finding 4): every request does the same database work —
+the account lookup, the three send counters, one challenge row and one outbox row. An
+unknown identifier, an account without a mobile, or a request past the send limits gets a
+decoy challenge (no account, a code nobody knows) and a decoy outbox row born sent and
+empty (`outbox.record_decoy`).
+
+Sends are limited per identifier, per mobile number and per client address within a window
+(OWASP ASVS 2.5, "SMS flooding"). The database keeps the challenge under SHA-256 of its
+192-bit token and the code under HMAC-SHA256 with the keys folder's `hash.key` (finding 5):
+reading the database does not give a code back.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
 
 import pyotp
 
+from idp.login_names import normalise
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import outbox as outbox_repo
 from idp.storage.repositories import recovery as recovery_repo
+from idp.storage.repositories import throttle as throttle_repo
+from idp.storage.repositories.hashing import sha256_hex
 
 CODE_TTL = 600
 MAX_ATTEMPTS = 5
 MAX_SENDS = 3
 
 
-def _code_hash(token: str, code: str) -> str:
-    return hashlib.sha256(f"{token}:{code}".encode()).hexdigest()
+@dataclass(frozen=True)
+class SendLimits:
+    """SMS a window allows per identifier, per mobile number and per client address."""
+
+    per_account: int
+    per_phone: int
+    per_address: int
+    window: int
+
+    @classmethod
+    def from_settings(cls, settings) -> SendLimits:  # type: ignore[no-untyped-def]
+        return cls(settings.recovery_max_sends_per_account,
+                   settings.recovery_max_sends_per_phone,
+                   settings.recovery_max_sends_per_address, settings.recovery_send_window)
+
+
+def _code_hash(rt, token: str, code: str) -> str:  # type: ignore[no-untyped-def]
+    return rt.keys.keyed_hash("recovery-code", f"{sha256_hex(token)}:{code}")
 
 
 def _new_code() -> str:
@@ -30,39 +60,88 @@ def _new_code() -> str:
     return pyotp.HOTP(pyotp.random_base32()).at(0)
 
 
+def _within_limits(rt, s, limits: SendLimits, now: int,  # type: ignore[no-untyped-def]
+                   counted: list[tuple[str, int]]) -> bool:
+    """Count one send on each (key, limit); True when none is over its limit. Every counter
+    is written, so a refusal costs what an acceptance does."""
+    over = False
+    for key, limit in counted:
+        row = throttle_repo.record_failure(s, key, now, limits.window, limit + 1,
+                                           limits.window)
+        over = over or row.failures > limit
+    return not over
+
+
+def _identifier_key(rt, username: str) -> str:  # type: ignore[no-untyped-def]
+    return "recovery-account:" + rt.keys.keyed_hash("recovery-identifier",
+                                                    normalise(username))
+
+
+def _phone_key(rt, phone: str) -> str:  # type: ignore[no-untyped-def]
+    return "recovery-phone:" + rt.keys.keyed_hash("recovery-phone", phone)
+
+
+def _address_key(address: str | None) -> str:
+    return "recovery-address:" + (address or "unknown")[:200]
+
+
+def _enqueue_or_decoy(s, phone: str | None, text: str, now: int) -> None:  # type: ignore[no-untyped-def]
+    if phone is None:
+        outbox_repo.record_decoy(s, now)
+    else:
+        outbox_repo.enqueue(s, "sms", phone, "", text, now)
+
+
 @dataclass(frozen=True)
 class Started:
-    token: str  # kept in the browser session; identifies the challenge
+    token: str  # identifies the challenge; kept encrypted in the browser session
 
 
-def start(rt, username: str, sms_text: str) -> Started:  # type: ignore[no-untyped-def]
+def start(rt, limits: SendLimits, username: str, sms_text: str,  # type: ignore[no-untyped-def]
+          address: str | None) -> Started:
     """Begin a recovery. `sms_text` contains "{code}"."""
     token = secrets.token_urlsafe(24)
+    code = _new_code()
     now = rt.clock.now()
     with rt.db.transaction() as s:
         account = accounts_repo.find_by_login(s, username)
-        if account is None or account.disabled or not account.phone_number:
-            return Started(token)  # nothing is stored, nothing is sent
-        code = _new_code()
-        recovery_repo.create(s, token, account.id, _code_hash(token, code), now + CODE_TTL)
-        outbox_repo.enqueue(s, "sms", account.phone_number, "", sms_text.format(code=code), now)
-    rt.audit.record("recovery.code_sent", account_id=account.id)
+        phone = account.phone_number if account is not None and not account.disabled else None
+        # Without a mobile, a stand-in key derived from the identifier is counted instead.
+        allowed = _within_limits(rt, s, limits, now, [
+            (_identifier_key(rt, username), limits.per_account),
+            (_phone_key(rt, phone or "none:" + normalise(username)), limits.per_phone),
+            (_address_key(address), limits.per_address)])
+        send_to = phone if phone and allowed else None
+        recovery_repo.create(s, token, account.id if send_to else None,  # type: ignore[union-attr]
+                             _code_hash(rt, token, code), now + CODE_TTL)
+        _enqueue_or_decoy(s, send_to, sms_text.format(code=code), now)
+    if send_to:
+        rt.audit.record("recovery.code_sent", account_id=account.id, ip=address)  # type: ignore[union-attr]
+    else:
+        rt.audit.record("recovery.no_code_sent", ip=address)
     return Started(token)
 
 
-def resend(rt, token: str, sms_text: str) -> bool:  # type: ignore[no-untyped-def]
-    """A new code for the same challenge, while sends remain; False when refused."""
+def resend(rt, limits: SendLimits, token: str, sms_text: str,  # type: ignore[no-untyped-def]
+           address: str | None) -> bool:
+    """A new code for the same challenge, while sends remain; False when refused. Past the
+    per-number or per-address limit the answer is the same as a send (nothing goes out)."""
+    code = _new_code()
     now = rt.clock.now()
     with rt.db.transaction() as s:
         challenge = recovery_repo.find(s, token)
         if challenge is None:
-            return True  # unknown identifier: answer as if sent
+            return True  # purged long ago: answer as if sent
         if challenge.consumed_at is not None or challenge.sends >= MAX_SENDS:
             return False
-        account = accounts_repo.get_account(s, challenge.account_id)
-        code = _new_code()
-        recovery_repo.renew_code(s, token, _code_hash(token, code), now + CODE_TTL)
-        outbox_repo.enqueue(s, "sms", account.phone_number, "", sms_text.format(code=code), now)
+        account = accounts_repo.get_account(s, challenge.account_id or 0)
+        phone = account.phone_number if account is not None else None
+        allowed = _within_limits(rt, s, limits, now, [
+            (_phone_key(rt, phone or "none:" + challenge.id_hash), limits.per_phone),
+            (_address_key(address), limits.per_address)])
+        send_to = phone if phone and allowed else None
+        recovery_repo.renew_code(s, token, _code_hash(rt, token, code), now + CODE_TTL)
+        _enqueue_or_decoy(s, send_to, sms_text.format(code=code), now)
     return True
 
 
@@ -77,10 +156,10 @@ def check_code(rt, token: str, code: str) -> int | None:  # type: ignore[no-unty
         if (challenge is None or challenge.consumed_at is not None
                 or challenge.expires_at <= now or challenge.attempts >= MAX_ATTEMPTS):
             return None
-        if not hmac.compare_digest(_code_hash(token, code), challenge.code_hash):
+        if not hmac.compare_digest(_code_hash(rt, token, code), challenge.code_hash):
             recovery_repo.count_attempt(s, token)
             return None
-        return challenge.account_id
+        return challenge.account_id  # None for a decoy
 
 
 def use_up(rt, token: str) -> bool:  # type: ignore[no-untyped-def]

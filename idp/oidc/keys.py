@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -31,6 +33,7 @@ from idp.clock import Clock
 ALGORITHMS = ("RS256", "ES256")
 MANIFEST = "manifest.json"
 SECRET_BOX = "secret-box.key"
+HASH_KEY = "hash.key"
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,13 @@ class KeyStore:
         self._maybe_reload()
         return self._keyset
 
+    def keyed_hash(self, purpose: str, value: str) -> str:
+        """HMAC-SHA256 (RFC 2104) of `value` under the keys folder's `hash.key`, separated by
+        `purpose`: what the database keeps of a 6-digit code cannot be brute-forced without
+        the key, which never leaves the keys folder."""
+        message = purpose.encode() + b"\x00" + value.encode()
+        return hmac.new(self._hash_key, message, hashlib.sha256).hexdigest()
+
     def list(self) -> list[dict]:
         return self._read_manifest()["keys"]
 
@@ -110,13 +120,15 @@ class KeyStore:
             self._create_once("pairwise.salt", secrets.token_bytes(32))
             # Encrypts secrets the hub must read back (TOTP seeds), never stored in clear.
             self._create_once(SECRET_BOX, Fernet.generate_key())
+            # Keys the hashes of short secrets stored for checking only (SMS codes).
+            self._create_once(HASH_KEY, secrets.token_bytes(32))
         self.pairwise_salt = (self.dir / "pairwise.salt").read_bytes()
-        secret_box_key = (self.dir / SECRET_BOX).read_bytes().strip()
-        self.secret_box = Fernet(secret_box_key)
+        self.secret_box = Fernet((self.dir / SECRET_BOX).read_bytes().strip())
+        self._hash_key = (self.dir / HASH_KEY).read_bytes()
         # Keys the identifiers typed at failed logins (throttle keys, audit events): its own
-        # key, derived from the secret-box key by HKDF (RFC 5869), so no file is added.
+        # key, derived from hash.key by HKDF (RFC 5869), so no file is added.
         self.identifier_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                                   info=b"idp identifier hmac v1").derive(secret_box_key)
+                                   info=b"idp identifier hmac v1").derive(self._hash_key)
         self._load()
 
     def _create_once(self, name: str, content: bytes) -> None:

@@ -3,7 +3,6 @@ and a new mobile number verified by a one-time code sent to it, then confirmed b
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 
@@ -37,8 +36,10 @@ def normalise_mobile(raw: str) -> str | None:
     return "+33" + match.group(1) if match else None
 
 
-def _hash(number: str, code: str) -> str:
-    return hashlib.sha256(f"{number}:{code}".encode()).hexdigest()
+def _hash(rt, value: str, code: str) -> str:  # type: ignore[no-untyped-def]
+    # Keyed (HMAC-SHA256, keys folder's hash.key): the session table holding this state
+    # must not give the 6-digit code back by brute force (issue 10, finding 5).
+    return rt.keys.keyed_hash("contact-code", f"{value}:{code}")
 
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -69,7 +70,7 @@ def send_code(rt, kind: str, value: str, subject: str, text: str) -> dict:  # ty
     now = rt.clock.now()
     with rt.db.transaction() as s:
         outbox_repo.enqueue(s, CHANNELS[kind], value, subject, text.format(code=code), now)
-    return {"kind": kind, "value": value, "hash": _hash(value, code),
+    return {"kind": kind, "value": value, "hash": _hash(rt, value, code),
             "expires_at": now + CODE_TTL, "attempts": 0}
 
 
@@ -80,7 +81,7 @@ def confirm_code(rt, account, state: dict, code: str,  # type: ignore[no-untyped
     AddressTaken when another account took the address since the code was sent."""
     if state["attempts"] >= MAX_ATTEMPTS or state["expires_at"] <= rt.clock.now():
         return False
-    if not hmac.compare_digest(_hash(state["value"], code.strip()[:12]), state["hash"]):
+    if not hmac.compare_digest(_hash(rt, state["value"], code.strip()[:12]), state["hash"]):
         state["attempts"] += 1
         return False
     with rt.db.transaction() as s:

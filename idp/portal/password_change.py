@@ -11,8 +11,6 @@ from idp.storage.repositories import outbox as outbox_repo
 from idp.storage.repositories import passwords as passwords_repo
 from idp.texts import N_
 
-MAX_LENGTH = 256
-
 
 @dataclass(frozen=True)
 class Notification:
@@ -20,11 +18,13 @@ class Notification:
     body: str
 
 
-def change_password(rt, account_id: int, current: str | None, new: str, confirmation: str,  # type: ignore[no-untyped-def]
+def change_password(rt, account_id: int, current_ok: bool, new: str, confirmation: str,  # type: ignore[no-untyped-def]
                     notification: Notification, ip: str | None) -> list[tuple[str, str]]:
     """(field, message id) for each problem; an empty list means the password changed.
 
-    `current` is None only when the caller has just verified it (expired password at login).
+    `current_ok` says whether the current password was given right: the page checks it,
+    throttled like the login (web/pages/reauthentication.py), or the user has just proved
+    who they are otherwise (expired password at login, code by SMS).
     """
     with rt.db.read() as s:
         account = accounts_repo.get_account(s, account_id)
@@ -33,8 +33,7 @@ def change_password(rt, account_id: int, current: str | None, new: str, confirma
         policy = rt.policies(account.population)
         history = passwords_repo.recent_hashes(s, account_id, policy.history)
     errors: list[tuple[str, str]] = []
-    if current is not None and not rt.passwords.verify(account.password_hash,
-                                                       current[:MAX_LENGTH]):
+    if not current_ok:
         errors.append(("current_password", N_("The current password is incorrect.")))
     errors += [("new_password", m) for m in policy.failures(new)]
     if new != confirmation:

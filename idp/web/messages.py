@@ -80,6 +80,12 @@ LOGIN_MISSING = N_("Enter your identifier and your password.")
 
 DEFAULT_TAGLINE = N_("Log in once to the public services")
 GENERIC_ERROR = N_("An error occurred")
+ACCOUNT_LOCKED = {
+    "title": N_("Account temporarily blocked"),
+    "message": N_("Too many wrong answers: you have been logged out, and logging in with "
+                  "this identifier is blocked for {minutes} minutes. Try again later or "
+                  "contact the assistance desk."),
+}
 LOGIN_LOCKED = N_(
     "Too many failed attempts: logging in with this identifier is blocked for {minutes} "
     "minutes. Try again later or contact the assistance desk."

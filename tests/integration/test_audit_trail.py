@@ -244,7 +244,7 @@ def test_failed_login_identifier_is_not_stored_in_clear(http, factories, rt):  #
     assert events(rt, "login.locked")[0].detail["identifier_hmac"] == digest
 
 
-def test_identifier_key_is_derived_from_the_secret_box_key_and_not_stored(rt):  # type: ignore[no-untyped-def]
+def test_identifier_key_is_derived_from_the_hash_key_and_not_stored(rt):  # type: ignore[no-untyped-def]
     from pathlib import Path
 
     key = rt.keys.identifier_key

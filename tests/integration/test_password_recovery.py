@@ -100,7 +100,8 @@ def test_an_expired_code_is_refused(http, factories, rt, clock):  # type: ignore
 
 def test_a_code_is_single_use(factories, rt):  # type: ignore[no-untyped-def]
     factories.account("alice", phone=MOBILE)
-    started = recovery.start(rt, "alice", "{code}")
+    limits = recovery.SendLimits.from_settings(rt.settings)
+    started = recovery.start(rt, limits, "alice", "{code}", "127.0.0.1")
     code = code_of(sms(rt)[0])
     assert recovery.check_code(rt, started.token, code) is not None
     assert recovery.use_up(rt, started.token) is True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from idp.storage.models import OutboxMessage
@@ -11,6 +11,14 @@ from idp.storage.models import OutboxMessage
 def enqueue(s: Session, channel: str, recipient: str, subject: str, body: str, now: int) -> None:
     s.add(OutboxMessage(channel=channel, recipient=recipient, subject=subject, body=body,
                         created_at=now, next_attempt_at=now, attempts=0))
+    s.flush()
+
+
+def record_decoy(s: Session, now: int) -> None:
+    """A row written like `enqueue` but born sent and empty, never delivered: the work a
+    forgotten-password request does when no SMS goes out, so that case costs the same."""
+    s.add(OutboxMessage(channel="none", recipient="", subject="", body="", created_at=now,
+                        next_attempt_at=now, attempts=0, sent_at=now))
     s.flush()
 
 
@@ -37,7 +45,14 @@ def claim_due(s: Session, now: int, lease: int, limit: int = 20) -> list[OutboxM
 
 
 def mark_sent(s: Session, message_id: int, now: int) -> None:
-    s.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(sent_at=now))
+    """Sent: the text (it may hold a one-time code) is removed, only the trace stays."""
+    s.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
+              .values(sent_at=now, subject="", body=""))
+
+
+def purge_sent(s: Session, before: int) -> None:
+    s.execute(delete(OutboxMessage).where(OutboxMessage.sent_at.is_not(None),
+                                          OutboxMessage.sent_at < before))
 
 
 def mark_failed(s: Session, message_id: int, attempts: int, error: str, retry_at: int) -> None:

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from idp.storage.models import RecoveryChallenge
 from idp.storage.repositories.hashing import sha256_hex
 
 
-def create(s: Session, token: str, account_id: int, code_hash: str, expires_at: int) -> None:
+def create(s: Session, token: str, account_id: int | None, code_hash: str,
+           expires_at: int) -> None:
+    """A challenge; `account_id` None for a decoy (unknown identifier, limit reached)."""
     s.add(RecoveryChallenge(id_hash=sha256_hex(token), account_id=account_id,
                             code_hash=code_hash, expires_at=expires_at, attempts=0, sends=1))
     s.flush()
@@ -35,3 +37,7 @@ def renew_code(s: Session, token: str, code_hash: str, expires_at: int) -> None:
     s.execute(update(RecoveryChallenge).where(RecoveryChallenge.id_hash == sha256_hex(token))
               .values(code_hash=code_hash, expires_at=expires_at,
                       sends=RecoveryChallenge.sends + 1))
+
+
+def purge_expired(s: Session, now: int) -> None:
+    s.execute(delete(RecoveryChallenge).where(RecoveryChallenge.expires_at <= now))

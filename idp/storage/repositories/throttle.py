@@ -27,3 +27,10 @@ def record_failure(s: Session, key: str, now: int, window: int, limit: int,
 
 def clear(s: Session, key: str) -> bool:
     return bool(s.execute(delete(LoginThrottle).where(LoginThrottle.key == key)).rowcount)  # type: ignore[attr-defined]
+
+
+def purge_stale(s: Session, window_started_before: int, now: int) -> None:
+    """Counters whose window is over and that hold no lock in force."""
+    s.execute(delete(LoginThrottle).where(
+        LoginThrottle.window_start < window_started_before,
+        (LoginThrottle.locked_until.is_(None)) | (LoginThrottle.locked_until <= now)))

@@ -12,6 +12,7 @@ from idp.portal.password_change import Notification, change_password
 from idp.texts import N_
 from idp.web.cookies import session_id_from
 from idp.web.messages import ERROR_MESSAGES
+from idp.web.pages.reauthentication import check_current_password, locked_out
 
 MAIL_SUBJECT = N_("Change of your personal information")
 MAIL_BODY = N_(
@@ -46,9 +47,13 @@ async def password_submit(request: Request) -> Response:
     if not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
         return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
     account = session.account
+    current = await check_current_password(request, account,
+                                           str(form.get("current_password", "")))
+    if current.locked_minutes is not None:
+        return await locked_out(request, session, current.locked_minutes)
     notification = change_notification(request, account.username)
     errors = await hub.rt.blocking(
-        change_password, hub.rt, account.id, str(form.get("current_password", "")),
+        change_password, hub.rt, account.id, current.ok,
         str(form.get("new_password", "")), str(form.get("confirmation", "")), notification,
         request.client.host if request.client else None)
     if errors:
@@ -100,7 +105,7 @@ async def expired_submit(request: Request) -> Response:
         return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
     notification = change_notification(request, account.username)
     errors = await hub.rt.blocking(
-        change_password, hub.rt, account.id, None, str(form.get("new_password", "")),
+        change_password, hub.rt, account.id, True, str(form.get("new_password", "")),
         str(form.get("confirmation", "")), notification,
         request.client.host if request.client else None)
     if errors:

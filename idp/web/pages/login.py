@@ -150,7 +150,10 @@ def _find_account(hub, typed: str):  # type: ignore[no-untyped-def]
     """(account or None, has a second factor) for the login name typed."""
     with hub.rt.db.read() as s:
         account = accounts_repo.find_by_login(s, typed)
-        return account, account is not None and second_factor_repo.get(s, account.id) is not None
+        # The second-factor lookup runs for an unknown identifier too (id 0 matches
+        # nothing): the same queries whether the account exists or not (issue 10, finding 4).
+        authenticator = second_factor_repo.get(s, account.id if account is not None else 0)
+        return account, account is not None and authenticator is not None
 
 
 def _check_password(hub, found, password: str):  # type: ignore[no-untyped-def]

@@ -44,7 +44,7 @@ async def end_session(request: Request) -> Response:
         )
     deliveries: list = []
     if session is not None:
-        deliveries = await hub.rt.blocking(_end, hub, session, request)
+        deliveries = await hub.rt.blocking(end_session_state, hub, session, request)
     response: Response
     if logout.redirect_to:
         response = RedirectResponse(logout.redirect_to, status_code=303)
@@ -64,7 +64,7 @@ def _hint_matches(hub, logout, session) -> bool:  # type: ignore[no-untyped-def]
     return hmac.compare_digest(str(hint.get("sub", "")), expected)
 
 
-def _end(hub, session, request: Request) -> list:  # type: ignore[no-untyped-def]
+def end_session_state(hub, session, request: Request) -> list:  # type: ignore[no-untyped-def]
     """Delete the session, revoke what it granted, and prepare the back-channel logouts."""
     rt = hub.rt
     deliveries = logout_deliveries(hub.server, session.sid)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cryptography.fernet import InvalidToken
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -22,6 +23,23 @@ async def _session(request: Request):  # type: ignore[no-untyped-def]
     hub = request.app.state.hub
     session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
     return session, session is None
+
+
+def _seal(hub, token: str) -> str:  # type: ignore[no-untyped-def]
+    """The challenge token as the session keeps it: encrypted with the keys folder's secret
+    box, so the session table never holds it in clear (issue 10, finding 5)."""
+    return hub.rt.keys.secret_box.encrypt(token.encode()).decode()
+
+
+def _challenge_token(hub, session) -> str | None:  # type: ignore[no-untyped-def]
+    """The token of the recovery under way in this session, if any."""
+    sealed = session.data.get("recovery") if session is not None else None
+    if not isinstance(sealed, str):
+        return None
+    try:
+        return hub.rt.keys.secret_box.decrypt(sealed.encode()).decode()
+    except InvalidToken:
+        return None  # written before tokens were sealed, or by another keys folder
 
 
 async def start_page(request: Request) -> Response:
@@ -46,15 +64,16 @@ async def start_submit(request: Request) -> Response:
         return hub.pages.render(request, "recovery_start.html", 400,
                                 csrf_token=session.csrf_token, missing=True)
     text = hub.pages.catalogues.gettext(hub.pages.locale_of(request), SMS_TEXT)
-    started = await hub.rt.blocking(recovery.start, hub.rt, username, text)
-    session.data["recovery"] = started.token
+    started = await hub.rt.blocking(recovery.start, hub.rt, hub.recovery_limits, username,
+                                    text, request.client.host if request.client else None)
+    session.data["recovery"] = _seal(hub, started.token)
     await hub.rt.blocking(hub.sessions.save, session)
     return RedirectResponse("/mot-de-passe-oublie/code", status_code=303)
 
 
 async def code_page(request: Request) -> Response:
     session, _ = await _session(request)
-    if session is None or "recovery" not in session.data:
+    if _challenge_token(request.app.state.hub, session) is None:
         return RedirectResponse("/mot-de-passe-oublie", status_code=303)
     return _code_form(request, session, [])
 
@@ -64,14 +83,15 @@ async def code_submit(request: Request) -> Response:
     rt = hub.rt
     form = await request.form()
     session, _ = await _session(request)
-    if session is None or "recovery" not in session.data:
+    token = _challenge_token(hub, session)
+    if token is None:
         return RedirectResponse("/mot-de-passe-oublie", status_code=303)
     if not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
         return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
-    token = session.data["recovery"]
     if form.get("action") == "resend":
         text = hub.pages.catalogues.gettext(hub.pages.locale_of(request), SMS_TEXT)
-        sent = await rt.blocking(recovery.resend, rt, token, text)
+        sent = await rt.blocking(recovery.resend, rt, hub.recovery_limits, token, text,
+                                 request.client.host if request.client else None)
         return _code_form(request, session, [] if sent else [("code", RESEND_REFUSED)],
                           resent=sent)
     account_id = await rt.blocking(recovery.check_code, rt, token, str(form.get("code", "")))
@@ -82,7 +102,7 @@ async def code_submit(request: Request) -> Response:
         return _code_form(request, session, [("code", WRONG_CODE)], status=400)
     notification = change_notification(request, account.username)
     errors = await rt.blocking(
-        change_password, rt, account_id, None, str(form.get("new_password", "")),
+        change_password, rt, account_id, True, str(form.get("new_password", "")),
         str(form.get("confirmation", "")), notification,
         request.client.host if request.client else None)
     if errors:

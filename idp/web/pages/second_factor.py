@@ -14,6 +14,11 @@ from idp.web.cookies import session_id_from
 from idp.web.messages import ERROR_MESSAGES, LOGIN_LOCKED
 from idp.web.pages.account import change_notification
 from idp.web.pages.guards import logged_in_session, posted_form
+from idp.web.pages.reauthentication import (
+    check_current_password,
+    count_wrong_answer,
+    locked_out,
+)
 
 LOGIN_STEP_SECONDS = 300  # time to type the code after the password
 WRONG_CODE = N_("The code is wrong or has expired.")
@@ -101,11 +106,14 @@ async def manage_submit(request: Request) -> Response:
     if session is None:
         return form
     account = session.account
-    password = str(form.get("current_password", ""))[:1024]
     code = str(form.get("code", ""))[:64]
     ip = request.client.host if request.client else None
     errors = []
-    if not await rt.blocking(rt.passwords.verify, account.password_hash, password):
+    current = await check_current_password(request, account,
+                                           str(form.get("current_password", "")))
+    if current.locked_minutes is not None:
+        return await locked_out(request, session, current.locked_minutes)
+    if not current.ok:
         errors.append(("current_password", WRONG_PASSWORD))
     if form.get("action") == "enable":
         enrolment = _pending_enrolment(rt, session)
@@ -121,6 +129,10 @@ async def manage_submit(request: Request) -> Response:
         await _notify(request, account)
         return hub.pages.render(request, "second_factor_enabled.html", codes=codes)
     if not errors and await rt.blocking(second_factor.verify, rt, account.id, code) is None:
+        # A guess at the enrolled authenticator: counted like a wrong code at login.
+        wrong = await count_wrong_answer(request, account, "second_factor.removal_failure")
+        if wrong.locked_minutes is not None:
+            return await locked_out(request, session, wrong.locked_minutes)
         errors.append(("code", WRONG_CODE if code else MISSING_CODE))
     if errors:
         rt.audit.record("second_factor.removal_refused", account_id=account.id, ip=ip)
