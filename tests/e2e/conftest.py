@@ -63,9 +63,10 @@ def start_hub(database_url: str, keys_dir: Path, issuer: str | None = None,
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     issuer = issuer or url
-    env = dict(os.environ, IDP_ISSUER=issuer, IDP_DATABASE_URL=database_url,
-               IDP_KEYS_DIR=str(keys_dir), IDP_CLIENT_CACHE_TTL="0", IDP_LOG_LEVEL="warning",
-               IDP_ARGON2_MEMORY_KIB="1024", IDP_ARGON2_TIME_COST="1", **(extra_env or {}))
+    env = {**os.environ, "IDP_ISSUER": issuer, "IDP_DATABASE_URL": database_url,
+           "IDP_KEYS_DIR": str(keys_dir), "IDP_CLIENT_CACHE_TTL": "0",
+           "IDP_LOG_LEVEL": "warning", "IDP_ARGON2_MEMORY_KIB": "1024",
+           "IDP_ARGON2_TIME_COST": "1", **(extra_env or {})}
     settings = Settings.from_env({k: v for k, v in env.items() if k.startswith("IDP_")})
     upgrade(database_url)
     process = subprocess.Popen([sys.executable, "-m", "idp", "serve", "--port", str(port)],
