@@ -225,7 +225,7 @@ def test_token_revocations_and_replays_are_written_in_the_same_transaction(http,
 
 # Finding 5: typed identifiers never stored in clear ------------------------------------------
 
-def test_failed_login_identifier_is_not_stored_in_clear(http, factories, rt):  # type: ignore[no-untyped-def]
+def test_finding5_failed_login_identifier_is_not_stored_in_clear(http, factories, rt):  # type: ignore[no-untyped-def]
     factories.account("alice")
     typed = "Mon-Mot-De-Passe-Secret-2026!"  # a password typed in the identifier field
     for _ in range(rt.settings.login_max_failures + 1):

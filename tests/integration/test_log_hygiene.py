@@ -42,7 +42,7 @@ def recover_password_by_sms(http, rt, username: str) -> list[str]:  # type: igno
     return [code]
 
 
-def test_no_token_in_debug_logs(http, factories, rt, caplog):  # type: ignore[no-untyped-def]
+def test_finding5_no_token_in_debug_logs(http, factories, rt, caplog):  # type: ignore[no-untyped-def]
     caplog.set_level(logging.DEBUG)
     assert logging.getLogger().isEnabledFor(logging.DEBUG)
     client = factories.client()
