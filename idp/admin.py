@@ -12,10 +12,10 @@ from idp.accounts import address
 from idp.accounts.passwords import Passwords
 from idp.accounts.policy import POPULATIONS
 from idp.oidc.clients import AUTH_METHODS, GRANT_TYPES, hash_secret
-from idp.storage.db import Database
 from idp.storage.models import Account, Client
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import clients as clients_repo
+from sitekit.storage.database import Database
 
 ONE_YEAR = 365 * 86400
 

@@ -16,16 +16,13 @@ from idp.accounts.login_name_sync import follow_agent_domains_at_start
 from idp.accounts.recovery import SendLimits
 from idp.accounts.throttling import ThrottleRules
 from idp.clock import Clock
-from idp.log_hygiene import keep_secrets_out_of_logs
 from idp.oidc import build_authorization_server
 from idp.oidc.authorization import deny
 from idp.runtime import Runtime
 from idp.settings import Settings
-from idp.storage.errors import StorageUnavailable
 from idp.web import protocol
 from idp.web.errors import http_error, storage_unavailable, unexpected_error
 from idp.web.middleware.request_limits import RequestLimitsMiddleware
-from idp.web.middleware.security_headers import SecurityHeadersMiddleware
 from idp.web.pages import (
     account,
     authorize,
@@ -40,6 +37,9 @@ from idp.web.pages import (
 from idp.web.protocol_asgi import ProtocolEndpoints
 from idp.web.sessions import BrowserSessions
 from idp.web.templating import Pages
+from sitekit.log_hygiene import keep_secrets_out_of_logs
+from sitekit.storage.errors import StorageUnavailable
+from sitekit.web.security_headers import SecurityHeadersMiddleware
 
 
 class Hub:

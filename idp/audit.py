@@ -31,11 +31,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from idp.audit_values import clean_event
-from idp.background import Every
 from idp.clock import Clock
-from idp.storage.db import Database
-from idp.storage.errors import StorageUnavailable
 from idp.storage.repositories import audit as audit_repo
+from sitekit.background import Every
+from sitekit.storage.database import Database
+from sitekit.storage.errors import StorageUnavailable
 
 log = logging.getLogger("idp.audit")
 

@@ -17,8 +17,8 @@ from sqlalchemy.exc import OperationalError
 from idp import admin
 from idp.accounts import address
 from idp.settings import SettingError, Settings
-from idp.storage.errors import StorageUnavailable
 from idp.storage.location import NothingThere
+from sitekit.storage.errors import StorageUnavailable
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -257,8 +257,8 @@ def _check_existing_database(settings: Settings) -> None:
 def _reader():  # type: ignore[no-untyped-def]
     """The database of a command that only reads: it must exist with the current tables;
     nothing is created (no file, no table, no key)."""
-    from idp.storage.db import Database
     from idp.storage.location import existing_schema
+    from sitekit.storage.database import Database
 
     settings = _settings()
     existing_schema(settings.database_url)
@@ -269,8 +269,8 @@ def _reader():  # type: ignore[no-untyped-def]
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from idp.accounts.login_name_sync import follow_agent_domains
-    from idp.storage.db import Database
     from idp.storage.migrate import current_revision, upgrade
+    from sitekit.storage.database import Database
 
     settings = _settings()
     upgrade(settings.database_url)
@@ -287,7 +287,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from idp.log_hygiene import keep_secrets_out_of_logs
+    from sitekit.log_hygiene import keep_secrets_out_of_logs
 
     settings = _settings()
     logging.basicConfig(level=settings.log_level.upper())

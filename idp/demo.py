@@ -33,7 +33,7 @@ from idp.settings import Settings
 from idp.storage.migrate import upgrade
 from idp.storage.models import Client
 from idp.storage.repositories import clients as clients_repo
-from idp.texts import N_
+from sitekit.texts import N_
 
 DEMO_PASSWORD = "Bienvenue-2026!"
 APA_DEMO_SIRET = "21750001600019"
@@ -207,7 +207,7 @@ class _DemoServer(uvicorn.Server):
 
 def run_demo(host: str, port: int, lang: str = "fr") -> int:
     from idp.app import create_app
-    from idp.web.i18n import Catalogues
+    from sitekit.web.i18n import Catalogues
 
     catalogues = Catalogues()
 

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from idp.texts import N_
+from sitekit.texts import N_
 
 MAIL_PAGE = "/demo/courriels"
 # The names this module gives its files; anything else in the folder is never served.

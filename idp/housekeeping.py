@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from idp.background import Every
 from idp.clock import Clock
-from idp.storage.db import Database
 from idp.storage.repositories import outbox as outbox_repo
 from idp.storage.repositories import recovery as recovery_repo
 from idp.storage.repositories import sessions as sessions_repo
 from idp.storage.repositories import throttle as throttle_repo
 from idp.storage.repositories import tokens as tokens_repo
+from sitekit.background import Every
+from sitekit.storage.database import Database
 
 
 @dataclass(frozen=True)

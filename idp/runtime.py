@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 from idp.accounts.passwords import Passwords
 from idp.accounts.policy import PasswordPolicies
 from idp.audit import AuditLog
-from idp.background import Every
 from idp.clock import Clock, SystemClock
 from idp.housekeeping import Retention, housekeeping
 from idp.messaging.outbox import OutboxDispatcher
@@ -19,8 +18,9 @@ from idp.messaging.senders import FileSmsSender, SmtpSender
 from idp.oidc.clients import ClientCache
 from idp.oidc.keys import KeyStore
 from idp.settings import Settings
-from idp.storage.db import Database
-from idp.storage.timeouts import DatabaseTimeouts
+from sitekit.background import Every
+from sitekit.storage.database import Database
+from sitekit.storage.timeouts import DatabaseTimeouts
 
 T = TypeVar("T")
 

@@ -24,12 +24,12 @@ from clients.rp.bearer import BearerVerifier
 from clients.rp.jwks import HubKeys
 from clients.rp.login import HubLogin
 from clients.rp.sessions import SessionStore, token_box
-from idp.background import Every
-from idp.log_hygiene import keep_secrets_out_of_logs
-from idp.storage.db import Database
-from idp.texts import N_
-from idp.web.middleware.security_headers import SecurityHeadersMiddleware
-from idp.web.templating import Pages
+from sitekit.background import Every
+from sitekit.log_hygiene import keep_secrets_out_of_logs
+from sitekit.storage.database import Database
+from sitekit.texts import N_
+from sitekit.web.pages import Pages
+from sitekit.web.security_headers import SecurityHeadersMiddleware
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"  # APA's pages (layout: sitekit)
 STATIC = Path(__file__).resolve().parent / "static"  # APA's scripts (the rest: sitekit)

@@ -25,7 +25,7 @@ from xml.etree.ElementTree import ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from idp.texts import N_, Text
+from sitekit.texts import N_, Text
 
 NAME = re.compile(r"^(\d{4})_(\d{14})_(\d{14})\.xml$")
 REFERENCE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from clients.apa.settings import ApaSettings
-from idp.settings import SettingError
-from idp.storage import migrate
+from sitekit.settings import SettingError
+from sitekit.storage import migrate
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

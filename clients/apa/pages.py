@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from clients.apa.callfile import CallFileError
 from clients.apa.service import human_size
 from clients.apa.uploads import UploadRefused, read_upload, require_file
-from idp.texts import N_
+from sitekit.texts import N_
 
 ERRORS = {
     "login_refused": (N_("Login not completed"),

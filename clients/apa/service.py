@@ -22,8 +22,8 @@ from sqlalchemy import delete, func, select, update
 from clients.apa.callfile import CallFileError, parse, read_name
 from clients.apa.models import Deletion, Deposit, Download, ResponseFile
 from clients.apa.settings import ApaSettings
-from idp.settings import SettingError
-from idp.texts import N_, Text
+from sitekit.settings import SettingError
+from sitekit.texts import N_, Text
 
 DAY = 86400
 

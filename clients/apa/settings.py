@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clients.rp.settings import HubClientSettings
-from idp.settings import (
+from sitekit.settings import (
     SettingError,
     check_database_url,
     check_issuer_url,

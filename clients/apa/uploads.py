@@ -10,7 +10,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect, Request
 
-from idp.texts import N_, Text
+from sitekit.texts import N_, Text
 
 CHOOSE_FILE = N_("Choose a call file.")
 UPLOAD_CUT = N_("The file was not received completely. Nothing was kept: send it again.")

@@ -20,7 +20,7 @@ from starlette.routing import Route
 from clients.rp.jwks import HubKeys
 from clients.rp.sessions import SessionStore, UserSession
 from clients.rp.settings import HubClientSettings
-from idp.web.pages.guards import safe_next
+from sitekit.web.redirects import safe_next
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 REFRESH_MARGIN = 15  # refresh an access token this many seconds before it expires

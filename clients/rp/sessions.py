@@ -16,8 +16,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import MetaData, String, Text, delete, or_, select, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from idp.storage.models.base import NAMING
-from idp.storage.models.base import Base as HubBase
+from sitekit.storage.orm import NAMING, TYPE_ANNOTATION_MAP
 
 
 class Base(DeclarativeBase):
@@ -25,7 +24,7 @@ class Base(DeclarativeBase):
     with the hub's naming convention and column types."""
 
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = HubBase.type_annotation_map
+    type_annotation_map = TYPE_ANNOTATION_MAP
 
 
 class RpSession(Base):

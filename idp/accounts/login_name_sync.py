@@ -14,8 +14,8 @@ from __future__ import annotations
 import logging
 
 from idp import login_names
-from idp.storage.errors import StorageUnavailable
 from idp.storage.repositories import accounts as accounts_repo
+from sitekit.storage.errors import StorageUnavailable
 
 log = logging.getLogger("idp.login_names")
 

@@ -29,7 +29,7 @@ from functools import cached_property
 from pathlib import Path
 
 from idp.settings import SettingError
-from idp.texts import N_, Text
+from sitekit.texts import N_, Text
 
 DAY = 86400
 YEAR = 365 * DAY

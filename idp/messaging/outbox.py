@@ -7,8 +7,8 @@ import logging
 
 from idp.clock import Clock
 from idp.messaging.senders import DeliveryError, Sender
-from idp.storage.db import Database
 from idp.storage.repositories import outbox as outbox_repo
+from sitekit.storage.database import Database
 
 log = logging.getLogger("idp.messaging")
 LEASE = 120

@@ -16,9 +16,9 @@ from authlib.oauth2.rfc6749 import ClientMixin
 
 from idp.clock import Clock
 from idp.limits import is_clean_identifier
-from idp.storage.db import Database
 from idp.storage.models import Client
 from idp.storage.repositories import clients as clients_repo
+from sitekit.storage.database import Database
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")

@@ -35,10 +35,10 @@ from idp.oidc.grants.client_credentials import ClientCredentialsGrant
 from idp.oidc.grants.refresh_token import RefreshTokenGrant
 from idp.oidc.subject import subject_for
 from idp.oidc.tokens import TokenService, new_opaque_token
-from idp.storage.db import LazyTransaction
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import consents as consents_repo
 from idp.storage.repositories import tokens as tokens_repo
+from sitekit.storage.database import LazyTransaction
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import outbox as outbox_repo
 from idp.storage.repositories import passwords as passwords_repo
-from idp.texts import N_
+from sitekit.texts import N_
 
 
 @dataclass(frozen=True)

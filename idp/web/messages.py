@@ -1,6 +1,6 @@
 """Message ids of texts chosen in code (translated in the templates, see locales/)."""
 
-from idp.web.i18n import N_
+from sitekit.web.i18n import N_
 
 CLAIM_LABELS = {
     "name": N_("Your full name"),
@@ -78,8 +78,6 @@ ERROR_MESSAGES = {
 LOGIN_FAILED = N_("Incorrect identifier or password.")
 LOGIN_MISSING = N_("Enter your identifier and your password.")
 
-DEFAULT_TAGLINE = N_("Log in once to the public services")
-GENERIC_ERROR = N_("An error occurred")
 ACCOUNT_LOCKED = {
     "title": N_("Account temporarily blocked"),
     "message": N_("Too many wrong answers: you have been logged out, and logging in with "

@@ -21,9 +21,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from idp.limits import MAX_BODY_BYTES, MAX_PARAMETERS
 from idp.oidc.server import HubOAuth2Request
-from idp.storage.errors import StorageUnavailable
 from idp.web.errors import RETRY_AFTER, TEMPORARILY_UNAVAILABLE
-from idp.web.middleware.security_headers import JSON_HEADERS
+from sitekit.storage.errors import StorageUnavailable
+from sitekit.web.security_headers import JSON_HEADERS
 
 log = logging.getLogger("idp.web")
 

@@ -16,9 +16,9 @@ from idp.audit import AuditLog
 from idp.audit_values import CLIENT_ID_MAX, IP_MAX
 from idp.portal.contact import confirm_code, send_code
 from idp.portal.password_change import Notification, change_password
-from idp.storage.db import Database
 from idp.storage.models import AuditEvent, LoginThrottle
 from idp.storage.repositories import accounts as accounts_repo
+from sitekit.storage.database import Database
 from tests.conftest import ISSUER
 from tests.factories import PASSWORD
 from tests.integration.flows import exchange, tokens_for

@@ -18,8 +18,8 @@ from starlette.testclient import TestClient
 
 from idp.app import create_app
 from idp.runtime import Runtime
-from idp.storage.db import Database
-from idp.storage.timeouts import DatabaseTimeouts
+from sitekit.storage.database import Database
+from sitekit.storage.timeouts import DatabaseTimeouts
 from tests.conftest import ISSUER
 from tests.integration.flows import introspect, tokens_for
 

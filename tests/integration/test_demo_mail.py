@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from idp.demo import free_port
 from idp.demo_mail import MAIL_PAGE, MailCatcher, WithMailPage, mail_page_app, saved_mails
-from idp.web.i18n import Catalogues
+from sitekit.web.i18n import Catalogues
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from idp.demo import DEMO_PASSWORD, DEMO_USERS, banner, demo_addresses
 from idp.demo_mail import MailCatcher
 from idp.settings import Settings
-from idp.web.i18n import Catalogues
+from sitekit.web.i18n import Catalogues
 
 
 def test_the_issuer_and_apa_follow_the_chosen_port() -> None:

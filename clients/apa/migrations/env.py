@@ -2,6 +2,6 @@
 in case the database is shared with the hub."""
 
 from clients.apa.models import Base
-from idp.storage.migrate import run_environment
+from sitekit.storage.migrate import run_environment
 
 run_environment(Base.metadata, version_table="apa_alembic_version")

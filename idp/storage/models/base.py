@@ -1,22 +1,9 @@
-from sqlalchemy import JSON, BigInteger, Integer, MetaData
+from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-# Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from sitekit.storage.orm import NAMING, TYPE_ANNOTATION_MAP
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    # Times are epoch seconds: 64-bit on PostgreSQL (past 2038); SQLite integers are 64-bit
-    # already and its INTEGER PRIMARY KEY must stay INTEGER to autoincrement.
-    type_annotation_map = {
-        dict: JSON,
-        list: JSON,
-        int: BigInteger().with_variant(Integer(), "sqlite"),
-    }
+    type_annotation_map = TYPE_ANNOTATION_MAP

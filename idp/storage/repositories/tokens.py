@@ -13,7 +13,6 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from idp.storage.db import Database
 from idp.storage.models import (
     AuthorizationCode,
     Grant,
@@ -22,6 +21,7 @@ from idp.storage.models import (
     UsedAssertion,
 )
 from idp.storage.repositories.hashing import sha256_hex
+from sitekit.storage.database import Database
 
 
 def create_grant(s: Session, grant: Grant) -> Grant:

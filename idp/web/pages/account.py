@@ -9,10 +9,10 @@ from starlette.responses import RedirectResponse, Response
 
 from idp.oidc.assurance import PASSWORD_AMR
 from idp.portal.password_change import Notification, change_password
-from idp.texts import N_
 from idp.web.cookies import session_id_from
 from idp.web.messages import ERROR_MESSAGES
 from idp.web.pages.reauthentication import check_current_password, locked_out
+from sitekit.texts import N_
 
 MAIL_SUBJECT = N_("Change of your personal information")
 MAIL_BODY = N_(

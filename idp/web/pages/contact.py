@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.portal import contact
-from idp.texts import N_
 from idp.web.pages.account import change_notification
 from idp.web.pages.guards import logged_in_session, posted_form, safe_next
+from sitekit.texts import N_
 
 WRONG_CODE = N_("The code is wrong or has expired.")
 ADDRESS_TAKEN = N_("This address, or its part before the @, is already used to log in to "

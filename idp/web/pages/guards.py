@@ -7,6 +7,7 @@ from starlette.responses import RedirectResponse
 
 from idp.web.cookies import session_id_from
 from idp.web.messages import ERROR_MESSAGES
+from sitekit.web.redirects import safe_next  # noqa: F401  (re-exported to the hub's pages)
 
 
 async def logged_in_session(request: Request):  # type: ignore[no-untyped-def]
@@ -26,10 +27,3 @@ async def posted_form(request: Request):  # type: ignore[no-untyped-def]
     if not session.csrf_valid(form.get("csrf_token")):
         return None, hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
     return session, form
-
-
-def safe_next(value: str | None) -> str:
-    """Only a path of this site: never redirect elsewhere (no open redirect)."""
-    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
-        return value
-    return "/"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from idp.web.i18n import N_
+from sitekit.web.i18n import N_
 
 PAGES = {
     "accessibilite": (N_("Accessibility statement"), [

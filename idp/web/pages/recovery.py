@@ -8,10 +8,10 @@ from starlette.responses import RedirectResponse, Response
 
 from idp.accounts import recovery
 from idp.portal.password_change import change_password
-from idp.texts import N_
 from idp.web.cookies import session_id_from, set_session_cookie
 from idp.web.messages import ERROR_MESSAGES
 from idp.web.pages.account import change_notification
+from sitekit.texts import N_
 
 SMS_TEXT = N_("Your code to reset your password: {code}. It is valid for 10 minutes. "
               "Never give it to anyone.")

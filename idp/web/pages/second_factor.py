@@ -9,7 +9,6 @@ from starlette.responses import RedirectResponse, Response
 from idp.accounts import second_factor, throttling
 from idp.oidc.assurance import TWO_FACTOR_AMR
 from idp.storage.repositories import outbox as outbox_repo
-from idp.texts import N_
 from idp.web.cookies import session_id_from
 from idp.web.messages import ERROR_MESSAGES, LOGIN_LOCKED
 from idp.web.pages.account import change_notification
@@ -19,6 +18,7 @@ from idp.web.pages.reauthentication import (
     count_wrong_answer,
     locked_out,
 )
+from sitekit.texts import N_
 
 LOGIN_STEP_SECONDS = 300  # time to type the code after the password
 WRONG_CODE = N_("The code is wrong or has expired.")

@@ -10,8 +10,8 @@ from clients.apa.app import TEMPLATES
 from clients.apa.pages import DEPOSIT_DONE, ERRORS
 from clients.apa.service import Page, human_size
 from clients.apa.uploads import CHOOSE_FILE, UPLOAD_CUT
-from idp.texts import N_, Text
-from idp.web.i18n import LOCALES
+from sitekit.texts import N_, Text
+from sitekit.web.i18n import LOCALES
 from tests.unit.web.test_i18n import RecordingPages
 
 COMMON = dict(identifier="cbernard-xt", sirets=["21750001600019"], csrf_token="t",

@@ -9,7 +9,6 @@ import pytest
 from babel.messages.extract import extract_from_dir
 
 from idp.accounts.policy import DEFAULTS as POLICIES
-from idp.web.i18n import LOCALES, Catalogues, negotiate
 from idp.web.messages import (
     CLAIM_LABELS,
     ERROR_MESSAGES,
@@ -25,6 +24,7 @@ from idp.web.pages.recovery import RESEND_REFUSED, WRONG_CODE
 from idp.web.pages.second_factor import MISSING_CODE, WRONG_PASSWORD
 from idp.web.pages.second_factor import WRONG_CODE as OTP_WRONG_CODE
 from idp.web.templating import TEMPLATES, Pages
+from sitekit.web.i18n import LOCALES, Catalogues, negotiate
 
 ROOT = Path(__file__).resolve().parents[3]
 ACCOUNT = SimpleNamespace(username="cbernard-xt", given_name="Camille", family_name="Bernard")

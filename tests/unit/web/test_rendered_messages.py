@@ -14,8 +14,8 @@ import pytest
 from babel.messages.pofile import read_po
 
 from idp.accounts.policy import PasswordPolicies
-from idp.web.i18n import LOCALES, LOCALES_DIR
 from idp.web.templating import Pages
+from sitekit.web.i18n import LOCALES, LOCALES_DIR
 
 # Exactly two full stops (an ellipsis "..." is not a doubled full stop).
 DOUBLED_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")

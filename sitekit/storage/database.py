@@ -13,8 +13,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
-from idp.storage.errors import StorageUnavailable
-from idp.storage.timeouts import (
+from sitekit.storage.errors import StorageUnavailable
+from sitekit.storage.timeouts import (
     DatabaseTimeouts,
     bounded_connection_class,
     refuse_reconnect_after_stall,

@@ -14,7 +14,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 import sitekit
-from idp.texts import N_
+from sitekit.texts import N_
 
 __all__ = ["N_", "Catalogues", "negotiate", "pick_locale"]
 

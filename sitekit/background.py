@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from idp.storage.errors import StorageUnavailable
+from sitekit.storage.errors import StorageUnavailable
 
 log = logging.getLogger("idp")
 
