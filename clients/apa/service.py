@@ -17,8 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import delete, func, select, update
-
+from clients.apa import storage
 from clients.apa.callfile import CallFileError, parse, read_name
 from clients.apa.models import Deletion, Deposit, Download, ResponseFile
 from clients.apa.settings import ApaSettings
@@ -101,8 +100,7 @@ class ApaService:
         """Answer every deposit not yet answered; each is claimed by one conditional UPDATE
         in the transaction that records its response, so two processes never both do it."""
         with self.db.read() as s:
-            waiting = s.scalars(select(Deposit).where(Deposit.processed_at.is_(None))
-                                .order_by(Deposit.deposited_at).limit(100)).all()
+            waiting = storage.waiting_deposits(s, limit=100)
         done = 0
         for deposit in waiting:
             done += self._process(deposit)
@@ -125,9 +123,7 @@ class ApaService:
             expires_at=now + self.settings.response_days * DAY, first_download_at=None)
         path = self._write("responses", response.id, data)
         with self.db.transaction() as s:
-            claimed = s.execute(update(Deposit).where(
-                Deposit.id == deposit.id, Deposit.processed_at.is_(None)).values(
-                processed_at=now)).rowcount  # type: ignore[attr-defined]
+            claimed = storage.claim_deposit(s, deposit.id, now)
             if claimed:
                 s.add(response)
         if not claimed:
@@ -138,13 +134,9 @@ class ApaService:
 
     def responses(self, sirets: set[str], page: int = 1) -> Page:
         now, size = self.now(), self.settings.page_size
-        where = (ResponseFile.siret.in_(sirets), ResponseFile.expires_at > now)
         with self.db.read() as s:
-            total = s.scalar(select(func.count()).select_from(ResponseFile).where(*where)) or 0
-            rows = s.scalars(select(ResponseFile).where(*where)
-                             .order_by(ResponseFile.available_at.desc(), ResponseFile.name)
-                             .offset((page - 1) * size).limit(size)).all()
-        return Page.of(list(rows), page, total, size)
+            total, rows = storage.available_responses(s, sirets, now, (page - 1) * size, size)
+        return Page.of(rows, page, total, size)
 
     def download(self, response_id: str, sirets: set[str], who: str) -> tuple[str, bytes] | None:
         """(name, content) of a response file of the caller's SIRETs that has not expired,
@@ -159,9 +151,7 @@ class ApaService:
         except OSError:
             return None
         with self.db.transaction() as s:
-            s.execute(update(ResponseFile).where(
-                ResponseFile.id == response.id, ResponseFile.first_download_at.is_(None))
-                .values(first_download_at=now))
+            storage.mark_first_download(s, response.id, now)
             s.add(Download(siret=response.siret, file_name=response.name, downloaded_by=who,
                            downloaded_at=now))
         return response.name, data
@@ -170,22 +160,16 @@ class ApaService:
 
     def deposit_history(self, sirets: set[str], since_days: int, page: int = 1) -> Page:
         size = self.settings.page_size
-        where = (Deposit.siret.in_(sirets), Deposit.deposited_at >= self.now() - since_days * DAY)
+        since = self.now() - since_days * DAY
         with self.db.read() as s:
-            total = s.scalar(select(func.count()).select_from(Deposit).where(*where)) or 0
-            rows = s.scalars(select(Deposit).where(*where).order_by(Deposit.deposited_at.desc())
-                             .offset((page - 1) * size).limit(size)).all()
-        return Page.of(list(rows), page, total, size)
+            total, rows = storage.deposits_since(s, sirets, since, (page - 1) * size, size)
+        return Page.of(rows, page, total, size)
 
     def download_history(self, sirets: set[str], page: int = 1) -> Page:
         size = self.settings.page_size
-        where = (Download.siret.in_(sirets),)
         with self.db.read() as s:
-            total = s.scalar(select(func.count()).select_from(Download).where(*where)) or 0
-            rows = s.scalars(select(Download).where(*where)
-                             .order_by(Download.downloaded_at.desc(), Download.id.desc())
-                             .offset((page - 1) * size).limit(size)).all()
-        return Page.of(list(rows), page, total, size)
+            total, rows = storage.downloads_of(s, sirets, (page - 1) * size, size)
+        return Page.of(rows, page, total, size)
 
     # Purge -------------------------------------------------------------------------------
 
@@ -196,24 +180,20 @@ class ApaService:
         horizon = now - self.settings.history_days * DAY
         counts = {"response_files": 0, "deposits": 0, "downloads": 0}
         with self.db.transaction() as s:
-            for response in s.scalars(select(ResponseFile).where(
-                    ResponseFile.expires_at <= now)).all():
+            for response in storage.expired_responses(s, now):
                 (self.root / "responses" / f"{response.id}.xml").unlink(missing_ok=True)
                 s.add(Deletion(kind="response_file", name=response.name, siret=response.siret,
                                deleted_at=now))
                 s.delete(response)
                 counts["response_files"] += 1
-            for deposit in s.scalars(select(Deposit).where(
-                    Deposit.deposited_at < horizon)).all():
+            for deposit in storage.deposits_before(s, horizon):
                 (self.root / "deposits" / f"{deposit.id}.xml").unlink(missing_ok=True)
-                s.execute(update(ResponseFile).where(ResponseFile.deposit_id == deposit.id)
-                          .values(deposit_id=None))
+                storage.detach_responses(s, deposit.id)
                 s.add(Deletion(kind="deposit", name=deposit.internal_name, siret=deposit.siret,
                                deleted_at=now))
                 s.delete(deposit)
                 counts["deposits"] += 1
-            counts["downloads"] = s.execute(delete(Download).where(
-                Download.downloaded_at < horizon)).rowcount  # type: ignore[attr-defined]
+            counts["downloads"] = storage.delete_downloads_before(s, horizon)
         return counts
 
     # Files -------------------------------------------------------------------------------
