@@ -267,6 +267,42 @@ def _reader():  # type: ignore[no-untyped-def]
     return db
 
 
+def _list_command(args: argparse.Namespace, query: Callable[[Any], Any],
+                  as_dict: Callable[[Any], dict[str, Any]], empty: str,
+                  line: Callable[[dict[str, Any]], str]) -> int:
+    """`clients list`, `users list`: every row as a dict, one line each (or `empty`)."""
+    with _reader().read() as s:
+        rows = [as_dict(r) for r in query(s)]
+    emit(args, rows, "\n".join(line(r) for r in rows) or empty)
+    return 0
+
+
+def _show_command(args: argparse.Namespace, find: Callable[[Any], Any],
+                  as_dict: Callable[[Any], dict[str, Any]], missing: str) -> int:
+    """`clients show`, `users show`: the one row `find` returns, or the error `missing`."""
+    with _reader().read() as s:
+        row = find(s)
+        if row is None:
+            raise admin.AdminError(missing)
+        data = as_dict(row)
+    emit(args, data, _fields(data))
+    return 0
+
+
+def _find_account(session: Any, username: str) -> Any:
+    from idp.storage.repositories import accounts as accounts_repo
+
+    return accounts_repo.find_by_login(session, username)
+
+
+def _account_or_fail(session: Any, username: str) -> Any:
+    """The account a command names by login name, or the operator's `no user` error."""
+    account = _find_account(session, username)
+    if account is None:
+        raise admin.AdminError(f"no user {username!r}")
+    return account
+
+
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from idp.accounts.login_name_sync import follow_agent_domains
     from idp.storage.migrate import current_revision, upgrade
@@ -341,24 +377,17 @@ def cmd_clients_add(args: argparse.Namespace) -> int:
 def cmd_clients_list(args: argparse.Namespace) -> int:
     from idp.storage.repositories import clients as clients_repo
 
-    with _reader().read() as s:
-        rows = [admin.client_as_dict(c) for c in clients_repo.list_clients(s)]
-    human = "\n".join(f"{c['client_id']:<24} {c['token_endpoint_auth_method']:<20} "
-                      f"{_text(c['grant_types'])}" for c in rows) or "no clients"
-    emit(args, rows, human)
-    return 0
+    return _list_command(
+        args, clients_repo.list_clients, admin.client_as_dict, "no clients",
+        lambda c: f"{c['client_id']:<24} {c['token_endpoint_auth_method']:<20} "
+                  f"{_text(c['grant_types'])}")
 
 
 def cmd_clients_show(args: argparse.Namespace) -> int:
     from idp.storage.repositories import clients as clients_repo
 
-    with _reader().read() as s:
-        row = clients_repo.get_client(s, args.client_id)
-        if row is None:
-            raise admin.AdminError(f"no client {args.client_id!r}")
-        data = admin.client_as_dict(row)
-    emit(args, data, _fields(data))
-    return 0
+    return _show_command(args, lambda s: clients_repo.get_client(s, args.client_id),
+                         admin.client_as_dict, f"no client {args.client_id!r}")
 
 
 def cmd_clients_remove(args: argparse.Namespace) -> int:
@@ -415,25 +444,15 @@ def cmd_users_check_identifiers(args: argparse.Namespace) -> int:
 def cmd_users_list(args: argparse.Namespace) -> int:
     from idp.storage.repositories import accounts as accounts_repo
 
-    with _reader().read() as s:
-        rows = [admin.account_as_dict(a) for a in accounts_repo.list_accounts(s)]
-    human = "\n".join(
-        f"{a['username']:<28} {a['population']:<10} {'disabled' if a['disabled'] else 'active'}"
-        for a in rows) or "no users"
-    emit(args, rows, human)
-    return 0
+    return _list_command(
+        args, accounts_repo.list_accounts, admin.account_as_dict, "no users",
+        lambda a: f"{a['username']:<28} {a['population']:<10} "
+                  f"{'disabled' if a['disabled'] else 'active'}")
 
 
 def cmd_users_show(args: argparse.Namespace) -> int:
-    from idp.storage.repositories import accounts as accounts_repo
-
-    with _reader().read() as s:
-        account = accounts_repo.find_by_login(s, args.username)
-        if account is None:
-            raise admin.AdminError(f"no user {args.username!r}")
-        data = admin.account_as_dict(account)
-    emit(args, data, _fields(data))
-    return 0
+    return _show_command(args, lambda s: _find_account(s, args.username),
+                         admin.account_as_dict, f"no user {args.username!r}")
 
 
 def cmd_users_disable(args: argparse.Namespace) -> int:
@@ -441,8 +460,8 @@ def cmd_users_disable(args: argparse.Namespace) -> int:
 
     rt = _runtime(existing=True)
     with rt.db.transaction() as s:
-        account = accounts_repo.find_by_login(s, args.username)
-        if account is None or not accounts_repo.disable_account(s, args.username):
+        account = _account_or_fail(s, args.username)
+        if not accounts_repo.disable_account(s, args.username):
             raise admin.AdminError(f"no user {args.username!r}")
         rt.audit.write(s, "account.disabled_by_operator", account_id=account.id)
     emit(args, {"disabled": args.username}, f"user {args.username} disabled")
@@ -493,13 +512,10 @@ def cmd_users_unlock(args: argparse.Namespace) -> int:
 def cmd_users_remove_second_factor(args: argparse.Namespace) -> int:
     """For the assistance desk, once the user's identity was checked out of band."""
     from idp.accounts import second_factor
-    from idp.storage.repositories import accounts as accounts_repo
 
     rt = _runtime(existing=True)
     with rt.db.read() as s:
-        account = accounts_repo.find_by_login(s, args.username)
-    if account is None:
-        raise admin.AdminError(f"no user {args.username!r}")
+        account = _account_or_fail(s, args.username)
     had = second_factor.is_enrolled(rt.db, account.id)
     second_factor.remove(rt, account.id, "second_factor.removed_by_operator")
     emit(args, {"username": args.username, "removed": had},
@@ -514,7 +530,6 @@ def cmd_users_reset_password(args: argparse.Namespace) -> int:
     import secrets
 
     from idp.accounts import throttling
-    from idp.storage.repositories import accounts as accounts_repo
     from idp.storage.repositories import passwords as passwords_repo
 
     rt = _runtime(existing=True)
@@ -522,9 +537,7 @@ def cmd_users_reset_password(args: argparse.Namespace) -> int:
         secrets.token_urlsafe(9) + "-7")
     rules = throttling.ThrottleRules.from_settings(rt.settings, rt.keys)
     with rt.db.transaction() as s:
-        account = accounts_repo.find_by_login(s, args.username)
-        if account is None:
-            raise admin.AdminError(f"no user {args.username!r}")
+        account = _account_or_fail(s, args.username)
         passwords_repo.change_password(s, account.id, account.password_hash,
                                        rt.passwords.hash(password), now=0,
                                        keep=rt.policies(account.population).history)
