@@ -60,6 +60,19 @@ def auth_request(client_id: str, redirect_uri: str, **extra: str) -> AuthRequest
     return AuthRequest({k: v for k, v in params.items() if v is not None}, verifier)
 
 
+def authorize(http, req: AuthRequest):  # type: ignore[no-untyped-def]
+    """GET /authorize for `req`; the response, not followed."""
+    return http.get("/authorize?" + req.query, follow_redirects=False)
+
+
+def authorize_redirect(http, req: AuthRequest) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """GET /authorize for `req` when it answers straight back to the client: the parameters
+    of that redirect (`error`, `state`, `iss` or `code`), for tests to compare exactly."""
+    response = authorize(http, req)
+    assert "location" in response.headers, (response.status_code, response.text)
+    return parse_redirect(response.headers["location"])
+
+
 def login(http, username: str, password: str = PASSWORD, location: str = "/login"):  # type: ignore[no-untyped-def]
     """Submit the login form found at `location`; returns the response (not followed)."""
     page = http.get(location)
@@ -91,7 +104,7 @@ def consent(http, page, decision: str = "accept"):  # type: ignore[no-untyped-de
 def full_login(http, req: AuthRequest, username: str, password: str = PASSWORD) -> dict:  # type: ignore[no-untyped-def]
     """authorize → login → consent (if asked) → the redirect's parameters."""
     redirect_uri = req.params["redirect_uri"]
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    response = authorize(http, req)
     if response.status_code == 303 and response.headers["location"].startswith("/login"):
         response = login(http, username, password, response.headers["location"])
     result = follow_to_client(http, response, redirect_uri)

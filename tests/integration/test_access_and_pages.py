@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from tests.integration.flows import tokens_for
-from tests.oidc_helpers import auth_request, csrf_token, login, parse_redirect
+from tests.oidc_helpers import (
+    auth_request,
+    authorize,
+    authorize_redirect,
+    csrf_token,
+    login,
+)
 
 
 def test_a_user_not_entitled_gets_a_clear_page_and_no_code(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client(access_rule="group:apa")
     factories.account("alice", groups=["chorus"])
     req = auth_request(client.client_id, client.redirect_uri)
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    response = authorize(http, req)
     response = login(http, "alice", location=response.headers["location"])
     response = http.get(response.headers["location"], follow_redirects=False)
     assert response.status_code == 403
@@ -30,8 +36,7 @@ def test_not_entitled_with_prompt_none_is_access_denied(http, factories):  # typ
     factories.account("alice")
     tokens_for(http, open_client, "alice")
     req = auth_request(restricted.client_id, restricted.redirect_uri, prompt="none")
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
-    assert parse_redirect(response.headers["location"])["error"] == "access_denied"
+    assert authorize_redirect(http, req)["error"] == "access_denied"
 
 
 def test_wrong_password_and_unknown_user_get_the_same_french_message(http, factories):  # type: ignore[no-untyped-def]
@@ -94,15 +99,14 @@ def test_unknown_page_is_a_french_404(http):  # type: ignore[no-untyped-def]
 
 def test_unknown_client_is_shown_an_error_page(http):  # type: ignore[no-untyped-def]
     req = auth_request("ghost", "http://127.0.0.1:9000/callback")
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    response = authorize(http, req)
     assert response.status_code == 400 and "location" not in response.headers
 
 
 def test_request_objects_are_refused_with_request_not_supported(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
     req = auth_request(client.client_id, client.redirect_uri, request="eyJ.x.y")
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
-    assert parse_redirect(response.headers["location"])["error"] == "request_not_supported"
+    assert authorize_redirect(http, req)["error"] == "request_not_supported"
 
 
 def test_essential_acr_that_cannot_be_met_is_unmet_authentication_requirements(http, factories):  # type: ignore[no-untyped-def]
@@ -113,8 +117,7 @@ def test_essential_acr_that_cannot_be_met_is_unmet_authentication_requirements(h
     tokens_for(http, client, "alice")
     claims = {"id_token": {"acr": {"essential": True, "values": ["eidas3"]}}}
     req = auth_request(client.client_id, client.redirect_uri, claims=json.dumps(claims))
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
-    error = parse_redirect(response.headers["location"])["error"]
+    error = authorize_redirect(http, req)["error"]
     assert error == "unmet_authentication_requirements"
 
 
@@ -123,8 +126,7 @@ def test_invalid_claims_parameter_is_invalid_request(http, factories):  # type: 
     factories.account("alice")
     tokens_for(http, client, "alice")
     req = auth_request(client.client_id, client.redirect_uri, claims="{not json")
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
-    assert parse_redirect(response.headers["location"])["error"] == "invalid_request"
+    assert authorize_redirect(http, req)["error"] == "invalid_request"
 
 
 def test_security_events_are_audited(http, factories, rt):  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ import base64
 import hashlib
 
 from tests.integration.flows import decode_jwt, exchange
-from tests.oidc_helpers import auth_request, full_login, parse_redirect
+from tests.oidc_helpers import auth_request, authorize, full_login, parse_redirect
 
 
 def test_code_flow_issues_signed_tokens_with_iss_in_response(http, factories, rt):  # type: ignore[no-untyped-def]
@@ -41,7 +41,7 @@ def test_code_flow_issues_signed_tokens_with_iss_in_response(http, factories, rt
 def test_unregistered_redirect_uri_is_shown_not_redirected(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
     req = auth_request(client.client_id, "http://127.0.0.1:9000/evil")
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    response = authorize(http, req)
     assert response.status_code == 400
     assert "location" not in response.headers
     assert "Demande invalide" in response.text
@@ -51,7 +51,7 @@ def test_missing_pkce_is_refused_at_the_client(http, factories, rt):  # type: ig
     client = factories.client()
     req = auth_request(client.client_id, client.redirect_uri, code_challenge=None,
                        code_challenge_method=None)
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    response = authorize(http, req)
     assert response.status_code == 303
     params = parse_redirect(response.headers["location"])
     assert params["error"] == "invalid_request"

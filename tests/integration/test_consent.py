@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from tests.integration.flows import tokens_for
-from tests.oidc_helpers import auth_request, consent, hidden, login, parse_redirect
+from tests.oidc_helpers import (
+    auth_request,
+    authorize,
+    authorize_redirect,
+    consent,
+    hidden,
+    login,
+    parse_redirect,
+)
 
 
 def _consent_page(http, client, username, **extra):  # type: ignore[no-untyped-def]
     req = auth_request(client.client_id, client.redirect_uri, **extra)
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    response = authorize(http, req)
     response = login(http, username, location=response.headers["location"])
     return req, http.get(response.headers["location"], follow_redirects=False)
 
@@ -36,8 +44,7 @@ def test_consent_is_remembered_for_the_same_scopes(http, factories):  # type: ig
     factories.account("alice")
     tokens_for(http, client, "alice")
     req = auth_request(client.client_id, client.redirect_uri)
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
-    assert "code" in parse_redirect(response.headers["location"])
+    assert "code" in authorize_redirect(http, req)
 
 
 def test_a_wider_scope_asks_for_consent_again(http, factories):  # type: ignore[no-untyped-def]
@@ -45,7 +52,7 @@ def test_a_wider_scope_asks_for_consent_again(http, factories):  # type: ignore[
     factories.account("alice")
     tokens_for(http, client, "alice", scope="openid")
     req = auth_request(client.client_id, client.redirect_uri, scope="openid phone")
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    response = authorize(http, req)
     assert response.status_code == 200 and "/authorize/consent" in response.text
 
 

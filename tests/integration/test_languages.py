@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from tests.oidc_helpers import auth_request
+from tests.oidc_helpers import auth_request, authorize
 
 
 def test_pages_are_french_by_default(http):  # type: ignore[no-untyped-def]
@@ -20,7 +20,7 @@ def test_accept_language_english_gives_english_pages(http):  # type: ignore[no-u
 def test_ui_locales_of_the_authorization_request_carries_to_the_login_page(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
     req = auth_request(client.client_id, client.redirect_uri, ui_locales="en-US fr")
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    response = authorize(http, req)
     page = http.get(response.headers["location"])
     assert 'lang="en"' in page.text
 

@@ -25,7 +25,7 @@ from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import outbox as outbox_repo
 from tests.conftest import ISSUER
 from tests.factories import PASSWORD
-from tests.oidc_helpers import auth_request, csrf_token, login
+from tests.oidc_helpers import auth_request, authorize, csrf_token, login
 
 AGENTS = "agents.gouv.example"
 LOCKED = "Trop de tentatives infructueuses"
@@ -133,7 +133,7 @@ def test_every_form_is_resolved_by_one_query(rt, people):  # type: ignore[no-unt
 def test_a_login_hint_in_another_case_is_prefilled_and_logs_in(http, factories, people):  # type: ignore[no-untyped-def]
     client = factories.client()
     req = auth_request(client.client_id, client.redirect_uri, login_hint="JDURAND-XT")
-    start = http.get("/authorize?" + req.query, follow_redirects=False)
+    start = authorize(http, req)
     page = http.get(start.headers["location"])
     assert 'value="JDURAND-XT"' in page.text
     done = login(http, "JDURAND-XT", location=start.headers["location"])

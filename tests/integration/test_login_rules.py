@@ -8,7 +8,7 @@ import html
 import pytest
 
 from tests.factories import PASSWORD
-from tests.oidc_helpers import auth_request, csrf_token, follow_to_client, login
+from tests.oidc_helpers import auth_request, authorize, csrf_token, follow_to_client, login
 
 LOCKED = "Trop de tentatives infructueuses"
 
@@ -72,7 +72,7 @@ def test_an_expired_password_must_be_replaced_before_going_on(http, factories, c
     factories.account("alice")
     clock.advance(366 * 86400)
     req = auth_request(client.client_id, client.redirect_uri)
-    start = http.get("/authorize?" + req.query, follow_redirects=False)
+    start = authorize(http, req)
     response = login(http, "alice", PASSWORD, start.headers["location"])
     assert response.headers["location"] == "/compte/mot-de-passe-expire"
     page = http.get("/compte/mot-de-passe-expire")

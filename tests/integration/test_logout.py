@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from tests.factories import POST_LOGOUT_URI
 from tests.integration.flows import introspect, tokens_for
-from tests.oidc_helpers import auth_request, csrf_token, parse_redirect
+from tests.oidc_helpers import auth_request, authorize_redirect, csrf_token
 
 
 def test_logout_with_hint_redirects_with_state_and_ends_the_session(http, factories):  # type: ignore[no-untyped-def]
@@ -20,8 +20,7 @@ def test_logout_with_hint_redirects_with_state_and_ends_the_session(http, factor
     assert response.status_code == 303
     assert response.headers["location"] == POST_LOGOUT_URI + "?state=s-1"
     req = auth_request(client.client_id, client.redirect_uri, prompt="none")
-    after = http.get("/authorize?" + req.query, follow_redirects=False)
-    assert parse_redirect(after.headers["location"])["error"] == "login_required"
+    assert authorize_redirect(http, req)["error"] == "login_required"
     assert introspect(http, client, tokens["refresh_token"])["active"] is False
 
 
@@ -42,8 +41,7 @@ def test_logout_confirmation_without_csrf_is_refused(http, factories):  # type: 
     response = http.post("/logout", data={"confirm": "1"})
     assert response.status_code == 403
     req = auth_request(client.client_id, client.redirect_uri, prompt="none")
-    still = http.get("/authorize?" + req.query, follow_redirects=False)
-    assert "code" in parse_redirect(still.headers["location"])
+    assert "code" in authorize_redirect(http, req)
 
 
 def test_unregistered_post_logout_redirect_uri_is_not_followed(http, factories):  # type: ignore[no-untyped-def]

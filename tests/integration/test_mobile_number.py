@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from idp.storage.repositories import outbox as outbox_repo
-from tests.oidc_helpers import auth_request, csrf_token, login
+from tests.oidc_helpers import auth_request, authorize, csrf_token, login
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_portal_user_without_mobile_is_reminded_and_can_continue(http, factories
     client = factories.client()
     factories.account("cbernard-xt", phone=None)
     req = auth_request(client.client_id, client.redirect_uri)
-    start = http.get("/authorize?" + req.query, follow_redirects=False)
+    start = authorize(http, req)
     logged = login(http, "cbernard-xt", location=start.headers["location"])
     page = reminder(http, logged.headers["location"])
     continued = answer(http, page, "later")

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from tests.integration.flows import decode_jwt, exchange, tokens_for
-from tests.oidc_helpers import auth_request, full_login, login, parse_redirect
+from tests.oidc_helpers import (
+    auth_request,
+    authorize,
+    authorize_redirect,
+    full_login,
+    login,
+    parse_redirect,
+)
 
 
 def test_prompt_none_without_session_is_login_required(http, factories, rt):  # type: ignore[no-untyped-def]
     client = factories.client()
     req = auth_request(client.client_id, client.redirect_uri, prompt="none")
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
-    params = parse_redirect(response.headers["location"])
+    params = authorize_redirect(http, req)
     assert params["error"] == "login_required"
     assert params["state"] == req.params["state"]
     assert params["iss"] == rt.settings.issuer
@@ -22,8 +28,7 @@ def test_prompt_none_with_session_and_consent_issues_a_code(http, factories):  #
     factories.account("alice")
     tokens_for(http, client, "alice")
     req = auth_request(client.client_id, client.redirect_uri, prompt="none")
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
-    params = parse_redirect(response.headers["location"])
+    params = authorize_redirect(http, req)
     assert "code" in params, params
     assert exchange(http, client, params["code"], req.verifier).status_code == 200
 
@@ -33,22 +38,19 @@ def test_prompt_none_without_consent_is_consent_required(http, factories):  # ty
     factories.account("alice")
     tokens_for(http, first, "alice")
     req = auth_request(second.client_id, second.redirect_uri, prompt="none")
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
-    assert parse_redirect(response.headers["location"])["error"] == "consent_required"
+    assert authorize_redirect(http, req)["error"] == "consent_required"
 
 
 def test_prompt_none_combined_with_login_is_invalid(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
     req = auth_request(client.client_id, client.redirect_uri, prompt="none login")
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
-    assert parse_redirect(response.headers["location"])["error"] == "invalid_request"
+    assert authorize_redirect(http, req)["error"] == "invalid_request"
 
 
 def test_unsupported_prompt_value_is_invalid(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
     req = auth_request(client.client_id, client.redirect_uri, prompt="dance")
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
-    assert parse_redirect(response.headers["location"])["error"] == "invalid_request"
+    assert authorize_redirect(http, req)["error"] == "invalid_request"
 
 
 def test_prompt_login_forces_a_new_login_despite_a_session(http, factories, clock):  # type: ignore[no-untyped-def]
@@ -57,7 +59,7 @@ def test_prompt_login_forces_a_new_login_despite_a_session(http, factories, cloc
     first = decode_jwt(tokens_for(http, client, "alice")["id_token"])[1]
     clock.advance(30)
     req = auth_request(client.client_id, client.redirect_uri, prompt="login")
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    response = authorize(http, req)
     assert response.headers["location"].startswith("/login?rid=")
     response = login(http, "alice", location=response.headers["location"])
     response = http.get(response.headers["location"], follow_redirects=False)
@@ -71,7 +73,7 @@ def test_prompt_consent_asks_again_even_when_remembered(http, factories):  # typ
     factories.account("alice")
     tokens_for(http, client, "alice")
     req = auth_request(client.client_id, client.redirect_uri, prompt="consent")
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    response = authorize(http, req)
     assert response.status_code == 200
     assert 'action="/authorize/consent"' in response.text
 
@@ -82,11 +84,10 @@ def test_max_age_exceeded_requires_a_new_login(http, factories, clock):  # type:
     tokens_for(http, client, "alice")
     clock.advance(120)
     req = auth_request(client.client_id, client.redirect_uri, max_age="60")
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    response = authorize(http, req)
     assert response.headers["location"].startswith("/login?rid=")
     none = auth_request(client.client_id, client.redirect_uri, max_age="60", prompt="none")
-    response = http.get("/authorize?" + none.query, follow_redirects=False)
-    assert parse_redirect(response.headers["location"])["error"] == "login_required"
+    assert authorize_redirect(http, none)["error"] == "login_required"
 
 
 def test_max_age_within_limit_keeps_the_session_and_reports_auth_time(http, factories, clock):  # type: ignore[no-untyped-def]
@@ -105,8 +106,7 @@ def test_malformed_max_age_is_invalid_request(http, factories):  # type: ignore[
     factories.account("alice")
     tokens_for(http, client, "alice")
     req = auth_request(client.client_id, client.redirect_uri, max_age="soon")
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
-    assert parse_redirect(response.headers["location"])["error"] == "invalid_request"
+    assert authorize_redirect(http, req)["error"] == "invalid_request"
 
 
 def test_id_token_hint_of_another_user_with_prompt_none_is_login_required(http, factories, app):  # type: ignore[no-untyped-def]
@@ -120,21 +120,20 @@ def test_id_token_hint_of_another_user_with_prompt_none_is_login_required(http, 
         tokens_for(alice_browser, client, "alice")
         req = auth_request(client.client_id, client.redirect_uri, prompt="none",
                            id_token_hint=bob_id_token)
-        response = alice_browser.get("/authorize?" + req.query, follow_redirects=False)
+        response = authorize(alice_browser, req)
     assert parse_redirect(response.headers["location"])["error"] == "login_required"
 
 
 def test_forged_id_token_hint_is_invalid_request(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
     req = auth_request(client.client_id, client.redirect_uri, id_token_hint="a.b.c")
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
-    assert parse_redirect(response.headers["location"])["error"] == "invalid_request"
+    assert authorize_redirect(http, req)["error"] == "invalid_request"
 
 
 def test_login_hint_prefills_the_identifier(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
     req = auth_request(client.client_id, client.redirect_uri, login_hint="cbernard-xt")
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    response = authorize(http, req)
     page = http.get(response.headers["location"])
     assert 'value="cbernard-xt"' in page.text
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import PASSWORD
-from tests.oidc_helpers import auth_request, csrf_token, login
+from tests.oidc_helpers import auth_request, authorize, csrf_token, login
 
 DOUBLED_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
 WEAK = "abcdefgh"  # breaks several rules at once
@@ -76,7 +76,7 @@ def test_expired_password_refusals_have_single_full_stops(http, factories, clock
     factories.account("alice")
     clock.advance(366 * 86400)
     req = auth_request(client.client_id, client.redirect_uri)
-    start = http.get("/authorize?" + req.query, follow_redirects=False)
+    start = authorize(http, req)
     login(http, "alice", PASSWORD, start.headers["location"])
     http.get(f"/compte/mot-de-passe-expire?lang={lang}")
 

@@ -17,6 +17,7 @@ from tests.integration.flows import decode_jwt, exchange
 from tests.mail import SmtpSink
 from tests.oidc_helpers import (
     auth_request,
+    authorize,
     csrf_token,
     follow_to_client,
     full_login,
@@ -230,7 +231,7 @@ def test_acr_values_eidas2_steps_up_a_password_session(http, factories, clock): 
     clock.advance(30)
 
     req = auth_request(client.client_id, client.redirect_uri, acr_values="eidas2")
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    response = authorize(http, req)
     location = response.headers["location"]
     assert location.startswith("/connexion/code?rid=")
     response = submit_code(http, code_for(secret, clock), rid=location.split("rid=")[1])
@@ -244,7 +245,7 @@ def test_a_fresh_login_with_an_authenticator_reaches_eidas2(http, factories, clo
     secret, _ = factories.authenticator(factories.account("alice"))
     clock.advance(30)
     req = auth_request(client.client_id, client.redirect_uri, acr_values="eidas2")
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    response = authorize(http, req)
     response = login(http, "alice", PASSWORD, response.headers["location"])
     assert response.headers["location"] == "/connexion/code"
     response = submit_code(http, code_for(secret, clock))
@@ -259,7 +260,7 @@ def test_eidas2_for_an_account_without_authenticator_is_unmet_not_a_loop(http, f
     client = factories.client()
     factories.account("alice")
     req = auth_request(client.client_id, client.redirect_uri, acr_values="eidas2")
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    response = authorize(http, req)
     response = login(http, "alice", PASSWORD, response.headers["location"])
     location = follow_to_client(http, response, client.redirect_uri)
     params = parse_redirect(location)

@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, event, text
 
 from tests.conftest import PG_ADMIN_URL
 from tests.integration.flows import exchange, introspect, tokens_for
-from tests.oidc_helpers import auth_request, follow_to_client, full_login, parse_redirect
+from tests.oidc_helpers import auth_request, authorize, follow_to_client, full_login, parse_redirect
 
 
 @contextmanager
@@ -71,7 +71,7 @@ def _assert_unavailable_without_tokens(response) -> None:  # type: ignore[no-unt
 def _still_logged_in(http, client) -> None:  # type: ignore[no-untyped-def]
     """The hub's browser session survived: a prompt=none request gets a code at once."""
     req = auth_request(client.client_id, client.redirect_uri, prompt="none")
-    response = http.get("/authorize?" + req.query, follow_redirects=False)
+    response = authorize(http, req)
     location = follow_to_client(http, response, client.redirect_uri)
     assert isinstance(location, str) and "code" in parse_redirect(location), location
 
