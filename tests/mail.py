@@ -1,9 +1,13 @@
-"""A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives."""
+"""What the hub sends in tests: a real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it
+receives, and the SMS sink file (IDP_SMS_SINK_FILE) read back."""
 
 from __future__ import annotations
 
+import json
+import re
 from email import message_from_bytes
 from email.message import Message
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
@@ -28,3 +32,17 @@ class SmtpSink:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+
+def sms(rt) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Every SMS the outbox has delivered to the sink file so far (delivering what is due)."""
+    rt.outbox.deliver_due()
+    sink = Path(rt.settings.sms_sink_file)
+    if not sink.exists():
+        return []
+    return [json.loads(line) for line in sink.read_text(encoding="utf-8").splitlines()]
+
+
+def code_of(message: dict) -> str:
+    """The six-digit code in an SMS."""
+    return re.search(r"\b(\d{6})\b", message["text"]).group(1)  # type: ignore[union-attr]

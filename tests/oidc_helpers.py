@@ -73,6 +73,15 @@ def authorize_redirect(http, req: AuthRequest) -> dict[str, str]:  # type: ignor
     return parse_redirect(response.headers["location"])
 
 
+def authorization_error(http, client, **extra: str) -> str:  # type: ignore[no-untyped-def]
+    """A fresh authorization request of `client` (with `extra` parameters): the `error` the
+    hub sends back in the redirect to the client, for tests to compare exactly."""
+    req = auth_request(client.client_id, client.redirect_uri, **extra)
+    redirect = authorize_redirect(http, req)
+    assert "error" in redirect, redirect
+    return redirect["error"]
+
+
 def login(http, username: str, password: str = PASSWORD, location: str = "/login"):  # type: ignore[no-untyped-def]
     """Submit the login form found at `location`; returns the response (not followed)."""
     page = http.get(location)

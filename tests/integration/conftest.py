@@ -8,6 +8,7 @@ from starlette.testclient import TestClient
 from idp.app import create_app
 from idp.runtime import Runtime
 from tests.conftest import ISSUER
+from tests.mail import SmtpSink
 
 
 @pytest.fixture
@@ -19,3 +20,12 @@ def app(rt: Runtime):  # type: ignore[no-untyped-def]
 def http(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
     with TestClient(app, base_url=ISSUER) as client:
         yield client
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpSink]:
+    """A real SMTP server on a free port, for tests whose settings send mail to it."""
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from tests.integration.flows import tokens_for
+from tests.integration.flows import sign_in, tokens_for
 from tests.oidc_helpers import (
     auth_request,
+    authorization_error,
     authorize,
-    authorize_redirect,
     csrf_token,
     login,
 )
@@ -35,8 +35,7 @@ def test_not_entitled_with_prompt_none_is_access_denied(http, factories):  # typ
     restricted = factories.client(access_rule="group:apa")
     factories.account("alice")
     tokens_for(http, open_client, "alice")
-    req = auth_request(restricted.client_id, restricted.redirect_uri, prompt="none")
-    assert authorize_redirect(http, req)["error"] == "access_denied"
+    assert authorization_error(http, restricted, prompt="none") == "access_denied"
 
 
 def test_wrong_password_and_unknown_user_get_the_same_french_message(http, factories):  # type: ignore[no-untyped-def]
@@ -105,28 +104,23 @@ def test_unknown_client_is_shown_an_error_page(http):  # type: ignore[no-untyped
 
 def test_request_objects_are_refused_with_request_not_supported(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
-    req = auth_request(client.client_id, client.redirect_uri, request="eyJ.x.y")
-    assert authorize_redirect(http, req)["error"] == "request_not_supported"
+    assert authorization_error(http, client, request="eyJ.x.y") == "request_not_supported"
 
 
 def test_essential_acr_that_cannot_be_met_is_unmet_authentication_requirements(http, factories):  # type: ignore[no-untyped-def]
     import json
 
     client = factories.client()
-    factories.account("alice")
-    tokens_for(http, client, "alice")
+    sign_in(http, factories, client)
     claims = {"id_token": {"acr": {"essential": True, "values": ["eidas3"]}}}
-    req = auth_request(client.client_id, client.redirect_uri, claims=json.dumps(claims))
-    error = authorize_redirect(http, req)["error"]
+    error = authorization_error(http, client, claims=json.dumps(claims))
     assert error == "unmet_authentication_requirements"
 
 
 def test_invalid_claims_parameter_is_invalid_request(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
-    factories.account("alice")
-    tokens_for(http, client, "alice")
-    req = auth_request(client.client_id, client.redirect_uri, claims="{not json")
-    assert authorize_redirect(http, req)["error"] == "invalid_request"
+    sign_in(http, factories, client)
+    assert authorization_error(http, client, claims="{not json") == "invalid_request"
 
 
 def test_security_events_are_audited(http, factories, rt):  # type: ignore[no-untyped-def]

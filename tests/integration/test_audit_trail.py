@@ -21,7 +21,7 @@ from idp.storage.repositories import accounts as accounts_repo
 from sitekit.storage.database import Database
 from tests.conftest import ISSUER
 from tests.factories import PASSWORD
-from tests.integration.flows import exchange, tokens_for
+from tests.integration.flows import exchange, sign_in, tokens_for
 from tests.oidc_helpers import auth_request, full_login, login
 from tests.servers import free_port
 
@@ -204,8 +204,7 @@ def test_contact_change_event_is_written_in_the_same_transaction(rt, factories):
 
 def test_token_revocations_and_replays_are_written_in_the_same_transaction(http, factories, rt):  # type: ignore[no-untyped-def]
     client = factories.client()
-    factories.account("alice")
-    first = tokens_for(http, client, "alice")
+    first = sign_in(http, factories, client)
     refresh = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
     assert http.post("/token", data=refresh, auth=(client.client_id, client.secret)).is_success
     replay = http.post("/token", data=refresh, auth=(client.client_id, client.secret))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.flows import tokens_for
+from tests.integration.flows import sign_in, tokens_for
 from tests.oidc_helpers import (
     auth_request,
     authorize,
@@ -41,8 +41,7 @@ def test_refused_consent_sends_access_denied(http, factories, rt):  # type: igno
 
 def test_consent_is_remembered_for_the_same_scopes(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
-    factories.account("alice")
-    tokens_for(http, client, "alice")
+    sign_in(http, factories, client)
     req = auth_request(client.client_id, client.redirect_uri)
     assert "code" in authorize_redirect(http, req)
 

@@ -21,7 +21,7 @@ from idp.runtime import Runtime
 from sitekit.storage.database import Database
 from sitekit.storage.timeouts import DatabaseTimeouts
 from tests.conftest import ISSUER
-from tests.integration.flows import introspect, tokens_for
+from tests.integration.flows import introspect, sign_in
 
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
 
@@ -30,8 +30,7 @@ UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
 def tokens(http, factories):  # type: ignore[no-untyped-def]
     """A client and tokens obtained while the database was fine."""
     client = factories.client()
-    factories.account("alice")
-    return client, tokens_for(http, client, "alice")
+    return client, sign_in(http, factories, client)
 
 
 @pytest.fixture
@@ -129,8 +128,7 @@ def test_finding3_locked_database_makes_a_write_answer_503_in_seconds_and_the_re
     runtime = Runtime.build(settings, rt.clock)
     with TestClient(create_app(settings, runtime=runtime), base_url=ISSUER) as http:
         client = factories.client()
-        factories.account("alice")
-        first = tokens_for(http, client, "alice")
+        first = sign_in(http, factories, client)
         refresh = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
         auth = (client.client_id, client.secret)
         with write_lock_held(settings.database_url, "refresh_tokens"):

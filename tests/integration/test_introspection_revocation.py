@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from idp.storage.repositories import accounts as accounts_repo
-from tests.integration.flows import decode_jwt, introspect, tokens_for
+from tests.integration.flows import decode_jwt, introspect, sign_in, tokens_for
 
 
 def _cc_token(http, client):  # type: ignore[no-untyped-def]
@@ -15,8 +15,7 @@ def _cc_token(http, client):  # type: ignore[no-untyped-def]
 
 def test_introspection_reports_an_active_access_token(http, factories, rt):  # type: ignore[no-untyped-def]
     client = factories.client()
-    factories.account("alice")
-    tokens = tokens_for(http, client, "alice")
+    tokens = sign_in(http, factories, client)
     body = introspect(http, client, tokens["access_token"])
     assert body["active"] is True
     assert body["client_id"] == client.client_id and body["iss"] == rt.settings.issuer
@@ -57,8 +56,7 @@ def test_revoked_access_token_is_inactive_before_its_expiry(http, factories):  #
 
 def test_revoking_a_refresh_token_revokes_its_access_tokens(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
-    factories.account("alice")
-    tokens = tokens_for(http, client, "alice")
+    tokens = sign_in(http, factories, client)
     http.post("/revoke", data={"token": tokens["refresh_token"],
                                "token_type_hint": "refresh_token"},
               auth=(client.client_id, client.secret))
@@ -120,8 +118,7 @@ def test_introspection_of_either_token_kind_returns_the_id_token_sub(  # type: i
 
 def test_refresh_token_of_a_disabled_account_is_inactive(http, factories, rt):  # type: ignore[no-untyped-def]
     client = factories.client()
-    factories.account("alice")
-    tokens = tokens_for(http, client, "alice")
+    tokens = sign_in(http, factories, client)
     with rt.db.transaction() as s:
         assert accounts_repo.disable_account(s, "alice")
     assert introspect(http, client, tokens["refresh_token"])["active"] is False

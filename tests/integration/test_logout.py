@@ -6,28 +6,25 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from tests.factories import POST_LOGOUT_URI
-from tests.integration.flows import introspect, tokens_for
-from tests.oidc_helpers import auth_request, authorize_redirect, csrf_token
+from tests.integration.flows import introspect, sign_in, two_sessions
+from tests.oidc_helpers import auth_request, authorization_error, authorize_redirect, csrf_token
 
 
 def test_logout_with_hint_redirects_with_state_and_ends_the_session(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
-    factories.account("alice")
-    tokens = tokens_for(http, client, "alice")
+    tokens = sign_in(http, factories, client)
     query = urlencode({"id_token_hint": tokens["id_token"], "state": "s-1",
                        "post_logout_redirect_uri": POST_LOGOUT_URI})
     response = http.get("/logout?" + query, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == POST_LOGOUT_URI + "?state=s-1"
-    req = auth_request(client.client_id, client.redirect_uri, prompt="none")
-    assert authorize_redirect(http, req)["error"] == "login_required"
+    assert authorization_error(http, client, prompt="none") == "login_required"
     assert introspect(http, client, tokens["refresh_token"])["active"] is False
 
 
 def test_logout_without_hint_asks_for_confirmation(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
-    factories.account("alice")
-    tokens_for(http, client, "alice")
+    sign_in(http, factories, client)
     page = http.get("/logout", follow_redirects=False)
     assert page.status_code == 200 and 'name="confirm"' in page.text
     done = http.post("/logout", data={"confirm": "1", "csrf_token": csrf_token(page.text)})
@@ -36,8 +33,7 @@ def test_logout_without_hint_asks_for_confirmation(http, factories):  # type: ig
 
 def test_logout_confirmation_without_csrf_is_refused(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
-    factories.account("alice")
-    tokens_for(http, client, "alice")
+    sign_in(http, factories, client)
     response = http.post("/logout", data={"confirm": "1"})
     assert response.status_code == 403
     req = auth_request(client.client_id, client.redirect_uri, prompt="none")
@@ -46,8 +42,7 @@ def test_logout_confirmation_without_csrf_is_refused(http, factories):  # type: 
 
 def test_unregistered_post_logout_redirect_uri_is_not_followed(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
-    factories.account("alice")
-    tokens = tokens_for(http, client, "alice")
+    tokens = sign_in(http, factories, client)
     query = urlencode({"id_token_hint": tokens["id_token"],
                        "post_logout_redirect_uri": "https://evil.example/"})
     response = http.get("/logout?" + query, follow_redirects=False)
@@ -62,14 +57,8 @@ def test_post_logout_redirect_uri_without_hint_or_client_is_not_followed(http, f
 
 
 def test_logout_hint_of_another_session_asks_for_confirmation(http, factories, app):  # type: ignore[no-untyped-def]
-    from starlette.testclient import TestClient
-
     client = factories.client()
-    factories.account("alice")
-    factories.account("bob")
-    bob_hint = tokens_for(http, client, "bob")["id_token"]
-    with TestClient(app, base_url="http://127.0.0.1") as alice_browser:
-        tokens_for(alice_browser, client, "alice")
+    with two_sessions(app, http, factories, client) as (bob_hint, alice_browser):
         response = alice_browser.get("/logout?" + urlencode({"id_token_hint": bob_hint}),
                                      follow_redirects=False)
     assert response.status_code == 200 and 'name="confirm"' in response.text

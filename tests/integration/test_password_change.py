@@ -4,23 +4,13 @@ e-mail through the outbox to a real SMTP server, nothing lost when SMTP is down.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
 
 import pytest
 
 from tests.factories import PASSWORD
-from tests.mail import SmtpSink
 from tests.oidc_helpers import csrf_token, login
 
 NEW = "Nouveau-2027!"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink()
-    sink.start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture

@@ -4,14 +4,13 @@ single use, 5 attempts, limited resends, and the same answer for every identifie
 from __future__ import annotations
 
 import html
-import json
 import re
-from pathlib import Path
 
 import pytest
 
 from idp.accounts import recovery
 from tests.factories import PASSWORD
+from tests.mail import code_of, sms
 from tests.oidc_helpers import csrf_token, login
 
 NEW = "Nouveau-2027!"
@@ -21,18 +20,6 @@ MOBILE = "+33612345678"
 @pytest.fixture
 def settings(settings, tmp_path):  # type: ignore[no-untyped-def]
     return settings.replace(sms_sink_file=str(tmp_path / "sms.jsonl"), outbox_interval=0.0)
-
-
-def sms(rt) -> list[dict]:  # type: ignore[no-untyped-def]
-    rt.outbox.deliver_due()
-    sink = Path(rt.settings.sms_sink_file)
-    if not sink.exists():
-        return []
-    return [json.loads(line) for line in sink.read_text(encoding="utf-8").splitlines()]
-
-
-def code_of(message: dict) -> str:
-    return re.search(r"\b(\d{6})\b", message["text"]).group(1)  # type: ignore[union-attr]
 
 
 def ask(http, username: str):  # type: ignore[no-untyped-def]

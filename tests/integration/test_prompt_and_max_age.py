@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from tests.integration.flows import decode_jwt, exchange, tokens_for
+from tests.integration.flows import decode_jwt, exchange, sign_in, tokens_for, two_sessions
 from tests.oidc_helpers import (
     auth_request,
+    authorization_error,
     authorize,
     authorize_redirect,
     full_login,
@@ -25,8 +26,7 @@ def test_prompt_none_without_session_is_login_required(http, factories, rt):  # 
 
 def test_prompt_none_with_session_and_consent_issues_a_code(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
-    factories.account("alice")
-    tokens_for(http, client, "alice")
+    sign_in(http, factories, client)
     req = auth_request(client.client_id, client.redirect_uri, prompt="none")
     params = authorize_redirect(http, req)
     assert "code" in params, params
@@ -37,20 +37,17 @@ def test_prompt_none_without_consent_is_consent_required(http, factories):  # ty
     first, second = factories.client(), factories.client()
     factories.account("alice")
     tokens_for(http, first, "alice")
-    req = auth_request(second.client_id, second.redirect_uri, prompt="none")
-    assert authorize_redirect(http, req)["error"] == "consent_required"
+    assert authorization_error(http, second, prompt="none") == "consent_required"
 
 
 def test_prompt_none_combined_with_login_is_invalid(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
-    req = auth_request(client.client_id, client.redirect_uri, prompt="none login")
-    assert authorize_redirect(http, req)["error"] == "invalid_request"
+    assert authorization_error(http, client, prompt="none login") == "invalid_request"
 
 
 def test_unsupported_prompt_value_is_invalid(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
-    req = auth_request(client.client_id, client.redirect_uri, prompt="dance")
-    assert authorize_redirect(http, req)["error"] == "invalid_request"
+    assert authorization_error(http, client, prompt="dance") == "invalid_request"
 
 
 def test_prompt_login_forces_a_new_login_despite_a_session(http, factories, clock):  # type: ignore[no-untyped-def]
@@ -70,8 +67,7 @@ def test_prompt_login_forces_a_new_login_despite_a_session(http, factories, cloc
 
 def test_prompt_consent_asks_again_even_when_remembered(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
-    factories.account("alice")
-    tokens_for(http, client, "alice")
+    sign_in(http, factories, client)
     req = auth_request(client.client_id, client.redirect_uri, prompt="consent")
     response = authorize(http, req)
     assert response.status_code == 200
@@ -80,8 +76,7 @@ def test_prompt_consent_asks_again_even_when_remembered(http, factories):  # typ
 
 def test_max_age_exceeded_requires_a_new_login(http, factories, clock):  # type: ignore[no-untyped-def]
     client = factories.client()
-    factories.account("alice")
-    tokens_for(http, client, "alice")
+    sign_in(http, factories, client)
     clock.advance(120)
     req = auth_request(client.client_id, client.redirect_uri, max_age="60")
     response = authorize(http, req)
@@ -103,31 +98,21 @@ def test_max_age_within_limit_keeps_the_session_and_reports_auth_time(http, fact
 
 def test_malformed_max_age_is_invalid_request(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
-    factories.account("alice")
-    tokens_for(http, client, "alice")
-    req = auth_request(client.client_id, client.redirect_uri, max_age="soon")
-    assert authorize_redirect(http, req)["error"] == "invalid_request"
+    sign_in(http, factories, client)
+    assert authorization_error(http, client, max_age="soon") == "invalid_request"
 
 
 def test_id_token_hint_of_another_user_with_prompt_none_is_login_required(http, factories, app):  # type: ignore[no-untyped-def]
-    from starlette.testclient import TestClient
-
     client = factories.client()
-    factories.account("alice")
-    factories.account("bob")
-    bob_id_token = tokens_for(http, client, "bob")["id_token"]
-    with TestClient(app, base_url="http://127.0.0.1") as alice_browser:
-        tokens_for(alice_browser, client, "alice")
-        req = auth_request(client.client_id, client.redirect_uri, prompt="none",
-                           id_token_hint=bob_id_token)
-        response = authorize(alice_browser, req)
-    assert parse_redirect(response.headers["location"])["error"] == "login_required"
+    with two_sessions(app, http, factories, client) as (bob_id_token, alice_browser):
+        error = authorization_error(alice_browser, client, prompt="none",
+                                    id_token_hint=bob_id_token)
+        assert error == "login_required"
 
 
 def test_forged_id_token_hint_is_invalid_request(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
-    req = auth_request(client.client_id, client.redirect_uri, id_token_hint="a.b.c")
-    assert authorize_redirect(http, req)["error"] == "invalid_request"
+    assert authorization_error(http, client, id_token_hint="a.b.c") == "invalid_request"
 
 
 def test_login_hint_prefills_the_identifier(http, factories):  # type: ignore[no-untyped-def]

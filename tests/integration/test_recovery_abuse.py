@@ -20,6 +20,7 @@ from idp.housekeeping import purge_expired
 from idp.oidc.keys import HASH_KEY
 from idp.storage.models import BrowserSession, OutboxMessage, RecoveryChallenge
 from tests.conftest import ISSUER
+from tests.mail import code_of, sms
 from tests.oidc_helpers import csrf_token
 
 MOBILE = "+33612345678"
@@ -31,18 +32,6 @@ def settings(settings, tmp_path):  # type: ignore[no-untyped-def]
     return settings.replace(sms_sink_file=str(tmp_path / "sms.jsonl"), outbox_interval=3600.0,
                             recovery_max_sends_per_account=3, recovery_max_sends_per_phone=4,
                             recovery_max_sends_per_address=6, recovery_send_window=3600)
-
-
-def sms(rt) -> list[dict]:  # type: ignore[no-untyped-def]
-    rt.outbox.deliver_due()
-    sink = Path(rt.settings.sms_sink_file)
-    if not sink.exists():
-        return []
-    return [json.loads(line) for line in sink.read_text(encoding="utf-8").splitlines()]
-
-
-def code_of(message: dict) -> str:
-    return re.search(r"\b(\d{6})\b", message["text"]).group(1)  # type: ignore[union-attr]
 
 
 def ask(http, username: str) -> str:  # type: ignore[no-untyped-def]

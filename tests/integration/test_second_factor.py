@@ -14,7 +14,6 @@ from sqlalchemy import select
 from idp.storage.models import Authenticator, RecoveryCode
 from tests.factories import PASSWORD
 from tests.integration.flows import decode_jwt, exchange
-from tests.mail import SmtpSink
 from tests.oidc_helpers import (
     auth_request,
     authorize,
@@ -27,14 +26,6 @@ from tests.oidc_helpers import (
 )
 
 KEY = re.compile(r'class="hub-key">([A-Z2-7 ]+)<')
-
-
-@pytest.fixture
-def smtp():  # type: ignore[no-untyped-def]
-    sink = SmtpSink()
-    sink.start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture

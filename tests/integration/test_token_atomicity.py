@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from sqlalchemy import create_engine, event, text
 
 from tests.conftest import PG_ADMIN_URL
-from tests.integration.flows import exchange, introspect, tokens_for
+from tests.integration.flows import exchange, introspect, sign_in
 from tests.oidc_helpers import auth_request, authorize, follow_to_client, full_login, parse_redirect
 
 
@@ -101,8 +101,7 @@ def test_finding2_code_exchange_that_fails_before_tokens_are_saved_can_be_retrie
 def test_finding2_refresh_that_fails_before_the_new_token_is_saved_can_be_retried(  # type: ignore[no-untyped-def]
         http, factories, rt):
     client = factories.client()
-    factories.account("alice")
-    first = tokens_for(http, client, "alice")
+    first = sign_in(http, factories, client)
 
     with database_dies_before_writing(rt, "refresh_tokens") as fired:
         failed = _refresh(http, client, first["refresh_token"])

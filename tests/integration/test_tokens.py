@@ -3,7 +3,7 @@ client_credentials, client authentication, protocol errors (RFC 6749 §5.2)."""
 
 from __future__ import annotations
 
-from tests.integration.flows import decode_jwt, exchange, introspect, tokens_for
+from tests.integration.flows import decode_jwt, exchange, introspect, sign_in, tokens_for
 from tests.oidc_helpers import auth_request, full_login
 
 
@@ -103,8 +103,7 @@ def test_public_client_exchanges_its_code_with_pkce_only(http, factories):  # ty
 
 def test_refresh_rotates_and_a_replayed_refresh_token_revokes_the_family(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
-    factories.account("alice")
-    first = tokens_for(http, client, "alice")
+    first = sign_in(http, factories, client)
 
     def refresh(token):  # type: ignore[no-untyped-def]
         return http.post("/token", data={"grant_type": "refresh_token", "refresh_token": token},
@@ -216,8 +215,7 @@ def test_expired_artefacts_are_purged(http, factories, clock, rt):  # type: igno
     from idp.storage.models import AuthorizationCode, BrowserSession, Grant, RefreshToken
 
     client = factories.client()
-    factories.account("alice")
-    tokens_for(http, client, "alice")
+    sign_in(http, factories, client)
     clock.advance(rt.settings.refresh_token_ttl + 3601)
     purge_expired(rt.db, clock.now())
     with rt.db.read() as s:

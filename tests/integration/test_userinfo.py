@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.integration.flows import decode_jwt, tokens_for
+from tests.integration.flows import decode_jwt, sign_in, tokens_for
 
 
 def _userinfo(http, token, method="GET"):  # type: ignore[no-untyped-def]
@@ -53,8 +53,7 @@ def test_missing_token_gets_a_bearer_challenge(http):  # type: ignore[no-untyped
 
 def test_invalid_revoked_or_foreign_tokens_are_invalid_token(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
-    factories.account("alice")
-    tokens = tokens_for(http, client, "alice")
+    tokens = sign_in(http, factories, client)
     assert 'error="invalid_token"' in _userinfo(http, "x.y.z").headers["www-authenticate"]
     id_as_bearer = _userinfo(http, tokens["id_token"])
     assert id_as_bearer.status_code == 401

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import secrets
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from idp.storage.migrate import current_revision, upgrade
-from tests.conftest import BACKEND, PG_ADMIN_URL
+from tests.conftest import BACKEND
+from tests.e2e.conftest import new_pg_database
 
 ACCOUNTS = [
     # id, username, email
@@ -29,16 +29,8 @@ def fresh_database(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     if BACKEND != "postgresql":
         yield f"sqlite:///{tmp_path}/migration.sqlite3"
         return
-    name = f"idp_migration_{secrets.token_hex(4)}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with new_pg_database("idp_migration") as url:
+        yield url
 
 
 @pytest.fixture
