@@ -73,6 +73,11 @@ def authorize_redirect(http, req: AuthRequest) -> dict[str, str]:  # type: ignor
     return parse_redirect(response.headers["location"])
 
 
+def login_page(http, req: AuthRequest):  # type: ignore[no-untyped-def]
+    """GET /authorize for `req` without a session, then the login page it sends to."""
+    return http.get(authorize(http, req).headers["location"])
+
+
 def authorization_error(http, client, **extra: str) -> str:  # type: ignore[no-untyped-def]
     """A fresh authorization request of `client` (with `extra` parameters): the `error` the
     hub sends back in the redirect to the client, for tests to compare exactly."""

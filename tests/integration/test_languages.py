@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from tests.oidc_helpers import auth_request, authorize
+from tests.oidc_helpers import auth_request, login_page
 
 
 def test_pages_are_french_by_default(http):  # type: ignore[no-untyped-def]
@@ -20,8 +20,7 @@ def test_accept_language_english_gives_english_pages(http):  # type: ignore[no-u
 def test_ui_locales_of_the_authorization_request_carries_to_the_login_page(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
     req = auth_request(client.client_id, client.redirect_uri, ui_locales="en-US fr")
-    response = authorize(http, req)
-    page = http.get(response.headers["location"])
+    page = login_page(http, req)
     assert 'lang="en"' in page.text
 
 

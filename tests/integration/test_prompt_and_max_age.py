@@ -10,6 +10,7 @@ from tests.oidc_helpers import (
     authorize_redirect,
     full_login,
     login,
+    login_page,
     parse_redirect,
 )
 
@@ -52,8 +53,7 @@ def test_unsupported_prompt_value_is_invalid(http, factories):  # type: ignore[n
 
 def test_prompt_login_forces_a_new_login_despite_a_session(http, factories, clock):  # type: ignore[no-untyped-def]
     client = factories.client()
-    factories.account("alice")
-    first = decode_jwt(tokens_for(http, client, "alice")["id_token"])[1]
+    first = decode_jwt(sign_in(http, factories, client)["id_token"])[1]
     clock.advance(30)
     req = auth_request(client.client_id, client.redirect_uri, prompt="login")
     response = authorize(http, req)
@@ -87,8 +87,7 @@ def test_max_age_exceeded_requires_a_new_login(http, factories, clock):  # type:
 
 def test_max_age_within_limit_keeps_the_session_and_reports_auth_time(http, factories, clock):  # type: ignore[no-untyped-def]
     client = factories.client()
-    factories.account("alice")
-    first = decode_jwt(tokens_for(http, client, "alice")["id_token"])[1]
+    first = decode_jwt(sign_in(http, factories, client)["id_token"])[1]
     clock.advance(30)
     req = auth_request(client.client_id, client.redirect_uri, max_age="60")
     params = full_login(http, req, "alice")
@@ -118,8 +117,7 @@ def test_forged_id_token_hint_is_invalid_request(http, factories):  # type: igno
 def test_login_hint_prefills_the_identifier(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
     req = auth_request(client.client_id, client.redirect_uri, login_hint="cbernard-xt")
-    response = authorize(http, req)
-    page = http.get(response.headers["location"])
+    page = login_page(http, req)
     assert 'value="cbernard-xt"' in page.text
 
 

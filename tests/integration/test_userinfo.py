@@ -40,8 +40,7 @@ def test_claims_parameter_adds_claims_to_userinfo_and_id_token(http, factories):
 
 def test_id_token_carries_no_profile_claims_unless_asked(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
-    factories.account("alice")
-    claims = decode_jwt(tokens_for(http, client, "alice")["id_token"])[1]
+    claims = decode_jwt(sign_in(http, factories, client)["id_token"])[1]
     assert "email" not in claims and "given_name" not in claims
 
 
