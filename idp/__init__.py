@@ -3,7 +3,8 @@
 Packages, from the outside in (dependencies point one way, top to bottom):
 
 - ``app``         create_app(settings): routes, middleware, lifespan — read this first
-- ``web``         HTTP glue: pages (login, consent, logout), middleware (session, CSRF, headers)
+- ``web``         HTTP glue: pages (login, consent, logout; every form POST through one CSRF
+                  guard, pages/form_guard.py), middleware (request limits, security headers)
 - ``oidc``        the protocol: authlib grants and endpoints, checks, keys, claims, subjects
 - ``accounts``    people: password hashing and verification
 - ``storage``     the only package importing SQLAlchemy: models, repositories, migrations
