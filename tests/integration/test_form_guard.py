@@ -44,7 +44,9 @@ MOBILE = "+33612345678"
 
 @pytest.fixture
 def settings(settings, tmp_path):  # type: ignore[no-untyped-def]
-    return settings.replace(sms_sink_file=str(tmp_path / "sms.jsonl"))
+    # No background delivery or purge: the tables change only by what the requests do.
+    return settings.replace(sms_sink_file=str(tmp_path / "sms.jsonl"), outbox_interval=0.0,
+                            purge_interval=0.0)
 
 
 def test_every_post_route_of_the_hub_is_guarded_or_exempt_with_its_reason(app) -> None:  # type: ignore[no-untyped-def]
