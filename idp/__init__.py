@@ -4,9 +4,9 @@ Packages, from the outside in (dependencies point one way, top to bottom; the la
 contracts of pyproject.toml, checked by ``lint-imports``, enforce it):
 
 - ``app``         create_app(settings): routes, middleware, lifespan — read this first
-- ``web``         HTTP glue: pages (login, consent, logout; CSRF tokens in the server-side
-                  sessions of ``web/sessions.py``), the protocol endpoints, the request-limits
-                  middleware (``web/middleware/``)
+- ``web``         HTTP glue: pages (login, consent, logout; every form POST through one CSRF
+                  guard, pages/form_guard.py), the protocol endpoints, middleware (request
+                  limits)
 - ``portal``      the user's own pages' logic, no HTTP: portal home, password change, contact
 - ``oidc``        the protocol: authlib grants and endpoints, checks, keys, claims, subjects
 - ``accounts``    people: passwords, throttling, recovery, second factor, postal address

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import hmac
 from datetime import UTC, datetime
 
 from starlette.exceptions import HTTPException
@@ -13,7 +12,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from clients.apa.callfile import CallFileError
 from clients.apa.service import human_size
-from clients.apa.uploads import UploadRefused, read_upload, require_file
+from clients.apa.uploads import Upload, UploadRefused, read_upload, require_file
+from clients.rp.forms import FormGuard
+from clients.rp.sessions import UserSession
 from sitekit.texts import N_
 
 ERRORS = {
@@ -77,6 +78,10 @@ def _error(request: Request, reason: str, status: int) -> Response:
                                               message=message)
 
 
+# Every form of APA: a logged-in user with a SIRET, the session's CSRF token (clients/rp/forms.py).
+form_post = FormGuard(admit=_user, refuse=lambda request: _error(request, "csrf", 403))
+
+
 def login_error(request: Request, reason: str) -> Response:
     return _error(request, reason, 400)
 
@@ -109,30 +114,34 @@ async def deposit_page(request: Request) -> Response:
                    max_size=human_size(apa.settings.max_upload_bytes))
 
 
-async def deposit_submit(request: Request) -> Response:
-    session, refusal = await _user(request)
-    if refusal:
-        return refusal
+def _deposit_again(request: Request, session: UserSession, status: int, message: str
+                   ) -> Response:
+    return _render(request, "deposit.html", session, status, error=message,
+                   max_size=human_size(request.app.state.apa.settings.max_upload_bytes))
+
+
+async def _read_deposit(request: Request, session: UserSession) -> Upload | Response:
+    """The call file and the form's fields, the file read up to the size limit."""
     apa = request.app.state.apa
-
-    def again(status: int, message) -> Response:  # type: ignore[no-untyped-def]
-        return _render(request, "deposit.html", session, status, error=message,
-                       max_size=human_size(apa.settings.max_upload_bytes))
-
     try:
-        upload = await read_upload(request, apa.settings.max_upload_bytes,
-                                   apa.service.too_large())
-        if not hmac.compare_digest(upload.fields.get("csrf_token", "").encode(),
-                                   session.csrf.encode()):
-            return _error(request, "csrf", 403)
+        return await read_upload(request, apa.settings.max_upload_bytes,
+                                 apa.service.too_large())
+    except UploadRefused as refused:
+        return _deposit_again(request, session, refused.status, refused.message)
+
+
+@form_post(read=_read_deposit)
+async def deposit_submit(request: Request, session: UserSession, upload: Upload) -> Response:
+    apa = request.app.state.apa
+    try:
         require_file(upload)
     except UploadRefused as refused:
-        return again(refused.status, refused.message)
+        return _deposit_again(request, session, refused.status, refused.message)
     try:
         deposit = await apa.blocking(apa.service.deposit, upload.name, upload.data,
                                      sirets_of(session.claims), who(session.claims))
     except CallFileError as error:
-        return again(400, error.message)
+        return _deposit_again(request, session, 400, error.message)
     return RedirectResponse(f"/depot?depot={deposit.id}", status_code=303)
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.oidc.assurance import PASSWORD_AMR
 from idp.portal.password_change import Notification, change_password
 from idp.web.cookies import session_id_from
-from idp.web.messages import ERROR_MESSAGES
+from idp.web.pages.form_guard import form_post, require_login
 from idp.web.pages.reauthentication import check_current_password, locked_out
+from idp.web.sessions import SessionState
 from sitekit.texts import N_
 
 MAIL_SUBJECT = N_("Change of your personal information")
@@ -38,14 +40,9 @@ async def password_page(request: Request) -> Response:
     return _form(request, session, [])
 
 
-async def password_submit(request: Request) -> Response:
+@form_post(admit=require_login)
+async def password_submit(request: Request, session: SessionState, form: FormData) -> Response:
     hub = request.app.state.hub
-    form = await request.form()
-    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
-    if session is None or session.account is None:
-        return RedirectResponse("/login", status_code=303)
-    if not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
-        return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
     account = session.account
     current = await check_current_password(request, account,
                                            str(form.get("current_password", "")))
@@ -86,23 +83,30 @@ EXPIRED_FORM_SECONDS = 600
 
 
 async def expired_page(request: Request) -> Response:
-    session, account = await _expired_state(request)
+    hub = request.app.state.hub
+    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
+    account = await _expired_account(request, session)
     if account is None:
         return RedirectResponse("/login", status_code=303)
     return _form(request, session, [], account=account, expired=True)
 
 
-async def expired_submit(request: Request) -> Response:
+async def _expired_admission(request: Request, session: SessionState | None) -> Response | None:
+    """Only the browser whose expired password was just verified may post a new one."""
+    if await _expired_account(request, session) is None:
+        return RedirectResponse("/login", status_code=303)
+    return None
+
+
+@form_post(admit=_expired_admission)
+async def expired_submit(request: Request, session: SessionState, form: FormData) -> Response:
     """The password was verified at login but has expired: a new one, then the login."""
     from idp.web.pages.login import complete_login
 
     hub = request.app.state.hub
-    form = await request.form()
-    session, account = await _expired_state(request)
-    if account is None:
+    account = await _expired_account(request, session)
+    if account is None:  # disabled since the guard admitted the form
         return RedirectResponse("/login", status_code=303)
-    if not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
-        return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
     notification = change_notification(request, account.username)
     errors = await hub.rt.blocking(
         change_password, hub.rt, account.id, True, str(form.get("new_password", "")),
@@ -117,11 +121,11 @@ async def expired_submit(request: Request) -> Response:
                                 tuple(expired.get("amr", PASSWORD_AMR)))
 
 
-async def _expired_state(request: Request):  # type: ignore[no-untyped-def]
+async def _expired_account(request: Request, session: SessionState | None):  # type: ignore[no-untyped-def]
+    """The account whose expired password this session verified less than
+    EXPIRED_FORM_SECONDS ago, if it is still active; else None."""
     hub = request.app.state.hub
-    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
     expired = session.data.get("expired") if session else None
     if not expired or hub.rt.clock.now() - expired["at"] > EXPIRED_FORM_SECONDS:
-        return session, None
-    account = await hub.rt.blocking(hub.server.load_active_account, expired["account_id"])
-    return session, account
+        return None
+    return await hub.rt.blocking(hub.server.load_active_account, expired["account_id"])

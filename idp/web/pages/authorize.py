@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -10,6 +11,7 @@ from idp.oidc.checks import NeedConsent, NeedLogin, Refuse
 from idp.oidc.server import HubOAuth2Request, read_oauth2_request
 from idp.web.cookies import session_id_from, set_session_cookie
 from idp.web.messages import CLAIM_LABELS, ERROR_MESSAGES
+from idp.web.pages.form_guard import form_post
 from idp.web.sessions import SessionState
 
 
@@ -39,12 +41,9 @@ async def resume(request: Request) -> Response:
     return await _respond(request, outcome, oauth_request, session, pending["started_at"], rid)
 
 
-async def consent(request: Request) -> Response:
+@form_post
+async def consent(request: Request, session: SessionState, form: FormData) -> Response:
     hub = request.app.state.hub
-    form = await request.form()
-    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
-    if session is None or not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
-        return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
     rid = str(form.get("rid", ""))
     pending = session.get_pending(rid)
     if pending is None or session.account is None:

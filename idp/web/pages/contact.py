@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.portal import contact
 from idp.web.pages.account import change_notification
-from idp.web.pages.guards import logged_in_session, posted_form, safe_next
+from idp.web.pages.form_guard import form_post, require_login
+from idp.web.pages.guards import logged_in_session, safe_next
+from idp.web.sessions import SessionState
 from sitekit.texts import N_
 
 WRONG_CODE = N_("The code is wrong or has expired.")
@@ -51,11 +54,9 @@ async def reminder_page(request: Request) -> Response:
                             next=safe_next(request.query_params.get("next")))
 
 
-async def reminder_submit(request: Request) -> Response:
+@form_post(admit=require_login)
+async def reminder_submit(request: Request, session: SessionState, form: FormData) -> Response:
     hub = request.app.state.hub
-    session, form = await posted_form(request)
-    if session is None:
-        return form  # type: ignore[no-any-return]
     target = safe_next(str(form.get("next", "/")))
     if form.get("action") == "silence":
         await hub.rt.blocking(contact.silence_reminder, hub.rt, session.account.id)
@@ -75,11 +76,9 @@ def change_page(kind: str):  # type: ignore[no-untyped-def]
 
 
 def change_submit(kind: str):  # type: ignore[no-untyped-def]
-    async def submit(request: Request) -> Response:
+    @form_post(admit=require_login)
+    async def submit(request: Request, session: SessionState, form: FormData) -> Response:
         hub = request.app.state.hub
-        session, form = await posted_form(request)
-        if session is None:
-            return form  # type: ignore[no-any-return]
         target = safe_next(str(form.get("next", "/")))
         spec = KINDS[kind]
         value = spec["normalise"](str(form.get("value", "")))  # type: ignore[operator]
@@ -115,11 +114,9 @@ async def code_page(request: Request) -> Response:
                             kind=session.data["contact"]["kind"])
 
 
-async def code_submit(request: Request) -> Response:
+@form_post(admit=require_login)
+async def code_submit(request: Request, session: SessionState, form: FormData) -> Response:
     hub = request.app.state.hub
-    session, form = await posted_form(request)
-    if session is None:
-        return form  # type: ignore[no-any-return]
     if "contact" not in session.data:
         return RedirectResponse("/", status_code=303)
     state = session.data["contact"]

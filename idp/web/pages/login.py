@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -16,13 +17,14 @@ from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import second_factor as second_factor_repo
 from idp.web.cookies import session_id_from, set_session_cookie
 from idp.web.messages import (
-    ERROR_MESSAGES,
     LOGIN_FAILED,
     LOGIN_LOCKED,
     LOGIN_MISSING,
     PASSWORD_EXPIRED_ASSISTANCE,
 )
 from idp.web.pages.contact import after_login_target
+from idp.web.pages.form_guard import form_post
+from idp.web.sessions import SessionState
 
 MAX_FIELD = 256
 
@@ -45,13 +47,10 @@ async def login_page(request: Request) -> Response:
     return response
 
 
-async def login_submit(request: Request) -> Response:
+@form_post
+async def login_submit(request: Request, session: SessionState, form: FormData) -> Response:
     hub = request.app.state.hub
     rt = hub.rt
-    form = await request.form()
-    session = await rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
-    if session is None or not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
-        return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
     username = str(form.get("username", "")).strip()[:MAX_FIELD]
     password = str(form.get("password", ""))[:MAX_FIELD * 4]
     rid = str(form.get("rid", "")) or None

@@ -14,6 +14,7 @@ from idp.oidc.errors import OAuth2Error
 from idp.storage.repositories import tokens as tokens_repo
 from idp.web.cookies import clear_session_cookie, session_id_from
 from idp.web.messages import ERROR_MESSAGES
+from idp.web.pages.form_guard import CSRF_FIELD, csrf_refusal, token_matches
 
 CARRIED = ("id_token_hint", "post_logout_redirect_uri", "state", "client_id")
 
@@ -31,8 +32,10 @@ async def end_session(request: Request) -> Response:
                                 **ERROR_MESSAGES["invalid_request"])
     session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
     confirmed = params.get("confirm") == "1"
-    if confirmed and (session is None or not session.csrf_valid(params.get("csrf_token"))):
-        return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
+    # Not @form_post: an RP-initiated logout (GET or POST, OpenID Connect RP-Initiated Logout
+    # 1.0 §2) comes from the client without a token; only our confirmation form carries one.
+    if confirmed and (session is None or not token_matches(session, params.get(CSRF_FIELD))):
+        return csrf_refusal(request)
     logged_in = session is not None and session.account is not None
     if logged_in and not confirmed and (
         logout.needs_confirmation or not _hint_matches(hub, logout, session)

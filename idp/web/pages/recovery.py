@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from cryptography.fernet import InvalidToken
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.accounts import recovery
 from idp.portal.password_change import change_password
 from idp.web.cookies import session_id_from, set_session_cookie
-from idp.web.messages import ERROR_MESSAGES
 from idp.web.pages.account import change_notification
+from idp.web.pages.form_guard import form_post
+from idp.web.sessions import SessionState
 from sitekit.texts import N_
 
 SMS_TEXT = N_("Your code to reset your password: {code}. It is valid for 10 minutes. "
@@ -53,12 +55,9 @@ async def start_page(request: Request) -> Response:
     return response
 
 
-async def start_submit(request: Request) -> Response:
+@form_post
+async def start_submit(request: Request, session: SessionState, form: FormData) -> Response:
     hub = request.app.state.hub
-    form = await request.form()
-    session, _ = await _session(request)
-    if session is None or not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
-        return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
     username = str(form.get("username", "")).strip()[:256]
     if not username:
         return hub.pages.render(request, "recovery_start.html", 400,
@@ -78,16 +77,19 @@ async def code_page(request: Request) -> Response:
     return _code_form(request, session, [])
 
 
-async def code_submit(request: Request) -> Response:
+async def _challenge_admission(request: Request, session: SessionState | None
+                               ) -> Response | None:
+    """Only a browser with a recovery under way may post a code; others start again."""
+    if _challenge_token(request.app.state.hub, session) is None:
+        return RedirectResponse("/mot-de-passe-oublie", status_code=303)
+    return None
+
+
+@form_post(admit=_challenge_admission)
+async def code_submit(request: Request, session: SessionState, form: FormData) -> Response:
     hub = request.app.state.hub
     rt = hub.rt
-    form = await request.form()
-    session, _ = await _session(request)
-    token = _challenge_token(hub, session)
-    if token is None:
-        return RedirectResponse("/mot-de-passe-oublie", status_code=303)
-    if not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
-        return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
+    token = _challenge_token(hub, session)  # admitted: there is one
     if form.get("action") == "resend":
         text = hub.pages.catalogues.gettext(hub.pages.locale_of(request), SMS_TEXT)
         sent = await rt.blocking(recovery.resend, rt, hub.recovery_limits, token, text,

@@ -3,6 +3,7 @@ session when a client asks for `eidas2`), and its enrolment and removal on the p
 
 from __future__ import annotations
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -10,14 +11,16 @@ from idp.accounts import second_factor, throttling
 from idp.oidc.assurance import TWO_FACTOR_AMR
 from idp.storage.repositories import outbox as outbox_repo
 from idp.web.cookies import session_id_from
-from idp.web.messages import ERROR_MESSAGES, LOGIN_LOCKED
+from idp.web.messages import LOGIN_LOCKED
 from idp.web.pages.account import change_notification
-from idp.web.pages.guards import logged_in_session, posted_form
+from idp.web.pages.form_guard import form_post, require_login
+from idp.web.pages.guards import logged_in_session
 from idp.web.pages.reauthentication import (
     check_current_password,
     count_wrong_answer,
     locked_out,
 )
+from idp.web.sessions import SessionState
 from sitekit.texts import N_
 
 LOGIN_STEP_SECONDS = 300  # time to type the code after the password
@@ -37,15 +40,12 @@ async def code_page(request: Request) -> Response:
     return _code_form(request, session, rid)
 
 
-async def code_submit(request: Request) -> Response:
+@form_post
+async def code_submit(request: Request, session: SessionState, form: FormData) -> Response:
     from idp.web.pages.login import after_authentication, count_failure, locked_minutes
 
     hub = request.app.state.hub
     rt = hub.rt
-    form = await request.form()
-    session = await rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
-    if session is None or not session.csrf_valid(form.get("csrf_token")):  # type: ignore[arg-type]
-        return hub.pages.render(request, "error.html", 403, **ERROR_MESSAGES["csrf"])
     account, rid = await _waiting(request, session, str(form.get("rid", "")) or None)
     if account is None:
         return RedirectResponse("/login", status_code=303)
@@ -99,12 +99,10 @@ async def manage_page(request: Request) -> Response:
     return await _manage_form(request, session, [])
 
 
-async def manage_submit(request: Request) -> Response:
+@form_post(admit=require_login)
+async def manage_submit(request: Request, session: SessionState, form: FormData) -> Response:
     hub = request.app.state.hub
     rt = hub.rt
-    session, form = await posted_form(request)
-    if session is None:
-        return form
     account = session.account
     code = str(form.get("code", ""))[:64]
     ip = request.client.host if request.client else None
