@@ -28,7 +28,7 @@ ALLOWED = {
     "Only the app factories and the web packages import Starlette and Jinja2": (
         "idp.app", "idp.asgi", "idp.demo_mail", "idp.web", "sitekit.web",
         "clients.apa.app", "clients.apa.api", "clients.apa.pages", "clients.apa.uploads",
-        "clients.rp.bearer", "clients.rp.login"),
+        "clients.rp.bearer", "clients.rp.forms", "clients.rp.login"),
 }
 
 
