@@ -54,7 +54,7 @@ class Hub:
         self.throttle_rules = ThrottleRules.from_settings(runtime.settings, runtime.keys)
         self.recovery_limits = SendLimits.from_settings(runtime.settings)
 
-    def deny(self, oauth_request, session):  # type: ignore[no-untyped-def]
+    def deny(self, oauth_request, session):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
         return deny(self.server, oauth_request, session.authn)
 
 
@@ -127,5 +127,5 @@ def create_app(settings: Settings, clock: Clock | None = None,
     # ServerErrorMiddleware included), then the request limits (idp/limits.py) before any
     # handler; the token, introspection and revocation endpoints answer before Starlette's
     # stack.
-    return SecurityHeadersMiddleware(  # type: ignore[return-value]
+    return SecurityHeadersMiddleware(  # type: ignore[return-value]  # an ASGI app, used as such
         RequestLimitsMiddleware(ProtocolEndpoints(app, hub), hub.pages))

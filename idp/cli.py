@@ -228,7 +228,7 @@ def _settings() -> Settings:
     return settings
 
 
-def _runtime(existing: bool = False):  # type: ignore[no-untyped-def]
+def _runtime(existing: bool = False):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """The runtime of a command that writes; main() closes it when the command ends.
 
     Migrations are applied first. `existing`: the command changes something that must
@@ -254,7 +254,7 @@ def _check_existing_database(settings: Settings) -> None:
         existing_schema(settings.database_url)
 
 
-def _reader():  # type: ignore[no-untyped-def]
+def _reader():  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """The database of a command that only reads: it must exist with the current tables;
     nothing is created (no file, no table, no key)."""
     from idp.storage.location import existing_schema

@@ -119,7 +119,7 @@ def is_clean_identifier(value: str | None, limit: int = 255) -> bool:
     """A client id, username or session id we may look up: bounded, no control character
     (they arrive also inside Basic credentials, JWT claims and cookies, past the parameter
     checks)."""
-    return bool(value) and len(value) <= limit and not has_control_characters(value)  # type: ignore[arg-type]
+    return bool(value) and len(value) <= limit and not has_control_characters(value)  # type: ignore[arg-type]  # bool(value) already excluded None
 
 
 def printable_name(name: str) -> str:

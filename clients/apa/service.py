@@ -48,11 +48,11 @@ def load_processor(path: str) -> Callable:
                            "module:function of an importable module") from None
     if not callable(found):
         raise SettingError(f"APA_PROCESSOR={path!r}: not a function; give module:function")
-    return found  # type: ignore[no-any-return]
+    return found  # type: ignore[no-any-return]  # the library returns Any
 
 
 class ApaService:
-    def __init__(self, settings: ApaSettings, db, now: Callable[[], int]) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: ApaSettings, db, now: Callable[[], int]) -> None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
         self.settings = settings
         self.db = db
         self.now = now

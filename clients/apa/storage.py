@@ -21,9 +21,9 @@ def waiting_deposits(s: Session, limit: int) -> Sequence[Deposit]:
 
 def claim_deposit(s: Session, deposit_id: str, now: int) -> int:
     """Mark a deposit processed unless another process did: 1 if this call claimed it."""
-    return s.execute(update(Deposit).where(  # type: ignore[no-any-return]
+    return s.execute(update(Deposit).where(  # type: ignore[no-any-return]  # the library returns Any
         Deposit.id == deposit_id, Deposit.processed_at.is_(None)).values(
-        processed_at=now)).rowcount  # type: ignore[attr-defined]
+        processed_at=now)).rowcount  # type: ignore[attr-defined]  # rowcount is on CursorResult only
 
 
 def _page(s: Session, model: Any, where: tuple, order: tuple, offset: int,
@@ -76,5 +76,5 @@ def detach_responses(s: Session, deposit_id: str) -> None:
 
 
 def delete_downloads_before(s: Session, horizon: int) -> int:
-    return s.execute(delete(Download).where(  # type: ignore[no-any-return]
-        Download.downloaded_at < horizon)).rowcount  # type: ignore[attr-defined]
+    return s.execute(delete(Download).where(  # type: ignore[no-any-return]  # the library returns Any
+        Download.downloaded_at < horizon)).rowcount  # type: ignore[attr-defined]  # rowcount is on CursorResult only

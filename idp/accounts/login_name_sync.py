@@ -20,7 +20,7 @@ from sitekit.storage.errors import StorageUnavailable
 log = logging.getLogger("idp.login_names")
 
 
-def follow_agent_domains(db, setting: str) -> list[login_names.Clash]:  # type: ignore[no-untyped-def]
+def follow_agent_domains(db, setting: str) -> list[login_names.Clash]:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """Recompute the login names when the agent domains changed since they were computed;
     the clashes under the current domains (logged)."""
     domains = login_names.parse_domains(setting)
@@ -38,7 +38,7 @@ def follow_agent_domains(db, setting: str) -> list[login_names.Clash]:  # type: 
     return plan.clashes
 
 
-def follow_agent_domains_at_start(db, setting: str) -> None:  # type: ignore[no-untyped-def]
+def follow_agent_domains_at_start(db, setting: str) -> None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """At a hub's start. An unreachable database does not stop the start (the pages then
     say the directory is unreachable); the error says how to catch up later."""
     try:
@@ -48,7 +48,7 @@ def follow_agent_domains_at_start(db, setting: str) -> None:  # type: ignore[no-
                   "hub or run `idp users check-identifiers` once the database answers", exc)
 
 
-def check(db, setting: str) -> login_names.Plan:  # type: ignore[no-untyped-def]
+def check(db, setting: str) -> login_names.Plan:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """Recompute every account's login names under the current domains (whether or not
     they changed): the names added and removed, and each account that lacks one of its
     names because another account has it."""

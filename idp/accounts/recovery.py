@@ -45,13 +45,13 @@ class SendLimits:
     window: int
 
     @classmethod
-    def from_settings(cls, settings) -> SendLimits:  # type: ignore[no-untyped-def]
+    def from_settings(cls, settings) -> SendLimits:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
         return cls(settings.recovery_max_sends_per_account,
                    settings.recovery_max_sends_per_phone,
                    settings.recovery_max_sends_per_address, settings.recovery_send_window)
 
 
-def _code_hash(rt, token: str, code: str) -> str:  # type: ignore[no-untyped-def]
+def _code_hash(rt, token: str, code: str) -> str:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     return rt.keys.keyed_hash("recovery-code", f"{sha256_hex(token)}:{code}")
 
 
@@ -60,7 +60,7 @@ def _new_code() -> str:
     return pyotp.HOTP(pyotp.random_base32()).at(0)
 
 
-def _within_limits(rt, s, limits: SendLimits, now: int,  # type: ignore[no-untyped-def]
+def _within_limits(rt, s, limits: SendLimits, now: int,  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
                    counted: list[tuple[str, int]]) -> bool:
     """Count one send on each (key, limit); True when none is over its limit. Every counter
     is written, so a refusal costs what an acceptance does."""
@@ -72,12 +72,12 @@ def _within_limits(rt, s, limits: SendLimits, now: int,  # type: ignore[no-untyp
     return not over
 
 
-def _identifier_key(rt, username: str) -> str:  # type: ignore[no-untyped-def]
+def _identifier_key(rt, username: str) -> str:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     return "recovery-account:" + rt.keys.keyed_hash("recovery-identifier",
                                                     normalise(username))
 
 
-def _phone_key(rt, phone: str) -> str:  # type: ignore[no-untyped-def]
+def _phone_key(rt, phone: str) -> str:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     return "recovery-phone:" + rt.keys.keyed_hash("recovery-phone", phone)
 
 
@@ -85,7 +85,7 @@ def _address_key(address: str | None) -> str:
     return "recovery-address:" + (address or "unknown")[:200]
 
 
-def _enqueue_or_decoy(s, phone: str | None, text: str, now: int) -> None:  # type: ignore[no-untyped-def]
+def _enqueue_or_decoy(s, phone: str | None, text: str, now: int) -> None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     if phone is None:
         outbox_repo.record_decoy(s, now)
     else:
@@ -97,7 +97,7 @@ class Started:
     token: str  # identifies the challenge; kept encrypted in the browser session
 
 
-def start(rt, limits: SendLimits, username: str, sms_text: str,  # type: ignore[no-untyped-def]
+def start(rt, limits: SendLimits, username: str, sms_text: str,  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
           address: str | None) -> Started:
     """Begin a recovery. `sms_text` contains "{code}"."""
     token = secrets.token_urlsafe(24)
@@ -112,17 +112,17 @@ def start(rt, limits: SendLimits, username: str, sms_text: str,  # type: ignore[
             (_phone_key(rt, phone or "none:" + normalise(username)), limits.per_phone),
             (_address_key(address), limits.per_address)])
         send_to = phone if phone and allowed else None
-        recovery_repo.create(s, token, account.id if send_to else None,  # type: ignore[union-attr]
+        recovery_repo.create(s, token, account.id if send_to else None,  # type: ignore[union-attr]  # send_to is set only when account exists
                              _code_hash(rt, token, code), now + CODE_TTL)
         _enqueue_or_decoy(s, send_to, sms_text.format(code=code), now)
     if send_to:
-        rt.audit.record("recovery.code_sent", account_id=account.id, ip=address)  # type: ignore[union-attr]
+        rt.audit.record("recovery.code_sent", account_id=account.id, ip=address)  # type: ignore[union-attr]  # send_to is set only when account exists
     else:
         rt.audit.record("recovery.no_code_sent", ip=address)
     return Started(token)
 
 
-def resend(rt, limits: SendLimits, token: str, sms_text: str,  # type: ignore[no-untyped-def]
+def resend(rt, limits: SendLimits, token: str, sms_text: str,  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
            address: str | None) -> bool:
     """A new code for the same challenge, while sends remain; False when refused. Past the
     per-number or per-address limit the answer is the same as a send (nothing goes out)."""
@@ -145,7 +145,7 @@ def resend(rt, limits: SendLimits, token: str, sms_text: str,  # type: ignore[no
     return True
 
 
-def check_code(rt, token: str, code: str) -> int | None:  # type: ignore[no-untyped-def]
+def check_code(rt, token: str, code: str) -> int | None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """The account id when the code is right, else None (a wrong code uses an attempt).
     The challenge stays usable until `use_up`, so a new password breaking a rule can be
     typed again with the same code."""
@@ -162,7 +162,7 @@ def check_code(rt, token: str, code: str) -> int | None:  # type: ignore[no-unty
         return challenge.account_id  # None for a decoy
 
 
-def use_up(rt, token: str) -> bool:  # type: ignore[no-untyped-def]
+def use_up(rt, token: str) -> bool:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """Single use: True for the first caller only."""
     with rt.db.transaction() as s:
         return recovery_repo.consume(s, token, rt.clock.now())

@@ -34,13 +34,13 @@ class ThrottleRules:
     identifier_key: bytes = field(kw_only=True, repr=False)
 
     @classmethod
-    def from_settings(cls, settings, keys) -> ThrottleRules:  # type: ignore[no-untyped-def]
+    def from_settings(cls, settings, keys) -> ThrottleRules:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
         return cls(settings.login_max_failures, settings.address_max_failures,
                    settings.login_failure_window, settings.login_lock_seconds,
                    settings.login_max_delay, identifier_key=keys.identifier_key)
 
 
-def login_name(account, typed: str, agent_domains: frozenset[str]) -> str:  # type: ignore[no-untyped-def]
+def login_name(account, typed: str, agent_domains: frozenset[str]) -> str:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """The name failures are counted under: the account's identifier when the typed name
     designates one, else the typed name as an account's would be (an agent address by its
     left part)."""
@@ -62,7 +62,7 @@ def address_key(address: str | None) -> str:
     return "address:" + clean_text(address or "unknown", IP_MAX)
 
 
-def locked_until(db, rules: ThrottleRules, username: str, address: str | None,  # type: ignore[no-untyped-def]
+def locked_until(db, rules: ThrottleRules, username: str, address: str | None,  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
                  now: int) -> int | None:
     """When the lock on this account or address ends, if one is in force."""
     keys = (account_key(rules.identifier_key, username), address_key(address))
@@ -73,7 +73,7 @@ def locked_until(db, rules: ThrottleRules, username: str, address: str | None,  
     return max(ends) if ends else None
 
 
-def record_failure(db, rules: ThrottleRules, username: str, address: str | None,  # type: ignore[no-untyped-def]
+def record_failure(db, rules: ThrottleRules, username: str, address: str | None,  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
                    now: int) -> int:
     """Count a failure; the number of recent failures of this account."""
     with db.transaction() as s:
@@ -85,12 +85,12 @@ def record_failure(db, rules: ThrottleRules, username: str, address: str | None,
         return account.failures
 
 
-def record_success(db, rules: ThrottleRules, username: str) -> None:  # type: ignore[no-untyped-def]
+def record_success(db, rules: ThrottleRules, username: str) -> None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     with db.transaction() as s:
         throttle_repo.clear(s, account_key(rules.identifier_key, username))
 
 
-def unlock(s, rules: ThrottleRules, username: str) -> bool:  # type: ignore[no-untyped-def]
+def unlock(s, rules: ThrottleRules, username: str) -> bool:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """Lift the lock of this identifier, in the caller's transaction `s`."""
     return throttle_repo.clear(s, account_key(rules.identifier_key, username))
 

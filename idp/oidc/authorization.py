@@ -30,7 +30,7 @@ class ErrorPage:
     description: str
 
 
-def decide(  # type: ignore[no-untyped-def]
+def decide(  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     server, request, authn: Authn, started_at: int, consent_given: bool = False
 ):
     request.user = authn.account
@@ -80,7 +80,7 @@ def decide(  # type: ignore[no-untyped-def]
     return RedirectToClient(add_issuer(location, rt.settings.issuer))
 
 
-def deny(server, request, authn: Authn):  # type: ignore[no-untyped-def]
+def deny(server, request, authn: Authn):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """The user refused consent: access_denied to the (validated) redirect URI."""
     request.user = authn.account
     try:
@@ -93,7 +93,7 @@ def deny(server, request, authn: Authn):  # type: ignore[no-untyped-def]
     return _error_outcome(server, error)
 
 
-def _refuse_parameter(server, request, name: str, description: str):  # type: ignore[no-untyped-def]
+def _refuse_parameter(server, request, name: str, description: str):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """A parameter over its limit or out of its syntax (idp/limits.py), checked before authlib
     reads any of them: invalid_request, redirected only when the client and its redirect
     URI are themselves valid and registered (RFC 6749 §4.1.2.1), otherwise a page. The state
@@ -109,7 +109,7 @@ def _refuse_parameter(server, request, name: str, description: str):  # type: ig
                                                       redirect_uri=redirect_uri))
 
 
-def _error_outcome(server, error: OAuth2Error):  # type: ignore[no-untyped-def]
+def _error_outcome(server, error: OAuth2Error):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     if error.redirect_uri:
         _, _, headers = error()
         return RedirectToClient(add_issuer(dict(headers)["Location"], server.rt.settings.issuer))

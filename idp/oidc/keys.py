@@ -250,4 +250,4 @@ def read_manifest(keys_dir: str | Path) -> dict:
     path = Path(keys_dir) / MANIFEST
     if not path.exists():
         return {"keys": []}
-    return json.loads(path.read_text())  # type: ignore[no-any-return]
+    return json.loads(path.read_text())  # type: ignore[no-any-return]  # the library returns Any

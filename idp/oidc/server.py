@@ -117,7 +117,7 @@ async def read_oauth2_request(request: Request, issuer: str) -> HubOAuth2Request
     if request.method == "POST":
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
         if content_type == "application/x-www-form-urlencoded":
-            form = list((await request.form()).multi_items())  # type: ignore[arg-type]
+            form = list((await request.form()).multi_items())  # type: ignore[arg-type]  # bool(value) already excluded None
     return HubOAuth2Request(
         request.method,
         issuer + request.url.path,
@@ -141,7 +141,7 @@ def to_starlette(response: ProtocolResponse) -> Response:
 
 
 class HubAuthorizationServer(AuthorizationServer):
-    def __init__(self, runtime) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, runtime) -> None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
         super().__init__(scopes_supported=list(SCOPES))
         self.rt = runtime
         self.tokens = TokenService(runtime.settings, runtime.keys, runtime.clock)
@@ -161,29 +161,29 @@ class HubAuthorizationServer(AuthorizationServer):
     def query_client(self, client_id: str) -> RegisteredClient | None:
         return self.rt.clients.get(client_id)
 
-    def create_oauth2_request(self, request):  # type: ignore[no-untyped-def]
+    def create_oauth2_request(self, request):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
         request.server = self
         return request
 
-    def create_json_request(self, request):  # type: ignore[no-untyped-def]
+    def create_json_request(self, request):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
         return request
 
-    def handle_response(self, status, body, headers) -> ProtocolResponse:  # type: ignore[no-untyped-def]
+    def handle_response(self, status, body, headers) -> ProtocolResponse:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
         return status, body, list(headers)
 
-    def send_signal(self, name, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def send_signal(self, name, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
         """Signals are not used: the grants audit what they do themselves."""
 
-    def validate_requested_scope(self, scope):  # type: ignore[no-untyped-def]
+    def validate_requested_scope(self, scope):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
         """Unknown scopes are dropped by RegisteredClient.get_allowed_scope (RFC 6749 §3.3)."""
 
     @staticmethod
-    def _no_generator(**kwargs):  # type: ignore[no-untyped-def]
+    def _no_generator(**kwargs):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
         raise RuntimeError("tokens are issued by HubAuthorizationServer.issue_tokens")
 
     # Token endpoint ----------------------------------------------------------------------
 
-    def create_token_response(self, request=None):  # type: ignore[no-untyped-def]
+    def create_token_response(self, request=None):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
         duplicated = [k for k, v in request.payload.datalist.items() if len(v) > 1]
         if duplicated:
             # RFC 6749 §3.2: request parameters MUST NOT be included more than once.
@@ -207,7 +207,7 @@ class HubAuthorizationServer(AuthorizationServer):
         headers = [(k, v) for k, v in headers if k.lower() not in ("cache-control", "pragma")]
         return status, body, [*headers, ("Cache-Control", "no-store"), ("Pragma", "no-cache")]
 
-    def can_answer_without_io(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def can_answer_without_io(self, request) -> bool:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
         """A client_credentials request of a client this process has cached, authenticated
         by secret: no database access is needed (the audit event is buffered)."""
         if request.form.get("grant_type") != "client_credentials":
@@ -220,7 +220,7 @@ class HubAuthorizationServer(AuthorizationServer):
         return client is not None and client.token_endpoint_auth_method in (
             "client_secret_basic", "client_secret_post")
 
-    def issue_tokens(self, request, grant_type, user, scope, include_refresh_token):  # type: ignore[no-untyped-def]
+    def issue_tokens(self, request, grant_type, user, scope, include_refresh_token):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
         client = request.client
         allowed = client.get_allowed_scope(scope)
         if scope and not allowed:
@@ -248,7 +248,7 @@ class HubAuthorizationServer(AuthorizationServer):
             token["refresh_token"] = new_opaque_token()
         return token
 
-    def save_token(self, token, request) -> None:  # type: ignore[no-untyped-def]
+    def save_token(self, token, request) -> None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
         ctx = request.grant_context
         now = self.rt.clock.now()
         if "refresh_token" in token:
@@ -266,11 +266,11 @@ class HubAuthorizationServer(AuthorizationServer):
 
     # Helpers shared by grants, checks and endpoints ------------------------------------------
 
-    def subject_of(self, account, client: RegisteredClient) -> str:  # type: ignore[no-untyped-def]
+    def subject_of(self, account, client: RegisteredClient) -> str:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
         return subject_for(account.subject, client.subject_type, client.sector_identifier,
                            self.rt.keys.pairwise_salt)
 
-    def load_active_account(self, account_id: int, s: Session | None = None):  # type: ignore[no-untyped-def]
+    def load_active_account(self, account_id: int, s: Session | None = None):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
         """The account if it is still active; read in ``s`` when given (a token request's
         transaction), so a request holds one connection, not two."""
         if s is not None:

@@ -18,13 +18,13 @@ MAX_ATTEMPTS = 5
 _FRENCH_MOBILE = re.compile(r"^(?:\+33|0033|0)([67]\d{8})$")
 
 
-def needs_mobile_reminder(account, now: int) -> bool:  # type: ignore[no-untyped-def]
+def needs_mobile_reminder(account, now: int) -> bool:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     silenced = account.mobile_reminder_silenced_until
     return (account.population == "portal" and not account.phone_number
             and (silenced is None or silenced <= now))
 
 
-def silence_reminder(rt, account_id: int) -> None:  # type: ignore[no-untyped-def]
+def silence_reminder(rt, account_id: int) -> None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     with rt.db.transaction() as s:
         accounts_repo.silence_mobile_reminder(s, account_id, rt.clock.now() + REMINDER_SILENCE)
 
@@ -36,7 +36,7 @@ def normalise_mobile(raw: str) -> str | None:
     return "+33" + match.group(1) if match else None
 
 
-def _hash(rt, value: str, code: str) -> str:  # type: ignore[no-untyped-def]
+def _hash(rt, value: str, code: str) -> str:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     # Keyed (HMAC-SHA256, keys folder's hash.key): the session table holding this state
     # must not give the 6-digit code back by brute force (issue 10, finding 5).
     return rt.keys.keyed_hash("contact-code", f"{value}:{code}")
@@ -55,7 +55,7 @@ class AddressTaken(Exception):
     """The new address, or its agent left part, is another account's login name (seed 001)."""
 
 
-def check_address_free(rt, account, address: str) -> None:  # type: ignore[no-untyped-def]
+def check_address_free(rt, account, address: str) -> None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """AddressTaken when the account may not take this address: checked before a code is
     sent, and again (by the repository) when the address is set."""
     with rt.db.read() as s:
@@ -63,7 +63,7 @@ def check_address_free(rt, account, address: str) -> None:  # type: ignore[no-un
             raise AddressTaken(address)
 
 
-def send_code(rt, kind: str, value: str, subject: str, text: str) -> dict:  # type: ignore[no-untyped-def]
+def send_code(rt, kind: str, value: str, subject: str, text: str) -> dict:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """Send a code to the new number or address (`kind`: mobile, email); the returned
     state is kept in the browser session."""
     code = pyotp.HOTP(pyotp.random_base32()).at(0)
@@ -74,7 +74,7 @@ def send_code(rt, kind: str, value: str, subject: str, text: str) -> dict:  # ty
             "expires_at": now + CODE_TTL, "attempts": 0}
 
 
-def confirm_code(rt, account, state: dict, code: str,  # type: ignore[no-untyped-def]
+def confirm_code(rt, account, state: dict, code: str,  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
                  notification: Notification) -> bool:
     """Set the new value when the code is right, then e-mail the account's address (the
     former one for an e-mail change, so its owner hears of it); counts attempts.

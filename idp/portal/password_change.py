@@ -18,7 +18,7 @@ class Notification:
     body: str
 
 
-def change_password(rt, account_id: int, current_ok: bool, new: str, confirmation: str,  # type: ignore[no-untyped-def]
+def change_password(rt, account_id: int, current_ok: bool, new: str, confirmation: str,  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
                     notification: Notification, ip: str | None) -> list[tuple[str, str]]:
     """(field, message id) for each problem; an empty list means the password changed.
 

@@ -68,14 +68,14 @@ class SessionState:
         self.data.get("pending", {}).pop(rid, None)
 
 
-def _chars(params) -> int:  # type: ignore[no-untyped-def]
+def _chars(params) -> int:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     return sum(len(name) + len(value) for name, value in params)
 
 
 class BrowserSessions:
     """Synchronous (database) operations; pages call them through the thread pool."""
 
-    def __init__(self, runtime) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, runtime) -> None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
         self.rt = runtime
 
     def load(self, session_id: str | None) -> SessionState | None:
@@ -123,7 +123,7 @@ class BrowserSessions:
                 "previous_login_at": (previous.data.get("previous_login_at") if same_user
                                       else account.last_login_at)}
         session_id = secrets.token_urlsafe(32)
-        sid = previous.sid if same_user else secrets.token_urlsafe(16)  # type: ignore[union-attr]
+        sid = previous.sid if same_user else secrets.token_urlsafe(16)  # type: ignore[union-attr]  # send_to is set only when account exists
         with self.rt.db.transaction() as s:
             if previous is not None:
                 sessions_repo.delete_session(s, previous.id)

@@ -80,7 +80,7 @@ class Database:
                 cursor.execute(statement, params)
                 row = cursor.fetchone()
                 cursor.close()
-                return row  # type: ignore[no-any-return]
+                return row  # type: ignore[no-any-return]  # the library returns Any
             except (dbapi.OperationalError, dbapi.InterfaceError):
                 # A pooled connection the server closed (restart, idle timeout): drop it
                 # and try once more on a fresh one.
@@ -127,7 +127,7 @@ class LazyTransaction:
     def __enter__(self) -> LazyTransaction:
         return self
 
-    def __exit__(self, exc_type, exc, traceback) -> bool | None:  # type: ignore[no-untyped-def]
+    def __exit__(self, exc_type, exc, traceback) -> bool | None:  # type: ignore[no-untyped-def]  # SQLAlchemy/psycopg hook signature
         if self._context is None:
             return None
         return self._context.__exit__(exc_type, exc, traceback)
@@ -143,7 +143,7 @@ def _postgresql_engine(url: str, timeouts: DatabaseTimeouts, **options: Any) -> 
     connection_class = bounded_connection_class(timeouts.client_wait)
 
     @event.listens_for(engine, "do_connect")
-    def _connect(dialect, conn_rec, cargs, cparams):  # type: ignore[no-untyped-def]
+    def _connect(dialect, conn_rec, cargs, cparams):  # type: ignore[no-untyped-def]  # SQLAlchemy/psycopg hook signature
         refuse_reconnect_after_stall()
         return connection_class.connect(*cargs, **cparams)
 
@@ -162,7 +162,7 @@ def _make_engine(url: str, pool_size: int, timeouts: DatabaseTimeouts) -> Engine
             hide_parameters=True, **pooled)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]  # SQLAlchemy/psycopg hook signature
             cursor = dbapi_connection.cursor()
             # WAL lets readers run beside one writer; several hub processes share the file.
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -175,7 +175,7 @@ def _make_engine(url: str, pool_size: int, timeouts: DatabaseTimeouts) -> Engine
             dbapi_connection.isolation_level = None
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin_immediate(conn):  # type: ignore[no-untyped-def]
+        def _sqlite_begin_immediate(conn):  # type: ignore[no-untyped-def]  # SQLAlchemy/psycopg hook signature
             # Take the write lock at BEGIN so concurrent writers queue instead of failing
             # with "database is locked" when a read transaction upgrades to a write.
             read_only = conn.get_execution_options().get("idp_read_only", False)

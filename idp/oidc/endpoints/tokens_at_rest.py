@@ -16,7 +16,7 @@ class PresentedAccessToken:
         self.revoked = revoked
         self.client_id = claims.get("client_id")
 
-    def check_client(self, client) -> bool:  # type: ignore[no-untyped-def]
+    def check_client(self, client) -> bool:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
         return self.client_id == client.client_id
 
     def is_expired(self) -> bool:
@@ -29,14 +29,14 @@ class PresentedAccessToken:
 class PresentedRefreshToken:
     kind = "refresh_token"
 
-    def __init__(self, row, grant, account, now: int) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, row, grant, account, now: int) -> None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
         self.row = row
         self.grant = grant
         self.account = account  # None once the account is gone (then the grant is too)
         self.client_id = row.client_id
         self.now = now
 
-    def check_client(self, client) -> bool:  # type: ignore[no-untyped-def]
+    def check_client(self, client) -> bool:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
         return self.client_id == client.client_id
 
     def is_expired(self) -> bool:
@@ -50,7 +50,7 @@ class PresentedRefreshToken:
         )
 
 
-def find_presented_token(server, token: str, hint: str | None):  # type: ignore[no-untyped-def]
+def find_presented_token(server, token: str, hint: str | None):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """An access token (a JWT of ours) or a refresh token (opaque, stored hashed)."""
     rt = server.rt
     if hint != "refresh_token" and token.count(".") == 2:

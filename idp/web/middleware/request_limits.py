@@ -46,7 +46,7 @@ class Refusal(Exception):
 
 
 class RequestLimitsMiddleware:
-    def __init__(self, app: ASGIApp, pages) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, app: ASGIApp, pages) -> None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
         self.app = app
         self.pages = pages
 

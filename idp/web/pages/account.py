@@ -60,7 +60,7 @@ async def password_submit(request: Request, session: SessionState, form: FormDat
                             expires=_date(expires_at))
 
 
-def _form(request: Request, session, errors: list, status: int = 200,  # type: ignore[no-untyped-def]
+def _form(request: Request, session, errors: list, status: int = 200,  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
           account=None, expired: bool = False) -> Response:
     hub = request.app.state.hub
     account = account or session.account
@@ -121,7 +121,7 @@ async def expired_submit(request: Request, session: SessionState, form: FormData
                                 tuple(expired.get("amr", PASSWORD_AMR)))
 
 
-async def _expired_account(request: Request, session: SessionState | None):  # type: ignore[no-untyped-def]
+async def _expired_account(request: Request, session: SessionState | None):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """The account whose expired password this session verified less than
     EXPIRED_FORM_SECONDS ago, if it is still active; else None."""
     hub = request.app.state.hub

@@ -89,7 +89,7 @@ async def login_submit(request: Request, session: SessionState, form: FormData) 
     return await after_authentication(request, session, account, rid, PASSWORD_AMR)
 
 
-async def locked_minutes(hub, username: str, ip: str | None) -> int | None:  # type: ignore[no-untyped-def]
+async def locked_minutes(hub, username: str, ip: str | None) -> int | None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """Minutes left of a lock on this identifier or address, None when not locked."""
     rt, now = hub.rt, hub.rt.clock.now()
     until = await rt.blocking(throttling.locked_until, rt.db, hub.throttle_rules, username, ip,
@@ -97,7 +97,7 @@ async def locked_minutes(hub, username: str, ip: str | None) -> int | None:  # t
     return None if until is None else max(1, -(-(until - now) // 60))
 
 
-async def count_failure(hub, username: str, ip: str | None) -> int | None:  # type: ignore[no-untyped-def]
+async def count_failure(hub, username: str, ip: str | None) -> int | None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """Count a wrong password or code, slow the answer down (without holding the event
     loop); the minutes of the lock when this failure set one, else None."""
     rt, rules = hub.rt, hub.throttle_rules
@@ -107,7 +107,7 @@ async def count_failure(hub, username: str, ip: str | None) -> int | None:  # ty
     return max(1, rules.lock_for // 60) if failures >= rules.account_limit else None
 
 
-async def after_authentication(request: Request, session, account, rid: str | None,  # type: ignore[no-untyped-def]
+async def after_authentication(request: Request, session, account, rid: str | None,  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
                                amr: tuple[str, ...]) -> Response:
     """Every factor checked: a new password first if it expired, then the login."""
     hub = request.app.state.hub
@@ -129,7 +129,7 @@ async def after_authentication(request: Request, session, account, rid: str | No
                                 rid if session.get_pending(rid) else None, amr)
 
 
-async def complete_login(request: Request, session, account, rid: str | None,  # type: ignore[no-untyped-def]
+async def complete_login(request: Request, session, account, rid: str | None,  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
                          amr: tuple[str, ...] = PASSWORD_AMR) -> Response:
     """Rotate the session to the authenticated one and go back to the request, or home."""
     hub = request.app.state.hub
@@ -145,7 +145,7 @@ async def complete_login(request: Request, session, account, rid: str | None,  #
     return response
 
 
-def _find_account(hub, typed: str):  # type: ignore[no-untyped-def]
+def _find_account(hub, typed: str):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """(account or None, has a second factor) for the login name typed."""
     with hub.rt.db.read() as s:
         account = accounts_repo.find_by_login(s, typed)
@@ -155,7 +155,7 @@ def _find_account(hub, typed: str):  # type: ignore[no-untyped-def]
         return account, account is not None and authenticator is not None
 
 
-def _check_password(hub, found, password: str):  # type: ignore[no-untyped-def]
+def _check_password(hub, found, password: str):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """(account, has a second factor) when the password is right; (None, False) otherwise."""
     rt = hub.rt
     account, enrolled = found
@@ -175,7 +175,7 @@ def _digest(hub, username: str) -> str:
     return throttling.identifier_digest(hub.throttle_rules.identifier_key, username)
 
 
-def _pending_details(hub, pending: dict | None):  # type: ignore[no-untyped-def]
+def _pending_details(hub, pending: dict | None):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """(login_hint, client name, ui_locales) of the authorization request being served."""
     if not pending:
         return None, None, None

@@ -59,7 +59,7 @@ async def end_session(request: Request) -> Response:
     return response
 
 
-def _hint_matches(hub, logout, session) -> bool:  # type: ignore[no-untyped-def]
+def _hint_matches(hub, logout, session) -> bool:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     hint = logout.hint or {}
     if hint.get("sid"):
         return hmac.compare_digest(str(hint["sid"]), session.sid)
@@ -67,7 +67,7 @@ def _hint_matches(hub, logout, session) -> bool:  # type: ignore[no-untyped-def]
     return hmac.compare_digest(str(hint.get("sub", "")), expected)
 
 
-def end_session_state(hub, session, request: Request) -> list:  # type: ignore[no-untyped-def]
+def end_session_state(hub, session, request: Request) -> list:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """Delete the session, revoke what it granted, and prepare the back-channel logouts."""
     rt = hub.rt
     deliveries = logout_deliveries(hub.server, session.sid)

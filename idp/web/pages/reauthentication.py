@@ -30,7 +30,7 @@ def _ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-async def check_current_password(request: Request, account, password: str) -> Verdict:  # type: ignore[no-untyped-def]
+async def check_current_password(request: Request, account, password: str) -> Verdict:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     from idp.web.pages.login import locked_minutes
 
     hub = request.app.state.hub
@@ -48,7 +48,7 @@ async def check_current_password(request: Request, account, password: str) -> Ve
     return await count_wrong_answer(request, account, "reauthentication.failure")
 
 
-async def count_wrong_answer(request: Request, account, event: str) -> Verdict:  # type: ignore[no-untyped-def]
+async def count_wrong_answer(request: Request, account, event: str) -> Verdict:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """A wrong password or code: counted and slowed down like a failed login."""
     from idp.web.pages.login import count_failure
 
@@ -58,7 +58,7 @@ async def count_wrong_answer(request: Request, account, event: str) -> Verdict: 
     return Verdict(False, await count_failure(hub, account.username, ip))
 
 
-async def locked_out(request: Request, session, minutes: int) -> Response:  # type: ignore[no-untyped-def]
+async def locked_out(request: Request, session, minutes: int) -> Response:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """Too many wrong answers: the session ends and the page says so (429)."""
     from idp.web.pages.logout import end_session_state
 

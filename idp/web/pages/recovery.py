@@ -21,19 +21,19 @@ WRONG_CODE = N_("The code is wrong or has expired. After 5 wrong codes, start ag
 RESEND_REFUSED = N_("No more codes can be sent for this request: start again.")
 
 
-async def _session(request: Request):  # type: ignore[no-untyped-def]
+async def _session(request: Request):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     hub = request.app.state.hub
     session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
     return session, session is None
 
 
-def _seal(hub, token: str) -> str:  # type: ignore[no-untyped-def]
+def _seal(hub, token: str) -> str:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """The challenge token as the session keeps it: encrypted with the keys folder's secret
     box, so the session table never holds it in clear (issue 10, finding 5)."""
     return hub.rt.keys.secret_box.encrypt(token.encode()).decode()
 
 
-def _challenge_token(hub, session) -> str | None:  # type: ignore[no-untyped-def]
+def _challenge_token(hub, session) -> str | None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
     """The token of the recovery under way in this session, if any."""
     sealed = session.data.get("recovery") if session is not None else None
     if not isinstance(sealed, str):
@@ -116,7 +116,7 @@ async def code_submit(request: Request, session: SessionState, form: FormData) -
     return hub.pages.render(request, "password_changed.html", account=account, expires=None)
 
 
-def _code_form(request: Request, session, errors: list, status: int = 200,  # type: ignore[no-untyped-def]
+def _code_form(request: Request, session, errors: list, status: int = 200,  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
                resent: bool = False, population: str = "portal") -> Response:
     hub = request.app.state.hub
     by_field: dict[str, list[str]] = {}
