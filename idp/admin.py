@@ -42,6 +42,8 @@ def client_as_dict(c: Client) -> dict[str, Any]:
         "audience": list(c.audience),
         "jwks_uri": c.jwks_uri,
         "id_token_signed_response_alg": c.id_token_signed_response_alg,
+        "introspection_signed_response_alg": c.introspection_signed_response_alg,
+        "userinfo_signed_response_alg": c.userinfo_signed_response_alg,
         "backchannel_logout_uri": c.backchannel_logout_uri,
         "subject_type": c.subject_type,
         "access_rule": c.access_rule,
@@ -66,6 +68,8 @@ def add_client(
     jwks_uri: str | None = None,
     jwks: dict | None = None,
     id_token_alg: str = "RS256",  # noqa: S107 - an algorithm name, not a secret
+    introspection_alg: str | None = None,
+    userinfo_alg: str | None = None,
     backchannel_logout_uri: str | None = None,
     subject_type: str = "public",
     access_rule: str | None = None,
@@ -91,6 +95,10 @@ def add_client(
         raise AdminError("subject type must be public or pairwise")
     if id_token_alg not in ("RS256", "ES256"):
         raise AdminError("ID token algorithm must be RS256 or ES256")
+    if introspection_alg not in (None, "RS256", "ES256"):
+        raise AdminError("introspection answer algorithm must be RS256 or ES256")
+    if userinfo_alg not in (None, "RS256", "ES256"):
+        raise AdminError("userinfo answer algorithm must be RS256 or ES256")
     if auth_method in ("client_secret_basic", "client_secret_post"):
         secret = secret or secrets.token_urlsafe(32)
     else:
@@ -109,6 +117,8 @@ def add_client(
         jwks_uri=jwks_uri,
         jwks=jwks,
         id_token_signed_response_alg=id_token_alg,
+        introspection_signed_response_alg=introspection_alg,
+        userinfo_signed_response_alg=userinfo_alg,
         backchannel_logout_uri=backchannel_logout_uri,
         subject_type=subject_type,
         access_rule=access_rule,

@@ -107,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="aud of its access tokens (resource servers); default its client_id")
     add.add_argument("--jwks-uri")
     add.add_argument("--id-token-alg", default="RS256", choices=["RS256", "ES256"])
+    add.add_argument("--introspection-signed-alg", choices=["RS256", "ES256"],
+                     help="answer its introspection requests always as a signed JWT (RFC 9701)")
+    add.add_argument("--userinfo-signed-alg", choices=["RS256", "ES256"],
+                     help="answer its userinfo requests as a signed JWT (OIDC Core §5.3.2)")
     add.add_argument("--backchannel-logout-uri")
     add.add_argument("--subject-type", default="public", choices=["public", "pairwise"])
     add.add_argument("--access-rule", help="e.g. 'group:apa', 'population:portal'")
@@ -361,6 +365,7 @@ def cmd_clients_add(args: argparse.Namespace) -> int:
         redirect_uris=args.redirect_uri, post_logout_redirect_uris=args.post_logout_redirect_uri,
         auth_method=args.auth_method, grant_types=args.grant_type or None, scope=args.scope,
         audience=args.audience, jwks_uri=args.jwks_uri, id_token_alg=args.id_token_alg,
+        introspection_alg=args.introspection_signed_alg, userinfo_alg=args.userinfo_signed_alg,
         backchannel_logout_uri=args.backchannel_logout_uri, subject_type=args.subject_type,
         access_rule=args.access_rule, home_url=args.home_url,
         secret_lifetime=args.secret_lifetime_days * 86400 if args.secret_lifetime_days else None,

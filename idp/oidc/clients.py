@@ -48,6 +48,8 @@ class RegisteredClient(ClientMixin):
         self.jwks_uri = row.jwks_uri
         self.jwks = row.jwks
         self.id_token_signed_response_alg = row.id_token_signed_response_alg
+        self.introspection_signed_response_alg = row.introspection_signed_response_alg
+        self.userinfo_signed_response_alg = row.userinfo_signed_response_alg
         self.backchannel_logout_uri = row.backchannel_logout_uri
         self.subject_type = row.subject_type
         self.sector_identifier = row.sector_identifier or row.client_id

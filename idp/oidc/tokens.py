@@ -1,5 +1,6 @@
 """Issuing and checking the hub's JWTs: access tokens (RFC 9068), ID tokens (OIDC Core §2),
-logout tokens (Back-Channel Logout 1.0 §2.4). Refresh tokens are opaque random strings.
+logout tokens (Back-Channel Logout 1.0 §2.4), signed introspection (RFC 9701) and userinfo
+(OIDC Core §5.3.2) answers. Refresh tokens are opaque random strings.
 """
 
 from __future__ import annotations
@@ -120,6 +121,18 @@ class TokenService:
             "events": {BACKCHANNEL_LOGOUT_EVENT: {}},
         }
         return self._sign(claims, self.settings.access_token_alg, "logout+jwt")
+
+    def introspection_answer(self, *, audience: str, answer: dict[str, Any], alg: str) -> str:
+        """RFC 9701 §5: iss, aud (the resource server), iat and the RFC 7662 answer in
+        `token_introspection`; no `sub` nor `exp` at the top level, so the answer cannot pass
+        for an access token, and its own `typ` (§8.1, cross-JWT confusion)."""
+        claims = {"iss": self.issuer, "aud": audience, "iat": self.clock.now(),
+                  "token_introspection": answer}
+        return self._sign(claims, alg, "token-introspection+jwt")
+
+    def userinfo_answer(self, *, client_id: str, claims: dict[str, Any], alg: str) -> str:
+        """OIDC Core §5.3.2: a signed UserInfo Response carries `iss` and `aud` (the client)."""
+        return self._sign({**claims, "iss": self.issuer, "aud": client_id}, alg, "JWT")
 
     # Checking ------------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 Starlette app: the busiest paths skip the form parser, Request/Response objects and the
 page middleware.
 
-The body is read once (``MAX_BODY_BYTES`` at most, already enforced by the request
+Answers are JSON, except a signed introspection answer (RFC 9701), sent with its own
+media type. The body is read once (``MAX_BODY_BYTES`` at most, already enforced by the request
 limits in front) and parsed as application/x-www-form-urlencoded
 (RFC 6749 §3.2, RFC 7662 §2.1, RFC 7009 §2.1). A client_credentials request whose client
 is already in this process's cache does no I/O at all, so it runs on the event loop; every
@@ -57,7 +58,7 @@ class ProtocolEndpoints:
         except Exception:
             log.exception("unexpected error on %s", scope["path"])
             result = (500, {"error": "server_error"}, [])
-        await _send_json(send, *result)
+        await _send(send, *result)
 
     async def _handle(self, scope: Scope, receive: Receive, handler) -> tuple:  # type: ignore[no-untyped-def]
         if scope["method"] != "POST":
@@ -101,9 +102,16 @@ async def _read_body(receive: Receive) -> bytes | None:
             return b"".join(chunks)
 
 
-async def _send_json(send: Send, status: int, body, headers) -> None:  # type: ignore[no-untyped-def]
-    payload = json.dumps(body, separators=(",", ":")).encode()
-    raw = [(b"content-type", b"application/json"),
+async def _send(send: Send, status: int, body, headers) -> None:  # type: ignore[no-untyped-def]
+    """JSON, or a signed JWT (a str: RFC 9701's introspection answer) with the Content-Type
+    its handler gave."""
+    content_type = b"application/json"
+    if isinstance(body, str):
+        payload = body.encode("ascii")
+        content_type = next(v for k, v in headers if k.lower() == "content-type").encode()
+    else:
+        payload = json.dumps(body, separators=(",", ":")).encode()
+    raw = [(b"content-type", content_type),
            (b"content-length", str(len(payload)).encode())]
     seen = set()
     for name, value in headers:

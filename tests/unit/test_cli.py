@@ -558,3 +558,31 @@ def test_account_texts_with_control_characters_or_too_long_are_refused(  # type:
         args = ["users", "add", "--username", "alice", "--password", "p"]
     code, out, err = run(capsys, *args, option, value)
     assert code == 1 and out == "" and says in err
+
+
+def test_clients_add_registers_signed_answers_and_show_displays_them(capsys) -> None:  # type: ignore[no-untyped-def]
+    created = add_client(capsys, "--introspection-signed-alg", "ES256",
+                         "--userinfo-signed-alg", "RS256")
+    assert created["introspection_signed_response_alg"] == "ES256"
+    assert created["userinfo_signed_response_alg"] == "RS256"
+    code, out, _ = run(capsys, "--json", "clients", "show", "apa")
+    shown = json.loads(out)
+    assert code == 0 and shown["introspection_signed_response_alg"] == "ES256"
+    assert shown["userinfo_signed_response_alg"] == "RS256"
+    code, out, _ = run(capsys, "clients", "show", "apa")
+    assert code == 0 and "introspection_signed_response_alg" in out and "ES256" in out
+
+
+def test_without_the_options_answers_stay_json(capsys) -> None:  # type: ignore[no-untyped-def]
+    created = add_client(capsys)
+    assert created["introspection_signed_response_alg"] is None
+    assert created["userinfo_signed_response_alg"] is None
+
+
+@pytest.mark.parametrize("option", ["--introspection-signed-alg", "--userinfo-signed-alg"])
+@pytest.mark.parametrize("alg", ["none", "HS256", "rs256"])
+def test_clients_add_refuses_other_answer_algorithms(capsys, option, alg) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as exit_:
+        main(["clients", "add", "--client-id", "x", "--redirect-uri", "https://x.example/cb",
+              option, alg])
+    assert exit_.value.code == 2 and "invalid choice" in capsys.readouterr().err

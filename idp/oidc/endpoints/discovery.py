@@ -1,4 +1,4 @@
-"""OpenID Connect Discovery 1.0 §3 metadata, RFC 8414 fields, RFC 9207 flag."""
+"""OpenID Connect Discovery 1.0 §3 metadata, RFC 8414 fields, RFC 9207 flag, RFC 9701 §7."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from idp.oidc.claims import SUPPORTED_CLAIMS
 from idp.oidc.clients import AUTH_METHODS, GRANT_TYPES
 from idp.oidc.endpoints.introspection import CONFIDENTIAL_METHODS
+from idp.oidc.keys import ALGORITHMS
 
 
 def discovery_document(server) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -25,11 +26,14 @@ def discovery_document(server) -> dict[str, Any]:  # type: ignore[no-untyped-def
         "response_modes_supported": ["query"],
         "grant_types_supported": list(GRANT_TYPES),
         "subject_types_supported": ["public", "pairwise"],
-        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
-        "userinfo_signing_alg_values_supported": ["none"],
+        "id_token_signing_alg_values_supported": list(ALGORITHMS),
+        # "none": unsigned JSON, the default; a client registers an algorithm for JWTs.
+        "userinfo_signing_alg_values_supported": [*ALGORITHMS, "none"],
         "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
         "introspection_endpoint_auth_methods_supported": CONFIDENTIAL_METHODS,
+        # RFC 9701 §7; no encryption of the answers is offered.
+        "introspection_signing_alg_values_supported": list(ALGORITHMS),
         "revocation_endpoint_auth_methods_supported": [*CONFIDENTIAL_METHODS, "none"],
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": list(SUPPORTED_CLAIMS),

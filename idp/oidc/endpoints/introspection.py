@@ -2,14 +2,25 @@
 
 Any authenticated confidential client (typically a resource server) may introspect an access
 token it was handed; a refresh token only by the client it was issued to. A revoked access
-token is inactive even though its JWT has not expired.
+token is inactive even though its JWT has not expired. The answer is JSON, or a signed JWT
+narrowed to what the resource service may see (RFC 9701, `introspection_jwt.py`).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from authlib.consts import default_json_headers
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
+from idp.oidc.endpoints.introspection_jwt import (
+    INTROSPECTION_JWT,
+    narrowed_answer,
+    signed_answer_alg,
+)
 from idp.oidc.endpoints.tokens_at_rest import find_presented_token
+from idp.storage.repositories import accounts as accounts_repo
+from idp.storage.repositories import tokens as tokens_repo
 
 CONFIDENTIAL_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 
@@ -24,8 +35,33 @@ class HubIntrospectionEndpoint(IntrospectionEndpoint):
         return token.kind == "access_token" or token.check_client(client)
 
     def create_endpoint_response(self, request):  # type: ignore[no-untyped-def]
-        status, body, headers = super().create_endpoint_response(request)
-        return status, body, [*headers, ("Cache-Control", "no-store")]
+        # authlib's steps (client, token, RFC 7662 answer), then the answer's form.
+        client = self.authenticate_endpoint_client(request)
+        token = self.authenticate_token(request, client)
+        answer = self.create_introspection_payload(token)
+        alg = signed_answer_alg(client.introspection_signed_response_alg,
+                                request.headers.get("accept"))
+        if alg is None:
+            return 200, answer, [*default_json_headers, ("Cache-Control", "no-store")]
+        if answer["active"]:
+            answer = self._narrowed(answer, token, client)
+        signed = self.server.tokens.introspection_answer(
+            audience=client.client_id, answer=answer, alg=alg)
+        # RFC 9701 §5: the JWT is the body, with its own media type.
+        return 200, signed, [("Content-Type", INTROSPECTION_JWT), ("Cache-Control", "no-store")]
+
+    def _narrowed(self, answer: dict[str, Any], token, service) -> dict[str, Any]:  # type: ignore[no-untyped-def]  # authlib's token and client objects
+        if token.kind == "refresh_token":
+            account = token.account
+        elif token.claims.get("gid"):
+            with self.server.rt.db.read() as s:
+                grant = tokens_repo.get_grant(s, token.claims["gid"])
+                account = accounts_repo.get_account(s, grant.account_id) if grant else None
+        else:
+            return narrowed_answer(answer, service.scopes, None)  # a client's own token
+        if account is None or account.disabled:
+            return {"active": False}
+        return narrowed_answer(answer, service.scopes, self.server.subject_of(account, service))
 
     def introspect_token(self, token) -> dict:  # type: ignore[no-untyped-def]
         if token.kind == "access_token":

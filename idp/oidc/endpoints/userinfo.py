@@ -1,7 +1,8 @@
 """UserInfo endpoint, OIDC Core §5.3, with bearer tokens per RFC 6750 (§2.1 header, §2.2 form).
 
 Claims by scope (§5.4) and by the `claims` parameter's userinfo member (§5.5); `sub` is the
-one in the ID token of the same client (pairwise where configured).
+one in the ID token of the same client (pairwise where configured). A client that registered
+`userinfo_signed_response_alg` gets the claims as a signed JWT (§5.3.2).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from idp.oidc.claims import release, requested_claim_names
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import tokens as tokens_repo
 
-Response = tuple[int, dict[str, Any], list[tuple[str, str]]]
+Response = tuple[int, dict[str, Any] | str, list[tuple[str, str]]]
 
 
 def _bearer_error(status: int, error: str | None, description: str = "") -> Response:
@@ -43,4 +44,10 @@ def userinfo_response(server, access_token: str | None) -> Response:  # type: ig
         return _bearer_error(401, "invalid_token", "The account is no longer active.")
     body = {"sub": claims["sub"]}
     body.update(release(account, requested_claim_names(claims["scope"], grant.claims, "userinfo")))
+    client = server.query_client(claims["client_id"])
+    if client is not None and client.userinfo_signed_response_alg:
+        # OIDC Core §5.3.2: signed, with iss and aud, media type application/jwt.
+        signed = server.tokens.userinfo_answer(
+            client_id=client.client_id, claims=body, alg=client.userinfo_signed_response_alg)
+        return 200, signed, [("Content-Type", "application/jwt"), ("Cache-Control", "no-store")]
     return 200, body, [("Cache-Control", "no-store")]

@@ -26,6 +26,10 @@ class Client(Base):
     jwks_uri: Mapped[str | None] = mapped_column(String(1024))
     jwks: Mapped[dict | None]
     id_token_signed_response_alg: Mapped[str] = mapped_column(String(8), default="RS256")
+    # RFC 9701 §6: set, every introspection answer to this client is a signed JWT.
+    introspection_signed_response_alg: Mapped[str | None] = mapped_column(String(8))
+    # OIDC Dynamic Client Registration §2: set, userinfo answers are a signed JWT.
+    userinfo_signed_response_alg: Mapped[str | None] = mapped_column(String(8))
     backchannel_logout_uri: Mapped[str | None] = mapped_column(String(1024))
     subject_type: Mapped[str] = mapped_column(String(16), default="public")
     sector_identifier: Mapped[str | None] = mapped_column(String(255))
