@@ -82,6 +82,14 @@ class Settings:
     backchannel_logout_timeout: float = _setting(
         5.0, "Timeout of each back-channel logout POST to a client, in seconds."
     )
+    fi_timeout: float = _setting(
+        6.0, "Timeout of each call to an upstream identity provider (discovery, keys, token, "
+        "userinfo), in seconds."
+    )
+    fi_metadata_ttl: int = _setting(
+        3600, "How long a process keeps an upstream identity provider's discovery document "
+        "and keys, in seconds (keys are fetched again at once for an unknown kid)."
+    )
     audit_flush_interval: float = _setting(
         0.5, "How often buffered audit events are written to the database, in seconds."
     )
