@@ -38,11 +38,14 @@ class ProviderRefused(UpstreamError):
 
     event = "fi_refused"
     counts_as_failure = False
+    # RFC 6749 §4.1.2.1: the two errors by which the FI says it is itself in trouble.
+    FI_TROUBLE = ("server_error", "temporarily_unavailable")
 
     def __init__(self, error: str, description: str | None = None, *,
                  at_token_endpoint: bool = False) -> None:
         self.error = error
         self.description = description
+        self.counts_as_failure = error in self.FI_TROUBLE
         if at_token_endpoint:
             self.event = "fi_token_refused"
         text = f"{error}: {description}" if description else error

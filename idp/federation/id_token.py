@@ -83,7 +83,8 @@ def verify_signature(raw: str, what: str, keys: KeysSource,
         again = refetch()
         candidates = [k for k in again or [] if _fits(k, alg, kid)]
     if not candidates:
-        raise TokenInvalid(f"{what}: no key of the FI matches kid {kid!r} and alg {alg}")
+        shown = kid[:64] if kid is not None else None
+        raise TokenInvalid(f"{what}: no key of the FI matches kid {shown!r} and alg {alg}")
     for key in candidates:
         try:
             payload = jws.deserialize_compact(raw, key, algorithms=[alg]).payload

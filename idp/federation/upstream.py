@@ -58,13 +58,19 @@ class FlowState:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FlowState:
-        acr = data["acr_values"]
+        """The state read back from the session; ValueError when it is not one."""
+        if not isinstance(data, Mapping):
+            raise ValueError("flow state is not a mapping")
+        acr = data.get("acr_values")
         if not isinstance(acr, list | tuple) or not all(isinstance(a, str) for a in acr):
-            raise ValueError("acr_values is not a list of strings")
-        texts = [data[k] for k in ("provider_id", "state", "nonce", "code_verifier")]
-        if not all(isinstance(t, str) for t in texts) or not isinstance(data["started_at"], int):
+            raise ValueError("flow state: acr_values is not a list of strings")
+        texts = [data.get(k) for k in ("provider_id", "state", "nonce", "code_verifier")]
+        started_at = data.get("started_at")
+        if not all(isinstance(t, str) and t for t in texts) or not isinstance(started_at, int) \
+                or isinstance(started_at, bool):
             raise ValueError("malformed flow state")
-        return cls(texts[0], texts[1], texts[2], texts[3], tuple(acr), data["started_at"])
+        provider_id, state, nonce, verifier = (str(t) for t in texts)
+        return cls(provider_id, state, nonce, verifier, tuple(acr), started_at)
 
 
 @dataclass(frozen=True)

@@ -368,3 +368,10 @@ def test_end_session_url_keeps_the_endpoint_query(fi: HostileFI, entry: Provider
                                                   client: UpstreamClient) -> None:
     url = client.end_session_url(entry, "a.b.c", None, None)
     assert url == fi.issuer + "/logout?ui=fr&id_token_hint=a.b.c&client_id=hub"
+
+
+@pytest.mark.parametrize("error", ["server_error", "temporarily_unavailable"])
+def test_callback_error_of_an_fi_in_trouble_counts(fi: HostileFI, entry: Provider,
+                                                   client: UpstreamClient, error: str) -> None:
+    fi.behaviour.callback_error = error
+    assert refused(client, entry, ProviderRefused).counts_as_failure

@@ -3,6 +3,7 @@ unmodified): full code flows with each client authentication method, pivot claim
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -57,7 +58,6 @@ def test_code_flow_gives_the_pivot_identity(node_fi: NodeFI, client: UpstreamCli
 
 def test_flow_state_survives_the_session_as_json(node_fi: NodeFI,
                                                  client: UpstreamClient) -> None:
-    import json
     fi = node_fi.provider("hub-post", token_endpoint_auth_method="client_secret_post",
                           client_secret=POST_SECRET)
     url, flow = client.start(fi, ["eidas1", "eidas2"])
@@ -74,7 +74,8 @@ def test_signed_userinfo_is_verified_and_read(node_fi: NodeFI, client: UpstreamC
     identity = client.finish(fi, flow, callback_params(node_fi.log_in(url)))
     assert identity.claims["family_name"] == "DUBOIS" and identity.claims["sub"] == "angela"
     # Only the signed form (application/jwt) carries iss and aud (OIDC Core §5.3.2).
-    assert identity.claims["iss"] == node_fi.issuer and identity.claims["aud"] == "hub-signed-userinfo"
+    assert identity.claims["iss"] == node_fi.issuer
+    assert identity.claims["aud"] == "hub-signed-userinfo"
 
 
 def test_login_below_the_level_asked_is_refused(node_fi: NodeFI,
