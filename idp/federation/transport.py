@@ -35,8 +35,9 @@ class Transport:
     """One httpx client per UpstreamClient (its connection pool is shared by the threads)."""
 
     def __init__(self, timeout: float) -> None:
+        # trust_env: an outbound proxy (HTTPS_PROXY, NO_PROXY) applies, as in FC's stacks.
         self._client = httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False,
-                                    trust_env=False, headers={"Accept": "application/json"})
+                                    headers={"Accept": "application/json"})
 
     def close(self) -> None:
         self._client.close()

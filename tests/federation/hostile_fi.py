@@ -55,6 +55,7 @@ class Behaviour:
     userinfo: str = "json"  # json | jwt | jwt_stranger
     userinfo_claims: dict[str, Any] = field(default_factory=dict)
     published: list[str] = field(default_factory=lambda: ["rsa1"])  # kids in the JWKS
+    jwks_status: int = 200
 
 
 class HostileFI:
@@ -120,6 +121,8 @@ class HostileFI:
 
     async def jwks(self, request: Request) -> Response:
         self._count("jwks")
+        if self.behaviour.jwks_status != 200:
+            return Response("unavailable", status_code=self.behaviour.jwks_status)
         return JSONResponse({"keys": [self.keys[kid].as_dict(private=False)
                                       for kid in self.behaviour.published]})
 
@@ -197,7 +200,11 @@ class HostileFI:
         alg = key.get("alg")
         assert isinstance(alg, str)
         header = {"alg": alg, "kid": key.kid, **self.behaviour.id_token_header}
+        header = {k: v for k, v in header.items() if v is not DROP}
         if how == "good":
+            if header["alg"] != alg:  # a header lying about the key's algorithm
+                data = {k: v for k, v in key.as_dict(private=True).items() if k != "alg"}
+                key = type(key).import_key(data)
             return jwt.encode(header, claims, key, algorithms=[header["alg"]])
         if how == "stranger":  # same kid, another private key: the signature cannot verify
             stranger = (RSAKey.generate_key(2048) if isinstance(key, RSAKey)

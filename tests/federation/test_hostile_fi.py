@@ -375,3 +375,26 @@ def test_callback_error_of_an_fi_in_trouble_counts(fi: HostileFI, entry: Provide
                                                    client: UpstreamClient, error: str) -> None:
     fi.behaviour.callback_error = error
     assert refused(client, entry, ProviderRefused).counts_as_failure
+
+
+def test_id_token_without_kid_is_checked_with_the_key_of_its_alg(
+        fi: HostileFI, entry: Provider, client: UpstreamClient) -> None:
+    fi.behaviour.id_token_header = {"kid": DROP}
+    assert log_in(client, entry).sub == "citizen-42"
+    fi.behaviour.signing = "stranger"
+    assert "bad signature" in refused(client, entry, TokenInvalid).reason
+
+
+def test_id_token_alg_other_than_its_key_is_refused(fi: HostileFI, entry: Provider,
+                                                    client: UpstreamClient) -> None:
+    """The RSA key published for RS256 cannot verify a PS256 header (RFC 7517 §4.4)."""
+    fi.behaviour.id_token_header = {"alg": "PS256"}
+    with pytest.raises(TokenInvalid) as caught:
+        log_in(client, entry)
+    assert "no key of the FI matches" in caught.value.reason
+
+
+def test_key_set_unavailable_is_a_bad_answer(fi: HostileFI, entry: Provider,
+                                             client: UpstreamClient) -> None:
+    fi.behaviour.jwks_status = 503
+    assert refused(client, entry, ProviderBadAnswer).counts_as_failure
