@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 from collections.abc import AsyncIterator
 
@@ -12,8 +13,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import sitekit
+from idp.accounts.authentication import Authentication
 from idp.accounts.login_name_sync import follow_agent_domains_at_start
 from idp.accounts.recovery import SendLimits
+from idp.accounts.second_factor import verify as verify_second_factor
 from idp.accounts.throttling import ThrottleRules
 from idp.clock import Clock
 from idp.oidc import build_authorization_server
@@ -52,6 +55,11 @@ class Hub:
         self.sessions = BrowserSessions(runtime)
         self.pages = Pages()
         self.throttle_rules = ThrottleRules.from_settings(runtime.settings, runtime.keys)
+        self.authentication = Authentication(
+            runtime.db, runtime.clock, runtime.passwords, runtime.policies, self.throttle_rules,
+            runtime.audit, runtime.settings.agent_domains,
+            runtime.settings.expired_password_action,
+            functools.partial(verify_second_factor, runtime))
         self.recovery_limits = SendLimits.from_settings(runtime.settings)
 
     def deny(self, oauth_request, session):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them

@@ -7,9 +7,12 @@ A password alone gives the operator's password level (IDP_ACR_DEFAULT, `eidas1`:
 
 from __future__ import annotations
 
+# The methods a login verified are the authentication's (idp/accounts/authentication.py).
+from idp.accounts.authentication import PASSWORD_AMR, TWO_FACTOR_AMR
+
+__all__ = ["PASSWORD_AMR", "TWO_FACTOR_ACR", "TWO_FACTOR_AMR", "acr_for", "acr_levels"]
+
 TWO_FACTOR_ACR = "eidas2"
-PASSWORD_AMR = ("pwd",)
-TWO_FACTOR_AMR = ("pwd", "otp", "mfa")
 
 
 def acr_levels(settings) -> dict[str, int]:  # type: ignore[no-untyped-def]

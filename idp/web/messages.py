@@ -92,3 +92,8 @@ PASSWORD_EXPIRED_ASSISTANCE = {
     "title": N_("Password expired"),
     "message": N_("Your password has expired. Contact the assistance desk to renew it."),
 }
+
+# The authenticator code, at login and on the second-factor page.
+WRONG_CODE = N_("The code is wrong or has expired.")
+MISSING_CODE = N_("Enter the 6-digit code shown by your authenticator app.")
+WRONG_PASSWORD = N_("The current password is incorrect.")

@@ -8,11 +8,13 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from idp.oidc.assurance import PASSWORD_AMR
+from idp.accounts.authentication import PASSWORD_AMR
+from idp.accounts.errors import Locked
 from idp.portal.password_change import Notification, change_password
 from idp.web.cookies import session_id_from
 from idp.web.pages.form_guard import form_post, require_login
-from idp.web.pages.reauthentication import check_current_password, locked_out
+from idp.web.pages.login_outcomes import complete_login
+from idp.web.pages.reauthentication import current_password_ok, locked_out
 from idp.web.sessions import SessionState
 from sitekit.texts import N_
 
@@ -44,13 +46,14 @@ async def password_page(request: Request) -> Response:
 async def password_submit(request: Request, session: SessionState, form: FormData) -> Response:
     hub = request.app.state.hub
     account = session.account
-    current = await check_current_password(request, account,
-                                           str(form.get("current_password", "")))
-    if current.locked_minutes is not None:
-        return await locked_out(request, session, current.locked_minutes)
+    try:
+        current_ok = await current_password_ok(request, account,
+                                               str(form.get("current_password", "")))
+    except Locked as locked:
+        return await locked_out(request, session, locked)
     notification = change_notification(request, account.username)
     errors = await hub.rt.blocking(
-        change_password, hub.rt, account.id, current.ok,
+        change_password, hub.rt, account.id, current_ok,
         str(form.get("new_password", "")), str(form.get("confirmation", "")), notification,
         request.client.host if request.client else None)
     if errors:
@@ -101,8 +104,6 @@ async def _expired_admission(request: Request, session: SessionState | None) -> 
 @form_post(admit=_expired_admission)
 async def expired_submit(request: Request, session: SessionState, form: FormData) -> Response:
     """The password was verified at login but has expired: a new one, then the login."""
-    from idp.web.pages.login import complete_login
-
     hub = request.app.state.hub
     account = await _expired_account(request, session)
     if account is None:  # disabled since the guard admitted the form
@@ -116,8 +117,7 @@ async def expired_submit(request: Request, session: SessionState, form: FormData
         return _form(request, session, errors, status=400, account=account, expired=True)
     expired = session.data.pop("expired")
     rid = expired["rid"]
-    return await complete_login(request, session, account,
-                                rid if session.get_pending(rid) else None,
+    return await complete_login(request, session, account, rid,
                                 tuple(expired.get("amr", PASSWORD_AMR)))
 
 

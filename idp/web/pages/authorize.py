@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.oidc.authorization import ErrorPage, RedirectToClient, decide
-from idp.oidc.checks import NeedConsent, NeedLogin, Refuse
+from idp.oidc.checks import Authn, NeedConsent, NeedLogin, Refuse
 from idp.oidc.server import HubOAuth2Request, read_oauth2_request
 from idp.web.cookies import session_id_from, set_session_cookie
 from idp.web.messages import CLAIM_LABELS, ERROR_MESSAGES
@@ -110,9 +110,7 @@ def _stored_request(hub, request: Request, pending: dict) -> HubOAuth2Request:  
     )
 
 
-def _anonymous():  # type: ignore[no-untyped-def]
-    from idp.oidc.checks import Authn
-
+def _anonymous() -> Authn:
     return Authn()
 
 

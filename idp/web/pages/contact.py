@@ -3,8 +3,6 @@ each verified by a code sent to the new one (seeds 000/001)."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -37,12 +35,6 @@ KINDS = {
 }
 PATHS = {"mobile": "/compte/mobile", "email": "/compte/courriel"}
 BAD_NUMBER = KINDS["mobile"]["invalid"]
-
-
-def after_login_target(account, target: str, now: int) -> str:  # type: ignore[no-untyped-def]
-    if contact.needs_mobile_reminder(account, now):
-        return "/compte/rappel-mobile?next=" + quote(target, safe="")
-    return target
 
 
 async def reminder_page(request: Request) -> Response:

@@ -7,26 +7,20 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from idp.accounts import second_factor, throttling
-from idp.oidc.assurance import TWO_FACTOR_AMR
+from idp.accounts import second_factor
+from idp.accounts.errors import AuthenticationRefused, Locked
 from idp.storage.repositories import outbox as outbox_repo
 from idp.web.cookies import session_id_from
-from idp.web.messages import LOGIN_LOCKED
+from idp.web.messages import MISSING_CODE, WRONG_CODE, WRONG_PASSWORD
 from idp.web.pages.account import change_notification
 from idp.web.pages.form_guard import form_post, require_login
 from idp.web.pages.guards import logged_in_session
-from idp.web.pages.reauthentication import (
-    check_current_password,
-    count_wrong_answer,
-    locked_out,
-)
+from idp.web.pages.login_outcomes import answer, outcome_of, ui_locales_of
+from idp.web.pages.reauthentication import current_code_ok, current_password_ok, locked_out
 from idp.web.sessions import SessionState
 from sitekit.texts import N_
 
 LOGIN_STEP_SECONDS = 300  # time to type the code after the password
-WRONG_CODE = N_("The code is wrong or has expired.")
-WRONG_PASSWORD = N_("The current password is incorrect.")
-MISSING_CODE = N_("Enter the 6-digit code shown by your authenticator app.")
 
 
 # -- At login, or to step up ---------------------------------------------------------------
@@ -42,30 +36,21 @@ async def code_page(request: Request) -> Response:
 
 @form_post
 async def code_submit(request: Request, session: SessionState, form: FormData) -> Response:
-    from idp.web.pages.login import after_authentication, count_failure, locked_minutes
-
     hub = request.app.state.hub
-    rt = hub.rt
     account, rid = await _waiting(request, session, str(form.get("rid", "")) or None)
     if account is None:
         return RedirectResponse("/login", status_code=303)
-    ip = request.client.host if request.client else None
-    minutes = await locked_minutes(hub, account.username, ip)
-    if minutes is not None:
-        rt.audit.record("login.locked", account_id=account.id, ip=ip)
-        return _code_form(request, session, rid, 429, LOGIN_LOCKED, minutes=minutes)
     code = str(form.get("code", ""))[:64]
-    kind = await rt.blocking(second_factor.verify, rt, account.id, code) if code else None
-    if kind is None:
-        rt.audit.record("login.second_factor_failure", account_id=account.id, ip=ip)
-        minutes = await count_failure(hub, account.username, ip)
-        if minutes is not None:
-            return _code_form(request, session, rid, 429, LOGIN_LOCKED, minutes=minutes)
-        return _code_form(request, session, rid, 401, WRONG_CODE if code else MISSING_CODE)
-    await rt.blocking(throttling.record_success, rt.db, hub.throttle_rules, account.username)
-    rt.audit.record("login.second_factor", account_id=account.id, ip=ip, method=kind)
-    session.data.pop("second_factor", None)
-    return await after_authentication(request, session, account, rid, TWO_FACTOR_AMR)
+    result = await outcome_of(request, hub.authentication.confirm_code, account, code,
+                              request.client.host if request.client else None)
+    if not isinstance(result, AuthenticationRefused):
+        session.data.pop("second_factor", None)
+
+    def again(status: int, error: str, values: dict[str, object]) -> Response:
+        return _code_form(request, session, rid, status, error, **values)
+
+    return await answer(request, session, "code", result, rid, again,
+                        ui_locales_of(session.get_pending(rid)))
 
 
 async def _waiting(request: Request, session, rid: str | None):  # type: ignore[no-untyped-def]
@@ -107,12 +92,12 @@ async def manage_submit(request: Request, session: SessionState, form: FormData)
     code = str(form.get("code", ""))[:64]
     ip = request.client.host if request.client else None
     errors = []
-    current = await check_current_password(request, account,
-                                           str(form.get("current_password", "")))
-    if current.locked_minutes is not None:
-        return await locked_out(request, session, current.locked_minutes)
-    if not current.ok:
-        errors.append(("current_password", WRONG_PASSWORD))
+    try:
+        if not await current_password_ok(request, account,
+                                         str(form.get("current_password", ""))):
+            errors.append(("current_password", WRONG_PASSWORD))
+    except Locked as locked:
+        return await locked_out(request, session, locked)
     if form.get("action") == "enable":
         enrolment = _pending_enrolment(rt, session)
         codes = None
@@ -126,12 +111,12 @@ async def manage_submit(request: Request, session: SessionState, form: FormData)
         await rt.blocking(hub.sessions.save, session)
         await _notify(request, account)
         return hub.pages.render(request, "second_factor_enabled.html", codes=codes)
-    if not errors and await rt.blocking(second_factor.verify, rt, account.id, code) is None:
+    try:
         # A guess at the enrolled authenticator: counted like a wrong code at login.
-        wrong = await count_wrong_answer(request, account, "second_factor.removal_failure")
-        if wrong.locked_minutes is not None:
-            return await locked_out(request, session, wrong.locked_minutes)
-        errors.append(("code", WRONG_CODE if code else MISSING_CODE))
+        if not errors and not await current_code_ok(request, account, code):
+            errors.append(("code", WRONG_CODE if code else MISSING_CODE))
+    except Locked as locked:
+        return await locked_out(request, session, locked)
     if errors:
         rt.audit.record("second_factor.removal_refused", account_id=account.id, ip=ip)
         return await _manage_form(request, session, errors, 400)

@@ -1,0 +1,162 @@
+"""What the browser gets for each outcome of idp/accounts/authentication.py: the one table
+`ANSWERS` (form, outcome → status, page, message), read by the login form (pages/login.py),
+the authenticator-code form (pages/second_factor.py) and the account pages that ask for the
+password again (pages/reauthentication.py); then the steps of a verified login that touch the
+browser session (second factor awaited, expired password, session rotated)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from idp.accounts.authentication import (
+    Authenticated,
+    Outcome,
+    PasswordExpired,
+    SecondFactorRequired,
+)
+from idp.accounts.errors import (
+    AuthenticationRefused,
+    BadCredentials,
+    ExpiredPasswordNeedsAssistance,
+    Locked,
+    MissingCode,
+    MissingCredentials,
+    WrongCode,
+)
+from idp.oidc.assurance import acr_for
+from idp.portal.contact import needs_mobile_reminder
+from idp.storage.models import Account
+from idp.web.cookies import set_session_cookie
+from idp.web.messages import (
+    ACCOUNT_LOCKED,
+    LOGIN_FAILED,
+    LOGIN_LOCKED,
+    LOGIN_MISSING,
+    MISSING_CODE,
+    PASSWORD_EXPIRED_ASSISTANCE,
+    WRONG_CODE,
+)
+from idp.web.sessions import SessionState
+
+Form = Literal["login", "code", "account"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    template: str | None  # the page shown; None: a redirect to `location`
+    # The form's error (a message id), or error.html's title and message.
+    message: str | Mapping[str, str] | None = None
+    location: str | None = None
+
+
+SECOND_FACTOR_PAGE = "/connexion/code"
+EXPIRED_PAGE = "/compte/mot-de-passe-expire"
+# Back to the authorization request (its `rid`), or home without one; a portal account without
+# a mobile number passes by /compte/rappel-mobile first (seed 000).
+RESUME = "/authorize/resume?rid={rid}"
+EXPIRED_ASSISTANCE = Answer(403, "error.html", PASSWORD_EXPIRED_ASSISTANCE)
+
+ANSWERS: dict[tuple[Form, type[Outcome | AuthenticationRefused]], Answer] = {
+    # The login form (/login).
+    ("login", MissingCredentials): Answer(400, "login.html", LOGIN_MISSING),
+    ("login", BadCredentials): Answer(401, "login.html", LOGIN_FAILED),
+    ("login", Locked): Answer(429, "login.html", LOGIN_LOCKED),
+    ("login", SecondFactorRequired): Answer(303, None, location=SECOND_FACTOR_PAGE),
+    ("login", PasswordExpired): Answer(303, None, location=EXPIRED_PAGE),
+    ("login", ExpiredPasswordNeedsAssistance): EXPIRED_ASSISTANCE,
+    ("login", Authenticated): Answer(303, None, location=RESUME),
+    # The authenticator code after the password, or to step up (/connexion/code).
+    ("code", MissingCode): Answer(401, "second_factor_code.html", MISSING_CODE),
+    ("code", WrongCode): Answer(401, "second_factor_code.html", WRONG_CODE),
+    ("code", Locked): Answer(429, "second_factor_code.html", LOGIN_LOCKED),
+    ("code", PasswordExpired): Answer(303, None, location=EXPIRED_PAGE),
+    ("code", ExpiredPasswordNeedsAssistance): EXPIRED_ASSISTANCE,
+    ("code", Authenticated): Answer(303, None, location=RESUME),
+    # A password or code typed again on an account page: a wrong one is an error of that
+    # page's form; a lock ends the session (pages/reauthentication.py locked_out).
+    ("account", Locked): Answer(429, "error.html", ACCOUNT_LOCKED),
+}
+
+# The form's own page with its error: (status, message id, values of the message).
+Again = Callable[[int, str, dict[str, object]], Response]
+
+
+async def outcome_of(request: Request, step: Callable[..., Outcome],
+                     *args: object) -> Outcome | AuthenticationRefused:
+    """Run a step of idp/accounts/authentication.py off the event loop; a refusal is
+    returned as a value, for `answer`."""
+    try:
+        return await request.app.state.hub.rt.blocking(step, *args)  # type: ignore[no-any-return]  # the hub is untyped on Starlette's app state
+    except AuthenticationRefused as refusal:
+        return refusal
+
+
+def ui_locales_of(pending: dict[str, Any] | None) -> str | None:
+    """The languages asked by the authorization request being served (OIDC Core §3.1.2.1)."""
+    if not pending:
+        return None
+    locales = dict(pending["params"]).get("ui_locales")
+    return str(locales) if locales is not None else None
+
+
+async def slow_down(refusal: AuthenticationRefused) -> None:
+    """The throttle's slowdown of a wrong answer, without holding the event loop."""
+    await asyncio.sleep(refusal.delay)
+
+
+def message_values(refusal: AuthenticationRefused) -> dict[str, object]:
+    return {"minutes": refusal.minutes} if isinstance(refusal, Locked) else {}
+
+
+async def answer(request: Request, session: SessionState, form: Form,
+                 result: Outcome | AuthenticationRefused, rid: str | None, again: Again,
+                 ui_locales: str | None = None) -> Response:
+    """The response to `result` of the login or code form, as ANSWERS says."""
+    hub = request.app.state.hub
+    row = ANSWERS[(form, type(result))]
+    if isinstance(result, AuthenticationRefused):
+        await slow_down(result)
+        if isinstance(row.message, Mapping):
+            return hub.pages.render(request, "error.html", row.status, ui_locales,
+                                    **row.message, message_values=message_values(result))
+        assert row.message is not None  # every refusal on a form has its message
+        return again(row.status, row.message, message_values(result))
+    now = hub.rt.clock.now()
+    if isinstance(result, SecondFactorRequired):
+        session.data["second_factor"] = {"account_id": result.account.id, "at": now,
+                                         "rid": rid}
+    elif isinstance(result, PasswordExpired):
+        # Verified, but not logged in until a new password is set (seed 001).
+        session.data["expired"] = {"account_id": result.account.id, "at": now, "rid": rid,
+                                   "amr": list(result.amr)}
+    else:
+        return await complete_login(request, session, result.account, rid, result.amr)
+    await hub.rt.blocking(hub.sessions.save, session)
+    assert row.location is not None
+    return RedirectResponse(row.location, status_code=row.status)
+
+
+async def complete_login(request: Request, session: SessionState, account: Account,
+                         rid: str | None, amr: tuple[str, ...]) -> Response:
+    """Rotate the session to the authenticated one and go back to the request (if it is
+    still pending), or home."""
+    hub = request.app.state.hub
+    rid = rid if session.get_pending(rid) else None
+    new = await hub.rt.blocking(hub.sessions.log_in, session, account,
+                                acr_for(hub.settings, amr), amr)
+    hub.rt.audit.record("login.success", account_id=account.id, amr=" ".join(amr),
+                        ip=request.client.host if request.client else None)
+    target = RESUME.format(rid=rid) if rid else "/"
+    if needs_mobile_reminder(account, hub.rt.clock.now()):
+        target = "/compte/rappel-mobile?next=" + quote(target, safe="")
+    response = RedirectResponse(target, status_code=ANSWERS[("login", Authenticated)].status)
+    set_session_cookie(response, hub.settings, new.id)
+    return response
