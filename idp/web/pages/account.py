@@ -46,6 +46,7 @@ async def password_page(request: Request) -> Response:
 async def password_submit(request: Request, session: SessionState, form: FormData) -> Response:
     hub = request.app.state.hub
     account = session.account
+    assert account is not None  # admitted by require_login
     try:
         current_ok = await current_password_ok(request, account,
                                                str(form.get("current_password", "")))

@@ -44,9 +44,10 @@ async def login_submit(request: Request, session: SessionState, form: FormData) 
     ip = request.client.host if request.client else None
 
     def again(status: int, error: str, values: dict[str, object]) -> Response:
-        return hub.pages.render(request, "login.html", status, ui_locales,
-                                csrf_token=session.csrf_token, rid=rid, username=username,
-                                error=error, error_values=values, client_name=client_name)
+        page: Response = hub.pages.render(
+            request, "login.html", status, ui_locales, csrf_token=session.csrf_token, rid=rid,
+            username=username, error=error, error_values=values, client_name=client_name)
+        return page
 
     result = await outcome_of(request, hub.authentication.log_in, username, password, ip)
     return await answer(request, session, "login", result, rid, again, ui_locales)

@@ -125,8 +125,10 @@ async def answer(request: Request, session: SessionState, form: Form,
     if isinstance(result, AuthenticationRefused):
         await slow_down(result)
         if isinstance(row.message, Mapping):
-            return hub.pages.render(request, "error.html", row.status, ui_locales,
-                                    **row.message, message_values=message_values(result))
+            page: Response = hub.pages.render(request, "error.html", row.status, ui_locales,
+                                              **row.message,
+                                              message_values=message_values(result))
+            return page
         assert row.message is not None  # every refusal on a form has its message
         return again(row.status, row.message, message_values(result))
     now = hub.rt.clock.now()

@@ -64,7 +64,7 @@ async def locked_out(request: Request, session: SessionState, locked: Locked) ->
     row = ANSWERS[("account", Locked)]
     assert isinstance(row.message, Mapping)
     deliveries = await hub.rt.blocking(end_session_state, hub, session, request)
-    response = hub.pages.render(request, "error.html", row.status, **row.message,
+    response: Response = hub.pages.render(request, "error.html", row.status, **row.message,
                                 message_values=message_values(locked))
     clear_session_cookie(response, hub.settings)
     if deliveries:

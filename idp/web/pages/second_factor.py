@@ -89,6 +89,7 @@ async def manage_submit(request: Request, session: SessionState, form: FormData)
     hub = request.app.state.hub
     rt = hub.rt
     account = session.account
+    assert account is not None  # admitted by require_login
     code = str(form.get("code", ""))[:64]
     ip = request.client.host if request.client else None
     errors = []
