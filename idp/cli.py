@@ -232,7 +232,7 @@ def _settings() -> Settings:
     return settings
 
 
-def _runtime(existing: bool = False):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def _runtime(existing: bool = False):
     """The runtime of a command that writes; main() closes it when the command ends.
 
     Migrations are applied first. `existing`: the command changes something that must
@@ -258,7 +258,7 @@ def _check_existing_database(settings: Settings) -> None:
         existing_schema(settings.database_url)
 
 
-def _reader():  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def _reader():
     """The database of a command that only reads: it must exist with the current tables;
     nothing is created (no file, no table, no key)."""
     from idp.storage.location import existing_schema

@@ -42,7 +42,7 @@ class MailCatcher:
         self.port = port  # chosen free by the caller: aiosmtpd's controller fails with port 0
         self._controller: Controller | None = None
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]  # aiosmtpd/ASGI hook signature
+    async def handle_DATA(self, server, session, envelope) -> str:
         self.save(envelope.original_content)
         return "250 Message accepted for delivery"
 
@@ -147,11 +147,11 @@ class WithMailPage:
     """ASGI: the demo's mail pages under MAIL_PAGE, everything else (lifespan included) to
     the hub, whose own routes stay those of production."""
 
-    def __init__(self, hub, mail_pages) -> None:  # type: ignore[no-untyped-def]  # aiosmtpd/ASGI hook signature
+    def __init__(self, hub, mail_pages) -> None:
         self.hub = hub
         self.mail_pages = mail_pages
 
-    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]  # aiosmtpd/ASGI hook signature
+    async def __call__(self, scope, receive, send) -> None:
         path = scope.get("path", "")
         if scope["type"] == "http" and (path == MAIL_PAGE or path.startswith(MAIL_PAGE + "/")):
             await self.mail_pages(scope, receive, send)

@@ -10,6 +10,8 @@ pages' rules: same checks, same messages, 404 for another department's file."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -19,7 +21,7 @@ from clients.apa.uploads import UploadRefused, read_upload, require_file
 from clients.rp.bearer import BearerError, Caller
 
 
-def _json_error(status: int, error: str, message: str, headers: dict | None = None,
+def _json_error(status: int, error: str, message: str, headers: dict[str, Any] | None = None,
                 request: Request | None = None) -> JSONResponse:
     if request is not None:
         pages = request.app.state.apa.pages

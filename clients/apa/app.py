@@ -62,7 +62,7 @@ class Apa:
             Every(settings.purge_interval, self.purge, "apa-purge"),
         ]
 
-    async def blocking(self, fn, *args):  # type: ignore[no-untyped-def]
+    async def blocking(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
     def purge(self) -> None:
@@ -82,7 +82,7 @@ def create_app(settings: ApaSettings, apa: Apa | None = None) -> Starlette:
     apa = apa or Apa(settings)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
+    async def lifespan(app: Starlette):
         for loop in apa.loops:
             loop.start()
         try:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -34,13 +35,13 @@ DEPOSIT_DONE = N_("File deposited: deposit identifier {id}. Its response file wi
                   "available in “Retrait fichiers réponse”.")
 
 
-def sirets_of(claims: dict) -> set[str]:
+def sirets_of(claims: dict[str, Any]) -> set[str]:
     value = claims.get("siret")
     values = value if isinstance(value, list) else [value]
     return {str(v) for v in values if v}
 
 
-def who(claims: dict) -> str:
+def who(claims: dict[str, Any]) -> str:
     return str(claims.get("preferred_username") or claims.get("email") or claims["sub"])
 
 
@@ -53,7 +54,7 @@ def moment(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%d-%m-%Y %H:%M:%S")
 
 
-async def _user(request: Request):  # type: ignore[no-untyped-def]
+async def _user(request: Request):
     """(session, None) for a logged-in user with a SIRET; else (None, response)."""
     apa = request.app.state.apa
     session = await apa.login.current_user(request)
@@ -64,7 +65,7 @@ async def _user(request: Request):  # type: ignore[no-untyped-def]
     return session, None
 
 
-def _render(request: Request, name: str, session, status: int = 200, **context) -> Response:  # type: ignore[no-untyped-def]
+def _render(request: Request, name: str, session, status: int = 200, **context) -> Response:
     apa = request.app.state.apa
     return apa.pages.render(request, name, status, identifier=who(session.claims),
                             sirets=sorted(sirets_of(session.claims)), csrf_token=session.csrf,

@@ -52,7 +52,7 @@ def load_processor(path: str) -> Callable:
 
 
 class ApaService:
-    def __init__(self, settings: ApaSettings, db, now: Callable[[], int]) -> None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+    def __init__(self, settings: ApaSettings, db, now: Callable[[], int]) -> None:
         self.settings = settings
         self.db = db
         self.now = now

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from clients.apa.models import Deposit, Download, ResponseFile
+from sitekit.storage.database import rowcount
 
 
 def waiting_deposits(s: Session, limit: int) -> Sequence[Deposit]:
@@ -21,9 +22,9 @@ def waiting_deposits(s: Session, limit: int) -> Sequence[Deposit]:
 
 def claim_deposit(s: Session, deposit_id: str, now: int) -> int:
     """Mark a deposit processed unless another process did: 1 if this call claimed it."""
-    return s.execute(update(Deposit).where(  # type: ignore[no-any-return]  # the library returns Any
+    return rowcount(s.execute(update(Deposit).where(
         Deposit.id == deposit_id, Deposit.processed_at.is_(None)).values(
-        processed_at=now)).rowcount  # type: ignore[attr-defined]  # rowcount is on CursorResult only
+        processed_at=now)))
 
 
 def _page(s: Session, model: Any, where: tuple, order: tuple, offset: int,
@@ -76,5 +77,5 @@ def detach_responses(s: Session, deposit_id: str) -> None:
 
 
 def delete_downloads_before(s: Session, horizon: int) -> int:
-    return s.execute(delete(Download).where(  # type: ignore[no-any-return]  # the library returns Any
-        Download.downloaded_at < horizon)).rowcount  # type: ignore[attr-defined]  # rowcount is on CursorResult only
+    return rowcount(s.execute(delete(Download).where(
+        Download.downloaded_at < horizon)))

@@ -8,6 +8,7 @@ import asyncio
 import secrets
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -128,7 +129,7 @@ class HubLogin:
 
     # Internals ---------------------------------------------------------------------------
 
-    async def _validate_logout_token(self, token: str) -> dict:
+    async def _validate_logout_token(self, token: str) -> dict[str, Any]:
         if not token or token.count(".") != 2:
             raise ValueError("logout_token missing")
         decoded = await self.keys.decode(token)
@@ -178,7 +179,7 @@ class HubLogin:
             finally:
                 self._refreshing.pop(session.id, None)
 
-    async def _refresh_grant(self, refresh_token: str | None) -> dict | None:
+    async def _refresh_grant(self, refresh_token: str | None) -> dict[str, Any] | None:
         if not refresh_token:
             return None
         metadata = await self.oauth.hub.load_server_metadata()

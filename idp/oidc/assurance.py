@@ -7,14 +7,16 @@ A password alone gives the operator's password level (IDP_ACR_DEFAULT, `eidas1`:
 
 from __future__ import annotations
 
+from idp.settings import Settings
+
 TWO_FACTOR_ACR = "eidas2"
 PASSWORD_AMR = ("pwd",)
 TWO_FACTOR_AMR = ("pwd", "otp", "mfa")
 
 
-def acr_levels(settings) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def acr_levels(settings: Settings) -> dict[str, int]:
     return {settings.acr_default: 1, TWO_FACTOR_ACR: 2}
 
 
-def acr_for(settings, amr: tuple[str, ...]) -> str:  # type: ignore[no-untyped-def]
+def acr_for(settings: Settings, amr: tuple[str, ...]) -> str:
     return TWO_FACTOR_ACR if "otp" in amr else settings.acr_default

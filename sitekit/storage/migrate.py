@@ -30,7 +30,7 @@ def run_environment(metadata: MetaData, version_table: str = "alembic_version") 
 
     config = context.config
 
-    def run(connection) -> None:  # type: ignore[no-untyped-def]  # SQLAlchemy/psycopg hook signature
+    def run(connection) -> None:
         context.configure(connection=connection, target_metadata=metadata,
                           render_as_batch=connection.dialect.name == "sqlite",
                           version_table=version_table)

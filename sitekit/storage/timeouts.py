@@ -71,7 +71,7 @@ def bounded_connection_class(client_wait: float) -> type:
     from psycopg import errors as pg_errors
 
     class BoundedConnection(psycopg.Connection):  # type: ignore[type-arg]  # psycopg.Connection is generic in its row type
-        def wait(self, gen, interval=0.1, timeout=None):  # type: ignore[no-untyped-def]  # SQLAlchemy/psycopg hook signature
+        def wait(self, gen, interval=0.1, timeout=None):
             try:
                 return super().wait(gen, interval, client_wait if timeout is None else timeout)
             except pg_errors._WaitTimeout:

@@ -8,7 +8,7 @@ narrowed to what the resource service may see (RFC 9701, `introspection_jwt.py`)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authlib.consts import default_json_headers
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
@@ -18,9 +18,17 @@ from idp.oidc.endpoints.introspection_jwt import (
     narrowed_answer,
     signed_answer_alg,
 )
-from idp.oidc.endpoints.tokens_at_rest import find_presented_token
+from idp.oidc.endpoints.tokens_at_rest import (
+    PresentedAccessToken,
+    PresentedToken,
+    find_presented_token,
+)
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import tokens as tokens_repo
+
+if TYPE_CHECKING:
+    from idp.oidc.clients import RegisteredClient
+    from idp.oidc.server import HubOAuth2Request, ProtocolResponse
 
 CONFIDENTIAL_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 
@@ -28,10 +36,11 @@ CONFIDENTIAL_METHODS = ["client_secret_basic", "client_secret_post", "private_ke
 class HubIntrospectionEndpoint(IntrospectionEndpoint):
     CLIENT_AUTH_METHODS = CONFIDENTIAL_METHODS
 
-    def query_token(self, token_string, token_type_hint):  # type: ignore[no-untyped-def]
+    def query_token(self, token_string: str, token_type_hint: str | None) -> PresentedToken | None:
         return find_presented_token(self.server, token_string, token_type_hint)
 
-    def check_permission(self, token, client, request) -> bool:  # type: ignore[no-untyped-def]
+    def check_permission(self, token: PresentedToken, client: RegisteredClient,
+                         request: HubOAuth2Request) -> bool:
         return token.kind == "access_token" or token.check_client(client)
 
     def create_endpoint_response(self, request):  # type: ignore[no-untyped-def]
@@ -63,8 +72,8 @@ class HubIntrospectionEndpoint(IntrospectionEndpoint):
             return {"active": False}
         return narrowed_answer(answer, service.scopes, self.server.subject_of(account, service))
 
-    def introspect_token(self, token) -> dict:  # type: ignore[no-untyped-def]
-        if token.kind == "access_token":
+    def introspect_token(self, token: PresentedToken) -> dict[str, Any]:
+        if isinstance(token, PresentedAccessToken):
             c = token.claims
             body = {
                 "active": True,
