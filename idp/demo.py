@@ -40,7 +40,7 @@ DEMO_PASSWORD = "Bienvenue-2026!"
 APA_DEMO_SIRET = "21750001600019"
 MAIL_FOLDER = Path("var/demo-mail")
 
-DEMO_USERS = [
+DEMO_USERS: list[dict[str, Any]] = [
     dict(username="mroussel-xt", given_name="Mathilde", family_name="Roussel",
          email="mathilde.roussel@departement-demo.example", phone="+33612345678",
          siret=APA_DEMO_SIRET, groups=["apa"], population="portal"),
@@ -219,7 +219,7 @@ def run_demo(host: str, port: int, lang: str = "fr") -> int:
     with stop.installed():
         urls = demo_addresses(host, port, dict(os.environ))
         catcher = MailCatcher(MAIL_FOLDER.resolve(), free_port(besides=(port, port + 1)))
-        overrides: dict[str, object] = {"smtp_host": catcher.host, "smtp_port": catcher.port}
+        overrides: dict[str, Any] = {"smtp_host": catcher.host, "smtp_port": catcher.port}
         if not os.environ.get("IDP_ISSUER"):
             overrides["issuer"] = urls.hub
         try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,7 +85,8 @@ class BearerVerifier:
         """The user's claims for a user's token (cached like introspection)."""
         return await self._cached("userinfo", caller.token, self._userinfo)
 
-    async def _cached(self, kind: str, token: str, fetch) -> dict[str, Any]:
+    async def _cached(self, kind: str, token: str,
+                      fetch: Callable[[str], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
         key = (kind, token)
         hit = self._cache.get(key)
         now = time.monotonic()
@@ -105,7 +106,8 @@ class BearerVerifier:
                 auth=(self.settings.client_id, self.settings.client_secret))
         if response.status_code != 200:
             raise BearerError("temporarily_unavailable", "The hub cannot check the token.", 503)
-        return response.json()
+        answer: dict[str, Any] = response.json()
+        return answer
 
     async def _userinfo(self, token: str) -> dict[str, Any]:
         async with httpx.AsyncClient(timeout=self.settings.http_timeout) as http:
@@ -113,7 +115,8 @@ class BearerVerifier:
                                       headers={"Authorization": f"Bearer {token}"})
         if response.status_code != 200:
             raise BearerError("invalid_token", "The hub refused the token.")
-        return response.json()
+        claims: dict[str, Any] = response.json()
+        return claims
 
 
 def _bearer_token(request: Request) -> str:

@@ -9,7 +9,7 @@ import base64
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes
@@ -19,6 +19,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from sitekit.storage.database import rowcount
 from sitekit.storage.orm import NAMING, TYPE_ANNOTATION_MAP
+
+if TYPE_CHECKING:
+    from sitekit.storage.database import Database
 
 
 class Base(DeclarativeBase):
@@ -72,13 +75,20 @@ def token_box(client_secret: str) -> Fernet:
 class SessionStore:
     """Synchronous database operations (call them from a worker thread)."""
 
-    def __init__(self, db, ttl: int, box: Fernet) -> None:
+    def __init__(self, db: Database, ttl: int, box: Fernet) -> None:
         self.db = db
         self.ttl = ttl
         self.box = box
 
     def _seal(self, value: str | None) -> str | None:
         return None if value is None else self.box.encrypt(value.encode()).decode()
+
+    @overload
+    def _open(self, value: str) -> str: ...
+    @overload
+    def _open(self, value: None) -> None: ...
+    @overload
+    def _open(self, value: str | None) -> str | None: ...
 
     def _open(self, value: str | None) -> str | None:
         return None if value is None else self.box.decrypt(value.encode()).decode()
@@ -103,7 +113,7 @@ class SessionStore:
             if row is None or row.expires_at <= now:
                 return None
             return UserSession(session_id, row.sub, row.sid, dict(row.claims), row.csrf,
-                               self._open(row.id_token), self._open(row.access_token),  # type: ignore[arg-type]
+                               self._open(row.id_token), self._open(row.access_token),
                                self._open(row.refresh_token),
                                row.access_expires_at)
 

@@ -121,11 +121,12 @@ def start(db: Database, clock: Clock, keys: KeyStore, audit: AuditLog, limits: S
             (_phone_key(keys, phone or "none:" + normalise(username)), limits.per_phone),
             (_address_key(address), limits.per_address)])
         send_to = phone if phone and allowed else None
-        recovery_repo.create(s, token, account.id if send_to else None,  # type: ignore[union-attr]  # send_to is set only when account exists
+        account_id = account.id if send_to and account is not None else None
+        recovery_repo.create(s, token, account_id,
                              _code_hash(keys, token, code), now + CODE_TTL)
         _enqueue_or_decoy(s, send_to, sms_text.format(code=code), now)
     if send_to:
-        audit.record("recovery.code_sent", account_id=account.id, ip=address)  # type: ignore[union-attr]  # send_to is set only when account exists
+        audit.record("recovery.code_sent", account_id=account_id, ip=address)
     else:
         audit.record("recovery.no_code_sent", ip=address)
     return Started(token)

@@ -256,4 +256,5 @@ def read_manifest(keys_dir: str | Path) -> dict[str, Any]:
     path = Path(keys_dir) / MANIFEST
     if not path.exists():
         return {"keys": []}
-    return json.loads(path.read_text())  # type: ignore[no-any-return]  # the library returns Any
+    manifest: dict[str, Any] = json.loads(path.read_text())
+    return manifest

@@ -92,7 +92,7 @@ class HubOAuth2Request(OAuth2Request):
         self.headers = headers
         self._body = None
         # Set by authlib's client authentication before anything reads it.
-        self.client: RegisteredClient = None  # type: ignore[assignment]  # see above
+        self.client: RegisteredClient = None  # type: ignore[assignment]  # set before any read
         self.auth_method = None
         self.user: Account | None = None
         self.authorization_code = None
@@ -130,7 +130,8 @@ async def read_oauth2_request(request: Request, issuer: str) -> HubOAuth2Request
     if request.method == "POST":
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
         if content_type == "application/x-www-form-urlencoded":
-            form = list((await request.form()).multi_items())  # type: ignore[arg-type]  # bool(value) already excluded None
+            # A url-encoded form holds only strings (files come in multipart bodies).
+            form = [(k, v) for k, v in (await request.form()).multi_items() if isinstance(v, str)]
     return HubOAuth2Request(
         request.method,
         issuer + request.url.path,

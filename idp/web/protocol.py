@@ -25,7 +25,8 @@ async def userinfo(request: Request) -> Response:
         # RFC 6750 §2.2: form-encoded body parameter.
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
         if content_type == "application/x-www-form-urlencoded":
-            access_token = (await request.form()).get("access_token")  # type: ignore[assignment]
+            posted = (await request.form()).get("access_token")
+            access_token = posted if isinstance(posted, str) else None  # a file is no token
     result = await hub.rt.blocking(userinfo_response, hub.server, access_token)
     return to_starlette(result)
 
