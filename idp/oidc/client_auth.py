@@ -24,7 +24,7 @@ from idp.storage.repositories import tokens as tokens_repo
 if TYPE_CHECKING:
     from idp.oidc.clients import RegisteredClient
     from idp.oidc.server import HubOAuth2Request
-    from idp.runtime import Runtime
+    from sitekit.storage.database import Database
 
 JWKS_CACHE_SECONDS = 300
 
@@ -55,10 +55,9 @@ def authenticate_client_secret_basic(
 class PrivateKeyJWT(JWTBearerClientAssertion):
     CLIENT_AUTH_METHOD = "private_key_jwt"
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, db: Database, issuer: str) -> None:
         super().__init__(validate_jti=True, leeway=30)
-        self.rt = runtime
-        issuer = runtime.settings.issuer
+        self.db = db
         self.audiences = [issuer, f"{issuer}/token", f"{issuer}/introspect", f"{issuer}/revoke"]
         self._jwks_cache: dict[str, tuple[float, KeySet]] = {}
         self._lock = threading.Lock()
@@ -70,7 +69,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         exp = claims.get("exp")
         if not isinstance(exp, int):
             return False
-        with self.rt.db.transaction() as s:
+        with self.db.transaction() as s:
             return tokens_repo.remember_assertion(s, claims["sub"], str(jti), exp)
 
     def resolve_client_public_key(self, client: RegisteredClient) -> KeySet:

@@ -162,7 +162,8 @@ class HubAuthorizationServer(AuthorizationServer):
         self.acr_levels = acr_levels(runtime.settings)
         self.acr_values_supported = tuple(self.acr_levels)
         self.register_client_auth_method("client_secret_basic", authenticate_client_secret_basic)
-        self.register_client_auth_method("private_key_jwt", PrivateKeyJWT(runtime))
+        self.register_client_auth_method(
+            "private_key_jwt", PrivateKeyJWT(runtime.db, runtime.settings.issuer))
         self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(), OpenIDConnect()])
         self.register_grant(RefreshTokenGrant, [OpenIDRefresh()])
         self.register_grant(ClientCredentialsGrant)
