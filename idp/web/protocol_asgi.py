@@ -108,7 +108,7 @@ async def _read_body(receive: Receive) -> bytes | None:
             return b"".join(chunks)
 
 
-async def _send(send: Send, status: int, body, headers) -> None:  # type: ignore[no-untyped-def]
+async def _send(send: Send, status: int, body: Any, headers: list[tuple[str, str]]) -> None:
     """JSON, or a signed JWT (a str: RFC 9701's introspection answer) with the Content-Type
     its handler gave."""
     content_type = b"application/json"

@@ -20,6 +20,7 @@ from idp.oidc.endpoints.introspection_jwt import (
 )
 from idp.oidc.endpoints.tokens_at_rest import (
     PresentedAccessToken,
+    PresentedRefreshToken,
     PresentedToken,
     find_presented_token,
 )
@@ -29,6 +30,7 @@ from idp.storage.repositories import tokens as tokens_repo
 if TYPE_CHECKING:
     from idp.oidc.clients import RegisteredClient
     from idp.oidc.server import HubOAuth2Request, ProtocolResponse
+    from idp.storage.models import Account
 
 CONFIDENTIAL_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 
@@ -43,7 +45,7 @@ class HubIntrospectionEndpoint(IntrospectionEndpoint):
                          request: HubOAuth2Request) -> bool:
         return token.kind == "access_token" or token.check_client(client)
 
-    def create_endpoint_response(self, request):  # type: ignore[no-untyped-def]
+    def create_endpoint_response(self, request: HubOAuth2Request) -> ProtocolResponse:
         # authlib's steps (client, token, RFC 7662 answer), then the answer's form.
         client = self.authenticate_endpoint_client(request)
         token = self.authenticate_token(request, client)
@@ -59,8 +61,10 @@ class HubIntrospectionEndpoint(IntrospectionEndpoint):
         # RFC 9701 §5: the JWT is the body, with its own media type.
         return 200, signed, [("Content-Type", INTROSPECTION_JWT), ("Cache-Control", "no-store")]
 
-    def _narrowed(self, answer: dict[str, Any], token, service) -> dict[str, Any]:  # type: ignore[no-untyped-def]  # authlib's token and client objects
-        if token.kind == "refresh_token":
+    def _narrowed(self, answer: dict[str, Any], token: PresentedToken,
+                  service: RegisteredClient) -> dict[str, Any]:
+        account: Account | None
+        if isinstance(token, PresentedRefreshToken):
             account = token.account
         elif token.claims.get("gid"):
             with self.server.rt.db.read() as s:
