@@ -66,7 +66,7 @@ def add_client(
     scope: str = "openid profile email",
     audience: list[str] | None = None,
     jwks_uri: str | None = None,
-    jwks: dict | None = None,
+    jwks: dict[str, Any] | None = None,
     id_token_alg: str = "RS256",  # noqa: S107 - an algorithm name, not a secret
     introspection_alg: str | None = None,
     userinfo_alg: str | None = None,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 from collections.abc import AsyncIterator
 
@@ -13,18 +12,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import sitekit
-from idp.accounts.authentication import Authentication
 from idp.accounts.login_name_sync import follow_agent_domains_at_start
-from idp.accounts.recovery import SendLimits
-from idp.accounts.second_factor import verify as verify_second_factor
-from idp.accounts.throttling import ThrottleRules
 from idp.clock import Clock
-from idp.oidc import build_authorization_server
-from idp.oidc.authorization import deny
 from idp.runtime import Runtime
 from idp.settings import Settings
 from idp.web import protocol
 from idp.web.errors import http_error, storage_unavailable, unexpected_error
+from idp.web.hub import Hub
 from idp.web.middleware.request_limits import RequestLimitsMiddleware
 from idp.web.pages import (
     account,
@@ -38,32 +32,9 @@ from idp.web.pages import (
     second_factor,
 )
 from idp.web.protocol_asgi import ProtocolEndpoints
-from idp.web.sessions import BrowserSessions
-from idp.web.templating import Pages
 from sitekit.log_hygiene import keep_secrets_out_of_logs
 from sitekit.storage.errors import StorageUnavailable
 from sitekit.web.security_headers import SecurityHeadersMiddleware
-
-
-class Hub:
-    """What handlers reach through ``request.app.state.hub``."""
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.rt = runtime
-        self.settings = runtime.settings
-        self.server = build_authorization_server(runtime)
-        self.sessions = BrowserSessions(runtime)
-        self.pages = Pages()
-        self.throttle_rules = ThrottleRules.from_settings(runtime.settings, runtime.keys)
-        self.authentication = Authentication(
-            runtime.db, runtime.clock, runtime.passwords, runtime.policies, self.throttle_rules,
-            runtime.audit, runtime.settings.agent_domains,
-            runtime.settings.expired_password_action,
-            functools.partial(verify_second_factor, runtime))
-        self.recovery_limits = SendLimits.from_settings(runtime.settings)
-
-    def deny(self, oauth_request, session):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
-        return deny(self.server, oauth_request, session.authn)
 
 
 def create_app(settings: Settings, clock: Clock | None = None,

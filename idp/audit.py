@@ -59,7 +59,7 @@ class AuditLog:
         self.clock = clock
         self.flush_interval = flush_interval
         self.buffer_max = buffer_max
-        self._pending: deque[dict] = deque()
+        self._pending: deque[dict[str, Any]] = deque()
         self._pending_lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._stats = AuditStats()
@@ -120,7 +120,7 @@ class AuditLog:
                     log.warning("audit trail: database reachable again, events written")
             self._report_if_due()
 
-    def _write(self, batch: list[dict]) -> bool:
+    def _write(self, batch: list[dict[str, Any]]) -> bool:
         """Write `batch`, setting apart the events the database refuses; False when the
         database itself is out (nothing of `batch` is then written)."""
         try:
@@ -145,7 +145,7 @@ class AuditLog:
             return False
         return True
 
-    def _set_aside(self, event: dict, exc: Exception) -> None:
+    def _set_aside(self, event: dict[str, Any], exc: Exception) -> None:
         """An event the database refuses even alone: counted, logged once per report
         interval (no traceback), never retried."""
         self._stats.unwritable += 1
@@ -154,7 +154,7 @@ class AuditLog:
             log.error("audit trail: a %r event could not be written and was set aside (%s)",
                       event.get("event"), _describe(exc))
 
-    def _keep_for_later(self, events: list[dict]) -> None:
+    def _keep_for_later(self, events: list[dict[str, Any]]) -> None:
         if not self._stats.database_out:
             self._stats.database_out = True
             log.warning("audit trail: database unavailable, keeping up to %d events in memory",
@@ -193,7 +193,8 @@ class AuditLog:
 
 def _describe(exc: Exception) -> str:
     """The error's class and first line, without the statement or its parameters."""
-    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    cause: BaseException = (exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None
+                            else exc)
     if isinstance(exc, StorageUnavailable) and exc.__cause__ is not None:
         cause = exc.__cause__
     first_line = str(cause).strip().splitlines()[0] if str(cause).strip() else ""

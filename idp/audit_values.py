@@ -64,7 +64,7 @@ def clean_detail(detail: dict[str, Any]) -> dict[str, Any]:
     return _clean_mapping(detail, 0)
 
 
-def _clean_mapping(mapping: dict, depth: int) -> dict[str, Any]:
+def _clean_mapping(mapping: dict[str, Any], depth: int) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
     for key, value in list(mapping.items())[:DETAIL_KEYS_MAX]:
         cleaned[clean_text(key, DETAIL_KEY_MAX)] = _clean_value(value, depth)

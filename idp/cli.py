@@ -10,15 +10,20 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import OperationalError
 
 from idp import admin
 from idp.accounts import address
-from idp.settings import SettingError, Settings
+from idp.settings import Settings
 from idp.storage.location import NothingThere
+from sitekit.settings import SettingError
 from sitekit.storage.errors import StorageUnavailable
+
+if TYPE_CHECKING:
+    from idp.runtime import Runtime
+    from sitekit.storage.database import Database
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,7 +216,7 @@ def _fields(data: dict[str, Any]) -> str:
 
 def _text(value: Any) -> str:
     if isinstance(value, dict) and "formatted" in value:  # the address claim
-        return value["formatted"].replace("\n", ", ")
+        return str(value["formatted"]).replace("\n", ", ")
     if isinstance(value, list):
         return ", ".join(map(str, value)) or "-"
     return "-" if value is None else str(value)
@@ -232,7 +237,7 @@ def _settings() -> Settings:
     return settings
 
 
-def _runtime(existing: bool = False):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def _runtime(existing: bool = False) -> Runtime:
     """The runtime of a command that writes; main() closes it when the command ends.
 
     Migrations are applied first. `existing`: the command changes something that must
@@ -258,7 +263,7 @@ def _check_existing_database(settings: Settings) -> None:
         existing_schema(settings.database_url)
 
 
-def _reader():  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def _reader() -> Database:
     """The database of a command that only reads: it must exist with the current tables;
     nothing is created (no file, no table, no key)."""
     from idp.storage.location import existing_schema

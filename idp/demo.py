@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
@@ -39,7 +40,7 @@ DEMO_PASSWORD = "Bienvenue-2026!"
 APA_DEMO_SIRET = "21750001600019"
 MAIL_FOLDER = Path("var/demo-mail")
 
-DEMO_USERS = [
+DEMO_USERS: list[dict[str, Any]] = [
     dict(username="mroussel-xt", given_name="Mathilde", family_name="Roussel",
          email="mathilde.roussel@departement-demo.example", phone="+33612345678",
          siret=APA_DEMO_SIRET, groups=["apa"], population="portal"),
@@ -78,7 +79,7 @@ def demo_addresses(host: str, port: int, environ: dict[str, str]) -> DemoAddress
                          apa=f"http://{url_host}:{port + 1}")
 
 
-def demo_clients(apa_url: str) -> list[dict]:
+def demo_clients(apa_url: str) -> list[dict[str, Any]]:
     """The clients of the applications the demo runs, registered at their current URLs."""
     return [
         dict(client_id="apa", name="APA — échange de fichiers", secret="demo-apa-secret",
@@ -164,7 +165,7 @@ class _StopOnSignal:
 class _DemoServer(uvicorn.Server):
     """uvicorn for the hub, with the demo's signal handling and a watch on APA."""
 
-    def __init__(self, config: uvicorn.Config, apa: subprocess.Popen, apa_url: str,
+    def __init__(self, config: uvicorn.Config, apa: subprocess.Popen[bytes], apa_url: str,
                  on_ready: Callable[[], None], on_apa_exit: Callable[[int], None]) -> None:
         super().__init__(config)
         self.apa = apa
@@ -218,7 +219,7 @@ def run_demo(host: str, port: int, lang: str = "fr") -> int:
     with stop.installed():
         urls = demo_addresses(host, port, dict(os.environ))
         catcher = MailCatcher(MAIL_FOLDER.resolve(), free_port(besides=(port, port + 1)))
-        overrides: dict[str, object] = {"smtp_host": catcher.host, "smtp_port": catcher.port}
+        overrides: dict[str, Any] = {"smtp_host": catcher.host, "smtp_port": catcher.port}
         if not os.environ.get("IDP_ISSUER"):
             overrides["issuer"] = urls.hub
         try:
@@ -226,7 +227,7 @@ def run_demo(host: str, port: int, lang: str = "fr") -> int:
         except ValueError as exc:
             print(f"idp demo: {exc}", file=sys.stderr)
             return 2
-        apa: subprocess.Popen | None = None
+        apa: subprocess.Popen[bytes] | None = None
         rt: Runtime | None = None
         catcher.start()
         try:
@@ -306,7 +307,7 @@ def banner(t: Callable[..., str], urls: DemoAddresses, settings: Settings,
     return "\n".join(lines)
 
 
-def start_apa(urls: DemoAddresses) -> subprocess.Popen:
+def start_apa(urls: DemoAddresses) -> subprocess.Popen[bytes]:
     """APA (clients/apa) in its own process and session, with its own database and settings,
     logging in through the demo hub."""
     env = dict(os.environ, APA_BASE_URL=urls.apa, APA_HUB_ISSUER=urls.hub,
@@ -317,7 +318,7 @@ def start_apa(urls: DemoAddresses) -> subprocess.Popen:
          "--port", str(urls.apa_port)], env=env, start_new_session=True)
 
 
-def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
     if process.poll() is None:
         process.terminate()
         try:

@@ -18,13 +18,15 @@ from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import cast
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope
+from aiosmtpd.smtp import Session as SmtpSession
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sitekit.texts import N_
 
@@ -42,7 +44,8 @@ class MailCatcher:
         self.port = port  # chosen free by the caller: aiosmtpd's controller fails with port 0
         self._controller: Controller | None = None
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]  # aiosmtpd/ASGI hook signature
+    async def handle_DATA(self, server: SMTP, session: SmtpSession, envelope: Envelope) -> str:
+        assert envelope.original_content is not None  # aiosmtpd sets it before handle_DATA
         self.save(envelope.original_content)
         return "250 Message accepted for delivery"
 
@@ -87,7 +90,7 @@ def saved_mails(folder: Path) -> list[SavedMail]:
 
 def read_mail(folder: Path, name: str) -> SavedMail:
     message = message_from_bytes((folder / name).read_bytes(), policy=policy.default)
-    return SavedMail(name, cast(EmailMessage, message))  # policy.default builds EmailMessage
+    return SavedMail(name, message)  # policy.default builds an EmailMessage
 
 
 PAGE = """<!doctype html>
@@ -147,11 +150,11 @@ class WithMailPage:
     """ASGI: the demo's mail pages under MAIL_PAGE, everything else (lifespan included) to
     the hub, whose own routes stay those of production."""
 
-    def __init__(self, hub, mail_pages) -> None:  # type: ignore[no-untyped-def]  # aiosmtpd/ASGI hook signature
+    def __init__(self, hub: ASGIApp, mail_pages: ASGIApp) -> None:
         self.hub = hub
         self.mail_pages = mail_pages
 
-    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]  # aiosmtpd/ASGI hook signature
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         if scope["type"] == "http" and (path == MAIL_PAGE or path.startswith(MAIL_PAGE + "/")):
             await self.mail_pages(scope, receive, send)

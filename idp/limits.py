@@ -18,6 +18,7 @@ characters and sends 32; it publishes no maximum, so ours leave room for every c
 from __future__ import annotations
 
 import re
+from typing import TypeGuard
 
 # Bodies and query strings -------------------------------------------------------------------
 
@@ -115,11 +116,13 @@ def authorization_request_problem(items: list[tuple[str, str]]) -> tuple[str, st
     return None
 
 
-def is_clean_identifier(value: str | None, limit: int = 255) -> bool:
+def is_clean_identifier(value: str | None, limit: int = 255) -> TypeGuard[str]:
     """A client id, username or session id we may look up: bounded, no control character
     (they arrive also inside Basic credentials, JWT claims and cookies, past the parameter
     checks)."""
-    return bool(value) and len(value) <= limit and not has_control_characters(value)  # type: ignore[arg-type]  # bool(value) already excluded None
+    if not value:
+        return False
+    return len(value) <= limit and not has_control_characters(value)
 
 
 def printable_name(name: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,12 +175,12 @@ class Settings:
         return self.issuer.startswith("https://")
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Read ``IDP_*`` variables; keyword overrides win over the environment."""
-        environ = os.environ if environ is None else environ
+        env: Mapping[str, str] = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
-            raw = environ.get("IDP_" + f.name.upper())
+            raw = env.get("IDP_" + f.name.upper())
             if raw is not None:
                 values[f.name] = convert("IDP_", f, raw)
         values.update(overrides)

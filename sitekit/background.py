@@ -12,7 +12,7 @@ log = logging.getLogger("idp")
 
 
 class Every:
-    def __init__(self, interval: float, action: Callable[[], None], name: str) -> None:
+    def __init__(self, interval: float, action: Callable[[], object], name: str) -> None:
         self.interval = interval
         self.action = action
         self.name = name

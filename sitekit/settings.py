@@ -28,7 +28,7 @@ def check_numbers(prefix: str, settings: Any, can_be_zero: tuple[str, ...]) -> N
             raise SettingError(f"{prefix}{f.name.upper()}={value}: must be {allowed}")
 
 
-def convert(prefix: str, f: dataclasses.Field, raw: str) -> Any:
+def convert(prefix: str, f: dataclasses.Field[Any], raw: str) -> Any:
     """The value of an environment variable as the field's type, or a one-line SettingError."""
     kind = f.type if isinstance(f.type, str) else f.type.__name__
     expected = {"int": "a whole number", "float": "a number"}.get(kind)

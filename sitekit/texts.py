@@ -10,7 +10,7 @@ class Text(str):
     """A message id with the values to put into its translation ("At least {n} digits").
     Templates' `_()` formats it; elsewhere it reads as its message id."""
 
-    values: dict
+    values: dict[str, object]
 
     def __new__(cls, message: str, **values: object) -> "Text":
         text = super().__new__(cls, message)

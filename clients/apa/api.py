@@ -10,19 +10,22 @@ pages' rules: same checks, same messages, 404 for another department's file."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from clients.apa.callfile import CallFileError
 from clients.apa.pages import file_response, sirets_of
+from clients.apa.state import apa_of
 from clients.apa.uploads import UploadRefused, read_upload, require_file
 from clients.rp.bearer import BearerError, Caller
 
 
-def _json_error(status: int, error: str, message: str, headers: dict | None = None,
+def _json_error(status: int, error: str, message: str, headers: dict[str, Any] | None = None,
                 request: Request | None = None) -> JSONResponse:
     if request is not None:
-        pages = request.app.state.apa.pages
+        pages = apa_of(request).pages
         locale = pages.locale_of(request)
         text = pages.catalogues.gettext(locale, message)
         message = text.format(**getattr(message, "values", {}))
@@ -30,8 +33,9 @@ def _json_error(status: int, error: str, message: str, headers: dict | None = No
                         headers={"Cache-Control": "no-store", **(headers or {})})
 
 
-async def _caller(request: Request) -> tuple[Caller | None, set[str], Response | None]:
-    apa = request.app.state.apa
+async def _caller(request: Request) -> tuple[Caller, set[str]] | Response:
+    """The token's caller and its SIRETs, or the error to answer."""
+    apa = apa_of(request)
     try:
         caller = await apa.bearer.verify(request)
         if caller.is_client:
@@ -40,12 +44,11 @@ async def _caller(request: Request) -> tuple[Caller | None, set[str], Response |
         else:
             sirets = sirets_of(await apa.bearer.userinfo(caller))
     except BearerError as error:
-        return None, set(), _json_error(error.status, error.error, error.description,
-                                        {"WWW-Authenticate": error.www_authenticate})
+        return _json_error(error.status, error.error, error.description,
+                           {"WWW-Authenticate": error.www_authenticate})
     if not sirets:
-        return None, set(), _json_error(403, "insufficient_scope",
-                                        "This token is not linked to any SIRET.")
-    return caller, sirets, None
+        return _json_error(403, "insufficient_scope", "This token is not linked to any SIRET.")
+    return caller, sirets
 
 
 def _who(caller: Caller) -> str:
@@ -53,10 +56,11 @@ def _who(caller: Caller) -> str:
 
 
 async def deposit(request: Request) -> Response:
-    caller, sirets, refusal = await _caller(request)
-    if refusal:
-        return refusal
-    apa = request.app.state.apa
+    called = await _caller(request)
+    if isinstance(called, Response):
+        return called
+    caller, sirets = called
+    apa = apa_of(request)
     try:
         upload = await read_upload(request, apa.settings.max_upload_bytes,
                                    apa.service.too_large())
@@ -65,7 +69,7 @@ async def deposit(request: Request) -> Response:
         return _json_error(refused.status, refused.error, refused.message, request=request)
     try:
         made = await apa.blocking(apa.service.deposit, upload.name, upload.data, sirets,
-                                  _who(caller))  # type: ignore[arg-type]
+                                  _who(caller))
     except CallFileError as error:
         return _json_error(400, "invalid_file", error.message, request=request)
     return JSONResponse({"id": made.id, "nom_externe": made.external_name,
@@ -75,10 +79,11 @@ async def deposit(request: Request) -> Response:
 
 
 async def responses(request: Request) -> Response:
-    _, sirets, refusal = await _caller(request)
-    if refusal:
-        return refusal
-    apa = request.app.state.apa
+    called = await _caller(request)
+    if isinstance(called, Response):
+        return called
+    _, sirets = called
+    apa = apa_of(request)
     page_number = request.query_params.get("page", "1")
     page = await apa.blocking(apa.service.responses, sirets,
                               int(page_number) if page_number.isdigit() else 1)
@@ -92,12 +97,13 @@ async def responses(request: Request) -> Response:
 
 
 async def download(request: Request) -> Response:
-    caller, sirets, refusal = await _caller(request)
-    if refusal:
-        return refusal
-    apa = request.app.state.apa
+    called = await _caller(request)
+    if isinstance(called, Response):
+        return called
+    caller, sirets = called
+    apa = apa_of(request)
     found = await apa.blocking(apa.service.download, request.path_params["response_id"],
-                               sirets, _who(caller))  # type: ignore[arg-type]
+                               sirets, _who(caller))
     if found is None:
         return _json_error(404, "not_found", "No such response file.")
     return file_response(*found)

@@ -7,9 +7,10 @@ import asyncio
 import contextlib
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -32,6 +33,7 @@ from sitekit.web.pages import Pages
 from sitekit.web.security_headers import SecurityHeadersMiddleware
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"  # APA's pages (layout: sitekit)
+T = TypeVar("T")
 STATIC = Path(__file__).resolve().parent / "static"  # APA's scripts (the rest: sitekit)
 
 
@@ -43,7 +45,7 @@ class Apa:
         """`files_clock` dates deposits and response files (tests move it forward to reach
         expiry); protocol checks (sessions, tokens) always use the real time."""
         self.settings = settings
-        self.now = lambda: int(time.time())
+        self.now: Callable[[], int] = lambda: int(time.time())
         self.db = Database(settings.database_url)
         self.executor = ThreadPoolExecutor(8, thread_name_prefix="apa")
         self.service = ApaService(settings, self.db, files_clock or self.now)
@@ -62,7 +64,7 @@ class Apa:
             Every(settings.purge_interval, self.purge, "apa-purge"),
         ]
 
-    async def blocking(self, fn, *args):  # type: ignore[no-untyped-def]
+    async def blocking(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
     def purge(self) -> None:
@@ -82,7 +84,7 @@ def create_app(settings: ApaSettings, apa: Apa | None = None) -> Starlette:
     apa = apa or Apa(settings)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         for loop in apa.loops:
             loop.start()
         try:

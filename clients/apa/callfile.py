@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from xml.etree.ElementTree import ParseError
+from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
@@ -112,7 +112,7 @@ def parse(data: bytes, siret: str, year: int | None = None) -> CallFile:
                                              for n, p in enumerate(people, 1)))
 
 
-def _beneficiary(element, number: int) -> Beneficiary:  # type: ignore[no-untyped-def]
+def _beneficiary(element: Element, number: int) -> Beneficiary:
     if element.tag != "beneficiaire":
         raise CallFileError(Text(N_("Element {number} must be <beneficiaire>."), number=number))
     values = {}

@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from clients.apa.callfile import CallFileError
 from clients.apa.service import human_size
+from clients.apa.state import apa_of
 from clients.apa.uploads import Upload, UploadRefused, read_upload, require_file
 from clients.rp.forms import FormGuard
 from clients.rp.sessions import UserSession
@@ -34,13 +35,13 @@ DEPOSIT_DONE = N_("File deposited: deposit identifier {id}. Its response file wi
                   "available in “Retrait fichiers réponse”.")
 
 
-def sirets_of(claims: dict) -> set[str]:
+def sirets_of(claims: dict[str, Any]) -> set[str]:
     value = claims.get("siret")
     values = value if isinstance(value, list) else [value]
     return {str(v) for v in values if v}
 
 
-def who(claims: dict) -> str:
+def who(claims: dict[str, Any]) -> str:
     return str(claims.get("preferred_username") or claims.get("email") or claims["sub"])
 
 
@@ -53,9 +54,9 @@ def moment(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%d-%m-%Y %H:%M:%S")
 
 
-async def _user(request: Request):  # type: ignore[no-untyped-def]
+async def _user(request: Request) -> tuple[UserSession | None, Response | None]:
     """(session, None) for a logged-in user with a SIRET; else (None, response)."""
-    apa = request.app.state.apa
+    apa = apa_of(request)
     session = await apa.login.current_user(request)
     if session is None:
         return None, apa.login.login_redirect(request)
@@ -64,8 +65,18 @@ async def _user(request: Request):  # type: ignore[no-untyped-def]
     return session, None
 
 
-def _render(request: Request, name: str, session, status: int = 200, **context) -> Response:  # type: ignore[no-untyped-def]
-    apa = request.app.state.apa
+async def _logged_in(request: Request) -> UserSession | Response:
+    """The session of a logged-in user with a SIRET, or the response for anyone else."""
+    session, refusal = await _user(request)
+    if refusal is not None:
+        return refusal
+    assert session is not None  # _user answers one or the other
+    return session
+
+
+def _render(request: Request, name: str, session: UserSession, status: int = 200,
+            **context: Any) -> Response:
+    apa = apa_of(request)
     return apa.pages.render(request, name, status, identifier=who(session.claims),
                             sirets=sorted(sirets_of(session.claims)), csrf_token=session.csrf,
                             current=request.url.path, human_size=human_size, day=day,
@@ -74,8 +85,8 @@ def _render(request: Request, name: str, session, status: int = 200, **context) 
 
 def _error(request: Request, reason: str, status: int) -> Response:
     title, message = ERRORS[reason]
-    return request.app.state.apa.pages.render(request, "error.html", status, title=title,
-                                              message=message)
+    return apa_of(request).pages.render(request, "error.html", status, title=title,
+                                        message=message)
 
 
 # Every form of APA: a logged-in user with a SIRET, the session's CSRF token (clients/rp/forms.py).
@@ -86,7 +97,7 @@ def login_error(request: Request, reason: str) -> Response:
     return _error(request, reason, 400)
 
 
-async def not_found(request: Request, exc: HTTPException) -> Response:
+async def not_found(request: Request, exc: Exception) -> Response:
     return _error(request, "not_found", 404)
 
 
@@ -95,17 +106,19 @@ async def health(request: Request) -> Response:
 
 
 async def home(request: Request) -> Response:
-    _, refusal = await _user(request)
-    return refusal or RedirectResponse("/depot", status_code=303)
+    session = await _logged_in(request)
+    if isinstance(session, Response):
+        return session
+    return RedirectResponse("/depot", status_code=303)
 
 
 # Deposit ---------------------------------------------------------------------------------
 
 async def deposit_page(request: Request) -> Response:
-    session, refusal = await _user(request)
-    if refusal:
-        return refusal
-    apa = request.app.state.apa
+    session = await _logged_in(request)
+    if isinstance(session, Response):
+        return session
+    apa = apa_of(request)
     done = None
     if request.query_params.get("depot"):
         done = await apa.blocking(apa.service.find_deposit, request.query_params["depot"],
@@ -117,12 +130,12 @@ async def deposit_page(request: Request) -> Response:
 def _deposit_again(request: Request, session: UserSession, status: int, message: str
                    ) -> Response:
     return _render(request, "deposit.html", session, status, error=message,
-                   max_size=human_size(request.app.state.apa.settings.max_upload_bytes))
+                   max_size=human_size(apa_of(request).settings.max_upload_bytes))
 
 
 async def _read_deposit(request: Request, session: UserSession) -> Upload | Response:
     """The call file and the form's fields, the file read up to the size limit."""
-    apa = request.app.state.apa
+    apa = apa_of(request)
     try:
         return await read_upload(request, apa.settings.max_upload_bytes,
                                  apa.service.too_large())
@@ -132,7 +145,7 @@ async def _read_deposit(request: Request, session: UserSession) -> Upload | Resp
 
 @form_post(read=_read_deposit)
 async def deposit_submit(request: Request, session: UserSession, upload: Upload) -> Response:
-    apa = request.app.state.apa
+    apa = apa_of(request)
     try:
         require_file(upload)
     except UploadRefused as refused:
@@ -153,10 +166,10 @@ def _page_number(request: Request) -> int:
 
 
 async def withdrawal_page(request: Request) -> Response:
-    session, refusal = await _user(request)
-    if refusal:
-        return refusal
-    apa = request.app.state.apa
+    session = await _logged_in(request)
+    if isinstance(session, Response):
+        return session
+    apa = apa_of(request)
     page = await apa.blocking(apa.service.responses, sirets_of(session.claims),
                               _page_number(request))
     return _render(request, "withdrawal.html", session, page=page,
@@ -164,10 +177,10 @@ async def withdrawal_page(request: Request) -> Response:
 
 
 async def withdrawal_download(request: Request) -> Response:
-    session, refusal = await _user(request)
-    if refusal:
-        return refusal
-    apa = request.app.state.apa
+    session = await _logged_in(request)
+    if isinstance(session, Response):
+        return session
+    apa = apa_of(request)
     found = await apa.blocking(apa.service.download, request.path_params["response_id"],
                                sirets_of(session.claims), who(session.claims))
     if found is None:  # expired, unknown or another department's: the same answer
@@ -181,10 +194,10 @@ def file_response(name: str, data: bytes) -> Response:
 
 
 async def deposit_history(request: Request) -> Response:
-    session, refusal = await _user(request)
-    if refusal:
-        return refusal
-    apa = request.app.state.apa
+    session = await _logged_in(request)
+    if isinstance(session, Response):
+        return session
+    apa = apa_of(request)
     period = "veille" if request.query_params.get("periode") == "veille" else "12mois"
     since = 1 if period == "veille" else apa.settings.history_days
     page = await apa.blocking(apa.service.deposit_history, sirets_of(session.claims), since,
@@ -193,10 +206,10 @@ async def deposit_history(request: Request) -> Response:
 
 
 async def download_history(request: Request) -> Response:
-    session, refusal = await _user(request)
-    if refusal:
-        return refusal
-    apa = request.app.state.apa
+    session = await _logged_in(request)
+    if isinstance(session, Response):
+        return session
+    apa = apa_of(request)
     page = await apa.blocking(apa.service.download_history, sirets_of(session.claims),
                               _page_number(request))
     return _render(request, "download_history.html", session, page=page)

@@ -32,4 +32,5 @@ def respond(call: CallFile, made_at: int) -> bytes:
         SubElement(item, "anneeRevenus").text = str(call.year - 2)
         SubElement(item, "revenuFiscalReference").text = str(8_000 + digest % 52_000)
         SubElement(item, "nombreParts").text = f"{1 + (digest >> 20) % 4 / 2:.1f}"
-    return tostring(root, encoding="utf-8", xml_declaration=True)
+    data: bytes = tostring(root, encoding="utf-8", xml_declaration=True)
+    return data

@@ -16,29 +16,39 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from clients.apa import storage
-from clients.apa.callfile import CallFileError, parse, read_name
+from clients.apa.callfile import CallFile, CallFileError, parse, read_name
 from clients.apa.models import Deletion, Deposit, Download, ResponseFile
 from clients.apa.settings import ApaSettings
 from sitekit.settings import SettingError
 from sitekit.texts import N_, Text
 
+R = TypeVar("R")
+
+if TYPE_CHECKING:
+    from sitekit.storage.database import Database
+
 DAY = 86400
 
 
 @dataclass(frozen=True)
-class Page:
-    rows: list
+class Page(Generic[R]):
+    rows: list[R]
     number: int
     count: int  # pages
 
     @classmethod
-    def of(cls, rows: list, number: int, total: int, size: int) -> Page:
+    def of(cls, rows: list[R], number: int, total: int, size: int) -> Page[R]:
         return cls(rows, number, max(1, math.ceil(total / size)))
 
 
-def load_processor(path: str) -> Callable:
+# APA_PROCESSOR: (the call file, the time) -> the response file (processor.py `respond`).
+Processor = Callable[[CallFile, int], bytes]
+
+
+def load_processor(path: str) -> Processor:
     """The APA_PROCESSOR function; a one-line SettingError when it cannot be found."""
     module, _, name = path.partition(":")
     try:
@@ -48,11 +58,12 @@ def load_processor(path: str) -> Callable:
                            "module:function of an importable module") from None
     if not callable(found):
         raise SettingError(f"APA_PROCESSOR={path!r}: not a function; give module:function")
-    return found  # type: ignore[no-any-return]  # the library returns Any
+    processor: Processor = found
+    return processor
 
 
 class ApaService:
-    def __init__(self, settings: ApaSettings, db, now: Callable[[], int]) -> None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+    def __init__(self, settings: ApaSettings, db: Database, now: Callable[[], int]) -> None:
         self.settings = settings
         self.db = db
         self.now = now
@@ -132,7 +143,7 @@ class ApaService:
 
     # Withdrawal --------------------------------------------------------------------------
 
-    def responses(self, sirets: set[str], page: int = 1) -> Page:
+    def responses(self, sirets: set[str], page: int = 1) -> Page[ResponseFile]:
         now, size = self.now(), self.settings.page_size
         with self.db.read() as s:
             total, rows = storage.available_responses(s, sirets, now, (page - 1) * size, size)
@@ -158,14 +169,14 @@ class ApaService:
 
     # Histories ---------------------------------------------------------------------------
 
-    def deposit_history(self, sirets: set[str], since_days: int, page: int = 1) -> Page:
+    def deposit_history(self, sirets: set[str], since_days: int, page: int = 1) -> Page[Deposit]:
         size = self.settings.page_size
         since = self.now() - since_days * DAY
         with self.db.read() as s:
             total, rows = storage.deposits_since(s, sirets, since, (page - 1) * size, size)
         return Page.of(rows, page, total, size)
 
-    def download_history(self, sirets: set[str], page: int = 1) -> Page:
+    def download_history(self, sirets: set[str], page: int = 1) -> Page[Download]:
         size = self.settings.page_size
         with self.db.read() as s:
             total, rows = storage.downloads_of(s, sirets, (page - 1) * size, size)

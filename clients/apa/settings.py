@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,11 +51,12 @@ class ApaSettings:
     page_size: int = _setting(20, "Rows per page of the lists.")
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> ApaSettings:
-        environ = os.environ if environ is None else environ
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any,
+                 ) -> ApaSettings:
+        env: Mapping[str, str] = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
-            raw = environ.get("APA_" + f.name.upper())
+            raw = env.get("APA_" + f.name.upper())
             if raw is not None:
                 values[f.name] = convert("APA_", f, raw)
         values.update(overrides)

@@ -5,12 +5,15 @@ that imports SQLAlchemy). Each takes the session of the caller's transaction or 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from clients.apa.models import Deposit, Download, ResponseFile
+from sitekit.storage.database import rowcount
+
+M = TypeVar("M")  # a mapped class
 
 
 def waiting_deposits(s: Session, limit: int) -> Sequence[Deposit]:
@@ -21,13 +24,13 @@ def waiting_deposits(s: Session, limit: int) -> Sequence[Deposit]:
 
 def claim_deposit(s: Session, deposit_id: str, now: int) -> int:
     """Mark a deposit processed unless another process did: 1 if this call claimed it."""
-    return s.execute(update(Deposit).where(  # type: ignore[no-any-return]  # the library returns Any
+    return rowcount(s.execute(update(Deposit).where(
         Deposit.id == deposit_id, Deposit.processed_at.is_(None)).values(
-        processed_at=now)).rowcount  # type: ignore[attr-defined]  # rowcount is on CursorResult only
+        processed_at=now)))
 
 
-def _page(s: Session, model: Any, where: tuple, order: tuple, offset: int,
-          size: int) -> tuple[int, list]:
+def _page(s: Session, model: type[M], where: tuple[ColumnElement[bool], ...],
+          order: tuple[Any, ...], offset: int, size: int) -> tuple[int, list[M]]:
     total = s.scalar(select(func.count()).select_from(model).where(*where)) or 0
     rows = s.scalars(select(model).where(*where).order_by(*order)
                      .offset(offset).limit(size)).all()
@@ -35,20 +38,21 @@ def _page(s: Session, model: Any, where: tuple, order: tuple, offset: int,
 
 
 def available_responses(s: Session, sirets: set[str], now: int, offset: int,
-                        size: int) -> tuple[int, list]:
+                        size: int) -> tuple[int, list[ResponseFile]]:
     """(count, one page) of the unexpired response files of these SIRETs, newest first."""
     return _page(s, ResponseFile, (ResponseFile.siret.in_(sirets), ResponseFile.expires_at > now),
                  (ResponseFile.available_at.desc(), ResponseFile.name), offset, size)
 
 
 def deposits_since(s: Session, sirets: set[str], since: int, offset: int,
-                   size: int) -> tuple[int, list]:
+                   size: int) -> tuple[int, list[Deposit]]:
     """(count, one page) of the deposits of these SIRETs since a time, newest first."""
     return _page(s, Deposit, (Deposit.siret.in_(sirets), Deposit.deposited_at >= since),
                  (Deposit.deposited_at.desc(),), offset, size)
 
 
-def downloads_of(s: Session, sirets: set[str], offset: int, size: int) -> tuple[int, list]:
+def downloads_of(s: Session, sirets: set[str], offset: int, size: int,
+                 ) -> tuple[int, list[Download]]:
     """(count, one page) of the withdrawals of these SIRETs, newest first."""
     return _page(s, Download, (Download.siret.in_(sirets),),
                  (Download.downloaded_at.desc(), Download.id.desc()), offset, size)
@@ -76,5 +80,5 @@ def detach_responses(s: Session, deposit_id: str) -> None:
 
 
 def delete_downloads_before(s: Session, horizon: int) -> int:
-    return s.execute(delete(Download).where(  # type: ignore[no-any-return]  # the library returns Any
-        Download.downloaded_at < horizon)).rowcount  # type: ignore[attr-defined]  # rowcount is on CursorResult only
+    return rowcount(s.execute(delete(Download).where(
+        Download.downloaded_at < horizon)))

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from joserfc.errors import JoseError
@@ -39,7 +40,7 @@ class Caller:
     sub: str
     client_id: str
     scope: str
-    claims: dict
+    claims: dict[str, Any]
     token: str
 
     @property
@@ -54,7 +55,7 @@ class BearerVerifier:
         self.settings = settings
         self.keys = keys
         self.clock = clock
-        self._cache: OrderedDict[tuple[str, str], tuple[float, dict]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], tuple[float, dict[str, Any]]] = OrderedDict()
 
     async def verify(self, request: Request) -> Caller:
         token = _bearer_token(request)
@@ -80,11 +81,12 @@ class BearerVerifier:
         return Caller(str(claims.get("sub")), str(claims.get("client_id")),
                       str(claims.get("scope", "")), claims, token)
 
-    async def userinfo(self, caller: Caller) -> dict:
+    async def userinfo(self, caller: Caller) -> dict[str, Any]:
         """The user's claims for a user's token (cached like introspection)."""
         return await self._cached("userinfo", caller.token, self._userinfo)
 
-    async def _cached(self, kind: str, token: str, fetch) -> dict:  # type: ignore[no-untyped-def]
+    async def _cached(self, kind: str, token: str,
+                      fetch: Callable[[str], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
         key = (kind, token)
         hit = self._cache.get(key)
         now = time.monotonic()
@@ -96,7 +98,7 @@ class BearerVerifier:
             self._cache.popitem(last=False)
         return value
 
-    async def _introspect(self, token: str) -> dict:
+    async def _introspect(self, token: str) -> dict[str, Any]:
         async with httpx.AsyncClient(timeout=self.settings.http_timeout) as http:
             response = await http.post(
                 f"{self.settings.issuer}/introspect", data={"token": token,
@@ -104,15 +106,17 @@ class BearerVerifier:
                 auth=(self.settings.client_id, self.settings.client_secret))
         if response.status_code != 200:
             raise BearerError("temporarily_unavailable", "The hub cannot check the token.", 503)
-        return response.json()
+        answer: dict[str, Any] = response.json()
+        return answer
 
-    async def _userinfo(self, token: str) -> dict:
+    async def _userinfo(self, token: str) -> dict[str, Any]:
         async with httpx.AsyncClient(timeout=self.settings.http_timeout) as http:
             response = await http.get(f"{self.settings.issuer}/userinfo",
                                       headers={"Authorization": f"Bearer {token}"})
         if response.status_code != 200:
             raise BearerError("invalid_token", "The hub refused the token.")
-        return response.json()
+        claims: dict[str, Any] = response.json()
+        return claims
 
 
 def _bearer_token(request: Request) -> str:

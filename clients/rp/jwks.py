@@ -36,10 +36,9 @@ class HubKeys:
             raise ValueError("malformed token") from exc
 
     async def _key_set(self, kid: str | None) -> KeySet:
-        known = self._keys is not None and (kid is None or any(
-            k.kid == kid for k in self._keys.keys))
-        if known:
-            return self._keys  # type: ignore[return-value]
+        keys = self._keys
+        if keys is not None and (kid is None or any(k.kid == kid for k in keys.keys)):
+            return keys
         async with self._lock:
             stale = time.monotonic() - self._fetched_at > REFETCH_INTERVAL
             if self._keys is None or stale:
@@ -49,7 +48,7 @@ class HubKeys:
                     document = (await http.get(metadata["jwks_uri"])).json()
                 self._keys = KeySet.import_key_set(document)
                 self._fetched_at = time.monotonic()
-        return self._keys  # type: ignore[return-value]
+        return self._keys
 
 
 def _kid(token: str) -> str | None:

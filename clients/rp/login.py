@@ -8,6 +8,7 @@ import asyncio
 import secrets
 import time
 from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -22,15 +23,23 @@ from clients.rp.sessions import SessionStore, UserSession
 from clients.rp.settings import HubClientSettings
 from sitekit.web.redirects import safe_next
 
+T = TypeVar("T")
+
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 REFRESH_MARGIN = 15  # refresh an access token this many seconds before it expires
 LOGOUT_TOKEN_MAX_AGE = 300
 
 
+class Blocking(Protocol):
+    """Runs blocking work off the event loop: ``await run(fn, *args)``."""
+
+    async def __call__(self, fn: Callable[..., T], /, *args: Any) -> T: ...
+
+
 class HubLogin:
     def __init__(self, settings: HubClientSettings, store: SessionStore, keys: HubKeys,
-                 run: Callable, now: Callable[[], int] = lambda: int(time.time()),
-                 on_error: Callable | None = None) -> None:
+                 run: Blocking, now: Callable[[], int] = lambda: int(time.time()),
+                 on_error: Callable[[Request, str], Response] | None = None) -> None:
         self.settings = settings
         self.store = store
         self.keys = keys
@@ -72,8 +81,9 @@ class HubLogin:
 
     async def login(self, request: Request) -> Response:
         request.session["next"] = safe_next(request.query_params.get("next"))
-        return await self.oauth.hub.authorize_redirect(
+        redirect: Response = await self.oauth.hub.authorize_redirect(
             request, f"{self.settings.base_url}/auth/callback")
+        return redirect
 
     async def callback(self, request: Request) -> Response:
         if request.query_params.get("error"):
@@ -128,7 +138,7 @@ class HubLogin:
 
     # Internals ---------------------------------------------------------------------------
 
-    async def _validate_logout_token(self, token: str) -> dict:
+    async def _validate_logout_token(self, token: str) -> dict[str, Any]:
         if not token or token.count(".") != 2:
             raise ValueError("logout_token missing")
         decoded = await self.keys.decode(token)
@@ -178,7 +188,7 @@ class HubLogin:
             finally:
                 self._refreshing.pop(session.id, None)
 
-    async def _refresh_grant(self, refresh_token: str | None) -> dict | None:
+    async def _refresh_grant(self, refresh_token: str | None) -> dict[str, Any] | None:
         if not refresh_token:
             return None
         metadata = await self.oauth.hub.load_server_metadata()

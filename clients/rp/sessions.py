@@ -9,6 +9,7 @@ import base64
 import hashlib
 import secrets
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, overload
 
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes
@@ -16,7 +17,11 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import MetaData, String, Text, delete, or_, select, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from sitekit.storage.database import rowcount
 from sitekit.storage.orm import NAMING, TYPE_ANNOTATION_MAP
+
+if TYPE_CHECKING:
+    from sitekit.storage.database import Database
 
 
 class Base(DeclarativeBase):
@@ -33,7 +38,7 @@ class RpSession(Base):
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     sid: Mapped[str | None] = mapped_column(String(64), index=True)  # the hub's session
     sub: Mapped[str] = mapped_column(String(255), index=True)
-    claims: Mapped[dict] = mapped_column(default=dict)
+    claims: Mapped[dict[str, Any]] = mapped_column(default=dict)
     csrf: Mapped[str] = mapped_column(String(64))
     id_token: Mapped[str] = mapped_column(Text)
     access_token: Mapped[str] = mapped_column(Text)
@@ -48,13 +53,13 @@ class UserSession:
     id: str
     sub: str
     sid: str | None
-    claims: dict
+    claims: dict[str, Any]
     csrf: str
     id_token: str
     access_token: str
     refresh_token: str | None
     access_expires_at: int
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _hash(session_id: str) -> str:
@@ -70,7 +75,7 @@ def token_box(client_secret: str) -> Fernet:
 class SessionStore:
     """Synchronous database operations (call them from a worker thread)."""
 
-    def __init__(self, db, ttl: int, box: Fernet) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, db: Database, ttl: int, box: Fernet) -> None:
         self.db = db
         self.ttl = ttl
         self.box = box
@@ -78,10 +83,17 @@ class SessionStore:
     def _seal(self, value: str | None) -> str | None:
         return None if value is None else self.box.encrypt(value.encode()).decode()
 
+    @overload
+    def _open(self, value: str) -> str: ...
+    @overload
+    def _open(self, value: None) -> None: ...
+    @overload
+    def _open(self, value: str | None) -> str | None: ...
+
     def _open(self, value: str | None) -> str | None:
         return None if value is None else self.box.decrypt(value.encode()).decode()
 
-    def create(self, now: int, *, sub: str, sid: str | None, claims: dict, id_token: str,
+    def create(self, now: int, *, sub: str, sid: str | None, claims: dict[str, Any], id_token: str,
                access_token: str, refresh_token: str | None, access_expires_at: int) -> str:
         session_id = secrets.token_urlsafe(32)
         with self.db.transaction() as s:
@@ -101,7 +113,7 @@ class SessionStore:
             if row is None or row.expires_at <= now:
                 return None
             return UserSession(session_id, row.sub, row.sid, dict(row.claims), row.csrf,
-                               self._open(row.id_token), self._open(row.access_token),  # type: ignore[arg-type]
+                               self._open(row.id_token), self._open(row.access_token),
                                self._open(row.refresh_token),
                                row.access_expires_at)
 
@@ -126,11 +138,11 @@ class SessionStore:
         if not condition:
             return 0
         with self.db.transaction() as s:
-            return s.execute(delete(RpSession).where(or_(*condition))).rowcount  # type: ignore[attr-defined]
+            return rowcount(s.execute(delete(RpSession).where(or_(*condition))))
 
     def purge(self, now: int) -> int:
         with self.db.transaction() as s:
-            return s.execute(delete(RpSession).where(RpSession.expires_at <= now)).rowcount  # type: ignore[attr-defined]
+            return rowcount(s.execute(delete(RpSession).where(RpSession.expires_at <= now)))
 
     def count(self) -> int:
         with self.db.read() as s:

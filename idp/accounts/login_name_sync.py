@@ -12,15 +12,19 @@ account that has it keeps it); each such clash is logged as a warning and listed
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from idp import login_names
 from idp.storage.repositories import accounts as accounts_repo
 from sitekit.storage.errors import StorageUnavailable
 
+if TYPE_CHECKING:
+    from sitekit.storage.database import Database
+
 log = logging.getLogger("idp.login_names")
 
 
-def follow_agent_domains(db, setting: str) -> list[login_names.Clash]:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def follow_agent_domains(db: Database, setting: str) -> list[login_names.Clash]:
     """Recompute the login names when the agent domains changed since they were computed;
     the clashes under the current domains (logged)."""
     domains = login_names.parse_domains(setting)
@@ -38,7 +42,7 @@ def follow_agent_domains(db, setting: str) -> list[login_names.Clash]:  # type: 
     return plan.clashes
 
 
-def follow_agent_domains_at_start(db, setting: str) -> None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def follow_agent_domains_at_start(db: Database, setting: str) -> None:
     """At a hub's start. An unreachable database does not stop the start (the pages then
     say the directory is unreachable); the error says how to catch up later."""
     try:
@@ -48,7 +52,7 @@ def follow_agent_domains_at_start(db, setting: str) -> None:  # type: ignore[no-
                   "hub or run `idp users check-identifiers` once the database answers", exc)
 
 
-def check(db, setting: str) -> login_names.Plan:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def check(db: Database, setting: str) -> login_names.Plan:
     """Recompute every account's login names under the current domains (whether or not
     they changed): the names added and removed, and each account that lacks one of its
     names because another account has it."""

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from idp.settings import SettingError
+from sitekit.settings import SettingError
 from sitekit.texts import N_, Text
 
 DAY = 86400
@@ -46,6 +46,10 @@ def _digits(p: str) -> int:
 
 def _specials_or_accented(p: str) -> int:
     return sum(1 for c in p if not c.isascii() or not c.isalnum())
+
+
+def _at_least(measure: Callable[[str], int], count: int) -> Callable[[str], bool]:
+    return lambda p: measure(p) >= count
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ class PasswordPolicy:
         ):
             if count:
                 rules.append(Rule(Text(one if count == 1 else many, n=count),
-                                  lambda p, m=measure, n=count: m(p) >= n))
+                                  _at_least(measure, count)))
         if self.upper_case:
             rules.append(Rule(Text(N_("At least one upper-case letter")),
                               lambda p: any(c.isupper() for c in p)))

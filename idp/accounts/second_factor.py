@@ -13,12 +13,17 @@ import base64
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyotp
 import segno
 
 from idp.storage.repositories import second_factor as repo
 from idp.storage.repositories.hashing import sha256_hex
+
+if TYPE_CHECKING:
+    from idp.runtime import Runtime
+    from sitekit.storage.database import Database
 
 PERIOD = 30
 DRIFT_STEPS = 1
@@ -50,12 +55,12 @@ def new_enrolment() -> Enrolment:
     return Enrolment(pyotp.random_base32(32))
 
 
-def is_enrolled(db, account_id: int) -> bool:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def is_enrolled(db: Database, account_id: int) -> bool:
     with db.read() as s:
         return repo.get(s, account_id) is not None
 
 
-def remaining_recovery_codes(db, account_id: int) -> int:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def remaining_recovery_codes(db: Database, account_id: int) -> int:
     with db.read() as s:
         return repo.remaining_recovery_codes(s, account_id)
 
@@ -74,7 +79,7 @@ def matching_step(secret: str, code: str, now: int) -> int | None:
     return found
 
 
-def enrol(rt, account_id: int, enrolment: Enrolment, code: str,  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def enrol(rt: Runtime, account_id: int, enrolment: Enrolment, code: str,
           ip: str | None = None) -> list[str] | None:
     """Save the authenticator if `code` is valid; returns the recovery codes (shown once).
     The audit event is written with it (issue 10, finding 1)."""
@@ -90,7 +95,7 @@ def enrol(rt, account_id: int, enrolment: Enrolment, code: str,  # type: ignore[
     return codes
 
 
-def verify(rt, account_id: int, code: str) -> str | None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def verify(rt: Runtime, account_id: int, code: str) -> str | None:
     """"otp" for a valid, unused authenticator code, "recovery" for an unused recovery code
     (then spent), None otherwise."""
     now = rt.clock.now()
@@ -111,7 +116,7 @@ def verify(rt, account_id: int, code: str) -> str | None:  # type: ignore[no-unt
         return "otp" if repo.accept_step(s, account_id, step) else None
 
 
-def remove(rt, account_id: int, event: str = "second_factor.removed",  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def remove(rt: Runtime, account_id: int, event: str = "second_factor.removed",
            ip: str | None = None) -> None:
     """Turn the second factor off, and write `event` to the audit trail with the change."""
     with rt.db.transaction() as s:

@@ -9,8 +9,15 @@ repositories); only ``server.py``, authlib's binding, imports Starlette (pyproje
 layer contracts).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from idp.oidc.server import HubAuthorizationServer
 
+if TYPE_CHECKING:
+    from idp.runtime import Runtime
 
-def build_authorization_server(runtime):  # type: ignore[no-untyped-def]
+
+def build_authorization_server(runtime: Runtime) -> HubAuthorizationServer:
     return HubAuthorizationServer(runtime)

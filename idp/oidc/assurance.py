@@ -9,15 +9,16 @@ from __future__ import annotations
 
 # The methods a login verified are the authentication's (idp/accounts/authentication.py).
 from idp.accounts.authentication import PASSWORD_AMR, TWO_FACTOR_AMR
+from idp.settings import Settings
 
 __all__ = ["PASSWORD_AMR", "TWO_FACTOR_ACR", "TWO_FACTOR_AMR", "acr_for", "acr_levels"]
 
 TWO_FACTOR_ACR = "eidas2"
 
 
-def acr_levels(settings) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def acr_levels(settings: Settings) -> dict[str, int]:
     return {settings.acr_default: 1, TWO_FACTOR_ACR: 2}
 
 
-def acr_for(settings, amr: tuple[str, ...]) -> str:  # type: ignore[no-untyped-def]
+def acr_for(settings: Settings, amr: tuple[str, ...]) -> str:
     return TWO_FACTOR_ACR if "otp" in amr else settings.acr_default

@@ -9,12 +9,23 @@ for consent, or refuse with a page.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from idp.limits import authorization_request_problem
-from idp.oidc.checks import AUTHORIZATION_CHECKS, Authn, AuthorizationContext, NeedConsent
+from idp.oidc.checks import (
+    AUTHORIZATION_CHECKS,
+    Authn,
+    AuthorizationContext,
+    NeedConsent,
+    NeedLogin,
+    Refuse,
+)
 from idp.oidc.errors import AccessDeniedError, InvalidRequestError, OAuth2Error
 from idp.oidc.extensions.iss import add_issuer
 from idp.storage.repositories import consents as consents_repo
+
+if TYPE_CHECKING:
+    from idp.oidc.server import HubAuthorizationServer, HubOAuth2Request
 
 
 @dataclass(frozen=True)
@@ -30,9 +41,13 @@ class ErrorPage:
     description: str
 
 
-def decide(  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
-    server, request, authn: Authn, started_at: int, consent_given: bool = False
-):
+Outcome = RedirectToClient | ErrorPage | NeedLogin | NeedConsent | Refuse
+
+
+def decide(
+    server: HubAuthorizationServer, request: HubOAuth2Request, authn: Authn, started_at: int,
+    consent_given: bool = False,
+) -> Outcome:
     request.user = authn.account
     problem = authorization_request_problem(request.payload.datalist_items())
     if problem is not None:
@@ -62,6 +77,7 @@ def decide(  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args 
 
     rt = server.rt
     if consent_given:
+        assert authn.account is not None  # the consent form is shown to a logged-in user
         with rt.db.transaction() as s:
             consents_repo.remember_consent(
                 s, authn.account.id, ctx.client.client_id, set(request.scope.split()), ctx.now
@@ -80,7 +96,7 @@ def decide(  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args 
     return RedirectToClient(add_issuer(location, rt.settings.issuer))
 
 
-def deny(server, request, authn: Authn):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def deny(server: HubAuthorizationServer, request: HubOAuth2Request, authn: Authn) -> Outcome:
     """The user refused consent: access_denied to the (validated) redirect URI."""
     request.user = authn.account
     try:
@@ -89,11 +105,12 @@ def deny(server, request, authn: Authn):  # type: ignore[no-untyped-def]  # unty
         return _error_outcome(server, error)
     server.rt.audit.record("consent.refused", account_id=getattr(authn.account, "id", None),
                            client_id=request.client.client_id, ip=request.remote_addr)
-    error = AccessDeniedError(redirect_uri=grant.redirect_uri, state=request.payload.state)
-    return _error_outcome(server, error)
+    denied = AccessDeniedError(redirect_uri=grant.redirect_uri, state=request.payload.state)
+    return _error_outcome(server, denied)
 
 
-def _refuse_parameter(server, request, name: str, description: str):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def _refuse_parameter(server: HubAuthorizationServer, request: HubOAuth2Request, name: str,
+                      description: str) -> Outcome:
     """A parameter over its limit or out of its syntax (idp/limits.py), checked before authlib
     reads any of them: invalid_request, redirected only when the client and its redirect
     URI are themselves valid and registered (RFC 6749 §4.1.2.1), otherwise a page. The state
@@ -109,11 +126,11 @@ def _refuse_parameter(server, request, name: str, description: str):  # type: ig
                                                       redirect_uri=redirect_uri))
 
 
-def _error_outcome(server, error: OAuth2Error):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def _error_outcome(server: HubAuthorizationServer, error: OAuth2Error) -> Outcome:
     if error.redirect_uri:
         _, _, headers = error()
         return RedirectToClient(add_issuer(dict(headers)["Location"], server.rt.settings.issuer))
     return ErrorPage(error.error or "invalid_request", error.get_error_description() or "")
 
 
-__all__ = ["Authn", "ErrorPage", "NeedConsent", "RedirectToClient", "decide", "deny"]
+__all__ = ["Authn", "ErrorPage", "NeedConsent", "Outcome", "RedirectToClient", "decide", "deny"]

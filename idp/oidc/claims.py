@@ -24,7 +24,7 @@ SUPPORTED_CLAIMS = ("sub", "acr", "auth_time", "sid", *sorted({c for v in SCOPE_
                                                               for c in v}))
 
 
-def parse_claims_parameter(raw: str | None) -> dict | None:
+def parse_claims_parameter(raw: str | None) -> dict[str, Any] | None:
     """Validate the `claims` request parameter (§5.5); None when absent."""
     if not raw:
         return None
@@ -43,7 +43,7 @@ def parse_claims_parameter(raw: str | None) -> dict | None:
     return value
 
 
-def requested_claim_names(scope: str, claims: dict | None, target: str) -> set[str]:
+def requested_claim_names(scope: str, claims: dict[str, Any] | None, target: str) -> set[str]:
     """Names of the claims to release to ``target`` ('userinfo' or 'id_token')."""
     names: set[str] = set()
     if target == "userinfo":
@@ -77,7 +77,7 @@ def release(account: Any, names: set[str]) -> dict[str, Any]:
     return {n: available[n] for n in sorted(names) if available.get(n) is not None}
 
 
-def consent_claim_names(scope: str, claims: dict | None) -> list[str]:
+def consent_claim_names(scope: str, claims: dict[str, Any] | None) -> list[str]:
     """Claims to list on the consent page for this request."""
     return sorted(
         requested_claim_names(scope, claims, "userinfo")

@@ -10,28 +10,38 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, KeySetSerialization
 
 from idp.oidc.errors import InvalidClientError
 from idp.storage.repositories import tokens as tokens_repo
 
+if TYPE_CHECKING:
+    from idp.oidc.clients import RegisteredClient
+    from idp.oidc.server import HubOAuth2Request
+    from sitekit.storage.database import Database
+
 JWKS_CACHE_SECONDS = 300
 
 
-def basic_credentials(headers) -> tuple[str | None, str | None]:  # type: ignore[no-untyped-def]
+def basic_credentials(headers: Mapping[str, str]) -> tuple[str | None, str | None]:
     """client_id and secret from an HTTP Basic header (RFC 6749 §2.3.1, RFC 7617);
     (None, None) when absent or malformed (authlib's own parser raises on some inputs)."""
     try:
-        return extract_basic_authorization(headers)  # type: ignore[no-any-return]
+        credentials: tuple[str | None, str | None] = extract_basic_authorization(headers)
+        return credentials
     except (ValueError, UnicodeDecodeError):
         return None, None
 
 
-def authenticate_client_secret_basic(query_client, request):  # type: ignore[no-untyped-def]
+def authenticate_client_secret_basic(
+    query_client: Callable[[str], RegisteredClient | None], request: HubOAuth2Request,
+) -> RegisteredClient | None:
     client_id, client_secret = basic_credentials(request.headers)
     if client_id and client_secret:
         client = query_client(client_id)
@@ -45,10 +55,9 @@ def authenticate_client_secret_basic(query_client, request):  # type: ignore[no-
 class PrivateKeyJWT(JWTBearerClientAssertion):
     CLIENT_AUTH_METHOD = "private_key_jwt"
 
-    def __init__(self, runtime) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, db: Database, issuer: str) -> None:
         super().__init__(validate_jti=True, leeway=30)
-        self.rt = runtime
-        issuer = runtime.settings.issuer
+        self.db = db
         self.audiences = [issuer, f"{issuer}/token", f"{issuer}/introspect", f"{issuer}/revoke"]
         self._jwks_cache: dict[str, tuple[float, KeySet]] = {}
         self._lock = threading.Lock()
@@ -56,16 +65,16 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
     def get_audiences(self) -> list[str]:
         return self.audiences
 
-    def validate_jti(self, claims, jti) -> bool:  # type: ignore[no-untyped-def]
+    def validate_jti(self, claims: Mapping[str, Any], jti: object) -> bool:
         exp = claims.get("exp")
         if not isinstance(exp, int):
             return False
-        with self.rt.db.transaction() as s:
+        with self.db.transaction() as s:
             return tokens_repo.remember_assertion(s, claims["sub"], str(jti), exp)
 
-    def resolve_client_public_key(self, client):  # type: ignore[no-untyped-def]
+    def resolve_client_public_key(self, client: RegisteredClient) -> KeySet:
         if client.jwks:
-            return KeySet.import_key_set(client.jwks)
+            return KeySet.import_key_set(cast("KeySetSerialization", client.jwks))
         if not client.jwks_uri:
             raise InvalidClientError(description="The client has no registered keys.")
         now = time.monotonic()

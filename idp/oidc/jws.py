@@ -71,7 +71,7 @@ def b64url_decode(segment: bytes) -> bytes:
 
 def verify_compact(
     token: str, public_key_for: Callable[[str], tuple[str, Any] | None]
-) -> tuple[dict, dict] | None:
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """(header, claims) of a compact JWS signed by one of our keys, else None.
 
     ``public_key_for(kid)`` gives (alg, public key). The header's alg must be that key's

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes, serialization
@@ -29,6 +30,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from idp.clock import Clock
+
+# The keys of the manifest (keys/manifest.json), one dict each.
+Manifest = list[dict[str, Any]]
 
 ALGORITHMS = ("RS256", "ES256")
 MANIFEST = "manifest.json"
@@ -60,7 +64,7 @@ class KeyStore:
         self._checked = 0.0
         self._keys: list[SigningKey] = []
         self._by_kid: dict[str, SigningKey] = {}
-        self._jwks: dict = {"keys": []}
+        self._jwks: dict[str, Any] = {"keys": []}
         self._keyset = KeySet([])
         self.ensure()
 
@@ -82,7 +86,7 @@ class KeyStore:
         key = self.by_kid(kid)
         return (key.alg, key.jwk.public_key) if key is not None else None
 
-    def public_jwks(self) -> dict:
+    def public_jwks(self) -> dict[str, Any]:
         """The published JWK Set: public members only (RFC 7517 §4, never `d`, `p`, `q`...)."""
         self._maybe_reload()
         return self._jwks
@@ -98,8 +102,9 @@ class KeyStore:
         message = purpose.encode() + b"\x00" + value.encode()
         return hmac.new(self._hash_key, message, hashlib.sha256).hexdigest()
 
-    def list(self) -> list[dict]:
-        return self._read_manifest()["keys"]
+    def list(self) -> list[dict[str, Any]]:
+        keys: list[dict[str, Any]] = self._read_manifest()["keys"]
+        return keys
 
     # Writing -------------------------------------------------------------------------------
 
@@ -138,7 +143,7 @@ class KeyStore:
             with os.fdopen(fd, "wb") as f:
                 f.write(content)
 
-    def rotate(self) -> list[dict]:
+    def rotate(self) -> Manifest:
         """next → current, current → retiring (published until retire_at), new next."""
         with self._exclusive():
             manifest = self._read_manifest()
@@ -157,7 +162,8 @@ class KeyStore:
             self._purge_retired(manifest)
             self._write_manifest(manifest)
         self._load()
-        return manifest["keys"]
+        rotated: Manifest = manifest["keys"]
+        return rotated
 
     # Internals -----------------------------------------------------------------------------
 
@@ -171,15 +177,15 @@ class KeyStore:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _read_manifest(self) -> dict:
+    def _read_manifest(self) -> dict[str, Any]:
         return read_manifest(self.dir)
 
-    def _write_manifest(self, manifest: dict) -> None:
+    def _write_manifest(self, manifest: dict[str, Any]) -> None:
         tmp = self.dir / (MANIFEST + ".tmp")
         tmp.write_text(json.dumps(manifest, indent=2))
         os.replace(tmp, self.dir / MANIFEST)
 
-    def _generate(self, alg: str, state: str) -> dict:
+    def _generate(self, alg: str, state: str) -> dict[str, Any]:
         kid = f"{alg.lower()}-{time.strftime('%Y%m%d')}-{secrets.token_hex(4)}"
         private: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
         if alg == "RS256":
@@ -196,7 +202,7 @@ class KeyStore:
             f.write(pem)
         return {"kid": kid, "alg": alg, "state": state, "created_at": self.clock.now()}
 
-    def _purge_retired(self, manifest: dict) -> bool:
+    def _purge_retired(self, manifest: dict[str, Any]) -> bool:
         now = self.clock.now()
         keep, changed = [], False
         for key in manifest["keys"]:
@@ -245,9 +251,10 @@ class KeyStore:
             self._keyset = KeySet([k.jwk for k in keys])
 
 
-def read_manifest(keys_dir: str | Path) -> dict:
+def read_manifest(keys_dir: str | Path) -> dict[str, Any]:
     """The manifest of a keys folder as it is (no key is created): {"keys": []} when none."""
     path = Path(keys_dir) / MANIFEST
     if not path.exists():
         return {"keys": []}
-    return json.loads(path.read_text())  # type: ignore[no-any-return]  # the library returns Any
+    manifest: dict[str, Any] = json.loads(path.read_text())
+    return manifest

@@ -9,7 +9,8 @@ database: callers run them in a thread pool, off the event loop.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Payload, OAuth2Request
 from starlette.requests import Request
@@ -43,6 +44,12 @@ from sitekit.storage.database import LazyTransaction
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from idp.oidc.checks import Authn
+    from idp.oidc.grants.issuing import GrantContext
+    from idp.oidc.grants.refresh_token import PresentedRefreshToken
+    from idp.runtime import Runtime
+    from idp.storage.models import Account
+
 SCOPES = ("openid", "offline_access", *SCOPE_CLAIMS)
 
 ProtocolResponse = tuple[int, Any, list[tuple[str, str]]]
@@ -50,7 +57,7 @@ ProtocolResponse = tuple[int, Any, list[tuple[str, str]]]
 
 class HubPayload(OAuth2Payload):
     def __init__(self, items: list[tuple[str, str]]) -> None:
-        self._datalist: defaultdict[str, list] = defaultdict(list)
+        self._datalist: defaultdict[str, list[str]] = defaultdict(list)
         for key, value in items:
             self._datalist[key].append(value)
         self._data = {key: values[0] for key, values in self._datalist.items()}
@@ -60,7 +67,7 @@ class HubPayload(OAuth2Payload):
         return self._data
 
     @property
-    def datalist(self) -> defaultdict[str, list]:
+    def datalist(self) -> defaultdict[str, list[str]]:
         return self._datalist
 
     def datalist_items(self) -> list[tuple[str, str]]:
@@ -84,23 +91,29 @@ class HubOAuth2Request(OAuth2Request):
         self.uri = uri
         self.headers = headers
         self._body = None
-        self.client = None
+        # Set by authlib's client authentication before anything reads it.
+        self.client: RegisteredClient = None  # type: ignore[assignment]  # set before any read
         self.auth_method = None
-        self.user = None
+        self.user: Account | None = None
         self.authorization_code = None
-        self.refresh_token = None
         self.credential = None
         self._scope = None
         self._args = dict(query)
         self._form = dict(form)
         self.payload = HubPayload(query if method == "GET" else form)
         self.remote_addr = remote_addr
-        self.authn: Any = None
-        self.claims_param: dict | None = None
-        self.grant_context: Any = None
-        self.server: Any = None
+        self.authn: Authn | None = None
+        self.claims_param: dict[str, Any] | None = None
+        self.grant_context: GrantContext | None = None
+        self.server: HubAuthorizationServer | None = None
         # The token request's one transaction (HubAuthorizationServer.create_token_response).
         self.unit: LazyTransaction | None = None
+        self.refresh_token: PresentedRefreshToken | None = None
+
+    def transaction(self) -> Session:
+        """The token request's one transaction (HubAuthorizationServer.create_token_response)."""
+        assert self.unit is not None, "only within create_token_response"
+        return self.unit.session()
 
     @property
     def args(self) -> dict[str, str]:
@@ -117,7 +130,8 @@ async def read_oauth2_request(request: Request, issuer: str) -> HubOAuth2Request
     if request.method == "POST":
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
         if content_type == "application/x-www-form-urlencoded":
-            form = list((await request.form()).multi_items())  # type: ignore[arg-type]  # bool(value) already excluded None
+            # A url-encoded form holds only strings (files come in multipart bodies).
+            form = [(k, v) for k, v in (await request.form()).multi_items() if isinstance(v, str)]
     return HubOAuth2Request(
         request.method,
         issuer + request.url.path,
@@ -141,14 +155,15 @@ def to_starlette(response: ProtocolResponse) -> Response:
 
 
 class HubAuthorizationServer(AuthorizationServer):
-    def __init__(self, runtime) -> None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+    def __init__(self, runtime: Runtime) -> None:
         super().__init__(scopes_supported=list(SCOPES))
         self.rt = runtime
         self.tokens = TokenService(runtime.settings, runtime.keys, runtime.clock)
         self.acr_levels = acr_levels(runtime.settings)
         self.acr_values_supported = tuple(self.acr_levels)
         self.register_client_auth_method("client_secret_basic", authenticate_client_secret_basic)
-        self.register_client_auth_method("private_key_jwt", PrivateKeyJWT(runtime))
+        self.register_client_auth_method(
+            "private_key_jwt", PrivateKeyJWT(runtime.db, runtime.settings.issuer))
         self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(), OpenIDConnect()])
         self.register_grant(RefreshTokenGrant, [OpenIDRefresh()])
         self.register_grant(ClientCredentialsGrant)
@@ -161,34 +176,36 @@ class HubAuthorizationServer(AuthorizationServer):
     def query_client(self, client_id: str) -> RegisteredClient | None:
         return self.rt.clients.get(client_id)
 
-    def create_oauth2_request(self, request):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+    def create_oauth2_request(self, request: HubOAuth2Request) -> HubOAuth2Request:
         request.server = self
         return request
 
-    def create_json_request(self, request):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+    def create_json_request(self, request: HubOAuth2Request) -> HubOAuth2Request:
         return request
 
-    def handle_response(self, status, body, headers) -> ProtocolResponse:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+    def handle_response(self, status: int, body: Any,
+                        headers: Iterable[tuple[str, str]]) -> ProtocolResponse:
         return status, body, list(headers)
 
-    def send_signal(self, name, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         """Signals are not used: the grants audit what they do themselves."""
 
-    def validate_requested_scope(self, scope):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+    def validate_requested_scope(self, scope: str | None) -> None:
         """Unknown scopes are dropped by RegisteredClient.get_allowed_scope (RFC 6749 §3.3)."""
 
     @staticmethod
-    def _no_generator(**kwargs):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+    def _no_generator(**kwargs: Any) -> NoReturn:
         raise RuntimeError("tokens are issued by HubAuthorizationServer.issue_tokens")
 
     # Token endpoint ----------------------------------------------------------------------
 
-    def create_token_response(self, request=None):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+    def create_token_response(self, request: HubOAuth2Request) -> ProtocolResponse:
         duplicated = [k for k, v in request.payload.datalist.items() if len(v) > 1]
         if duplicated:
             # RFC 6749 §3.2: request parameters MUST NOT be included more than once.
             error = InvalidRequestError(f"Repeated parameter: {printable_name(duplicated[0])}.")
-            return self.handle_error_response(request, error)
+            refused: ProtocolResponse = self.handle_error_response(request, error)
+            return refused
         # Consuming the code (RFC 6749 §4.1.2) or rotating the refresh token (RFC 9700
         # §4.14.2) commits in one transaction with the refresh token that replaces it: a
         # database failure in between rolls both back, so the client's retry works as its
@@ -207,7 +224,7 @@ class HubAuthorizationServer(AuthorizationServer):
         headers = [(k, v) for k, v in headers if k.lower() not in ("cache-control", "pragma")]
         return status, body, [*headers, ("Cache-Control", "no-store"), ("Pragma", "no-cache")]
 
-    def can_answer_without_io(self, request) -> bool:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+    def can_answer_without_io(self, request: HubOAuth2Request) -> bool:
         """A client_credentials request of a client this process has cached, authenticated
         by secret: no database access is needed (the audit event is buffered)."""
         if request.form.get("grant_type") != "client_credentials":
@@ -220,7 +237,8 @@ class HubAuthorizationServer(AuthorizationServer):
         return client is not None and client.token_endpoint_auth_method in (
             "client_secret_basic", "client_secret_post")
 
-    def issue_tokens(self, request, grant_type, user, scope, include_refresh_token):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+    def issue_tokens(self, request: HubOAuth2Request, grant_type: str, user: Account | None,
+                     scope: str | None, include_refresh_token: bool) -> dict[str, Any]:
         client = request.client
         allowed = client.get_allowed_scope(scope)
         if scope and not allowed:
@@ -233,6 +251,7 @@ class HubAuthorizationServer(AuthorizationServer):
                 subject=client.client_id,
             )
         else:
+            assert ctx is not None  # a user's tokens belong to a grant
             access_token, _ = self.tokens.access_token(
                 client_id=client.client_id, audience=client.audience, scope=scope,
                 subject=self.subject_of(user, client), grant_id=ctx.id,
@@ -248,13 +267,14 @@ class HubAuthorizationServer(AuthorizationServer):
             token["refresh_token"] = new_opaque_token()
         return token
 
-    def save_token(self, token, request) -> None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+    def save_token(self, token: dict[str, Any], request: HubOAuth2Request) -> None:
         ctx = request.grant_context
         now = self.rt.clock.now()
         if "refresh_token" in token:
             # In the request's transaction, with the code consumed or the token rotated.
+            assert ctx is not None  # a refresh token belongs to a grant
             tokens_repo.save_refresh_token(
-                request.unit.session(), token["refresh_token"], grant_id=ctx.id,
+                request.transaction(), token["refresh_token"], grant_id=ctx.id,
                 client_id=request.client.client_id, scope=token["scope"], issued_at=now,
                 expires_at=ctx.expires_at,
             )
@@ -266,11 +286,11 @@ class HubAuthorizationServer(AuthorizationServer):
 
     # Helpers shared by grants, checks and endpoints ------------------------------------------
 
-    def subject_of(self, account, client: RegisteredClient) -> str:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+    def subject_of(self, account: Account, client: RegisteredClient) -> str:
         return subject_for(account.subject, client.subject_type, client.sector_identifier,
                            self.rt.keys.pairwise_salt)
 
-    def load_active_account(self, account_id: int, s: Session | None = None):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+    def load_active_account(self, account_id: int, s: Session | None = None) -> Account | None:
         """The account if it is still active; read in ``s`` when given (a token request's
         transaction), so a request holds one connection, not two."""
         if s is not None:

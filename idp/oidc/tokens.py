@@ -35,7 +35,9 @@ class TokenService:
 
     def _sign(self, claims: dict[str, Any], alg: str, typ: str) -> str:
         key = self.keys.current(alg)
-        return sign_compact(claims, alg, key.kid, typ, key.jwk.private_key)
+        private_key = key.jwk.private_key
+        assert private_key is not None  # the current key is ours: its private half is loaded
+        return sign_compact(claims, alg, key.kid, typ, private_key)
 
     def access_token(
         self,

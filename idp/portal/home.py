@@ -4,9 +4,15 @@ expiry (warned 30 days before), and the date of its previous login."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from idp.oidc.checks.entitlement import is_entitled
 from idp.storage.repositories import clients as clients_repo
+
+if TYPE_CHECKING:
+    from idp.accounts.policy import PasswordPolicies
+    from idp.storage.models import Account
+    from sitekit.storage.database import Database
 
 WARN_BEFORE_EXPIRY = 30 * 86400
 
@@ -27,7 +33,7 @@ class PasswordStatus:
         return self.days_left is not None and self.days_left * 86400 <= WARN_BEFORE_EXPIRY
 
 
-def applications_for(db, account) -> list[Application]:  # type: ignore[no-untyped-def]
+def applications_for(db: Database, account: Account) -> list[Application]:
     """Clients with a start page that the account may use, by name."""
     with db.read() as s:
         clients = clients_repo.list_clients(s)
@@ -36,7 +42,7 @@ def applications_for(db, account) -> list[Application]:  # type: ignore[no-untyp
     return sorted(apps, key=lambda a: a.name.lower())
 
 
-def password_status(policies, account, now: int) -> PasswordStatus:  # type: ignore[no-untyped-def]
+def password_status(policies: PasswordPolicies, account: Account, now: int) -> PasswordStatus:
     expires_at = policies(account.population).expires_at(account.password_changed_at)
     if expires_at is None:
         return PasswordStatus(None, None)

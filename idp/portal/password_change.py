@@ -5,11 +5,15 @@ change and its confirmation e-mail are written in one transaction (the outbox de
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import outbox as outbox_repo
 from idp.storage.repositories import passwords as passwords_repo
 from sitekit.texts import N_
+
+if TYPE_CHECKING:
+    from idp.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -18,7 +22,7 @@ class Notification:
     body: str
 
 
-def change_password(rt, account_id: int, current_ok: bool, new: str, confirmation: str,  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def change_password(rt: Runtime, account_id: int, current_ok: bool, new: str, confirmation: str,
                     notification: Notification, ip: str | None) -> list[tuple[str, str]]:
     """(field, message id) for each problem; an empty list means the password changed.
 

@@ -1,14 +1,19 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from starlette.requests import Request
 from starlette.responses import Response
 
+if TYPE_CHECKING:
+    from idp.settings import Settings
 
-def session_id_from(request: Request, settings) -> str | None:  # type: ignore[no-untyped-def]
+
+def session_id_from(request: Request, settings: Settings) -> str | None:
     return request.cookies.get(settings.session_cookie)
 
 
-def set_session_cookie(response: Response, settings, session_id: str) -> None:  # type: ignore[no-untyped-def]
+def set_session_cookie(response: Response, settings: Settings, session_id: str) -> None:
     response.set_cookie(
         settings.session_cookie,
         session_id,
@@ -20,7 +25,7 @@ def set_session_cookie(response: Response, settings, session_id: str) -> None:  
     )
 
 
-def clear_session_cookie(response: Response, settings) -> None:  # type: ignore[no-untyped-def]
+def clear_session_cookie(response: Response, settings: Settings) -> None:
     response.delete_cookie(
         settings.session_cookie, path="/", httponly=True, secure=settings.secure_cookies,
         samesite="lax",

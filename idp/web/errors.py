@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from idp.web.hub import hub_of
 from idp.web.messages import ERROR_MESSAGES
 
 log = logging.getLogger("idp.web")
@@ -26,7 +27,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
         error = "invalid_request" if exc.status_code < 500 else "server_error"
         return JSONResponse({"error": error}, status_code=exc.status_code)
     key = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "invalid_request")
-    pages = request.app.state.hub.pages
+    pages = hub_of(request).pages
     return pages.render(request, "error.html", exc.status_code, **ERROR_MESSAGES[key])
 
 
@@ -46,7 +47,7 @@ async def storage_unavailable(request: Request, exc: Exception) -> Response:
     headers = {"Retry-After": RETRY_AFTER}
     if _is_protocol(request):
         return JSONResponse(TEMPORARILY_UNAVAILABLE, status_code=503, headers=headers)
-    pages = request.app.state.hub.pages
+    pages = hub_of(request).pages
     response = pages.render(request, "directory_down.html", 503)
     response.headers.update(headers)
     return response
@@ -56,5 +57,5 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     if _is_protocol(request):
         return JSONResponse({"error": "server_error"}, status_code=500)
-    pages = request.app.state.hub.pages
+    pages = hub_of(request).pages
     return pages.render(request, "error.html", 500, **ERROR_MESSAGES["server_error"])

@@ -11,10 +11,11 @@ from idp.oidc.endpoints.jwks import jwks_document
 from idp.oidc.endpoints.userinfo import userinfo_response
 from idp.oidc.server import to_starlette
 from idp.web.errors import RETRY_AFTER
+from idp.web.hub import hub_of
 
 
 async def userinfo(request: Request) -> Response:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     access_token = None
     authorization = request.headers.get("authorization", "")
     scheme, _, value = authorization.partition(" ")
@@ -24,19 +25,20 @@ async def userinfo(request: Request) -> Response:
         # RFC 6750 §2.2: form-encoded body parameter.
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
         if content_type == "application/x-www-form-urlencoded":
-            access_token = (await request.form()).get("access_token")  # type: ignore[assignment]
+            posted = (await request.form()).get("access_token")
+            access_token = posted if isinstance(posted, str) else None  # a file is no token
     result = await hub.rt.blocking(userinfo_response, hub.server, access_token)
     return to_starlette(result)
 
 
 async def discovery(request: Request) -> Response:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     return JSONResponse(discovery_document(hub.server),
                         headers={"Cache-Control": "public, max-age=300"})
 
 
 async def jwks(request: Request) -> Response:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     return JSONResponse(jwks_document(hub.server),
                         headers={"Cache-Control": "public, max-age=300"})
 
@@ -50,7 +52,7 @@ async def health(request: Request) -> Response:
 async def ready(request: Request) -> Response:
     """Readiness: this process can serve requests now, i.e. its database answers within the
     timeouts (IDP_DB_*_TIMEOUT). A load balancer stops sending traffic while it is 503."""
-    hub = request.app.state.hub
+    hub = hub_of(request)
     if await hub.rt.blocking(hub.rt.db.is_ready):
         return JSONResponse({"status": "ready"})
     return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503,

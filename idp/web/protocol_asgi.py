@@ -15,16 +15,20 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from idp.limits import MAX_BODY_BYTES, MAX_PARAMETERS
-from idp.oidc.server import HubOAuth2Request
+from idp.oidc.server import HubOAuth2Request, ProtocolResponse
 from idp.web.errors import RETRY_AFTER, TEMPORARILY_UNAVAILABLE
 from sitekit.storage.errors import StorageUnavailable
 from sitekit.web.security_headers import JSON_HEADERS
+
+if TYPE_CHECKING:
+    from idp.web.hub import Hub
 
 log = logging.getLogger("idp.web")
 
@@ -32,12 +36,12 @@ FORM = "application/x-www-form-urlencoded"
 
 
 class ProtocolEndpoints:
-    def __init__(self, app: ASGIApp, hub) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, app: ASGIApp, hub: Hub) -> None:
         self.app = app
         self.hub = hub
         self.issuer = hub.settings.issuer
         server = hub.server
-        self.routes: dict[str, Callable[[HubOAuth2Request], Awaitable[tuple]]] = {
+        self.routes: dict[str, Callable[[HubOAuth2Request], Awaitable[ProtocolResponse]]] = {
             "/token": self._token,
             "/introspect": lambda r: hub.rt.blocking(
                 server.create_endpoint_response, "introspection", r),
@@ -60,7 +64,9 @@ class ProtocolEndpoints:
             result = (500, {"error": "server_error"}, [])
         await _send(send, *result)
 
-    async def _handle(self, scope: Scope, receive: Receive, handler) -> tuple:  # type: ignore[no-untyped-def]
+    async def _handle(self, scope: Scope, receive: Receive,
+                      handler: Callable[[HubOAuth2Request], Awaitable[ProtocolResponse]],
+                      ) -> ProtocolResponse:
         if scope["method"] != "POST":
             return 405, {"error": "invalid_request",
                          "error_description": "Use POST."}, [("Allow", "POST")]
@@ -82,11 +88,11 @@ class ProtocolEndpoints:
                                    client[0] if client else None)
         return await handler(request)
 
-    async def _token(self, request: HubOAuth2Request) -> tuple:
+    async def _token(self, request: HubOAuth2Request) -> ProtocolResponse:
         server = self.hub.server
         if server.can_answer_without_io(request):
-            return server.create_token_response(request)  # type: ignore[no-any-return]
-        return await self.hub.rt.blocking(server.create_token_response, request)  # type: ignore[no-any-return]
+            return server.create_token_response(request)
+        return await self.hub.rt.blocking(server.create_token_response, request)
 
 
 async def _read_body(receive: Receive) -> bytes | None:
@@ -102,7 +108,7 @@ async def _read_body(receive: Receive) -> bytes | None:
             return b"".join(chunks)
 
 
-async def _send(send: Send, status: int, body, headers) -> None:  # type: ignore[no-untyped-def]
+async def _send(send: Send, status: int, body: Any, headers: list[tuple[str, str]]) -> None:
     """JSON, or a signed JWT (a str: RFC 9701's introspection answer) with the Content-Type
     its handler gave."""
     content_type = b"application/json"

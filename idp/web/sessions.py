@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from idp.limits import MAX_PENDING_REQUESTS_CHARS, is_clean_identifier
 from idp.oidc.checks import Authn
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import sessions as sessions_repo
+
+if TYPE_CHECKING:
+    from idp.clock import Clock
+    from idp.storage.models import Account
+    from sitekit.storage.database import Database
 
 MAX_PENDING_REQUESTS = 10
 
@@ -24,11 +30,11 @@ MAX_PENDING_REQUESTS = 10
 class SessionState:
     id: str
     sid: str
-    account: Any | None = None
+    account: Account | None = None
     auth_time: int | None = None
     acr: str | None = None
     amr: tuple[str, ...] = ()
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def unsaved(cls) -> SessionState:
@@ -37,10 +43,19 @@ class SessionState:
 
     @property
     def csrf_token(self) -> str:
-        return self.data["csrf"]
+        token: str = self.data["csrf"]
+        return token
+
+    @property
+    def logged_in_account(self) -> Account:
+        """The account of a session admitted as logged in (require_login, logged_in_session)."""
+        assert self.account is not None, "admitted as logged in"
+        return self.account
 
     def csrf_valid(self, presented: str | None) -> bool:
-        return bool(presented) and hmac.compare_digest(presented.encode(), self.csrf_token.encode())
+        if not presented:
+            return False
+        return hmac.compare_digest(presented.encode(), self.csrf_token.encode())
 
     @property
     def authn(self) -> Authn:
@@ -59,30 +74,33 @@ class SessionState:
         pending[rid] = {"params": [list(p) for p in params], "started_at": started_at}
         return rid
 
-    def get_pending(self, rid: str | None) -> dict | None:
+    def get_pending(self, rid: str | None) -> dict[str, Any] | None:
         if not rid:
             return None
-        return self.data.get("pending", {}).get(rid)
+        pending: dict[str, Any] | None = self.data.get("pending", {}).get(rid)
+        return pending
 
     def drop_pending(self, rid: str) -> None:
         self.data.get("pending", {}).pop(rid, None)
 
 
-def _chars(params) -> int:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def _chars(params: Iterable[Sequence[str]]) -> int:
     return sum(len(name) + len(value) for name, value in params)
 
 
 class BrowserSessions:
     """Synchronous (database) operations; pages call them through the thread pool."""
 
-    def __init__(self, runtime) -> None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
-        self.rt = runtime
+    def __init__(self, db: Database, clock: Clock, ttl: int) -> None:
+        self.db = db
+        self.clock = clock
+        self.ttl = ttl  # IDP_SESSION_TTL
 
     def load(self, session_id: str | None) -> SessionState | None:
         if not is_clean_identifier(session_id, 128):
             return None
-        now = self.rt.clock.now()
-        with self.rt.db.read() as s:
+        now = self.clock.now()
+        with self.db.read() as s:
             row = sessions_repo.find_session(s, session_id, now)
             if row is None:
                 return None
@@ -95,40 +113,40 @@ class BrowserSessions:
             amr=tuple(row.amr) if account else (), data=dict(row.data),
         )
 
-    def create(self, data: dict | None = None) -> SessionState:
+    def create(self, data: dict[str, Any] | None = None) -> SessionState:
         data = dict(data or {})
         data["csrf"] = secrets.token_urlsafe(32)
         session_id, sid = secrets.token_urlsafe(32), secrets.token_urlsafe(16)
-        now = self.rt.clock.now()
-        with self.rt.db.transaction() as s:
-            expires_at = now + self.rt.settings.session_ttl
+        now = self.clock.now()
+        with self.db.transaction() as s:
+            expires_at = now + self.ttl
             sessions_repo.create_session(s, session_id, sid, now, expires_at, data)
         return SessionState(id=session_id, sid=sid, data=data)
 
     def save(self, state: SessionState) -> None:
-        with self.rt.db.transaction() as s:
+        with self.db.transaction() as s:
             sessions_repo.save_session_data(s, state.id, state.data)
 
-    def log_in(self, previous: SessionState | None, account: Any, acr: str,
+    def log_in(self, previous: SessionState | None, account: Account, acr: str,
                amr: tuple[str, ...]) -> SessionState:
         """A new session id for the authenticated user; pending requests carry over. The sid
         (OIDC session) stays when the same user authenticates again (step-up, prompt=login),
         so the clients already told of it still get its logout."""
-        now = self.rt.clock.now()
-        same_user = previous is not None and previous.account is not None and (
-            previous.account.id == account.id)
+        now = self.clock.now()
+        same_user = previous if previous is not None and previous.account is not None and (
+            previous.account.id == account.id) else None
         data = {"pending": (previous.data.get("pending", {}) if previous else {}),
                 "csrf": secrets.token_urlsafe(32),
                 # Shown on the portal ("last login"): the one before this session's login.
-                "previous_login_at": (previous.data.get("previous_login_at") if same_user
+                "previous_login_at": (same_user.data.get("previous_login_at") if same_user
                                       else account.last_login_at)}
         session_id = secrets.token_urlsafe(32)
-        sid = previous.sid if same_user else secrets.token_urlsafe(16)  # type: ignore[union-attr]  # send_to is set only when account exists
-        with self.rt.db.transaction() as s:
+        sid = same_user.sid if same_user else secrets.token_urlsafe(16)
+        with self.db.transaction() as s:
             if previous is not None:
                 sessions_repo.delete_session(s, previous.id)
             row = sessions_repo.create_session(
-                s, session_id, sid, now, now + self.rt.settings.session_ttl, data
+                s, session_id, sid, now, now + self.ttl, data
             )
             row.account_id = account.id
             row.auth_time = now
@@ -138,5 +156,5 @@ class BrowserSessions:
         return SessionState(session_id, sid, account, now, acr, amr, data)
 
     def destroy(self, state: SessionState) -> None:
-        with self.rt.db.transaction() as s:
+        with self.db.transaction() as s:
             sessions_repo.delete_session(s, state.id)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +19,13 @@ from sitekit.storage.timeouts import (
     bounded_connection_class,
     refuse_reconnect_after_stall,
 )
+
+if TYPE_CHECKING:
+    import sqlite3
+    from types import TracebackType
+
+    from sqlalchemy.engine import Connection, Dialect
+    from sqlalchemy.pool import ConnectionPoolEntry
 
 UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 
@@ -63,7 +70,7 @@ class Database:
         """A unit of work begun only if something asks for its session (see LazyTransaction)."""
         return LazyTransaction(self)
 
-    def fetch_one(self, sql: dict[str, str], params: tuple) -> tuple | None:
+    def fetch_one(self, sql: dict[str, str], params: tuple[Any, ...]) -> tuple[Any, ...] | None:
         """One row of a single indexed read on a hot path, through a pooled DB-API
         connection, without ORM or transaction bookkeeping. ``sql`` maps a dialect name
         ("sqlite", "postgresql") to its statement in that driver's parameter style."""
@@ -80,7 +87,7 @@ class Database:
                 cursor.execute(statement, params)
                 row = cursor.fetchone()
                 cursor.close()
-                return row  # type: ignore[no-any-return]  # the library returns Any
+                return row
             except (dbapi.OperationalError, dbapi.InterfaceError):
                 # A pooled connection the server closed (restart, idle timeout): drop it
                 # and try once more on a fresh one.
@@ -127,7 +134,8 @@ class LazyTransaction:
     def __enter__(self) -> LazyTransaction:
         return self
 
-    def __exit__(self, exc_type, exc, traceback) -> bool | None:  # type: ignore[no-untyped-def]  # SQLAlchemy/psycopg hook signature
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> bool | None:
         if self._context is None:
             return None
         return self._context.__exit__(exc_type, exc, traceback)
@@ -143,7 +151,8 @@ def _postgresql_engine(url: str, timeouts: DatabaseTimeouts, **options: Any) -> 
     connection_class = bounded_connection_class(timeouts.client_wait)
 
     @event.listens_for(engine, "do_connect")
-    def _connect(dialect, conn_rec, cargs, cparams):  # type: ignore[no-untyped-def]  # SQLAlchemy/psycopg hook signature
+    def _connect(dialect: Dialect, conn_rec: ConnectionPoolEntry, cargs: list[Any],
+                 cparams: dict[str, Any]) -> Any:
         refuse_reconnect_after_stall()
         return connection_class.connect(*cargs, **cparams)
 
@@ -162,7 +171,8 @@ def _make_engine(url: str, pool_size: int, timeouts: DatabaseTimeouts) -> Engine
             hide_parameters=True, **pooled)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]  # SQLAlchemy/psycopg hook signature
+        def _sqlite_pragmas(dbapi_connection: sqlite3.Connection,
+                            _record: ConnectionPoolEntry) -> None:
             cursor = dbapi_connection.cursor()
             # WAL lets readers run beside one writer; several hub processes share the file.
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -175,7 +185,7 @@ def _make_engine(url: str, pool_size: int, timeouts: DatabaseTimeouts) -> Engine
             dbapi_connection.isolation_level = None
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin_immediate(conn):  # type: ignore[no-untyped-def]  # SQLAlchemy/psycopg hook signature
+        def _sqlite_begin_immediate(conn: Connection) -> None:
             # Take the write lock at BEGIN so concurrent writers queue instead of failing
             # with "database is locked" when a read transaction upgrades to a write.
             read_only = conn.get_execution_options().get("idp_read_only", False)
@@ -185,3 +195,9 @@ def _make_engine(url: str, pool_size: int, timeouts: DatabaseTimeouts) -> Engine
     # Statement parameters (hashes, sealed secrets, messages) stay out of logs and errors.
     return _postgresql_engine(url, timeouts, pool_size=pool_size, max_overflow=20,
                               pool_pre_ping=True, hide_parameters=True)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched: SQLAlchemy returns its CursorResult typed as the
+    base Result, which has no rowcount."""
+    return cast("CursorResult[Any]", result).rowcount

@@ -5,10 +5,14 @@ upgrade`, the demo, the tests), and the environment every migrations folder runs
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import MetaData, create_engine, pool
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 
 def alembic_config(database_url: str, migrations: Path) -> Config:
@@ -30,7 +34,7 @@ def run_environment(metadata: MetaData, version_table: str = "alembic_version") 
 
     config = context.config
 
-    def run(connection) -> None:  # type: ignore[no-untyped-def]  # SQLAlchemy/psycopg hook signature
+    def run(connection: Connection) -> None:
         context.configure(connection=connection, target_metadata=metadata,
                           render_as_batch=connection.dialect.name == "sqlite",
                           version_table=version_table)
@@ -41,7 +45,9 @@ def run_environment(metadata: MetaData, version_table: str = "alembic_version") 
     if connection is not None:
         run(connection)
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    url = config.get_main_option("sqlalchemy.url")
+    assert url is not None  # set by the caller (upgrade, current_revision)
+    engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         run(connection)
 

@@ -21,5 +21,8 @@ NAMING = {
 TYPE_ANNOTATION_MAP: dict[Any, Any] = {
     dict: JSON,
     list: JSON,
+    # The same columns, typed for the checker (Mapped[list[str]], Mapped[dict[str, Any]]).
+    dict[str, Any]: JSON,
+    list[str]: JSON,
     int: BigInteger().with_variant(Integer(), "sqlite"),
 }

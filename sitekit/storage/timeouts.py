@@ -17,7 +17,11 @@ import math
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg.abc import RV, PQGen
 
 # How much longer than the statement timeout the client waits before giving up on a silent
 # server (the server's cancellation answer needs a round trip).
@@ -64,14 +68,14 @@ def refuse_reconnect_after_stall() -> None:
         raise pg_errors.ConnectionTimeout("the database stopped answering")
 
 
-def bounded_connection_class(client_wait: float) -> type:
+def bounded_connection_class(client_wait: float) -> type[psycopg.Connection[Any]]:
     """A psycopg connection class none of whose waits on the server outlasts ``client_wait``
     (psycopg is imported here, only by hubs that use PostgreSQL)."""
     import psycopg
     from psycopg import errors as pg_errors
 
-    class BoundedConnection(psycopg.Connection):  # type: ignore[type-arg]  # psycopg.Connection is generic in its row type
-        def wait(self, gen, interval=0.1, timeout=None):  # type: ignore[no-untyped-def]  # SQLAlchemy/psycopg hook signature
+    class BoundedConnection(psycopg.Connection[Any]):
+        def wait(self, gen: PQGen[RV], interval: float = 0.1, timeout: float | None = None) -> RV:
             try:
                 return super().wait(gen, interval, client_wait if timeout is None else timeout)
             except pg_errors._WaitTimeout:

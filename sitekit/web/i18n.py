@@ -32,7 +32,9 @@ class Catalogues:
             with path.open("rb") as f:
                 catalog = read_po(f, locale=locale)
             self.messages[locale] = {
-                m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy
+                m.id: m.string for m in catalog
+                if isinstance(m.id, str) and isinstance(m.string, str) and m.id and m.string
+                and not m.fuzzy
             }
 
     def gettext(self, locale: str, message: str) -> str:

@@ -193,11 +193,12 @@ def test_contact_change_event_is_written_in_the_same_transaction(rt, factories):
     factories.account("alice")
     with rt.db.read() as s:
         account = accounts_repo.find_by_username(s, "alice")
-    state = send_code(rt, "email", "nouvelle@example.test", "subject", "code {code}")
+    state = send_code(rt.db, rt.clock, rt.keys, "email", "nouvelle@example.test", "subject",
+                      "code {code}")
     with rt.db.read() as s:
         body = s.execute(text("SELECT body FROM outbox ORDER BY id DESC")).scalars().first()
     code = body.split()[-1]
-    assert confirm_code(rt, account, state, code, NOTIFICATION)
+    assert confirm_code(rt.db, rt.clock, rt.keys, rt.audit, account, state, code, NOTIFICATION)
     [event] = events(rt, "contact.email_changed")
     assert event.account_id == account.id
 

@@ -88,12 +88,13 @@ def test_an_expired_code_is_refused(http, factories, rt, clock):  # type: ignore
 def test_a_code_is_single_use(factories, rt):  # type: ignore[no-untyped-def]
     factories.account("alice", phone=MOBILE)
     limits = recovery.SendLimits.from_settings(rt.settings)
-    started = recovery.start(rt, limits, "alice", "{code}", "127.0.0.1")
+    started = recovery.start(rt.db, rt.clock, rt.keys, rt.audit, limits, "alice", "{code}",
+                             "127.0.0.1")
     code = code_of(sms(rt)[0])
-    assert recovery.check_code(rt, started.token, code) is not None
-    assert recovery.use_up(rt, started.token) is True
-    assert recovery.use_up(rt, started.token) is False
-    assert recovery.check_code(rt, started.token, code) is None
+    assert recovery.check_code(rt.db, rt.clock, rt.keys, started.token, code) is not None
+    assert recovery.use_up(rt.db, rt.clock, started.token) is True
+    assert recovery.use_up(rt.db, rt.clock, started.token) is False
+    assert recovery.check_code(rt.db, rt.clock, rt.keys, started.token, code) is None
 
 
 def test_a_weak_new_password_keeps_the_code_usable(http, factories, rt):  # type: ignore[no-untyped-def]

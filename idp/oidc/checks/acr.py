@@ -9,6 +9,8 @@ Unmet Authentication Requirements 1.0) instead of asking the user again and agai
 voluntary values are ignored: the ID token says which level was reached.
 """
 
+from typing import Any
+
 from idp.oidc.checks.context import AuthorizationContext, NeedLogin
 from idp.oidc.errors import LoginRequiredError, UnmetAuthenticationRequirementsError
 
@@ -27,6 +29,7 @@ def check_acr(ctx: AuthorizationContext) -> NeedLogin | None:
     needed = min(asked)
     if levels.get(ctx.authn.acr or "", 0) >= needed:
         return None
+    assert ctx.authn.account is not None  # check_login_present ran before
     if needed > 1 and not ctx.server.has_second_factor(ctx.authn.account.id):
         raise UnmetAuthenticationRequirementsError(
             "The account has no second factor: the requested acr cannot be achieved.")
@@ -35,7 +38,7 @@ def check_acr(ctx: AuthorizationContext) -> NeedLogin | None:
     return NeedLogin("acr")
 
 
-def _essential_acr_values(claims: dict | None) -> list[str]:
+def _essential_acr_values(claims: dict[str, Any] | None) -> list[str]:
     request = ((claims or {}).get("id_token") or {}).get("acr")
     if not isinstance(request, dict) or not request.get("essential"):
         return []

@@ -9,6 +9,7 @@ def check_consent(ctx: AuthorizationContext) -> NeedConsent | None:
     if ctx.consent_given:
         return None
     requested = set(ctx.request.scope.split())
+    assert ctx.authn.account is not None  # check_login_present ran before
     granted = ctx.server.granted_scopes(ctx.authn.account.id, ctx.client.client_id)
     if requested <= granted and "consent" not in ctx.prompts:
         return None

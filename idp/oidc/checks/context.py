@@ -1,14 +1,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from idp.oidc.clients import RegisteredClient
+    from idp.oidc.server import HubAuthorizationServer, HubOAuth2Request
+    from idp.storage.models import Account
 
 
 @dataclass(frozen=True)
 class Authn:
     """What the browser session knows about its authentication."""
 
-    account: Any | None = None
+    account: Account | None = None
     auth_time: int | None = None
     acr: str | None = None
     amr: tuple[str, ...] = ()
@@ -17,18 +22,18 @@ class Authn:
 
 @dataclass
 class AuthorizationContext:
-    server: Any
-    request: Any  # authlib OAuth2Request, validated
-    client: Any  # RegisteredClient
+    server: HubAuthorizationServer
+    request: HubOAuth2Request  # validated by authlib
+    client: RegisteredClient
     authn: Authn
     now: int
     started_at: int  # when the user first arrived with this request
     consent_given: bool = False
     prompts: set[str] = field(default_factory=set)
-    claims: dict | None = None
+    claims: dict[str, Any] | None = None
 
     @property
-    def params(self) -> Any:
+    def params(self) -> dict[str, str]:
         return self.request.payload.data
 
     @property

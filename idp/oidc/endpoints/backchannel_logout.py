@@ -4,16 +4,20 @@ of the ended session that registered a backchannel_logout_uri."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import httpx
 
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import sessions as sessions_repo
 
+if TYPE_CHECKING:
+    from idp.oidc.server import HubAuthorizationServer
+
 log = logging.getLogger("idp.logout")
 
 
-def logout_deliveries(server, sid: str) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+def logout_deliveries(server: HubAuthorizationServer, sid: str) -> list[tuple[str, str, str]]:
     """(client_id, backchannel_logout_uri, logout_token) for the session's clients."""
     rt = server.rt
     deliveries = []
@@ -31,7 +35,7 @@ def logout_deliveries(server, sid: str) -> list[tuple[str, str, str]]:  # type: 
     return deliveries
 
 
-async def deliver(server, deliveries: list[tuple[str, str, str]]) -> None:  # type: ignore[no-untyped-def]
+async def deliver(server: HubAuthorizationServer, deliveries: list[tuple[str, str, str]]) -> None:
     if not deliveries:
         return
     timeout = server.rt.settings.backchannel_logout_timeout

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from idp.oidc.claims import SUPPORTED_CLAIMS
 from idp.oidc.clients import AUTH_METHODS, GRANT_TYPES
 from idp.oidc.endpoints.introspection import CONFIDENTIAL_METHODS
 from idp.oidc.keys import ALGORITHMS
 
+if TYPE_CHECKING:
+    from idp.oidc.server import HubAuthorizationServer
+    pass
 
-def discovery_document(server) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+
+def discovery_document(server: HubAuthorizationServer) -> dict[str, Any]:
     issuer = server.rt.settings.issuer
     return {
         "issuer": issuer,

@@ -4,17 +4,20 @@ not registered for the client the request identifies; errors are shown, not redi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authlib.common.urls import add_params_to_uri
 
 from idp.oidc.errors import InvalidRequestError
 
+if TYPE_CHECKING:
+    from idp.oidc.server import HubAuthorizationServer
+
 
 @dataclass(frozen=True)
 class LogoutRequest:
     client: Any | None
-    hint: dict | None
+    hint: dict[str, Any] | None
     redirect_to: str | None
 
     @property
@@ -23,7 +26,7 @@ class LogoutRequest:
         return self.hint is None
 
 
-def parse_logout_request(server, params: Any) -> LogoutRequest:  # type: ignore[no-untyped-def]
+def parse_logout_request(server: HubAuthorizationServer, params: Any) -> LogoutRequest:
     hint = None
     if params.get("id_token_hint"):
         hint = server.tokens.verify_id_token_hint(params["id_token_hint"])

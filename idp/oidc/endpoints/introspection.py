@@ -8,7 +8,7 @@ narrowed to what the resource service may see (RFC 9701, `introspection_jwt.py`)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authlib.consts import default_json_headers
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
@@ -18,9 +18,19 @@ from idp.oidc.endpoints.introspection_jwt import (
     narrowed_answer,
     signed_answer_alg,
 )
-from idp.oidc.endpoints.tokens_at_rest import find_presented_token
+from idp.oidc.endpoints.tokens_at_rest import (
+    PresentedAccessToken,
+    PresentedRefreshToken,
+    PresentedToken,
+    find_presented_token,
+)
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import tokens as tokens_repo
+
+if TYPE_CHECKING:
+    from idp.oidc.clients import RegisteredClient
+    from idp.oidc.server import HubOAuth2Request, ProtocolResponse
+    from idp.storage.models import Account
 
 CONFIDENTIAL_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 
@@ -28,13 +38,14 @@ CONFIDENTIAL_METHODS = ["client_secret_basic", "client_secret_post", "private_ke
 class HubIntrospectionEndpoint(IntrospectionEndpoint):
     CLIENT_AUTH_METHODS = CONFIDENTIAL_METHODS
 
-    def query_token(self, token_string, token_type_hint):  # type: ignore[no-untyped-def]
+    def query_token(self, token_string: str, token_type_hint: str | None) -> PresentedToken | None:
         return find_presented_token(self.server, token_string, token_type_hint)
 
-    def check_permission(self, token, client, request) -> bool:  # type: ignore[no-untyped-def]
+    def check_permission(self, token: PresentedToken, client: RegisteredClient,
+                         request: HubOAuth2Request) -> bool:
         return token.kind == "access_token" or token.check_client(client)
 
-    def create_endpoint_response(self, request):  # type: ignore[no-untyped-def]
+    def create_endpoint_response(self, request: HubOAuth2Request) -> ProtocolResponse:
         # authlib's steps (client, token, RFC 7662 answer), then the answer's form.
         client = self.authenticate_endpoint_client(request)
         token = self.authenticate_token(request, client)
@@ -50,8 +61,10 @@ class HubIntrospectionEndpoint(IntrospectionEndpoint):
         # RFC 9701 §5: the JWT is the body, with its own media type.
         return 200, signed, [("Content-Type", INTROSPECTION_JWT), ("Cache-Control", "no-store")]
 
-    def _narrowed(self, answer: dict[str, Any], token, service) -> dict[str, Any]:  # type: ignore[no-untyped-def]  # authlib's token and client objects
-        if token.kind == "refresh_token":
+    def _narrowed(self, answer: dict[str, Any], token: PresentedToken,
+                  service: RegisteredClient) -> dict[str, Any]:
+        account: Account | None
+        if isinstance(token, PresentedRefreshToken):
             account = token.account
         elif token.claims.get("gid"):
             with self.server.rt.db.read() as s:
@@ -63,8 +76,8 @@ class HubIntrospectionEndpoint(IntrospectionEndpoint):
             return {"active": False}
         return narrowed_answer(answer, service.scopes, self.server.subject_of(account, service))
 
-    def introspect_token(self, token) -> dict:  # type: ignore[no-untyped-def]
-        if token.kind == "access_token":
+    def introspect_token(self, token: PresentedToken) -> dict[str, Any]:
+        if isinstance(token, PresentedAccessToken):
             c = token.claims
             body = {
                 "active": True,

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import tokens as tokens_repo
+
+if TYPE_CHECKING:
+    from idp.oidc.clients import RegisteredClient
+    from idp.oidc.server import HubAuthorizationServer
+    from idp.storage.models import Account, Grant, RefreshToken
 
 
 class PresentedAccessToken:
@@ -16,8 +21,8 @@ class PresentedAccessToken:
         self.revoked = revoked
         self.client_id = claims.get("client_id")
 
-    def check_client(self, client) -> bool:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
-        return self.client_id == client.client_id
+    def check_client(self, client: RegisteredClient) -> bool:
+        return bool(self.client_id == client.client_id)
 
     def is_expired(self) -> bool:
         return False  # verify_access_token refused expired tokens already
@@ -29,15 +34,16 @@ class PresentedAccessToken:
 class PresentedRefreshToken:
     kind = "refresh_token"
 
-    def __init__(self, row, grant, account, now: int) -> None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+    def __init__(self, row: RefreshToken, grant: Grant | None, account: Account | None,
+                 now: int) -> None:
         self.row = row
         self.grant = grant
         self.account = account  # None once the account is gone (then the grant is too)
         self.client_id = row.client_id
         self.now = now
 
-    def check_client(self, client) -> bool:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
-        return self.client_id == client.client_id
+    def check_client(self, client: RegisteredClient) -> bool:
+        return bool(self.client_id == client.client_id)
 
     def is_expired(self) -> bool:
         return self.row.expires_at <= self.now
@@ -50,7 +56,11 @@ class PresentedRefreshToken:
         )
 
 
-def find_presented_token(server, token: str, hint: str | None):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+PresentedToken = PresentedAccessToken | PresentedRefreshToken
+
+
+def find_presented_token(server: HubAuthorizationServer, token: str, hint: str | None,
+                         ) -> PresentedToken | None:
     """An access token (a JWT of ours) or a refresh token (opaque, stored hashed)."""
     rt = server.rt
     if hint != "refresh_token" and token.count(".") == 2:

@@ -7,11 +7,14 @@ one in the ID token of the same client (pairwise where configured). A client tha
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from idp.oidc.claims import release, requested_claim_names
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import tokens as tokens_repo
+
+if TYPE_CHECKING:
+    from idp.oidc.server import HubAuthorizationServer
 
 Response = tuple[int, dict[str, Any] | str, list[tuple[str, str]]]
 
@@ -26,7 +29,7 @@ def _bearer_error(status: int, error: str | None, description: str = "") -> Resp
     return status, body, [("WWW-Authenticate", challenge), ("Cache-Control", "no-store")]
 
 
-def userinfo_response(server, access_token: str | None) -> Response:  # type: ignore[no-untyped-def]
+def userinfo_response(server: HubAuthorizationServer, access_token: str | None) -> Response:
     if not access_token:
         return _bearer_error(401, None)
     claims = server.tokens.verify_access_token(access_token)

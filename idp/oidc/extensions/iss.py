@@ -4,4 +4,5 @@ from authlib.common.urls import add_params_to_uri
 
 
 def add_issuer(location: str, issuer: str) -> str:
-    return add_params_to_uri(location, [("iss", issuer)])
+    uri: str = add_params_to_uri(location, [("iss", issuer)])
+    return uri

@@ -8,9 +8,13 @@ BASE64URL-ENCODE(SHA256(ASCII(code_verifier))) == code_challenge (RFC 7636 §4.6
 from __future__ import annotations
 
 import hmac
+from typing import TYPE_CHECKING, Any
 
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
+
+if TYPE_CHECKING:
+    from idp.oidc.grants.authorization_code import AuthorizationCodeGrant
 
 
 def s256_matches(code_verifier: str, code_challenge: str) -> bool:
@@ -27,7 +31,8 @@ class S256CodeChallenge(CodeChallenge):
     def __init__(self) -> None:
         super().__init__(required=True)
 
-    def validate_code_challenge(self, grant, redirect_uri):  # type: ignore[no-untyped-def]
+    def validate_code_challenge(self, grant: AuthorizationCodeGrant,
+                                redirect_uri: str | None) -> None:
         data = grant.request.payload.data
         if not data.get("code_challenge"):
             raise InvalidRequestError("PKCE is required: missing 'code_challenge'.")
@@ -36,7 +41,7 @@ class S256CodeChallenge(CodeChallenge):
             raise InvalidRequestError("'code_challenge_method' must be 'S256'.")
         super().validate_code_challenge(grant, redirect_uri)
 
-    def validate_code_verifier(self, grant, result):  # type: ignore[no-untyped-def]
+    def validate_code_verifier(self, grant: AuthorizationCodeGrant, result: Any) -> None:
         if not grant.request.form.get("code_verifier"):
             raise InvalidRequestError("Missing 'code_verifier'.")
         super().validate_code_verifier(grant, result)

@@ -8,6 +8,7 @@ twice revokes everything its first use issued (RFC 6749 §4.1.2).
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
 from authlib.oauth2.rfc6749 import grants
 
@@ -15,6 +16,11 @@ from idp.oidc.grants.issuing import GrantContext, TokenIssuingMixin
 from idp.storage.models import Grant
 from idp.storage.repositories import sessions as sessions_repo
 from idp.storage.repositories import tokens as tokens_repo
+
+if TYPE_CHECKING:
+    from idp.oidc.clients import RegisteredClient
+    from idp.oidc.server import HubOAuth2Request
+    from idp.storage.models import Account
 
 
 class RedeemedCode:
@@ -66,10 +72,11 @@ class AuthorizationCodeGrant(TokenIssuingMixin, grants.AuthorizationCodeGrant):
     def generate_authorization_code(self) -> str:
         return secrets.token_urlsafe(32)
 
-    def save_authorization_code(self, code: str, request) -> None:  # type: ignore[no-untyped-def]
+    def save_authorization_code(self, code: str, request: HubOAuth2Request) -> None:
         rt = self.server.rt
         now = rt.clock.now()
         authn = request.authn
+        assert authn is not None and authn.account is not None  # decide() set it, logged in
         grant_id = secrets.token_hex(16)
         with rt.db.transaction() as s:
             tokens_repo.create_grant(
@@ -108,12 +115,12 @@ class AuthorizationCodeGrant(TokenIssuingMixin, grants.AuthorizationCodeGrant):
                         client_id=request.client.client_id, ip=request.remote_addr,
                         grant_id=grant_id)
 
-    def query_authorization_code(self, code: str, client):  # type: ignore[no-untyped-def]
+    def query_authorization_code(self, code: str, client: RegisteredClient) -> RedeemedCode | None:
         """Consume the code in the token request's transaction: it stays unconsumed unless
         the tokens it buys are saved too (HubAuthorizationServer.create_token_response)."""
         rt = self.server.rt
         now = rt.clock.now()
-        s = self.request.unit.session()
+        s = self.request.transaction()
         redemption = tokens_repo.consume_code(s, code, client.client_id, now)
         if redemption.replayed_grant_id:
             tokens_repo.revoke_grant(s, redemption.replayed_grant_id, now)
@@ -128,11 +135,11 @@ class AuthorizationCodeGrant(TokenIssuingMixin, grants.AuthorizationCodeGrant):
                 )
         return None
 
-    def delete_authorization_code(self, authorization_code) -> None:  # type: ignore[no-untyped-def]
+    def delete_authorization_code(self, authorization_code: RedeemedCode) -> None:
         """Nothing to do: the code was consumed atomically when it was queried."""
 
-    def authenticate_user(self, authorization_code):  # type: ignore[no-untyped-def]
+    def authenticate_user(self, authorization_code: RedeemedCode) -> Account | None:
         self.request.grant_context = authorization_code.grant
         return self.server.load_active_account(authorization_code.grant.account_id,
-                                               self.request.unit.session())
+                                               self.request.transaction())
 

@@ -7,8 +7,13 @@ name its grant (family) and the subject can be pairwise.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from idp.oidc.clients import AUTH_METHODS
+
+if TYPE_CHECKING:
+    from idp.oidc.server import HubAuthorizationServer, HubOAuth2Request
+    from idp.storage.models import Account
 
 
 @dataclass(frozen=True)
@@ -18,7 +23,7 @@ class GrantContext:
     id: str
     account_id: int
     scope: str
-    claims: dict | None
+    claims: dict[str, Any] | None
     sid: str | None
     auth_time: int
     acr: str | None
@@ -30,12 +35,19 @@ class GrantContext:
 class TokenIssuingMixin:
     TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
 
-    def generate_token(  # type: ignore[no-untyped-def]
-        self, user=None, scope=None, grant_type=None, expires_in=None, include_refresh_token=True
-    ):
-        return self.server.issue_tokens(  # type: ignore[attr-defined]
-            self.request,  # type: ignore[attr-defined]
-            grant_type or self.GRANT_TYPE,  # type: ignore[attr-defined]
+    # Set by authlib's grant (the class this is mixed into).
+    server: HubAuthorizationServer
+    request: HubOAuth2Request
+    GRANT_TYPE: str
+
+    def generate_token(
+        self, user: Account | None = None, scope: str | None = None,
+        grant_type: str | None = None, expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
+        return self.server.issue_tokens(
+            self.request,
+            grant_type or self.GRANT_TYPE,
             user,
             scope,
             include_refresh_token,

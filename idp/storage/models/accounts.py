@@ -22,7 +22,7 @@ class Account(Base):
     family_name: Mapped[str | None] = mapped_column(String(255))
     phone_number: Mapped[str | None] = mapped_column(String(32))
     siret: Mapped[str | None] = mapped_column(String(14))
-    groups: Mapped[list] = mapped_column(default=list)
+    groups: Mapped[list[str]] = mapped_column(default=list)
     # Postal address, the components of the `address` claim (OIDC Core §5.1.1).
     street_address: Mapped[str | None] = mapped_column(String(255))
     postal_code: Mapped[str | None] = mapped_column(String(16))

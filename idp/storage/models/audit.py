@@ -1,3 +1,5 @@
+from typing import Any
+
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -15,4 +17,4 @@ class AuditEvent(Base):
     account_id: Mapped[int | None] = mapped_column(index=True)
     client_id: Mapped[str | None] = mapped_column(String(255))
     ip: Mapped[str | None] = mapped_column(String(64))
-    detail: Mapped[dict] = mapped_column(default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

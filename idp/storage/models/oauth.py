@@ -4,6 +4,8 @@ Every artefact has an expiry and is consumed or revoked by one atomic statement
 (see repositories); secrets, codes, refresh tokens and session ids are stored as SHA-256.
 """
 
+from typing import Any
+
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -18,13 +20,13 @@ class Client(Base):
     secret_hash: Mapped[str | None] = mapped_column(String(64))
     secret_expires_at: Mapped[int | None]
     token_endpoint_auth_method: Mapped[str] = mapped_column(String(32))
-    redirect_uris: Mapped[list] = mapped_column(default=list)
-    post_logout_redirect_uris: Mapped[list] = mapped_column(default=list)
-    grant_types: Mapped[list] = mapped_column(default=list)
+    redirect_uris: Mapped[list[str]] = mapped_column(default=list)
+    post_logout_redirect_uris: Mapped[list[str]] = mapped_column(default=list)
+    grant_types: Mapped[list[str]] = mapped_column(default=list)
     scope: Mapped[str] = mapped_column(String(1024))
-    audience: Mapped[list] = mapped_column(default=list)
+    audience: Mapped[list[str]] = mapped_column(default=list)
     jwks_uri: Mapped[str | None] = mapped_column(String(1024))
-    jwks: Mapped[dict | None]
+    jwks: Mapped[dict[str, Any] | None]
     id_token_signed_response_alg: Mapped[str] = mapped_column(String(8), default="RS256")
     # RFC 9701 §6: set, every introspection answer to this client is a signed JWT.
     introspection_signed_response_alg: Mapped[str | None] = mapped_column(String(8))
@@ -49,8 +51,8 @@ class BrowserSession(Base):
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     auth_time: Mapped[int | None]
     acr: Mapped[str | None] = mapped_column(String(64))
-    amr: Mapped[list] = mapped_column(default=list)
-    data: Mapped[dict] = mapped_column(default=dict)
+    amr: Mapped[list[str]] = mapped_column(default=list)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[int]
     expires_at: Mapped[int] = mapped_column(index=True)
 
@@ -88,11 +90,11 @@ class Grant(Base):
     client_id: Mapped[str] = mapped_column(ForeignKey("clients.client_id", ondelete="CASCADE"))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     scope: Mapped[str] = mapped_column(String(1024))
-    claims: Mapped[dict | None]
+    claims: Mapped[dict[str, Any] | None]
     sid: Mapped[str | None] = mapped_column(String(64), index=True)
     auth_time: Mapped[int]
     acr: Mapped[str | None] = mapped_column(String(64))
-    amr: Mapped[list] = mapped_column(default=list)
+    amr: Mapped[list[str]] = mapped_column(default=list)
     created_at: Mapped[int]
     expires_at: Mapped[int] = mapped_column(index=True)
     revoked_at: Mapped[int | None]

@@ -164,7 +164,8 @@ def reconcile_login_names(s: Session, domains: frozenset[str],
         row = LoginNameSettings(id=1, agent_email_domains="")
         s.add(row)
         s.flush()
-    accounts = [tuple(r) for r in s.execute(select(Account.id, Account.username, Account.email))]
+    accounts = [(id_, username, email) for id_, username, email
+                in s.execute(select(Account.id, Account.username, Account.email))]
     existing = {r.name: (r.account_id, r.kind) for r in s.scalars(select(LoginName))}
     result = login_names.plan(accounts, existing, domains)
     if write:

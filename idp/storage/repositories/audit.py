@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from idp.storage.models import AuditEvent
 
 
-def write_events(s: Session, events: list[dict]) -> None:
+def write_events(s: Session, events: list[dict[str, Any]]) -> None:
     if events:
         s.execute(insert(AuditEvent), events)
 

@@ -5,6 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from idp.storage.models import Client
+from sitekit.storage.database import rowcount
 
 
 class DuplicateClient(Exception):
@@ -30,4 +31,4 @@ def list_clients(s: Session) -> list[Client]:
 
 def remove_client(s: Session, client_id: str) -> bool:
     result = s.execute(delete(Client).where(Client.client_id == client_id))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1

@@ -6,6 +6,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from idp.storage.models import OutboxMessage
+from sitekit.storage.database import rowcount
 
 
 def enqueue(s: Session, channel: str, recipient: str, subject: str, body: str, now: int) -> None:
@@ -31,14 +32,14 @@ def claim_due(s: Session, now: int, lease: int, limit: int = 20) -> list[OutboxM
         .order_by(OutboxMessage.id).limit(limit)))
     claimed = []
     for message in due:
-        won = s.execute(
+        won = rowcount(s.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message.id,
                    OutboxMessage.next_attempt_at == message.next_attempt_at,
                    OutboxMessage.sent_at.is_(None))
             .values(next_attempt_at=now + lease)
             .execution_options(synchronize_session=False)
-        ).rowcount  # type: ignore[attr-defined]
+        ))
         if won:
             claimed.append(message)
     return claimed

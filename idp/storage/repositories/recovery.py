@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from idp.storage.models import RecoveryChallenge
 from idp.storage.repositories.hashing import sha256_hex
+from sitekit.storage.database import rowcount
 
 
 def create(s: Session, token: str, account_id: int | None, code_hash: str,
@@ -26,11 +27,11 @@ def count_attempt(s: Session, token: str) -> None:
 
 def consume(s: Session, token: str, now: int) -> bool:
     """Mark the challenge used, once (one UPDATE decides between concurrent submissions)."""
-    return bool(s.execute(
+    return bool(rowcount(s.execute(
         update(RecoveryChallenge)
         .where(RecoveryChallenge.id_hash == sha256_hex(token),
                RecoveryChallenge.consumed_at.is_(None))
-        .values(consumed_at=now)).rowcount)  # type: ignore[attr-defined]
+        .values(consumed_at=now))))
 
 
 def renew_code(s: Session, token: str, code_hash: str, expires_at: int) -> None:

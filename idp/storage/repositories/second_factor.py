@@ -4,6 +4,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from idp.storage.models import Authenticator, RecoveryCode
+from sitekit.storage.database import rowcount
 
 
 def get(s: Session, account_id: int) -> Authenticator | None:
@@ -23,19 +24,19 @@ def create(s: Session, account_id: int, secret: str, now: int, last_step: int,
 def accept_step(s: Session, account_id: int, step: int) -> bool:
     """Record `step` as used if no later or equal step was: one UPDATE decides, so a code is
     accepted once even by two processes at the same moment (RFC 6238 §5.2)."""
-    return bool(s.execute(
+    return bool(rowcount(s.execute(
         update(Authenticator)
         .where(Authenticator.account_id == account_id,
                or_(Authenticator.last_step.is_(None), Authenticator.last_step < step))
-        .values(last_step=step)).rowcount)  # type: ignore[attr-defined]
+        .values(last_step=step))))
 
 
 def use_recovery_code(s: Session, account_id: int, code_hash: str, now: int) -> bool:
-    return bool(s.execute(
+    return bool(rowcount(s.execute(
         update(RecoveryCode)
         .where(RecoveryCode.account_id == account_id, RecoveryCode.code_hash == code_hash,
                RecoveryCode.used_at.is_(None))
-        .values(used_at=now)).rowcount)  # type: ignore[attr-defined]
+        .values(used_at=now))))
 
 
 def remaining_recovery_codes(s: Session, account_id: int) -> int:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from idp.storage.models import BrowserSession, SessionClient
 from idp.storage.repositories.hashing import sha256_hex
+from sitekit.storage.database import rowcount
 
 
 def create_session(
-    s: Session, session_id: str, sid: str, now: int, expires_at: int, data: dict
+    s: Session, session_id: str, sid: str, now: int, expires_at: int, data: dict[str, Any]
 ) -> BrowserSession:
     row = BrowserSession(
         id_hash=sha256_hex(session_id), sid=sid, data=data, created_at=now, expires_at=expires_at
@@ -27,7 +30,7 @@ def find_session(s: Session, session_id: str, now: int) -> BrowserSession | None
     return row
 
 
-def save_session_data(s: Session, session_id: str, data: dict) -> None:
+def save_session_data(s: Session, session_id: str, data: dict[str, Any]) -> None:
     s.execute(
         update(BrowserSession)
         .where(BrowserSession.id_hash == sha256_hex(session_id))
@@ -66,4 +69,4 @@ def forget_session_clients(s: Session, sid: str) -> None:
 def purge_expired_sessions(s: Session, now: int) -> int:
     s.execute(delete(SessionClient).where(SessionClient.expires_at <= now))
     result = s.execute(delete(BrowserSession).where(BrowserSession.expires_at <= now))
-    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+    return rowcount(result)

@@ -4,6 +4,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from idp.storage.models import LoginThrottle
+from sitekit.storage.database import rowcount
 
 
 def get(s: Session, key: str) -> LoginThrottle | None:
@@ -26,7 +27,7 @@ def record_failure(s: Session, key: str, now: int, window: int, limit: int,
 
 
 def clear(s: Session, key: str) -> bool:
-    return bool(s.execute(delete(LoginThrottle).where(LoginThrottle.key == key)).rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(s.execute(delete(LoginThrottle).where(LoginThrottle.key == key))))
 
 
 def purge_stale(s: Session, window_started_before: int, now: int) -> None:

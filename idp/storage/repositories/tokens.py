@@ -21,7 +21,7 @@ from idp.storage.models import (
     UsedAssertion,
 )
 from idp.storage.repositories.hashing import sha256_hex
-from sitekit.storage.database import Database
+from sitekit.storage.database import Database, rowcount
 
 
 def create_grant(s: Session, grant: Grant) -> Grant:
@@ -67,7 +67,7 @@ def consume_code(s: Session, code: str, client_id: str, now: int) -> CodeRedempt
     consumed reports its grant so the caller revokes what it issued (RFC 6749 §4.1.2).
     """
     code_hash = sha256_hex(code)
-    won = s.execute(
+    won = rowcount(s.execute(
         update(AuthorizationCode)
         .where(
             AuthorizationCode.code_hash == code_hash,
@@ -76,7 +76,7 @@ def consume_code(s: Session, code: str, client_id: str, now: int) -> CodeRedempt
             AuthorizationCode.expires_at > now,
         )
         .values(consumed_at=now)
-    ).rowcount  # type: ignore[attr-defined]
+    ))
     row = s.get(AuthorizationCode, code_hash)
     if row is None or row.client_id != client_id:
         return CodeRedemption(None)
@@ -114,11 +114,11 @@ def rotate_refresh_token(s: Session, token: str, client_id: str, now: int) -> Re
     grant = s.get(Grant, row.grant_id)
     if grant is None or grant.revoked_at is not None or row.expires_at <= now:
         return RefreshRedemption(None)
-    won = s.execute(
+    won = rowcount(s.execute(
         update(RefreshToken)
         .where(RefreshToken.token_hash == token_hash, RefreshToken.rotated_at.is_(None))
         .values(rotated_at=now)
-    ).rowcount  # type: ignore[attr-defined]
+    ))
     if won != 1:
         # RFC 9700 §4.14.2: a rotated refresh token used again means it leaked.
         revoke_grant(s, row.grant_id, now)

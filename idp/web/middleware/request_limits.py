@@ -12,6 +12,7 @@ pages the French error page. The form and query are parsed as Starlette and
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from python_multipart.multipart import parse_options_header
@@ -30,6 +31,9 @@ from idp.limits import (
 from idp.web.errors import PROTOCOL_PATHS
 from idp.web.messages import ERROR_MESSAGES
 
+if TYPE_CHECKING:
+    from sitekit.web.pages import Pages
+
 FORM = b"application/x-www-form-urlencoded"
 MULTIPART = b"multipart/form-data"
 # A control byte, or the percent-encoding of one (or of tab, LF, CR, which the full check
@@ -46,7 +50,7 @@ class Refusal(Exception):
 
 
 class RequestLimitsMiddleware:
-    def __init__(self, app: ASGIApp, pages) -> None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+    def __init__(self, app: ASGIApp, pages: Pages) -> None:
         self.app = app
         self.pages = pages
 

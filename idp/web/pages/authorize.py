@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from idp.oidc.authorization import ErrorPage, RedirectToClient, decide
+from idp.oidc.authorization import ErrorPage, Outcome, RedirectToClient, decide
 from idp.oidc.checks import Authn, NeedConsent, NeedLogin, Refuse
 from idp.oidc.server import HubOAuth2Request, read_oauth2_request
 from idp.web.cookies import session_id_from, set_session_cookie
+from idp.web.hub import hub_of
 from idp.web.messages import CLAIM_LABELS, ERROR_MESSAGES
 from idp.web.pages.form_guard import form_post
 from idp.web.sessions import SessionState
 
+if TYPE_CHECKING:
+    from idp.web.hub import Hub
+
 
 async def authorize(request: Request) -> Response:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     oauth_request = await read_oauth2_request(request, hub.settings.issuer)
     session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
     started_at = hub.rt.clock.now()
@@ -28,11 +34,11 @@ async def authorize(request: Request) -> Response:
 
 async def resume(request: Request) -> Response:
     """Back from the login page: the stored request is decided again, now with a user."""
-    hub = request.app.state.hub
+    hub = hub_of(request)
     session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
     rid = request.query_params.get("rid")
     pending = session.get_pending(rid) if session else None
-    if pending is None:
+    if session is None or pending is None:
         return _expired(hub, request)
     oauth_request = _stored_request(hub, request, pending)
     outcome = await hub.rt.blocking(
@@ -43,7 +49,7 @@ async def resume(request: Request) -> Response:
 
 @form_post
 async def consent(request: Request, session: SessionState, form: FormData) -> Response:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     rid = str(form.get("rid", ""))
     pending = session.get_pending(rid)
     if pending is None or session.account is None:
@@ -60,8 +66,9 @@ async def consent(request: Request, session: SessionState, form: FormData) -> Re
     return await _respond(request, outcome, oauth_request, session, pending["started_at"], rid)
 
 
-async def _respond(request, outcome, oauth_request, session, started_at, rid):  # type: ignore[no-untyped-def]
-    hub = request.app.state.hub
+async def _respond(request: Request, outcome: Outcome, oauth_request: HubOAuth2Request,
+                   session: SessionState | None, started_at: int, rid: str | None) -> Response:
+    hub = hub_of(request)
     if isinstance(outcome, RedirectToClient):
         if rid and session is not None and session.get_pending(rid) is not None:
             session.drop_pending(rid)
@@ -102,7 +109,7 @@ async def _respond(request, outcome, oauth_request, session, started_at, rid):  
     return response
 
 
-def _stored_request(hub, request: Request, pending: dict) -> HubOAuth2Request:  # type: ignore[no-untyped-def]
+def _stored_request(hub: Hub, request: Request, pending: dict[str, Any]) -> HubOAuth2Request:
     return HubOAuth2Request(
         "GET", hub.settings.issuer + "/authorize", request.headers,
         [tuple(p) for p in pending["params"]], [],
@@ -114,5 +121,5 @@ def _anonymous() -> Authn:
     return Authn()
 
 
-def _expired(hub, request: Request) -> Response:  # type: ignore[no-untyped-def]
+def _expired(hub: Hub, request: Request) -> Response:
     return hub.pages.render(request, "error.html", 400, **ERROR_MESSAGES["request_expired"])

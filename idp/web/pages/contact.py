@@ -3,42 +3,62 @@ each verified by a code sent to the new one (seeds 000/001)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.portal import contact
+from idp.web.hub import hub_of
 from idp.web.pages.account import change_notification
-from idp.web.pages.form_guard import form_post, require_login
+from idp.web.pages.form_guard import Endpoint, form_post, require_login
 from idp.web.pages.guards import logged_in_session, safe_next
 from idp.web.sessions import SessionState
 from sitekit.texts import N_
 
+if TYPE_CHECKING:
+    from idp.storage.models import Account
+
 WRONG_CODE = N_("The code is wrong or has expired.")
 ADDRESS_TAKEN = N_("This address, or its part before the @, is already used to log in to "
                    "another account: choose another one.")
+
+
+@dataclass(frozen=True)
+class ContactKind:
+    """What changes for a mobile number or an e-mail address (message ids)."""
+
+    normalise: Callable[[str], str | None]
+    invalid: str
+    subject: str
+    text: str  # contains "{code}"
+
+
 KINDS = {
-    "mobile": {
-        "normalise": contact.normalise_mobile,
-        "invalid": N_("Enter a French mobile number, for example 06 12 34 56 78."),
-        "subject": "",
-        "text": N_("Your code to confirm this mobile number: {code}. It is valid for 10 "
-                   "minutes."),
-    },
-    "email": {
-        "normalise": contact.normalise_email,
-        "invalid": N_("Enter an e-mail address, for example nom@exemple.fr."),
-        "subject": N_("Confirm your new e-mail address"),
-        "text": N_("Your code to confirm this e-mail address: {code}. It is valid for 10 "
-                   "minutes."),
-    },
+    "mobile": ContactKind(
+        normalise=contact.normalise_mobile,
+        invalid=N_("Enter a French mobile number, for example 06 12 34 56 78."),
+        subject="",
+        text=N_("Your code to confirm this mobile number: {code}. It is valid for 10 "
+                "minutes."),
+    ),
+    "email": ContactKind(
+        normalise=contact.normalise_email,
+        invalid=N_("Enter an e-mail address, for example nom@exemple.fr."),
+        subject=N_("Confirm your new e-mail address"),
+        text=N_("Your code to confirm this e-mail address: {code}. It is valid for 10 "
+                "minutes."),
+    ),
 }
 PATHS = {"mobile": "/compte/mobile", "email": "/compte/courriel"}
-BAD_NUMBER = KINDS["mobile"]["invalid"]
+BAD_NUMBER = KINDS["mobile"].invalid
 
 
 async def reminder_page(request: Request) -> Response:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     session = await logged_in_session(request)
     if session is None:
         return RedirectResponse("/login", status_code=303)
@@ -48,49 +68,53 @@ async def reminder_page(request: Request) -> Response:
 
 @form_post(admit=require_login)
 async def reminder_submit(request: Request, session: SessionState, form: FormData) -> Response:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     target = safe_next(str(form.get("next", "/")))
     if form.get("action") == "silence":
-        await hub.rt.blocking(contact.silence_reminder, hub.rt, session.account.id)
+        await hub.rt.blocking(contact.silence_reminder, hub.rt.db, hub.rt.clock,
+                              session.logged_in_account.id)
     return RedirectResponse(target, status_code=303)
 
 
-def change_page(kind: str):  # type: ignore[no-untyped-def]
+def change_page(kind: str) -> Endpoint:
     async def page(request: Request) -> Response:
-        hub = request.app.state.hub
+        hub = hub_of(request)
         session = await logged_in_session(request)
         if session is None:
             return RedirectResponse("/login", status_code=303)
         return hub.pages.render(request, "contact_change.html", csrf_token=session.csrf_token,
                                 next=safe_next(request.query_params.get("next")), kind=kind,
-                                action=PATHS[kind], current=_current(session.account, kind))
+                                action=PATHS[kind],
+                                current=_current(session.logged_in_account, kind))
     return page
 
 
-def change_submit(kind: str):  # type: ignore[no-untyped-def]
+def change_submit(kind: str) -> Endpoint:
     @form_post(admit=require_login)
     async def submit(request: Request, session: SessionState, form: FormData) -> Response:
-        hub = request.app.state.hub
+        hub = hub_of(request)
         target = safe_next(str(form.get("next", "/")))
         spec = KINDS[kind]
-        value = spec["normalise"](str(form.get("value", "")))  # type: ignore[operator]
+        value = spec.normalise(str(form.get("value", "")))
         if value is None:
             return hub.pages.render(request, "contact_change.html", 400,
                                     csrf_token=session.csrf_token, next=target, kind=kind,
-                                    action=PATHS[kind], current=_current(session.account, kind),
-                                    error=spec["invalid"])
+                                    action=PATHS[kind],
+                                    current=_current(session.logged_in_account, kind),
+                                    error=spec.invalid)
         if kind == "email":
             try:
-                await hub.rt.blocking(contact.check_address_free, hub.rt, session.account, value)
+                await hub.rt.blocking(contact.check_address_free, hub.rt.db,
+                                      session.logged_in_account, value)
             except contact.AddressTaken:
                 return hub.pages.render(request, "contact_change.html", 400,
                                         csrf_token=session.csrf_token, next=target, kind=kind,
                                         action=PATHS[kind], current=value, error=ADDRESS_TAKEN)
         locale = hub.pages.locale_of(request)
         gettext = hub.pages.catalogues.gettext
-        subject = gettext(locale, spec["subject"]) if spec["subject"] else ""  # type: ignore[arg-type]
-        state = await hub.rt.blocking(contact.send_code, hub.rt, kind, value, subject,
-                                      gettext(locale, spec["text"]))  # type: ignore[arg-type]
+        subject = gettext(locale, spec.subject) if spec.subject else ""
+        state = await hub.rt.blocking(contact.send_code, hub.rt.db, hub.rt.clock, hub.rt.keys,
+                                      kind, value, subject, gettext(locale, spec.text))
         session.data["contact"] = dict(state, next=target)
         await hub.rt.blocking(hub.sessions.save, session)
         return RedirectResponse("/compte/code", status_code=303)
@@ -98,7 +122,7 @@ def change_submit(kind: str):  # type: ignore[no-untyped-def]
 
 
 async def code_page(request: Request) -> Response:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     session = await logged_in_session(request)
     if session is None or "contact" not in session.data:
         return RedirectResponse("/", status_code=303)
@@ -108,14 +132,15 @@ async def code_page(request: Request) -> Response:
 
 @form_post(admit=require_login)
 async def code_submit(request: Request, session: SessionState, form: FormData) -> Response:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     if "contact" not in session.data:
         return RedirectResponse("/", status_code=303)
     state = session.data["contact"]
-    account = session.account
+    account = session.logged_in_account
     notification = change_notification(request, account.username)
     try:
-        confirmed = await hub.rt.blocking(contact.confirm_code, hub.rt, account, state,
+        confirmed = await hub.rt.blocking(contact.confirm_code, hub.rt.db, hub.rt.clock,
+                                          hub.rt.keys, hub.rt.audit, account, state,
                                           str(form.get("code", "")), notification)
     except contact.AddressTaken:
         session.data.pop("contact")
@@ -132,5 +157,5 @@ async def code_submit(request: Request, session: SessionState, form: FormData) -
                             next=safe_next(state["next"]))
 
 
-def _current(account, kind: str) -> str:  # type: ignore[no-untyped-def]
+def _current(account: Account, kind: str) -> str:
     return (account.phone_number if kind == "mobile" else account.email) or ""

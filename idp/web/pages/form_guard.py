@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.web.cookies import session_id_from
+from idp.web.hub import hub_of
 from idp.web.messages import ERROR_MESSAGES
 from idp.web.sessions import SessionState
 
@@ -48,7 +49,7 @@ def form_post(handler: FormHandler | None = None, /, *, admit: Admission | None 
     def guard(handler: FormHandler) -> Endpoint:
         @functools.wraps(handler)
         async def guarded(request: Request) -> Response:
-            hub = request.app.state.hub
+            hub = hub_of(request)
             form = await request.form()
             session = await hub.rt.blocking(hub.sessions.load,
                                             session_id_from(request, hub.settings))
@@ -71,7 +72,7 @@ def token_matches(session: SessionState, presented: str | UploadFile | None) -> 
 
 def csrf_refusal(request: Request) -> Response:
     """The answer to a form without this session's token."""
-    response: Response = request.app.state.hub.pages.render(
+    response: Response = hub_of(request).pages.render(
         request, "error.html", 403, **ERROR_MESSAGES["csrf"])
     return response
 

@@ -6,11 +6,15 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from idp.web.cookies import session_id_from
-from sitekit.web.redirects import safe_next  # noqa: F401  (re-exported to the hub's pages)
+from idp.web.hub import hub_of
+from idp.web.sessions import SessionState
+from sitekit.web.redirects import safe_next
+
+__all__ = ["logged_in_session", "safe_next"]  # safe_next: re-exported to the hub's pages
 
 
-async def logged_in_session(request: Request):  # type: ignore[no-untyped-def]
-    hub = request.app.state.hub
+async def logged_in_session(request: Request) -> SessionState | None:
+    hub = hub_of(request)
     session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
     return session if session is not None and session.account is not None else None
 

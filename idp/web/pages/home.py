@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from idp.portal.home import applications_for, password_status
 from idp.web.cookies import session_id_from
+from idp.web.hub import hub_of
 
 
 def as_date(timestamp: int | None) -> str | None:
@@ -18,7 +19,7 @@ def as_date(timestamp: int | None) -> str | None:
 
 
 async def home(request: Request) -> Response:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     # Seed 001: when the directory cannot be reached, StorageUnavailable becomes the
     # "Connexion à l'annuaire impossible" page (idp/web/errors.py storage_unavailable).
     session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))

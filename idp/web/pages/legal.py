@@ -6,6 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from idp.web.hub import hub_of
 from sitekit.web.i18n import N_
 
 PAGES = {
@@ -52,6 +53,6 @@ PAGES = {
 
 
 async def legal_page(request: Request) -> Response:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     title, paragraphs = PAGES[request.url.path.strip("/")]
     return hub.pages.render(request, "legal.html", page_title=title, paragraphs=paragraphs)

@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import hmac
+from typing import TYPE_CHECKING
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.oidc.endpoints.backchannel_logout import deliver, logout_deliveries
-from idp.oidc.endpoints.end_session import parse_logout_request
+from idp.oidc.endpoints.end_session import LogoutRequest, parse_logout_request
 from idp.oidc.errors import OAuth2Error
 from idp.storage.repositories import tokens as tokens_repo
 from idp.web.cookies import clear_session_cookie, session_id_from
+from idp.web.hub import hub_of
 from idp.web.messages import ERROR_MESSAGES
 from idp.web.pages.form_guard import CSRF_FIELD, csrf_refusal, token_matches
+
+if TYPE_CHECKING:
+    from idp.web.hub import Hub
+    from idp.web.sessions import SessionState
 
 CARRIED = ("id_token_hint", "post_logout_redirect_uri", "state", "client_id")
 
 
 async def end_session(request: Request) -> Response:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     if request.method == "POST":
         params = dict((await request.form()).items())
     else:
@@ -36,16 +42,16 @@ async def end_session(request: Request) -> Response:
     # 1.0 §2) comes from the client without a token; only our confirmation form carries one.
     if confirmed and (session is None or not token_matches(session, params.get(CSRF_FIELD))):
         return csrf_refusal(request)
-    logged_in = session is not None and session.account is not None
-    if logged_in and not confirmed and (
-        logout.needs_confirmation or not _hint_matches(hub, logout, session)
+    logged_in = session if session is not None and session.account is not None else None
+    if logged_in is not None and not confirmed and (
+        logout.needs_confirmation or not _hint_matches(hub, logout, logged_in)
     ):
         return hub.pages.render(
-            request, "logout_confirm.html", csrf_token=session.csrf_token,
+            request, "logout_confirm.html", csrf_token=logged_in.csrf_token,
             client_name=logout.client.name if logout.client else None,
             carry=[(k, params[k]) for k in CARRIED if params.get(k)],
         )
-    deliveries: list = []
+    deliveries: list[tuple[str, str, str]] = []
     if session is not None:
         deliveries = await hub.rt.blocking(end_session_state, hub, session, request)
     response: Response
@@ -59,15 +65,17 @@ async def end_session(request: Request) -> Response:
     return response
 
 
-def _hint_matches(hub, logout, session) -> bool:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def _hint_matches(hub: Hub, logout: LogoutRequest, session: SessionState) -> bool:
     hint = logout.hint or {}
     if hint.get("sid"):
         return hmac.compare_digest(str(hint["sid"]), session.sid)
-    expected = hub.server.subject_of(session.account, logout.client) if logout.client else ""
+    expected = (hub.server.subject_of(session.logged_in_account, logout.client)
+                if logout.client else "")
     return hmac.compare_digest(str(hint.get("sub", "")), expected)
 
 
-def end_session_state(hub, session, request: Request) -> list:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def end_session_state(hub: Hub, session: SessionState, request: Request,
+                      ) -> list[tuple[str, str, str]]:
     """Delete the session, revoke what it granted, and prepare the back-channel logouts."""
     rt = hub.rt
     deliveries = logout_deliveries(hub.server, session.sid)

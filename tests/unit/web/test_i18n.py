@@ -53,7 +53,7 @@ CONTEXTS: dict[str, list[dict]] = {
     "recovery_start.html": [dict(csrf_token="t"), dict(csrf_token="t", missing=True)],
     "mobile_reminder.html": [dict(csrf_token="t", next="/")],
     "contact_change.html": [dict(csrf_token="t", next="/", kind=kind, action="/", current="",
-                                 error=KINDS[kind]["invalid"]) for kind in KINDS],
+                                 error=KINDS[kind].invalid) for kind in KINDS],
     "contact_code.html": [dict(csrf_token="t", kind=kind, error=MOBILE_WRONG_CODE)
                           for kind in KINDS],
     "contact_changed.html": [dict(next="/", kind=kind) for kind in KINDS],
