@@ -287,3 +287,8 @@ class HubAuthorizationServer(AuthorizationServer):
         with self.rt.db.read() as s:
             return consents_repo.granted_scopes(s, account_id, client_id)
 
+    def remembered_disclosure(self, account_id: int, client_id: str
+                              ) -> consents_repo.RememberedDisclosure | None:
+        with self.rt.db.read() as s:
+            return consents_repo.remembered_disclosure(s, account_id, client_id)
+

@@ -13,6 +13,7 @@ class Authn:
     acr: str | None = None
     amr: tuple[str, ...] = ()
     sid: str | None = None
+    fi: str | None = None  # the upstream identity provider, when the login was federated
 
 
 @dataclass
@@ -26,6 +27,10 @@ class AuthorizationContext:
     consent_given: bool = False
     prompts: set[str] = field(default_factory=set)
     claims: dict | None = None
+    # Set by check_consent: the client's consent mode for this request and the names of the
+    # claims it will receive (recorded by decide(), never their values).
+    disclosure_mode: str = "explicit"
+    released_claims: tuple[str, ...] = ()
 
     @property
     def params(self) -> Any:
@@ -45,8 +50,11 @@ class NeedLogin:
 
 @dataclass(frozen=True)
 class NeedConsent:
+    """Show the consent page (mode "explicit") or the information page ("information")."""
+
     scopes: tuple[str, ...]
     claims: tuple[str, ...]
+    mode: str = "explicit"
 
 
 @dataclass(frozen=True)
