@@ -43,9 +43,10 @@ def test_information_page(page: Page, live, width: str) -> None:  # type: ignore
     expect(page.locator("main")).to_contain_text(
         "Les données suivantes vont être transmises à Mairie de démonstration")
     lines = {"desktop": ["Nom et prénoms", "Nom d'usage", "Date de naissance", "Sexe",
-                         "Adresse électronique"],
+                         "Adresse électronique",
+                         "Date de dernière mise à jour de vos informations"],
              "mobile": ["Lieu et pays de naissance", "Numéro de téléphone"]}[width]
-    expect(page.locator("main ul li")).to_have_text(lines)
+    expect(page.locator("#data-sent li")).to_have_text(lines)
     expect(page.locator("main form button")).to_have_text(["Continuer"])
     check_page(page, f"40-information-{width}")
     with page.expect_request(lambda r: r.url.startswith(live.rp + "/callback")) as sent:
@@ -60,7 +61,7 @@ def test_consent_page(page: Page, live, width: str) -> None:  # type: ignore[no-
     page.goto(_authorize_url(live, "private-service",
                              "openid profile email phone birth address"))
     expect(page.locator("h1")).to_have_text("Autoriser Assurance de démonstration")
-    expect(page.locator("main ul li")).to_have_text([
+    expect(page.locator("#data-sent li")).to_have_text([
         "Nom et prénoms", "Nom d'usage", "Date de naissance", "Sexe",
         "Lieu et pays de naissance", "Adresse électronique", "Numéro de téléphone",
         "Adresse postale", "Date de dernière mise à jour de vos informations"])

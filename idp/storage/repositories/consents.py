@@ -28,11 +28,6 @@ def remembered_disclosure(s: Session, account_id: int, client_id: str
                                 row.mode)
 
 
-def granted_scopes(s: Session, account_id: int, client_id: str) -> set[str]:
-    remembered = remembered_disclosure(s, account_id, client_id)
-    return set(remembered.scopes) if remembered else set()
-
-
 def remember_consent(
     s: Session, account_id: int, client_id: str, scopes: set[str], now: int,
     claims: set[str] | None = None, mode: str = "explicit",
