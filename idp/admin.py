@@ -11,7 +11,7 @@ from idp import login_names
 from idp.accounts import address
 from idp.accounts.passwords import Passwords
 from idp.accounts.policy import POPULATIONS
-from idp.oidc.clients import AUTH_METHODS, GRANT_TYPES, hash_secret
+from idp.oidc.clients import AUTH_METHODS, CONSENT_MODES, GRANT_TYPES, hash_secret
 from idp.storage.models import Account, Client
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import clients as clients_repo
@@ -48,6 +48,8 @@ def client_as_dict(c: Client) -> dict[str, Any]:
         "subject_type": c.subject_type,
         "access_rule": c.access_rule,
         "home_url": c.home_url,
+        "consent_mode": c.consent_mode,
+        "citizen_facing": bool(c.citizen_facing),
         "secret_expires_at": c.secret_expires_at,
         "created_at": c.created_at,
     }
@@ -76,8 +78,13 @@ def add_client(
     home_url: str | None = None,
     secret: str | None = None,
     secret_lifetime: int | None = None,
+    consent_mode: str = "explicit",
+    citizen_facing: bool = False,
 ) -> NewClient:
     grant_types = grant_types or ["authorization_code", "refresh_token"]
+    _check_consent_mode(consent_mode)
+    if scope.strip():
+        _check_scope(scope)
     if auth_method not in AUTH_METHODS:
         raise AdminError(f"unknown auth method {auth_method!r}; choose one of {AUTH_METHODS}")
     for grant_type in grant_types:
@@ -123,6 +130,8 @@ def add_client(
         subject_type=subject_type,
         access_rule=access_rule,
         home_url=home_url,
+        consent_mode=consent_mode,
+        citizen_facing=citizen_facing,
         created_at=now,
         updated_at=now,
     )
@@ -133,6 +142,66 @@ def add_client(
             raise AdminError(f"client {client_id!r} already exists") from None
         data = client_as_dict(row)
     return NewClient(data, secret)
+
+
+def update_client(
+    db: Database,
+    now: int,
+    client_id: str,
+    *,
+    name: str | None = None,
+    scope: str | None = None,
+    redirect_uris: list[str] | None = None,
+    consent_mode: str | None = None,
+    citizen_facing: bool | None = None,
+) -> dict[str, Any]:
+    """Change a registered client's fields; None leaves a field as it is. Every value is
+    checked before anything is written."""
+    if all(v is None for v in (name, scope, redirect_uris, consent_mode, citizen_facing)):
+        raise AdminError("nothing to change: give at least one option")
+    if name is not None and not (0 < len(name.strip()) <= 255 and name.isprintable()):
+        raise AdminError("the name must be 1 to 255 printable characters")
+    if scope is not None:
+        _check_scope(scope)
+    if consent_mode is not None:
+        _check_consent_mode(consent_mode)
+    for uri in redirect_uris or []:
+        _check_uri(uri)
+    with db.transaction() as s:
+        row = clients_repo.get_client(s, client_id)
+        if row is None:
+            raise AdminError(f"no client {client_id!r}")
+        if redirect_uris is not None:
+            if not redirect_uris and "authorization_code" in row.grant_types:
+                raise AdminError("a client using authorization_code needs at least one "
+                                 "--redirect-uri")
+            row.redirect_uris = list(redirect_uris)
+        if name is not None:
+            row.name = name.strip()
+        if scope is not None:
+            row.scope = " ".join(scope.split())
+        if consent_mode is not None:
+            row.consent_mode = consent_mode
+        if citizen_facing is not None:
+            row.citizen_facing = citizen_facing
+        row.updated_at = now
+        s.flush()
+        return client_as_dict(row)
+
+
+def _check_consent_mode(mode: str) -> None:
+    if mode not in CONSENT_MODES:
+        raise AdminError(f"unknown consent mode {mode!r}; choose one of {', '.join(CONSENT_MODES)}")
+
+
+def _check_scope(scope: str) -> None:
+    # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), space-delimited.
+    tokens = scope.split()
+    if not tokens or len(scope) > 1024 or not all(
+            all(c == "\x21" or "\x23" <= c <= "\x5b" or "\x5d" <= c <= "\x7e" for c in t)
+            for t in tokens):
+        raise AdminError(f"invalid scope {scope!r}: 1 to 1024 characters, space-separated "
+                         "tokens of printable ASCII without quote or backslash")
 
 
 def _check_uri(uri: str) -> None:

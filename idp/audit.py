@@ -75,10 +75,12 @@ class AuditLog:
         account_id: int | None = None,
         client_id: str | None = None,
         ip: str | None = None,
+        fi: str | None = None,
         **detail: Any,
     ) -> None:
-        """Buffer an event; written within ``flush_interval``."""
-        row = clean_event(self.clock.now(), event, account_id, client_id, ip, detail)
+        """Buffer an event; written within ``flush_interval``. ``fi``: the upstream identity
+        provider the person logged in with, when there is one."""
+        row = clean_event(self.clock.now(), event, account_id, client_id, ip, detail, fi)
         with self._pending_lock:
             if len(self._pending) >= self.buffer_max:
                 self._stats.dropped_buffer_full += 1
@@ -93,12 +95,13 @@ class AuditLog:
         account_id: int | None = None,
         client_id: str | None = None,
         ip: str | None = None,
+        fi: str | None = None,
         **detail: Any,
     ) -> None:
         """Write an event in the caller's transaction `s`: committed with the change it
         records, or rolled back with it."""
         audit_repo.write_events(
-            s, [clean_event(self.clock.now(), event, account_id, client_id, ip, detail)])
+            s, [clean_event(self.clock.now(), event, account_id, client_id, ip, detail, fi)])
 
     def stats(self) -> AuditStats:
         with self._pending_lock:

@@ -18,6 +18,7 @@ from typing import Any
 EVENT_MAX = 64
 CLIENT_ID_MAX = 255
 IP_MAX = 64
+FI_MAX = 64
 
 DETAIL_KEYS_MAX = 16
 DETAIL_KEY_MAX = 40
@@ -90,7 +91,7 @@ def _clean_value(value: object, depth: int) -> Any:
 
 
 def clean_event(at: int, event: str, account_id: object, client_id: object, ip: object,
-                detail: dict[str, Any]) -> dict[str, Any]:
+                detail: dict[str, Any], fi: object = None) -> dict[str, Any]:
     """One row of audit_events that the database accepts, whatever the request held."""
     return {
         "at": int(at),
@@ -98,5 +99,6 @@ def clean_event(at: int, event: str, account_id: object, client_id: object, ip: 
         "account_id": clean_account_id(account_id),
         "client_id": clean_optional(client_id, CLIENT_ID_MAX),
         "ip": clean_optional(ip, IP_MAX),
+        "fi": clean_optional(fi, FI_MAX),
         "detail": clean_detail(detail),
     }

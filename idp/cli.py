@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from idp import admin
 from idp.accounts import address
+from idp.oidc.clients import CONSENT_MODES
 from idp.settings import Settings
 from idp.storage.location import NothingThere
 from sitekit.settings import SettingError
@@ -24,6 +25,11 @@ from sitekit.storage.errors import StorageUnavailable
 if TYPE_CHECKING:
     from idp.runtime import Runtime
     from sitekit.storage.database import Database
+CONSENT_HELP = ("what the person sees before data goes to the application: explicit (a consent "
+                "page; private-sector applications), information (a page listing the data "
+                "sent; public services), none (the operator's own applications)")
+CITIZEN_FACING_HELP = ("FranceConnect's request rules: state and nonce of 22+ characters, "
+                       "acr_values required")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,7 +128,23 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--home-url", help="the application's start page (portal link)")
     add.add_argument("--secret-lifetime-days", type=int,
                      help="the secret expires after this many days (technical users: 365)")
+    add.add_argument("--consent", default="explicit", choices=list(CONSENT_MODES),
+                     help=CONSENT_HELP)
+    add.add_argument("--citizen-facing", action="store_true", help=CITIZEN_FACING_HELP)
     add.set_defaults(handler=cmd_clients_add)
+    update = clients.add("update", help="change a client's registration (options not given "
+                                        "are left as they are)")
+    update.add_argument("client_id")
+    update.add_argument("--name")
+    update.add_argument("--scope", help="the registered scopes, replaced as a whole")
+    update.add_argument("--redirect-uri", action="append",
+                        help="repeat for each; replaces the registered list")
+    update.add_argument("--consent", choices=list(CONSENT_MODES), help=CONSENT_HELP)
+    facing = update.add_mutually_exclusive_group()
+    facing.add_argument("--citizen-facing", dest="citizen_facing", action="store_true",
+                        default=None, help=CITIZEN_FACING_HELP)
+    facing.add_argument("--not-citizen-facing", dest="citizen_facing", action="store_false")
+    update.set_defaults(handler=cmd_clients_update)
     clients.add("list").set_defaults(handler=cmd_clients_list)
     show = clients.add("show")
     show.add_argument("client_id")
@@ -374,6 +396,7 @@ def cmd_clients_add(args: argparse.Namespace) -> int:
         backchannel_logout_uri=args.backchannel_logout_uri, subject_type=args.subject_type,
         access_rule=args.access_rule, home_url=args.home_url,
         secret_lifetime=args.secret_lifetime_days * 86400 if args.secret_lifetime_days else None,
+        consent_mode=args.consent, citizen_facing=args.citizen_facing,
     )
     value = dict(new.client, client_secret=new.secret)
     human = _fields(new.client)
@@ -381,6 +404,17 @@ def cmd_clients_add(args: argparse.Namespace) -> int:
         human += (f"\n\nclient_secret  {new.secret}\n"
                   "Keep it now: it is stored hashed and will not be shown again.")
     emit(args, value, human)
+    return 0
+
+
+def cmd_clients_update(args: argparse.Namespace) -> int:
+    rt = _runtime(existing=True)
+    data = admin.update_client(
+        rt.db, rt.clock.now(), args.client_id, name=args.name, scope=args.scope,
+        redirect_uris=args.redirect_uri, consent_mode=args.consent,
+        citizen_facing=args.citizen_facing,
+    )
+    emit(args, data, _fields(data))
     return 0
 
 

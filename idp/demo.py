@@ -87,7 +87,10 @@ def demo_clients(apa_url: str) -> list[dict[str, Any]]:
              post_logout_redirect_uris=[f"{apa_url}/"],
              backchannel_logout_uri=f"{apa_url}/auth/backchannel-logout",
              scope="openid profile email siret", access_rule="group:apa",
-             audience=["apa-api"], home_url=f"{apa_url}/"),
+             audience=["apa-api"], home_url=f"{apa_url}/",
+             # The operator's own first-party application: no consent page (FranceConnect
+             # shows none for its own services either).
+             consent_mode="none"),
         dict(client_id="apa-connector", name="Logiciel du département (démo)",
              secret="demo-apa-connector-secret", redirect_uris=[],
              grant_types=["client_credentials"], scope="apa", audience=["apa-api"],
@@ -95,8 +98,9 @@ def demo_clients(apa_url: str) -> list[dict[str, Any]]:
     ]
 
 
-_URL_FIELDS = ("redirect_uris", "post_logout_redirect_uris", "backchannel_logout_uri",
-               "home_url")
+# A demo client registered with other values (an earlier run, another port) is registered again.
+_SEEDED_FIELDS = ("redirect_uris", "post_logout_redirect_uris", "backchannel_logout_uri",
+                  "home_url", "consent_mode")
 
 
 def seed(rt: Runtime, apa_url: str) -> None:
@@ -114,7 +118,7 @@ def seed(rt: Runtime, apa_url: str) -> None:
             existing = clients_repo.get_client(s, client["client_id"])
             if existing is not None:
                 registered = admin.client_as_dict(existing)
-                if all(registered[k] == client.get(k, registered[k]) for k in _URL_FIELDS):
+                if all(registered[k] == client.get(k, registered[k]) for k in _SEEDED_FIELDS):
                     continue
                 if not _is_demo_client(existing, client["secret"]):
                     continue  # the operator's own client of that name: left alone

@@ -26,6 +26,13 @@ from idp.storage.repositories import consents as consents_repo
 
 if TYPE_CHECKING:
     from idp.oidc.server import HubAuthorizationServer, HubOAuth2Request
+# The page accepted (explicit) or seen (information), recorded with what it remembers.
+PAGE_EVENTS = {"explicit": "consent.given", "information": "information.shown"}
+# A code issued to a client: a transfer of data, named after what the person saw before it
+# (FranceConnect's FC_DATATRANSFER_CONSENT_IDENTITY / _INFORMATION_IDENTITY).
+TRANSFER_EVENTS = {"explicit": "data_transfer_consent",
+                   "information": "data_transfer_information",
+                   "none": "data_transfer"}
 
 
 @dataclass(frozen=True)
@@ -76,15 +83,16 @@ def decide(
         return _error_outcome(server, error)
 
     rt = server.rt
-    if consent_given:
+    if consent_given and ctx.disclosure_mode in PAGE_EVENTS:
         assert authn.account is not None  # the consent form is shown to a logged-in user
         with rt.db.transaction() as s:
             consents_repo.remember_consent(
-                s, authn.account.id, ctx.client.client_id, set(request.scope.split()), ctx.now
+                s, authn.account.id, ctx.client.client_id, set(request.scope.split()), ctx.now,
+                claims=set(ctx.released_claims), mode=ctx.disclosure_mode,
             )
-            rt.audit.write(s, "consent.given", account_id=authn.account.id,
+            rt.audit.write(s, PAGE_EVENTS[ctx.disclosure_mode], account_id=authn.account.id,
                            client_id=ctx.client.client_id, ip=request.remote_addr,
-                           scope=request.scope)
+                           fi=authn.fi, scope=request.scope, claims=list(ctx.released_claims))
     request.authn = authn
     request.claims_param = ctx.claims
     _, _, headers = server.create_authorization_response(
@@ -93,6 +101,12 @@ def decide(
     location = dict(headers).get("Location")
     if location is None:  # pragma: no cover - authlib always redirects here
         return ErrorPage("server_error", "No redirect produced.")
+    # Each transfer is an event of the person's history: names of the claims, never values.
+    assert authn.account is not None  # a code is issued to a logged-in user only
+    rt.audit.record(TRANSFER_EVENTS[ctx.disclosure_mode], account_id=authn.account.id,
+                    client_id=ctx.client.client_id, ip=request.remote_addr, fi=authn.fi,
+                    acr=authn.acr, scope=request.scope, claims=list(ctx.released_claims),
+                    page_shown=consent_given)
     return RedirectToClient(add_issuer(location, rt.settings.issuer))
 
 

@@ -2,23 +2,44 @@
 
 In the code flow, claims asked for by scope go to userinfo only; the ID token carries the
 protocol claims plus what the `claims` parameter's `id_token` member asks for (§5.4).
+
+Minimal disclosure, as FranceConnect does: an application receives the claims its request
+asks for (scopes and `claims` parameter) **and** its registration allows (the claims of the
+scopes it is registered with, its legal authorisation). A claim asked through `claims` that no
+registered scope covers is not released.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidRequestError
 
 from idp.accounts.address import address_claim
 
+PIVOT_CLAIMS = ("given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry")
+
 SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
-    "profile": ("name", "given_name", "family_name", "preferred_username", "updated_at"),
+    # OIDC Core §5.4, with FranceConnect's additions to `profile` (birthdate, gender).
+    "profile": ("name", "given_name", "family_name", "preferred_username", "updated_at",
+                "birthdate", "gender"),
     "email": ("email", "email_verified"),
     "phone": ("phone_number", "phone_number_verified"),
     "address": ("address",),
     "siret": ("siret",),
+    # FranceConnect's scopes: birth, the pivot identity, and one scope per claim (its `email`
+    # scope is the standard one above, which adds email_verified).
+    "birth": ("birthplace", "birthcountry"),
+    "identite_pivot": PIVOT_CLAIMS,
+    "given_name": ("given_name",),
+    "family_name": ("family_name",),
+    "birthdate": ("birthdate",),
+    "gender": ("gender",),
+    "birthplace": ("birthplace",),
+    "birthcountry": ("birthcountry",),
+    "preferred_username": ("preferred_username",),
 }
 SUPPORTED_CLAIMS = ("sub", "acr", "auth_time", "sid", *sorted({c for v in SCOPE_CLAIMS.values()
                                                               for c in v}))
@@ -54,6 +75,18 @@ def requested_claim_names(scope: str, claims: dict[str, Any] | None, target: str
     return names
 
 
+def allowed_claim_names(registered_scopes: Iterable[str]) -> frozenset[str]:
+    """The claims a client's registration allows: those of its registered scopes."""
+    return frozenset(c for s in registered_scopes for c in SCOPE_CLAIMS.get(s, ()))
+
+
+def released_claim_names(scope: str, claims: dict[str, Any] | None, target: str,
+                         registered_scopes: Iterable[str]) -> set[str]:
+    """Asked (scopes and `claims` parameter) ∩ allowed (registration): what ``target``
+    ('userinfo' or 'id_token') receives."""
+    return requested_claim_names(scope, claims, target) & allowed_claim_names(registered_scopes)
+
+
 def account_claims(account: Any) -> dict[str, Any]:
     """Every claim the hub can state about an account (values None are omitted)."""
     given, family = account.given_name, account.family_name
@@ -77,9 +110,11 @@ def release(account: Any, names: set[str]) -> dict[str, Any]:
     return {n: available[n] for n in sorted(names) if available.get(n) is not None}
 
 
-def consent_claim_names(scope: str, claims: dict[str, Any] | None) -> list[str]:
-    """Claims to list on the consent page for this request."""
+def consent_claim_names(scope: str, claims: dict[str, Any] | None,
+                        registered_scopes: Iterable[str]) -> list[str]:
+    """Every claim this request would release, to userinfo or the ID token: what the
+    consent and information pages list and the audit trail names."""
     return sorted(
-        requested_claim_names(scope, claims, "userinfo")
-        | requested_claim_names(scope, claims, "id_token")
+        released_claim_names(scope, claims, "userinfo", registered_scopes)
+        | released_claim_names(scope, claims, "id_token", registered_scopes)
     )

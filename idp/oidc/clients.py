@@ -22,6 +22,10 @@ from sitekit.storage.database import Database
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+# What the person sees before the first transfer of data to a client, as FranceConnect
+# does: a consent page (private-sector applications), an information page (public
+# services), or nothing (the operator's own first-party applications).
+CONSENT_MODES = ("explicit", "information", "none")
 
 
 def hash_secret(secret: str) -> str:
@@ -55,6 +59,8 @@ class RegisteredClient(ClientMixin):
         self.sector_identifier = row.sector_identifier or row.client_id
         self.access_rule = row.access_rule
         self.home_url = row.home_url
+        self.consent_mode = row.consent_mode or "explicit"
+        self.citizen_facing = bool(row.citizen_facing)
 
     @property
     def is_public(self) -> bool:

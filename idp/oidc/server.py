@@ -303,7 +303,8 @@ class HubAuthorizationServer(AuthorizationServer):
     def has_second_factor(self, account_id: int) -> bool:
         return is_enrolled(self.rt.db, account_id)
 
-    def granted_scopes(self, account_id: int, client_id: str) -> set[str]:
+    def remembered_disclosure(self, account_id: int, client_id: str
+                              ) -> consents_repo.RememberedDisclosure | None:
         with self.rt.db.read() as s:
-            return consents_repo.granted_scopes(s, account_id, client_id)
+            return consents_repo.remembered_disclosure(s, account_id, client_id)
 

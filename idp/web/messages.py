@@ -2,20 +2,6 @@
 
 from sitekit.web.i18n import N_
 
-CLAIM_LABELS = {
-    "name": N_("Your full name"),
-    "given_name": N_("Your first names"),
-    "family_name": N_("Your family name"),
-    "preferred_username": N_("Your identifier"),
-    "updated_at": N_("When your profile was last updated"),
-    "email": N_("Your e-mail address"),
-    "email_verified": N_("Whether your e-mail address was verified"),
-    "phone_number": N_("Your mobile phone number"),
-    "phone_number_verified": N_("Whether your phone number was verified"),
-    "address": N_("Your postal address"),
-    "siret": N_("The SIRET of your organisation"),
-}
-
 ERROR_MESSAGES = {
     "invalid_request": {
         "title": N_("Invalid request"),

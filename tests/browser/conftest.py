@@ -64,6 +64,13 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         redirect_uris=[f"{rp}/callback"], post_logout_redirect_uris=[f"{rp}/"]).secret
     admin.add_client(rt.db, now, client_id="restricted", name="Application réservée",
                      redirect_uris=[f"{rp}/callback"], access_rule="group:chorus")
+    # The pages shown before data go to an application, by consent mode (test_disclosure_pages).
+    admin.add_client(rt.db, now, client_id="public-service", name="Mairie de démonstration",
+                     redirect_uris=[f"{rp}/callback"], consent_mode="information",
+                     scope="openid profile email phone birth")
+    admin.add_client(rt.db, now, client_id="private-service", name="Assurance de démonstration",
+                     redirect_uris=[f"{rp}/callback"], consent_mode="explicit",
+                     scope="openid profile email phone birth address")
     apa_secret = admin.add_client(
         rt.db, now, client_id="apa", name="APA — échange de fichiers",
         redirect_uris=[f"{apa}/auth/callback"], post_logout_redirect_uris=[f"{apa}/"],

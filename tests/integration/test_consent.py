@@ -26,7 +26,7 @@ def test_consent_page_lists_the_requested_claims(http, factories):  # type: igno
     factories.account("alice")
     _, page = _consent_page(http, client, "alice", scope="openid email")
     assert page.status_code == 200
-    assert "APA" in page.text and "Votre adresse électronique" in page.text
+    assert "APA" in page.text and "<li>Adresse électronique</li>" in page.text
 
 
 def test_refused_consent_sends_access_denied(http, factories, rt):  # type: ignore[no-untyped-def]

@@ -283,7 +283,8 @@ def _leaf_commands(parser, prefix=()):  # type: ignore[no-untyped-def]
     return found or [prefix]
 
 
-POSITIONAL = {("clients", "show"): ["x"], ("clients", "remove"): ["x"]}
+POSITIONAL = {("clients", "show"): ["x"], ("clients", "remove"): ["x"],
+              ("clients", "update"): ["x"]}
 
 
 def test_every_command_accepts_json_before_or_after_the_subcommand() -> None:
@@ -586,3 +587,67 @@ def test_clients_add_refuses_other_answer_algorithms(capsys, option, alg) -> Non
         main(["clients", "add", "--client-id", "x", "--redirect-uri", "https://x.example/cb",
               option, alg])
     assert exit_.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+# clients: consent mode, citizen-facing, update ----------------------------------------------
+
+
+def test_clients_add_records_the_consent_mode_and_citizen_facing(capsys) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run(capsys, "clients", "add", "--client-id", "mairie",
+                       "--redirect-uri", "https://mairie.example/cb", "--consent", "information",
+                       "--citizen-facing", "--json")
+    assert code == 0
+    value = json.loads(out)
+    assert value["consent_mode"] == "information" and value["citizen_facing"] is True
+    code, out, _ = run(capsys, "clients", "add", "--client-id", "plain",
+                       "--redirect-uri", "https://plain.example/cb", "--json")
+    value = json.loads(out)
+    assert value["consent_mode"] == "explicit" and value["citizen_facing"] is False
+
+
+def test_clients_add_refuses_an_unknown_consent_mode(capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as exit_:
+        main(["clients", "add", "--client-id", "x", "--redirect-uri", "https://x.example/cb",
+              "--consent", "implicit"])
+    assert exit_.value.code == 2
+    assert "invalid choice: 'implicit'" in capsys.readouterr().err
+
+
+def test_clients_update_changes_only_the_fields_given(capsys) -> None:  # type: ignore[no-untyped-def]
+    run(capsys, "clients", "add", "--client-id", "mairie", "--name", "Mairie",
+        "--redirect-uri", "https://mairie.example/cb", "--scope", "openid profile")
+    code, out, _ = run(capsys, "clients", "update", "mairie", "--consent", "none",
+                       "--citizen-facing", "--redirect-uri", "https://mairie.example/a",
+                       "--redirect-uri", "https://mairie.example/b", "--json")
+    assert code == 0
+    value = json.loads(out)
+    assert value["consent_mode"] == "none" and value["citizen_facing"] is True
+    assert value["redirect_uris"] == ["https://mairie.example/a", "https://mairie.example/b"]
+    assert value["name"] == "Mairie" and value["scope"] == "openid profile"
+    code, out, _ = run(capsys, "clients", "update", "mairie", "--not-citizen-facing",
+                       "--name", "Mairie de Lyon", "--scope", "openid identite_pivot email")
+    assert code == 0 and "citizen_facing" in out and "Mairie de Lyon" in out
+    shown = json.loads(run(capsys, "clients", "show", "mairie", "--json")[1])
+    assert shown["citizen_facing"] is False and shown["consent_mode"] == "none"
+    assert shown["scope"] == "openid identite_pivot email"
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ([], "nothing to change"),
+    (["--redirect-uri", "http://example.com/cb"], "plain http is only allowed on loopback"),
+    (["--scope", "openid \"quoted\""], "invalid scope"),
+    (["--scope", " "], "invalid scope"),
+    (["--name", " "], "the name must be"),
+])
+def test_clients_update_refuses_bad_values(capsys, options, message) -> None:  # type: ignore[no-untyped-def]
+    run(capsys, "clients", "add", "--client-id", "mairie",
+        "--redirect-uri", "https://mairie.example/cb")
+    code, _, err = run(capsys, "clients", "update", "mairie", *options)
+    assert code == 1 and message in err
+    shown = json.loads(run(capsys, "clients", "show", "mairie", "--json")[1])
+    assert shown["redirect_uris"] == ["https://mairie.example/cb"]
+
+
+def test_clients_update_of_an_unknown_client_is_an_error(capsys, database) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = run(capsys, "clients", "update", "nobody", "--consent", "none")
+    assert code == 1 and "no client 'nobody'" in err

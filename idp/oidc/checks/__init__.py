@@ -6,6 +6,7 @@ OAuth2Error that is sent back to the client's redirect URI.
 """
 
 from idp.oidc.checks.acr import check_acr
+from idp.oidc.checks.citizen_facing import check_citizen_facing_rules
 from idp.oidc.checks.claims_param import check_claims_parameter
 from idp.oidc.checks.consent import check_consent
 from idp.oidc.checks.context import (
@@ -23,6 +24,8 @@ from idp.oidc.checks.request_params import check_unsupported_parameters
 
 AUTHORIZATION_CHECKS = [
     check_unsupported_parameters,  # request, request_uri, response_mode (OIDC Core §6, §3.1.2.1)
+    check_citizen_facing_rules,    # citizen-facing clients: state, nonce 22+ chars, acr_values
+                                   # (before any login: a bad request never asks the person)
     check_prompt,                  # prompt values; none alone; login forces a fresh login
     check_claims_parameter,        # claims (§5.5) parsed and validated
     check_id_token_hint,           # the hinted subject must be the one logged in
@@ -30,7 +33,7 @@ AUTHORIZATION_CHECKS = [
     check_max_age,                 # authentication older than max_age: login again (§3.1.2.1)
     check_acr,                     # essential acr (§5.5.1.1) met, or login, or unmet error
     check_entitlement,             # the account is allowed to use this client
-    check_consent,                 # scopes already consented, or consent (prompt=consent asks)
+    check_consent,                 # per consent mode: consent or information page, remembered
 ]
 
 __all__ = [

@@ -18,6 +18,7 @@ class Authn:
     acr: str | None = None
     amr: tuple[str, ...] = ()
     sid: str | None = None
+    fi: str | None = None  # the upstream identity provider, when the login was federated
 
 
 @dataclass
@@ -31,6 +32,10 @@ class AuthorizationContext:
     consent_given: bool = False
     prompts: set[str] = field(default_factory=set)
     claims: dict[str, Any] | None = None
+    # Set by check_consent: the client's consent mode for this request and the names of the
+    # claims it will receive (recorded by decide(), never their values).
+    disclosure_mode: str = "explicit"
+    released_claims: tuple[str, ...] = ()
 
     @property
     def params(self) -> dict[str, str]:
@@ -50,8 +55,11 @@ class NeedLogin:
 
 @dataclass(frozen=True)
 class NeedConsent:
+    """Show the consent page (mode "explicit") or the information page ("information")."""
+
     scopes: tuple[str, ...]
     claims: tuple[str, ...]
+    mode: str = "explicit"
 
 
 @dataclass(frozen=True)

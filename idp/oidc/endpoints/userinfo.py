@@ -1,15 +1,18 @@
 """UserInfo endpoint, OIDC Core §5.3, with bearer tokens per RFC 6750 (§2.1 header, §2.2 form).
 
-Claims by scope (§5.4) and by the `claims` parameter's userinfo member (§5.5); `sub` is the
-one in the ID token of the same client (pairwise where configured). A client that registered
-`userinfo_signed_response_alg` gets the claims as a signed JWT (§5.3.2).
+Claims by scope (§5.4) and by the `claims` parameter's userinfo member (§5.5), narrowed to
+what the client's registration allows (claims.py); `sub` is the one in the ID token of the
+same client (pairwise where configured). A client that registered
+`userinfo_signed_response_alg` gets the claims as a signed JWT (§5.3.2). Each answer is an
+audit event naming the claims sent, never their values (the person's history of data
+exchanges).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from idp.oidc.claims import release, requested_claim_names
+from idp.oidc.claims import release, released_claim_names
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import tokens as tokens_repo
 
@@ -45,10 +48,15 @@ def userinfo_response(server: HubAuthorizationServer, access_token: str | None) 
         account = accounts_repo.get_account(s, grant.account_id) if grant else None
     if grant is None or account is None or account.disabled:
         return _bearer_error(401, "invalid_token", "The account is no longer active.")
+    client = server.query_client(grant.client_id)
+    if client is None:
+        return _bearer_error(401, "invalid_token", "The application is no longer registered.")
     body = {"sub": claims["sub"]}
-    body.update(release(account, requested_claim_names(claims["scope"], grant.claims, "userinfo")))
-    client = server.query_client(claims["client_id"])
-    if client is not None and client.userinfo_signed_response_alg:
+    body.update(release(account, released_claim_names(claims["scope"], grant.claims, "userinfo",
+                                                      client.scopes)))
+    rt.audit.record("userinfo.released", account_id=account.id, client_id=client.client_id,
+                    acr=grant.acr, claims=sorted(n for n in body if n != "sub"))
+    if client.userinfo_signed_response_alg:
         # OIDC Core §5.3.2: signed, with iss and aud, media type application/jwt.
         signed = server.tokens.userinfo_answer(
             client_id=client.client_id, claims=body, alg=client.userinfo_signed_response_alg)

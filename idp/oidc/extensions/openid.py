@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from authlib.oidc.core.grants import OpenIDCode
 from authlib.oidc.core.grants.util import is_openid_scope
 
-from idp.oidc.claims import release, requested_claim_names
+from idp.oidc.claims import release, released_claim_names
 
 if TYPE_CHECKING:
     from idp.oidc.grants.authorization_code import AuthorizationCodeGrant
@@ -51,7 +51,13 @@ class OpenIDConnect(OpenIDCode):
         context = request.grant_context
         user = request.user
         assert server is not None and context is not None and user is not None  # a user's token
-        extra = release(user, requested_claim_names(token["scope"], context.claims, "id_token"))
+        extra = release(user, released_claim_names(token["scope"], context.claims, "id_token",
+                                                   client.scopes))
+        if extra:
+            # Names only, never values: the person's history of data exchanges.
+            server.rt.audit.record("id_token.released", account_id=user.id,
+                                   client_id=client.client_id, acr=context.acr,
+                                   claims=sorted(extra))
         return server.tokens.id_token(
             client_id=client.client_id,
             alg=client.id_token_signed_response_alg,

@@ -17,4 +17,6 @@ class AuditEvent(Base):
     account_id: Mapped[int | None] = mapped_column(index=True)
     client_id: Mapped[str | None] = mapped_column(String(255))
     ip: Mapped[str | None] = mapped_column(String(64))
+    # The upstream identity provider (FI) the person logged in with, when federated.
+    fi: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -38,6 +38,11 @@ class Client(Base):
     # Who may use the client: None = every account, else "group:NAME" or "population:NAME".
     access_rule: Mapped[str | None] = mapped_column(String(255))
     home_url: Mapped[str | None] = mapped_column(String(1024))
+    # What the person sees before data goes to the client: "explicit" (consent page),
+    # "information" (information page) or "none" (the operator's own applications).
+    consent_mode: Mapped[str] = mapped_column(String(16), default="explicit")
+    # FranceConnect's request rules apply (state and nonce of 22+ characters, acr_values).
+    citizen_facing: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[int]
     updated_at: Mapped[int]
 
@@ -78,6 +83,10 @@ class Consent(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     client_id: Mapped[str] = mapped_column(ForeignKey("clients.client_id", ondelete="CASCADE"))
     scope: Mapped[str] = mapped_column(String(1024))
+    # The claims the person agreed to (or was informed of): a request for any other asks again.
+    claims: Mapped[list[str]] = mapped_column(default=list)
+    # "explicit" (a consent page was accepted) or "information" (an information page was seen).
+    mode: Mapped[str] = mapped_column(String(16), default="explicit")
     granted_at: Mapped[int]
 
 

@@ -1,4 +1,8 @@
+"""What each person agreed to (explicit mode) or was informed of (information mode), per client."""
+
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -6,24 +10,45 @@ from sqlalchemy.orm import Session
 from idp.storage.models import Consent
 
 
-def granted_scopes(s: Session, account_id: int, client_id: str) -> set[str]:
+@dataclass(frozen=True)
+class RememberedDisclosure:
+    scopes: frozenset[str]
+    claims: frozenset[str]
+    mode: str  # "explicit" or "information"
+
+
+def remembered_disclosure(s: Session, account_id: int, client_id: str
+                          ) -> RememberedDisclosure | None:
     row = s.scalar(
         select(Consent).where(Consent.account_id == account_id, Consent.client_id == client_id)
     )
-    return set(row.scope.split()) if row else set()
+    if row is None:
+        return None
+    return RememberedDisclosure(frozenset(row.scope.split()), frozenset(row.claims or ()),
+                                row.mode)
 
 
 def remember_consent(
-    s: Session, account_id: int, client_id: str, scopes: set[str], now: int
+    s: Session, account_id: int, client_id: str, scopes: set[str], now: int,
+    claims: set[str] | None = None, mode: str = "explicit",
 ) -> None:
+    """Add `scopes` and `claims` to what is remembered; a page of another mode than the one
+    remembered replaces it (an information page seen is no consent, and the reverse)."""
+    claims = claims or set()
     row = s.scalar(
         select(Consent).where(Consent.account_id == account_id, Consent.client_id == client_id)
     )
     if row is None:
         s.add(Consent(account_id=account_id, client_id=client_id, scope=" ".join(sorted(scopes)),
-                      granted_at=now))
+                      claims=sorted(claims), mode=mode, granted_at=now))
+    elif row.mode != mode:
+        row.scope = " ".join(sorted(scopes))
+        row.claims = sorted(claims)
+        row.mode = mode
+        row.granted_at = now
     else:
         row.scope = " ".join(sorted(set(row.scope.split()) | scopes))
+        row.claims = sorted(set(row.claims or ()) | claims)
         row.granted_at = now
     s.flush()
 

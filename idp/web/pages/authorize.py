@@ -10,10 +10,11 @@ from starlette.responses import RedirectResponse, Response
 
 from idp.oidc.authorization import ErrorPage, Outcome, RedirectToClient, decide
 from idp.oidc.checks import Authn, NeedConsent, NeedLogin, Refuse
+from idp.oidc.data_kinds import data_kind_labels
 from idp.oidc.server import HubOAuth2Request, read_oauth2_request
 from idp.web.cookies import session_id_from, set_session_cookie
 from idp.web.hub import hub_of
-from idp.web.messages import CLAIM_LABELS, ERROR_MESSAGES
+from idp.web.messages import ERROR_MESSAGES
 from idp.web.pages.form_guard import form_post
 from idp.web.sessions import SessionState
 
@@ -55,7 +56,8 @@ async def consent(request: Request, session: SessionState, form: FormData) -> Re
     if pending is None or session.account is None:
         return _expired(hub, request)
     oauth_request = _stored_request(hub, request, pending)
-    if form.get("decision") == "accept":
+    # "accept" on the consent page, "continue" on the information page.
+    if form.get("decision") in ("accept", "continue"):
         outcome = await hub.rt.blocking(
             decide, hub.server, oauth_request, session.authn, pending["started_at"], True
         )
@@ -99,10 +101,11 @@ async def _respond(request: Request, outcome: Outcome, oauth_request: HubOAuth2R
         response = RedirectResponse(f"/login?rid={rid}", status_code=303)
     else:
         assert isinstance(outcome, NeedConsent)
+        template = "information.html" if outcome.mode == "information" else "consent.html"
         response = hub.pages.render(
-            request, "consent.html", ui_locales=oauth_request.payload.data.get("ui_locales"),
-            client_name=oauth_request.client.name, claims=outcome.claims,
-            claim_labels=CLAIM_LABELS, rid=rid, csrf_token=session.csrf_token,
+            request, template, ui_locales=oauth_request.payload.data.get("ui_locales"),
+            client_name=oauth_request.client.name, data_kinds=data_kind_labels(outcome.claims),
+            rid=rid, csrf_token=session.csrf_token,
         )
     if new_session:
         set_session_cookie(response, hub.settings, session.id)

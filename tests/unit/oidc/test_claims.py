@@ -10,9 +10,12 @@ import pytest
 from authlib.oauth2.rfc6749 import InvalidRequestError
 
 from idp.oidc.claims import (
+    SCOPE_CLAIMS,
+    allowed_claim_names,
     consent_claim_names,
     parse_claims_parameter,
     release,
+    released_claim_names,
     requested_claim_names,
 )
 
@@ -83,7 +86,14 @@ def test_deeply_nested_claims_are_refused_as_a_bad_request(raw: str) -> None:
 @pytest.mark.parametrize(("scope", "expected"), [
     ("openid", set()),
     ("openid profile", {"name", "given_name", "family_name", "preferred_username",
-                        "updated_at"}),
+                        "updated_at", "birthdate", "gender"}),
+    # FranceConnect's scopes.
+    ("openid birth", {"birthplace", "birthcountry"}),
+    ("openid identite_pivot", {"given_name", "family_name", "birthdate", "gender",
+                               "birthplace", "birthcountry"}),
+    ("openid given_name gender", {"given_name", "gender"}),
+    ("openid family_name birthdate birthplace birthcountry preferred_username",
+     {"family_name", "birthdate", "birthplace", "birthcountry", "preferred_username"}),
     ("openid email", {"email", "email_verified"}),
     ("openid phone", {"phone_number", "phone_number_verified"}),
     ("openid siret", {"siret"}),
@@ -115,7 +125,39 @@ def test_the_id_token_gets_only_the_claims_parameters_id_token_claims() -> None:
 
 def test_consent_lists_the_claims_of_both_targets() -> None:
     claims = {"id_token": {"siret": None}}
-    assert consent_claim_names("openid email", claims) == ["email", "email_verified", "siret"]
+    assert consent_claim_names("openid email", claims, ["openid", "email", "siret"]) == [
+        "email", "email_verified", "siret"]
+
+
+# minimal disclosure: asked ∩ allowed by the registration -----------------------------------
+
+
+def test_a_claim_asked_through_claims_but_not_registered_is_not_released() -> None:
+    claims = {"userinfo": {"siret": None, "email": None}, "id_token": {"phone_number": None}}
+    registered = ["openid", "email"]
+    assert released_claim_names("openid", claims, "userinfo", registered) == {"email"}
+    assert released_claim_names("openid", claims, "id_token", registered) == set()
+    assert consent_claim_names("openid", claims, registered) == ["email"]
+
+
+def test_the_registration_allows_the_claims_of_its_scopes() -> None:
+    assert allowed_claim_names(["openid", "birth", "email"]) == {
+        "birthplace", "birthcountry", "email", "email_verified"}
+    assert allowed_claim_names(["openid", "unknown"]) == set()
+
+
+def test_every_released_claim_has_a_plain_language_line() -> None:
+    from idp.oidc.data_kinds import KIND_OF_CLAIM
+
+    assert {c for names in SCOPE_CLAIMS.values() for c in names} <= set(KIND_OF_CLAIM)
+
+
+def test_claims_of_one_kind_make_one_line() -> None:
+    from idp.oidc.data_kinds import data_kind_labels
+
+    assert data_kind_labels(["email_verified", "name", "family_name", "email", "given_name",
+                             "birthcountry", "birthplace", "acr"]) == [
+        "Family name and first names", "Place and country of birth", "E-mail address"]
 
 
 # release ------------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ import pytest
 from babel.messages.extract import extract_from_dir
 
 from idp.accounts.policy import DEFAULTS as POLICIES
+from idp.oidc.data_kinds import DATA_KINDS
 from idp.web.messages import (
-    CLAIM_LABELS,
     ERROR_MESSAGES,
     LOGIN_FAILED,
     LOGIN_LOCKED,
@@ -26,6 +26,7 @@ from idp.web.pages.second_factor import WRONG_CODE as OTP_WRONG_CODE
 from idp.web.templating import TEMPLATES, Pages
 from sitekit.web.i18n import LOCALES, Catalogues, negotiate
 
+KIND_LABELS = [kind.label for kind in DATA_KINDS]
 ROOT = Path(__file__).resolve().parents[3]
 ACCOUNT = SimpleNamespace(username="cbernard-xt", given_name="Camille", family_name="Bernard")
 
@@ -35,9 +36,11 @@ CONTEXTS: dict[str, list[dict]] = {
                         error=message, error_values=values)
                    for message, values in [(LOGIN_FAILED, {}), (LOGIN_MISSING, {}),
                                            (LOGIN_LOCKED, {"minutes": 15})]],
-    "consent.html": [dict(csrf_token="t", rid="r", client_name="APA", claims=list(CLAIM_LABELS),
-                          claim_labels=CLAIM_LABELS), dict(csrf_token="t", rid="r",
-                          client_name="APA", claims=[], claim_labels=CLAIM_LABELS)],
+    "consent.html": [dict(csrf_token="t", rid="r", client_name="APA", data_kinds=KIND_LABELS),
+                     dict(csrf_token="t", rid="r", client_name="APA", data_kinds=[])],
+    "information.html": [dict(csrf_token="t", rid="r", client_name="APA",
+                              data_kinds=KIND_LABELS),
+                         dict(csrf_token="t", rid="r", client_name="APA", data_kinds=[])],
     "error.html": [dict(code="invalid_request", **m) for m in ERROR_MESSAGES.values()]
     + [dict(message="A technical error occurred. Try again in a few moments."),
        dict(PASSWORD_EXPIRED_ASSISTANCE)],
