@@ -5,4 +5,6 @@
 sets, `id_token.py` the ID token checks of OIDC Core §3.1.3.7, `client_auth.py` the hub's
 authentication at an FI's token endpoint, `transport.py` the bounded HTTP calls, `errors.py`
 what can go wrong, each error naming its audit event.
+`pivot.py` the pivot identity an FI states, validated (`validate_pivot`) and hashed
+(`identity_hash`).
 """

@@ -34,7 +34,7 @@ from idp.oidc.extensions.pkce import S256CodeChallenge
 from idp.oidc.grants.authorization_code import AuthorizationCodeGrant
 from idp.oidc.grants.client_credentials import ClientCredentialsGrant
 from idp.oidc.grants.refresh_token import RefreshTokenGrant
-from idp.oidc.subject import subject_for
+from idp.oidc.subject import PairwiseSubjects
 from idp.oidc.tokens import TokenService, new_opaque_token
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import consents as consents_repo
@@ -159,6 +159,7 @@ class HubAuthorizationServer(AuthorizationServer):
         super().__init__(scopes_supported=list(SCOPES))
         self.rt = runtime
         self.tokens = TokenService(runtime.settings, runtime.keys, runtime.clock)
+        self.subjects = PairwiseSubjects(runtime.db, lambda: runtime.keys.pairwise_salt)
         self.acr_levels = acr_levels(runtime.settings)
         self.acr_values_supported = tuple(self.acr_levels)
         self.register_client_auth_method("client_secret_basic", authenticate_client_secret_basic)
@@ -254,7 +255,8 @@ class HubAuthorizationServer(AuthorizationServer):
             assert ctx is not None  # a user's tokens belong to a grant
             access_token, _ = self.tokens.access_token(
                 client_id=client.client_id, audience=client.audience, scope=scope,
-                subject=self.subject_of(user, client), grant_id=ctx.id,
+                subject=self.subject_of(user, client, request.unit.session()),
+                grant_id=ctx.id,
                 auth_time=ctx.auth_time, acr=ctx.acr, amr=list(ctx.amr),
             )
         token = {
@@ -286,9 +288,13 @@ class HubAuthorizationServer(AuthorizationServer):
 
     # Helpers shared by grants, checks and endpoints ------------------------------------------
 
-    def subject_of(self, account: Account, client: RegisteredClient) -> str:
-        return subject_for(account.subject, client.subject_type, client.sector_identifier,
-                           self.rt.keys.pairwise_salt)
+    def subject_of(self, account: Account, client: RegisteredClient,
+                   s: Session | None = None) -> str:
+        """The `sub` the client sees (OIDC Core §8): pairwise ones stored at first use
+        (subject.py); in `s` when the caller holds a transaction (a writer on SQLite must
+        not wait on its own lock)."""
+        return self.subjects.subject_of(account, client.subject_type,
+                                        client.sector_identifier, s)
 
     def load_active_account(self, account_id: int, s: Session | None = None) -> Account | None:
         """The account if it is still active; read in ``s`` when given (a token request's

@@ -28,7 +28,7 @@ def logout_deliveries(server: HubAuthorizationServer, sid: str) -> list[tuple[st
             if client is None or account is None or not client.backchannel_logout_uri:
                 continue
             token = server.tokens.logout_token(
-                client_id=client.client_id, subject=server.subject_of(account, client), sid=sid
+                client_id=client.client_id, subject=server.subject_of(account, client, s), sid=sid
             )
             deliveries.append((client.client_id, client.backchannel_logout_uri, token))
         sessions_repo.forget_session_clients(s, sid)

@@ -61,7 +61,8 @@ class OpenIDConnect(OpenIDCode):
         return server.tokens.id_token(
             client_id=client.client_id,
             alg=client.id_token_signed_response_alg,
-            subject=server.subject_of(user, client),
+            subject=server.subject_of(user, client,
+                                      request.unit.session() if request.unit else None),
             auth_time=context.auth_time,
             access_token=token.get("access_token"),
             nonce=context.nonce,

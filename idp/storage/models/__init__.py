@@ -3,6 +3,7 @@
 from idp.storage.models.accounts import Account, LoginName, LoginNameSettings, LoginThrottle
 from idp.storage.models.audit import AuditEvent
 from idp.storage.models.base import Base
+from idp.storage.models.federation_links import FederationLink
 from idp.storage.models.messaging import OutboxMessage
 from idp.storage.models.oauth import (
     AuthorizationCode,
@@ -17,6 +18,7 @@ from idp.storage.models.oauth import (
 )
 from idp.storage.models.passwords import PasswordHistory, RecoveryChallenge
 from idp.storage.models.second_factor import Authenticator, RecoveryCode
+from idp.storage.models.subjects import Subject
 
 __all__ = [
     "Account",
@@ -27,6 +29,7 @@ __all__ = [
     "BrowserSession",
     "Client",
     "Consent",
+    "FederationLink",
     "Grant",
     "LoginName",
     "LoginNameSettings",
@@ -38,5 +41,6 @@ __all__ = [
     "RefreshToken",
     "RevokedAccessToken",
     "SessionClient",
+    "Subject",
     "UsedAssertion",
 ]

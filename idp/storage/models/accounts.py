@@ -18,8 +18,9 @@ class Account(Base):
     population: Mapped[str] = mapped_column(String(20), default="portal")
     email: Mapped[str | None] = mapped_column(String(320))
     email_verified: Mapped[bool] = mapped_column(default=False)
-    given_name: Mapped[str | None] = mapped_column(String(255))
-    family_name: Mapped[str | None] = mapped_column(String(255))
+    # 256: the pivot identity's names have up to 256 characters (idp/federation/pivot.py).
+    given_name: Mapped[str | None] = mapped_column(String(256))
+    family_name: Mapped[str | None] = mapped_column(String(256))
     phone_number: Mapped[str | None] = mapped_column(String(32))
     siret: Mapped[str | None] = mapped_column(String(14))
     groups: Mapped[list[str]] = mapped_column(default=list)
@@ -29,6 +30,15 @@ class Account(Base):
     locality: Mapped[str | None] = mapped_column(String(128))
     region: Mapped[str | None] = mapped_column(String(128))
     country: Mapped[str | None] = mapped_column(String(64))
+    # The pivot identity (idp/federation/pivot.py), None for accounts without one:
+    # usage name, birth date YYYY-MM-DD, "male"/"female", INSEE COG commune and country.
+    usage_name: Mapped[str | None] = mapped_column(String(256))
+    birthdate: Mapped[str | None] = mapped_column(String(10))
+    gender: Mapped[str | None] = mapped_column(String(6))
+    birthplace: Mapped[str | None] = mapped_column(String(5))
+    birthcountry: Mapped[str | None] = mapped_column(String(5))
+    # SHA-256 of the normalised pivot (pivot.identity_hash): one person, one account.
+    identity_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[int]
     last_login_at: Mapped[int | None]

@@ -43,8 +43,10 @@ async def end_session(request: Request) -> Response:
     if confirmed and (session is None or not token_matches(session, params.get(CSRF_FIELD))):
         return csrf_refusal(request)
     logged_in = session if session is not None and session.account is not None else None
+    # The hinted `sub` may be a stored pairwise one: looked up off the event loop.
     if logged_in is not None and not confirmed and (
-        logout.needs_confirmation or not _hint_matches(hub, logout, logged_in)
+        logout.needs_confirmation
+        or not await hub.rt.blocking(_hint_matches, hub, logout, logged_in)
     ):
         return hub.pages.render(
             request, "logout_confirm.html", csrf_token=logged_in.csrf_token,
