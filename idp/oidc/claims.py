@@ -95,7 +95,14 @@ def account_claims(account: Any) -> dict[str, Any]:
         "name": name,
         "given_name": given,
         "family_name": family,
-        "preferred_username": account.username,
+        # An account with a pivot identity (idp/federation/pivot.py): the usage name, as
+        # FranceConnect's `preferred_username`; its generated username means nothing.
+        "preferred_username": (account.usage_name if account.identity_hash
+                               else account.username),
+        "birthdate": account.birthdate,
+        "gender": account.gender,
+        "birthplace": account.birthplace,  # INSEE COG commune, born in France only
+        "birthcountry": account.birthcountry,  # INSEE COG country, France 99100
         "email": account.email,
         "email_verified": bool(account.email_verified) if account.email else None,
         "phone_number": account.phone_number,

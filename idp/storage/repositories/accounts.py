@@ -11,6 +11,21 @@ from idp import login_names
 from idp.storage.models import Account, LoginName, LoginNameSettings
 
 
+# A password hash no password matches (argon2 refuses it as malformed): accounts that log in
+# only through an identity provider (idp/accounts/citizens.py).
+UNUSABLE_PASSWORD_PREFIX = "!"
+
+
+def logs_in_with_password(password_hash: str) -> bool:
+    return not password_hash.startswith(UNUSABLE_PASSWORD_PREFIX)
+
+
+def _email_login_name(account: Account) -> str | None:
+    """An account without password does not log in by e-mail address, so its address is no
+    login name: a family may share one address between several citizens (FEDERATION.md)."""
+    return account.email if logs_in_with_password(account.password_hash) else None
+
+
 class DuplicateAccount(Exception):
     """An account with this username already exists."""
 
@@ -128,7 +143,8 @@ def _first_taken(s: Session, wanted: dict[str, str],
 def _sync_login_names(s: Session, account: Account) -> None:
     """Make the account's rows of ``login_names`` its current names; refused (before any
     write) when one is another account's. The unique key settles concurrent writers."""
-    wanted = login_names.names_of(account.username, account.email, stored_agent_domains(s))
+    wanted = login_names.names_of(account.username, _email_login_name(account),
+                                  stored_agent_domains(s))
     taken = _first_taken(s, wanted, account.id)
     if taken is not None:
         raise taken
@@ -164,8 +180,9 @@ def reconcile_login_names(s: Session, domains: frozenset[str],
         row = LoginNameSettings(id=1, agent_email_domains="")
         s.add(row)
         s.flush()
-    accounts = [(id_, username, email) for id_, username, email
-                in s.execute(select(Account.id, Account.username, Account.email))]
+    accounts = [(r.id, r.username, r.email if logs_in_with_password(r.password_hash) else None)
+                for r in s.execute(select(Account.id, Account.username, Account.email,
+                                          Account.password_hash))]
     existing = {r.name: (r.account_id, r.kind) for r in s.scalars(select(LoginName))}
     result = login_names.plan(accounts, existing, domains)
     if write:
@@ -181,3 +198,42 @@ def reconcile_login_names(s: Session, domains: frozenset[str],
 
 def set_password_hash(s: Session, account_id: int, password_hash: str) -> None:
     s.execute(update(Account).where(Account.id == account_id).values(password_hash=password_hash))
+
+
+# The pivot identity (idp/federation/pivot.py) -------------------------------------------------
+
+PIVOT_COLUMNS = ("given_name", "family_name", "usage_name", "birthdate", "gender", "birthplace",
+                 "birthcountry", "identity_hash")
+
+
+class IdentityTaken(Exception):
+    """Another account already has this pivot identity (unique identity_hash)."""
+
+
+def find_by_identity_hash(s: Session, identity_hash: str) -> Account | None:
+    return s.scalar(select(Account).where(Account.identity_hash == identity_hash))
+
+
+def add_citizen(s: Session, account: Account) -> Account:
+    """Add an account with a pivot identity; IdentityTaken when another has it (a concurrent
+    first login of the same person: the caller retries its transaction)."""
+    s.add(account)
+    try:
+        s.flush()
+    except IntegrityError as exc:
+        raise IdentityTaken() from exc
+    _sync_login_names(s, account)
+    return account
+
+
+def set_pivot_identity(s: Session, account_id: int, values: dict[str, str | None]) -> None:
+    """Set the account's pivot columns (PIVOT_COLUMNS); IdentityTaken when another account
+    has this identity."""
+    unknown = set(values) - set(PIVOT_COLUMNS)
+    if unknown:
+        raise ValueError(f"not pivot columns: {sorted(unknown)}")
+    try:
+        with s.begin_nested():
+            s.execute(update(Account).where(Account.id == account_id).values(**values))
+    except IntegrityError as exc:
+        raise IdentityTaken() from exc

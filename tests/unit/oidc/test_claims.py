@@ -26,7 +26,8 @@ def account(**overrides: object) -> SimpleNamespace:
         "email": "camille@example.test", "email_verified": True,
         "phone_number": "+33600000001", "siret": "21750001600019",
         "street_address": None, "postal_code": None, "locality": None, "region": None,
-        "country": None,
+        "country": None, "usage_name": None, "birthdate": None, "gender": None,
+        "birthplace": None, "birthcountry": None, "identity_hash": None,
     }
     values.update(overrides)
     return SimpleNamespace(**values)
@@ -191,3 +192,24 @@ def test_release_ignores_names_the_account_cannot_state() -> None:
 def test_release_builds_the_name_from_its_parts() -> None:
     assert release(account(given_name=None), {"name"}) == {"name": "Bernard"}
     assert release(account(given_name=None, family_name=None), {"name"}) == {}
+
+
+PIVOT = {"usage_name": "Martin", "birthdate": "1980-04-01", "gender": "female",
+         "birthplace": "2A004", "birthcountry": "99100", "identity_hash": "0" * 64}
+
+
+def test_an_account_with_a_pivot_identity_releases_its_birth_claims() -> None:
+    released = release(account(**PIVOT), {"birthdate", "gender", "birthplace", "birthcountry"})
+    assert released == {"birthdate": "1980-04-01", "gender": "female", "birthplace": "2A004",
+                        "birthcountry": "99100"}
+
+
+def test_preferred_username_is_the_usage_name_of_an_account_with_a_pivot_identity() -> None:
+    assert release(account(**PIVOT), {"preferred_username"}) == {"preferred_username": "Martin"}
+    # No usage name: none, rather than the generated identifier ("fc-…").
+    assert release(account(**{**PIVOT, "usage_name": None}), {"preferred_username"}) == {}
+
+
+def test_preferred_username_is_the_username_without_a_pivot_identity() -> None:
+    assert release(account(), {"preferred_username"}) == {"preferred_username": "cbernard-xt"}
+    assert release(account(), {"birthdate", "gender", "birthplace", "birthcountry"}) == {}
