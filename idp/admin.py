@@ -9,12 +9,15 @@ from typing import Any
 
 from idp import login_names
 from idp.accounts import address
+from idp.accounts.citizens import pivot_columns
 from idp.accounts.passwords import Passwords
 from idp.accounts.policy import POPULATIONS
+from idp.federation.pivot import PivotIdentity, PivotInvalid, validate_pivot
 from idp.oidc.clients import AUTH_METHODS, CONSENT_MODES, GRANT_TYPES, hash_secret
 from idp.storage.models import Account, Client
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import clients as clients_repo
+from idp.storage.repositories import federation_links as links_repo
 from sitekit.storage.database import Database
 
 ONE_YEAR = 365 * 86400
@@ -226,6 +229,12 @@ def account_as_dict(a: Account) -> dict[str, Any]:
         "siret": a.siret,
         "groups": list(a.groups or []),
         "address": address.address_claim(a),
+        # The pivot identity (idp/federation/pivot.py); None without one.
+        "usage_name": a.usage_name,
+        "birthdate": a.birthdate,
+        "gender": a.gender,
+        "birthplace": a.birthplace,
+        "birthcountry": a.birthcountry,
         "disabled": a.disabled,
         "created_at": a.created_at,
         "last_login_at": a.last_login_at,
@@ -247,8 +256,10 @@ def add_user(
     groups: list[str] | None = None,
     population: str = "portal",
     postal_address: dict[str, str | None] | None = None,
+    identity: PivotIdentity | None = None,
 ) -> dict[str, Any]:
-    """``postal_address``: components named as in address.FIELDS."""
+    """``postal_address``: components named as in address.FIELDS. ``identity`` (see
+    ``pivot_identity``): its names replace ``given_name`` and ``family_name``."""
     if not username or len(username) > 255:
         raise AdminError("a username of 1 to 255 characters is required")
     _check_text({"username": username, "email": email, "given_name": given_name,
@@ -256,6 +267,8 @@ def add_user(
     _check_siret(siret)
     _check_population(population)
     _check_login_name_lengths(username, email)
+    if identity is not None:
+        given_name, family_name = identity.given_name, identity.family_name
     account = Account(
         subject=str(uuid.uuid4()),
         username=username,
@@ -272,8 +285,13 @@ def add_user(
         created_at=now,
         password_changed_at=now,
         **_clean_address(postal_address or {}),
+        **({k: v for k, v in pivot_columns(identity).items()
+            if k not in ("given_name", "family_name")} if identity else {}),
     )
     with db.transaction() as s:
+        if identity is not None and accounts_repo.find_by_identity_hash(
+                s, str(account.identity_hash)) is not None:
+            raise AdminError(f"user {username!r} not added: {IDENTITY_TAKEN}")
         try:
             accounts_repo.add_account(s, account)
         except accounts_repo.DuplicateAccount:
@@ -343,6 +361,42 @@ def update_user(db: Database, login: str, changes: dict[str, Any]) -> dict[str, 
         return account_as_dict(account)
 
 
+IDENTITY_TAKEN = "another account has this identity (one person, one account)"
+
+
+def pivot_identity(claims: dict[str, str | None]) -> PivotIdentity:
+    """The pivot identity an operator typed, checked as an identity provider's answer is
+    (``validate_pivot``: formats, real birth date, INSEE codes)."""
+    try:
+        return validate_pivot(claims)
+    except PivotInvalid as exc:
+        raise AdminError(f"invalid identity: {exc}") from None
+
+
+def set_identity(db: Database, login: str, identity: PivotIdentity) -> dict[str, Any]:
+    """Give the account a pivot identity (its names included), so this hub can state it as an
+    identity provider would; refused when another account has the same identity."""
+    with db.transaction() as s:
+        account = accounts_repo.find_by_login(s, login)
+        if account is None:
+            raise AdminError(f"no user {login!r}")
+        try:
+            accounts_repo.set_pivot_identity(s, account.id, pivot_columns(identity))
+        except accounts_repo.IdentityTaken:
+            raise AdminError(f"user {account.username!r} not updated: {IDENTITY_TAKEN}") \
+                from None
+        s.refresh(account)
+        return account_as_dict(account)
+
+
+def account_details(s: Any, account: Account) -> dict[str, Any]:
+    """``account_as_dict`` and the identity providers the account logs in through."""
+    return {**account_as_dict(account), "federation_links": [
+        {"provider_id": link.provider_id, "provider_sub": link.provider_sub,
+         "first_used_at": link.first_used_at, "last_used_at": link.last_used_at}
+        for link in links_repo.links_of_account(s, account.id)]}
+
+
 def _clean_address(values: dict[str, str | None]) -> dict[str, str | None]:
     try:
         return address.clean_address(values)
@@ -352,7 +406,7 @@ def _clean_address(values: dict[str, str | None]) -> dict[str, str | None]:
 
 # Single-line text fields of an account: (option, longest length, as the columns).
 TEXT_FIELDS = {"username": ("--username", 255), "email": ("--email", 320),
-               "given_name": ("--given-name", 255), "family_name": ("--family-name", 255),
+               "given_name": ("--given-name", 256), "family_name": ("--family-name", 256),
                "phone_number": ("--phone", 32)}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import json
 import logging
 import os
@@ -16,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 
 from idp import admin
 from idp.accounts import address
+from idp.federation.pivot import PivotIdentity
 from idp.oidc.clients import CONSENT_MODES
 from idp.settings import Settings
 from idp.storage.location import NothingThere
@@ -158,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     uadd.add_argument("--username", required=True)
     uadd.add_argument("--password", help="or IDP_NEW_PASSWORD in the environment")
     _account_options(uadd, default_population="portal")
+    _identity_options(uadd, required=False)
     uadd.set_defaults(handler=cmd_users_add)
     uupdate = users.add("update", help="change an account's fields (not its password: "
                                        "see reset-password); an empty value clears a field")
@@ -184,6 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("username")
     reset.add_argument("--password", help="or IDP_NEW_PASSWORD; generated when absent")
     reset.set_defaults(handler=cmd_users_reset_password)
+    identity = users.add(
+        "set-identity", help="set the account's pivot identity (checked as an identity "
+                             "provider's answer is), so this hub states it as a provider")
+    identity.add_argument("username", help="any name the account logs in with, in any case")
+    identity.add_argument("--given-name", required=True, help="first names, space-separated")
+    identity.add_argument("--family-name", required=True, help="birth name")
+    _identity_options(identity, required=True)
+    identity.set_defaults(handler=cmd_users_set_identity)
     ushow = users.add("show")
     ushow.add_argument("username")
     ushow.set_defaults(handler=cmd_users_show)
@@ -215,6 +226,29 @@ def _account_options(parser: argparse.ArgumentParser, default_population: str | 
     parser.add_argument("--locality", help="town or city")
     parser.add_argument("--region")
     parser.add_argument("--country")
+
+
+def _identity_options(parser: argparse.ArgumentParser, required: bool) -> None:
+    """The pivot identity (idp/federation/pivot.py) beside --given-name and --family-name."""
+    parser.add_argument("--birthdate", required=required,
+                        help="YYYY-MM-DD (presumed: YYYY-MM-00, YYYY-00-00)")
+    parser.add_argument("--gender", required=required, choices=["male", "female"])
+    parser.add_argument("--birthcountry", required=required,
+                        help="INSEE COG country code, France 99100")
+    parser.add_argument("--birthplace", help="INSEE COG commune code, born in France only")
+    parser.add_argument("--usage-name", help="usage name (preferred_username)")
+
+
+def _pivot_identity(args: argparse.Namespace) -> PivotIdentity | None:
+    """The pivot identity the options give, checked; None when `users add` gives none."""
+    options = ("birthdate", "gender", "birthcountry", "birthplace", "usage_name")
+    if not any(getattr(args, name) is not None for name in options):
+        return None
+    return admin.pivot_identity({
+        "given_name": args.given_name, "family_name": args.family_name,
+        "preferred_username": args.usage_name, "birthdate": args.birthdate,
+        "gender": args.gender, "birthplace": args.birthplace,
+        "birthcountry": args.birthcountry})
 
 
 def _postal_address(args: argparse.Namespace) -> dict[str, str | None]:
@@ -449,12 +483,13 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     password = args.password or os.environ.get("IDP_NEW_PASSWORD")
     if not password:
         raise admin.AdminError("give --password or set IDP_NEW_PASSWORD")
+    identity = _pivot_identity(args)  # checked before anything is written
     rt = _runtime()
     data = admin.add_user(
         rt.db, rt.passwords, rt.clock.now(), username=args.username, password=password,
         email=args.email, given_name=args.given_name, family_name=args.family_name,
         phone=args.phone, siret=args.siret, groups=args.group, population=args.population,
-        postal_address=_postal_address(args),
+        postal_address=_postal_address(args), identity=identity,
     )
     emit(args, data, _fields(data))
     return 0
@@ -494,9 +529,28 @@ def cmd_users_list(args: argparse.Namespace) -> int:
                   f"{'disabled' if a['disabled'] else 'active'}")
 
 
+def cmd_users_set_identity(args: argparse.Namespace) -> int:
+    identity = _pivot_identity(args)
+    assert identity is not None  # argparse requires the identity options here
+    rt = _runtime(existing=True)
+    data = admin.set_identity(rt.db, args.username, identity)
+    emit(args, data, _fields(data))
+    return 0
+
+
 def cmd_users_show(args: argparse.Namespace) -> int:
-    return _show_command(args, lambda s: _find_account(s, args.username),
-                         admin.account_as_dict, f"no user {args.username!r}")
+    with _reader().read() as s:
+        data = admin.account_details(s, _account_or_fail(s, args.username))
+    links = data["federation_links"]
+    human = {**data, "federation_links": [
+        f"{link['provider_id']} {link['provider_sub']} (first {_iso(link['first_used_at'])}, "
+        f"last {_iso(link['last_used_at'])})" for link in links]}
+    emit(args, data, _fields(human))
+    return 0
+
+
+def _iso(epoch: int) -> str:
+    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).isoformat()
 
 
 def cmd_users_disable(args: argparse.Namespace) -> int:
