@@ -89,9 +89,10 @@ def validate_pivot(claims: Mapping[str, object], *,
         if _optional_text(claims, "birthplace", 5) is not None:
             raise PivotInvalid("birthplace", "must be empty when born abroad")
         birthplace = None
-    gender = _text(claims, "gender", 6)
-    if gender not in GENDERS:
+    gender = claims.get("gender")
+    if gender not in GENDERS:  # exactly, as codes below: no case or space folding
         raise PivotInvalid("gender", "must be male or female")
+    assert isinstance(gender, str)
     email = _optional_text(claims, "email", EMAIL_MAX)
     if email is not None and not _EMAIL.match(email):
         raise PivotInvalid("email", "is not an e-mail address")
