@@ -100,8 +100,6 @@ def _new_citizen(pivot: PivotIdentity, digest: str, now: int) -> Account:
         population="citizen",
         email=pivot.email,
         email_verified=pivot.email is not None,  # verified by the FI
-        given_name=pivot.given_name,
-        family_name=pivot.family_name,
         groups=[],
         disabled=False,
         created_at=now,
