@@ -157,7 +157,7 @@ def _race(rt: Runtime, calls: list[tuple[str, str]]) -> list[int | BaseException
         barrier.wait()
         try:
             results[i] = login(rt, provider, sub)
-        except BaseException as exc:  # noqa: BLE001  # reported by the assertion below
+        except BaseException as exc:  # reported by the assertion below
             results[i] = exc
 
     threads = [threading.Thread(target=run, args=(i, *c)) for i, c in enumerate(calls)]
@@ -180,7 +180,7 @@ def test_concurrent_first_logins_of_one_person_make_one_account(
         assert len(set(results)) == 1 and count_accounts(rt) == 1
         assert sorted(link[:2] for link in links(rt, int(results[0]))) == sorted(set(calls))
         with rt.db.transaction() as s:
-            from sqlalchemy import delete  # noqa: PLC0415  # test clean-up between rounds
+            from sqlalchemy import delete  # test clean-up between rounds
 
             from idp.storage.models import Account
             s.execute(delete(Account))

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from idp import login_names
 from idp.storage.models import Account, LoginName, LoginNameSettings
 
-
 # A password hash no password matches (argon2 refuses it as malformed): accounts that log in
 # only through an identity provider (idp/accounts/citizens.py).
 UNUSABLE_PASSWORD_PREFIX = "!"
