@@ -94,7 +94,8 @@ def validate_pivot(claims: Mapping[str, object], *,
         raise PivotInvalid("gender", "must be male or female")
     assert isinstance(gender, str)
     email = _optional_text(claims, "email", EMAIL_MAX)
-    if email is not None and not _EMAIL.match(email):
+    # RFC 5321 §4.5.3.1.1: a local part has at most 64 octets.
+    if email is not None and (not _EMAIL.match(email) or email.index("@") > 64):
         raise PivotInvalid("email", "is not an e-mail address")
     return PivotIdentity(
         given_name=_text(claims, "given_name", NAME_MAX),

@@ -74,6 +74,11 @@ def test_a_name_of_256_characters_is_accepted() -> None:
     assert len(pivot(family_name="A" * 256).family_name) == 256
 
 
+def test_an_email_of_the_longest_parts_is_accepted() -> None:
+    longest = "a" * 64 + "@" + ".".join(["b" * 63] * 2) + ".fr"
+    assert pivot(email=longest).email == longest
+
+
 def test_the_email_is_optional() -> None:
     assert pivot(email=None).email is None and pivot(email=...).email is None
 
@@ -129,7 +134,8 @@ def test_unknown_genders_are_refused(gender: str) -> None:
 
 @pytest.mark.parametrize("email", ["no-at-sign", "a@b", "a@@b.fr", "a b@c.fr", "a@-b.fr",
                                    ".a@b.fr", "a.@b.fr", "a..b@c.fr", "é@b.fr", "a@b.fr\n",
-                                   "a@" + "b" * 64 + ".fr", "a" * 250 + "@b.fr"])
+                                   "a@" + "b" * 64 + ".fr", "a" * 65 + "@b.fr",
+                                   "a" * 250 + "@b.fr"])
 def test_malformed_emails_are_refused(email: str) -> None:
     assert refused(email=email).field == "email"
 
