@@ -541,10 +541,10 @@ def cmd_users_set_identity(args: argparse.Namespace) -> int:
 def cmd_users_show(args: argparse.Namespace) -> int:
     with _reader().read() as s:
         data = admin.account_details(s, _account_or_fail(s, args.username))
-    links = data["federation_links"]
-    human = {**data, "federation_links": [
+    human = {k: v for k, v in data.items() if k != "federation_links"}
+    human["fi_links"] = [  # the identity providers the account logs in through
         f"{link['provider_id']} {link['provider_sub']} (first {_iso(link['first_used_at'])}, "
-        f"last {_iso(link['last_used_at'])})" for link in links]}
+        f"last {_iso(link['last_used_at'])})" for link in data["federation_links"]]
     emit(args, data, _fields(human))
     return 0
 

@@ -105,6 +105,6 @@ def test_users_show_lists_the_identity_and_the_fi_links(capsys, user) -> None:  
                                          "first_used_at": 1_795_000_000,
                                          "last_used_at": 1_795_000_000}]
     code, out, _ = run(capsys, "users", "show", user)
-    assert code == 0 and "birthplace        2A004" in out
-    assert ("impots sub-at-impots (first 2026-11-18T11:06:40+00:00, "
+    assert code == 0 and "birthplace     2A004" in out
+    assert ("fi_links       impots sub-at-impots (first 2026-11-18T11:06:40+00:00, "
             "last 2026-11-18T11:06:40+00:00)") in out
