@@ -13,7 +13,6 @@ import secrets
 import uuid
 from typing import TYPE_CHECKING
 
-from idp.accounts.errors import AccountDisabled, AccountError
 from idp.audit_values import clean_event
 from idp.clock import Clock
 from idp.federation.pivot import PivotIdentity, identity_hash
@@ -22,7 +21,6 @@ from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import audit as audit_repo
 from idp.storage.repositories import federation_links as links_repo
 from sitekit.storage.database import Database
-from sitekit.texts import N_
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -31,13 +29,23 @@ if TYPE_CHECKING:
 COMPARED = ("given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry")
 
 
-class IdentityChanged(AccountError):
+class FederatedLoginRefused(Exception):
+    """Why a citizen coming back from an FI is not let in. Each type says what happened,
+    never how it is shown (the web layer maps it to its page, as login_outcomes.py does)."""
+
+
+class AccountDisabled(FederatedLoginRefused):
+    """The account the FI's subject or the pivot identity designates is disabled."""
+
+    def __init__(self, account_id: int) -> None:
+        super().__init__(f"account {account_id} is disabled")
+        self.account_id = account_id
+
+
+class IdentityChanged(FederatedLoginRefused):
     """The FI states another pivot identity for a subject already linked to an account.
     Refused rather than merged or overwritten: either the FI corrected its record (support
     checks and relinks) or someone else now answers for that subject."""
-
-    message = N_("The identity sent by your identity provider no longer matches your "
-                 "account. Contact support.")
 
     def __init__(self, account_id: int, provider_id: str, fields: tuple[str, ...]) -> None:
         super().__init__(f"identity changed at {provider_id}: {', '.join(fields)}")
@@ -74,21 +82,21 @@ def _resolve(s: Session, now: int, provider_id: str, provider_sub: str,
     if linked is not None:
         link, account = linked
         if account.disabled:
-            raise AccountDisabled()
+            raise AccountDisabled(account.id)
         if account.identity_hash != digest:
             return IdentityChanged(account.id, provider_id, _differences(account, pivot))
         links_repo.record_link_use(s, link.id, now)
         _refresh_details(account, pivot)
         return int(account.id)
-    account = accounts_repo.find_by_identity_hash(s, digest)
-    if account is None:
-        account = accounts_repo.add_citizen(s, _new_citizen(pivot, digest, now))
-    elif account.disabled:
-        raise AccountDisabled()
+    same_person = accounts_repo.find_by_identity_hash(s, digest)
+    if same_person is None:
+        same_person = accounts_repo.add_citizen(s, _new_citizen(pivot, digest, now))
+    elif same_person.disabled:
+        raise AccountDisabled(same_person.id)
     else:
-        _refresh_details(account, pivot)
-    links_repo.link_account(s, provider_id, provider_sub, account.id, now)
-    return int(account.id)
+        _refresh_details(same_person, pivot)
+    links_repo.link_account(s, provider_id, provider_sub, same_person.id, now)
+    return int(same_person.id)
 
 
 def _new_citizen(pivot: PivotIdentity, digest: str, now: int) -> Account:

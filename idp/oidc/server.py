@@ -255,7 +255,8 @@ class HubAuthorizationServer(AuthorizationServer):
             assert ctx is not None  # a user's tokens belong to a grant
             access_token, _ = self.tokens.access_token(
                 client_id=client.client_id, audience=client.audience, scope=scope,
-                subject=self.subject_of(user, client, request.unit.session()),
+                subject=self.subject_of(
+                    user, client, request.unit.session() if request.unit else None),
                 grant_id=ctx.id,
                 auth_time=ctx.auth_time, acr=ctx.acr, amr=list(ctx.amr),
             )

@@ -8,8 +8,11 @@ from typing import Any
 
 import pytest
 
-from idp.accounts.citizens import IdentityChanged, citizen_for_federated_login
-from idp.accounts.errors import AccountDisabled
+from idp.accounts.citizens import (
+    AccountDisabled,
+    IdentityChanged,
+    citizen_for_federated_login,
+)
 from idp.federation.pivot import PivotIdentity, identity_hash, validate_pivot
 from idp.runtime import Runtime
 from idp.storage.repositories import accounts as accounts_repo

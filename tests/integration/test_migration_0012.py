@@ -22,7 +22,7 @@ ACCOUNT = ("INSERT INTO accounts (subject, username, password_hash, population, 
 
 
 def _round_trip(url: str) -> None:
-    upgrade(url, "0010")
+    upgrade(url, "0013")
     db = Database(url)  # the hub's engine: SQLite enforces foreign keys there
     engine = db.engine
     with engine.begin() as c:
@@ -52,7 +52,7 @@ def _round_trip(url: str) -> None:
         c.execute(text("DELETE FROM accounts WHERE username = 'before'"))
         assert c.execute(text("SELECT count(*) FROM subjects")).scalar() == 0
         assert c.execute(text("SELECT count(*) FROM federation_links")).scalar() == 0
-    command.downgrade(alembic_config(url, MIGRATIONS), "0010")
+    command.downgrade(alembic_config(url, MIGRATIONS), "0013")
     tables = inspect(engine).get_table_names()
     assert "subjects" not in tables and "federation_links" not in tables
     assert "identity_hash" not in {c["name"] for c in inspect(engine).get_columns("accounts")}

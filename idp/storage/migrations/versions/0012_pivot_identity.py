@@ -1,7 +1,7 @@
 """pivot identity, federation links, stored pairwise subjects
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0013
 
 Accounts get the citizen's pivot identity (idp/federation/pivot.py) and its hash, unique:
 one person, one account. `federation_links` ties an identity provider's (provider_id,
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
