@@ -53,6 +53,7 @@ def client_as_dict(c: Client) -> dict[str, Any]:
         "home_url": c.home_url,
         "consent_mode": c.consent_mode,
         "citizen_facing": bool(c.citizen_facing),
+        "allowed_providers": None if c.allowed_providers is None else list(c.allowed_providers),
         "secret_expires_at": c.secret_expires_at,
         "created_at": c.created_at,
     }
@@ -83,7 +84,10 @@ def add_client(
     secret_lifetime: int | None = None,
     consent_mode: str = "explicit",
     citizen_facing: bool = False,
+    allowed_providers: list[str] | None = None,
 ) -> NewClient:
+    """``allowed_providers``: the FIs its users may log in with (checked by
+    admin_providers.check_allowed_providers); None: every FI."""
     grant_types = grant_types or ["authorization_code", "refresh_token"]
     _check_consent_mode(consent_mode)
     if scope.strip():
@@ -135,6 +139,7 @@ def add_client(
         home_url=home_url,
         consent_mode=consent_mode,
         citizen_facing=citizen_facing,
+        allowed_providers=allowed_providers,
         created_at=now,
         updated_at=now,
     )

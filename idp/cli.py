@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import OperationalError
 
-from idp import admin
+from idp import admin, admin_providers
 from idp.accounts import address
 from idp.federation.pivot import PivotIdentity
+from idp.federation.providers import InvalidProvider, split_list
 from idp.oidc.clients import CONSENT_MODES
 from idp.settings import Settings
 from idp.storage.location import NothingThere
@@ -44,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.handler(args) or 0)
     except SettingError as exc:
         # One line, no traceback: which variable, what is wrong, what is allowed.
+        print(f"idp: {exc}", file=sys.stderr)
+        return 2
+    except InvalidProvider as exc:  # a refused value of an FI: as a bad setting
         print(f"idp: {exc}", file=sys.stderr)
         return 2
     except (admin.AdminError, NothingThere) as exc:
@@ -133,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--consent", default="explicit", choices=list(CONSENT_MODES),
                      help=CONSENT_HELP)
     add.add_argument("--citizen-facing", action="store_true", help=CITIZEN_FACING_HELP)
+    add.add_argument("--providers", help="FI ids its users may log in with, comma-separated "
+                                         "(default or '': every FI)")
     add.set_defaults(handler=cmd_clients_add)
     update = clients.add("update", help="change a client's registration (options not given "
                                         "are left as they are)")
@@ -201,6 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
     udisable = users.add("disable")
     udisable.add_argument("username")
     udisable.set_defaults(handler=cmd_users_disable)
+
+    from idp import cli_providers
+
+    cli_providers.add_commands(sub)
 
     keys = sub.group("keys", help="signing keys")
     keys.add("list").set_defaults(handler=cmd_keys_list)
@@ -431,6 +441,8 @@ def cmd_clients_add(args: argparse.Namespace) -> int:
         access_rule=args.access_rule, home_url=args.home_url,
         secret_lifetime=args.secret_lifetime_days * 86400 if args.secret_lifetime_days else None,
         consent_mode=args.consent, citizen_facing=args.citizen_facing,
+        allowed_providers=admin_providers.check_allowed_providers(
+            rt.db, list(split_list(args.providers)) if args.providers else None),
     )
     value = dict(new.client, client_secret=new.secret)
     human = _fields(new.client)

@@ -12,6 +12,7 @@ from idp.accounts.passwords import Passwords
 from idp.accounts.policy import PasswordPolicies
 from idp.audit import AuditLog
 from idp.clock import Clock, SystemClock
+from idp.federation.registry import ProviderRegistry, probe_interval
 from idp.housekeeping import Retention, housekeeping
 from idp.messaging.outbox import OutboxDispatcher
 from idp.messaging.senders import FileSmsSender, SmtpSender
@@ -39,6 +40,8 @@ class Runtime:
     executor: ThreadPoolExecutor
     outbox: OutboxDispatcher
     outbox_loop: Every
+    providers: ProviderRegistry
+    provider_probe: Every
 
     async def blocking(self, fn: Callable[..., T], *args: Any) -> T:
         """Run database work or password hashing off the event loop.
@@ -50,6 +53,7 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
         clock = clock or SystemClock()
+        keys = KeyStore(settings.keys_dir, clock, settings.key_retire_after)
         policies = PasswordPolicies.load(settings.password_policies_file)
         db = Database(settings.database_url, timeouts=DatabaseTimeouts(
             settings.db_connect_timeout, settings.db_statement_timeout,
@@ -58,7 +62,7 @@ class Runtime:
             settings=settings,
             clock=clock,
             db=db,
-            keys=KeyStore(settings.keys_dir, clock, settings.key_retire_after),
+            keys=keys,
             passwords=Passwords(settings),
             policies=policies,
             clients=ClientCache(db, settings.client_cache_ttl, clock),
@@ -69,14 +73,17 @@ class Runtime:
                 max(settings.login_failure_window, settings.recovery_send_window))),
             executor=ThreadPoolExecutor(settings.threads, thread_name_prefix="idp"),
             **_outbox(settings, db, clock),
+            **_providers(settings, db, keys, clock),
         )
 
     def start(self) -> None:
         self.audit.start()
         self.housekeeping.start()
         self.outbox_loop.start()
+        self.provider_probe.start()
 
     def close(self) -> None:
+        self.provider_probe.stop()
         self.outbox_loop.stop()
         self.housekeeping.stop()
         self.audit.stop()
@@ -91,3 +98,12 @@ def _outbox(settings: Settings, db: Database, clock: Clock) -> dict[str, Any]:
     })
     return {"outbox": dispatcher,
             "outbox_loop": Every(settings.outbox_interval, dispatcher.deliver_due, "outbox")}
+
+
+def _providers(settings: Settings, db: Database, keys: KeyStore, clock: Clock) -> dict[str, Any]:
+    registry = ProviderRegistry(
+        db, keys, clock, settings.providers_refresh, settings.provider_failure_threshold,
+        settings.provider_retry_after, probe_timeout=settings.provider_timeout)
+    return {"providers": registry,
+            "provider_probe": Every(probe_interval(settings.provider_retry_after),
+                                    registry.probe_due, "provider-probe")}

@@ -101,6 +101,22 @@ class Settings:
     acr_default: str = _setting(
         "eidas1", "acr value of a password login (the eIDAS 'low' level, as FranceConnect)."
     )
+    providers_refresh: float = _setting(
+        2.0, "How often each process checks whether the upstream identity providers (FI) "
+        "changed, in seconds (0: at every use)."
+    )
+    provider_timeout: float = _setting(
+        6.0, "Timeout of each request to an upstream identity provider, in seconds "
+        "(FranceConnect's)."
+    )
+    provider_failure_threshold: int = _setting(
+        3, "Consecutive failures of an upstream identity provider after which it is shown "
+        "unavailable (greyed) until a probe finds it answering."
+    )
+    provider_retry_after: int = _setting(
+        60, "How long an unavailable upstream identity provider waits between probes of its "
+        "discovery document, in seconds."
+    )
     purge_interval: float = _setting(
         600.0, "How often each process deletes expired codes, sessions and tokens, in seconds "
         "(0: never)."
@@ -215,7 +231,7 @@ class Settings:
 # Numeric settings where 0 has a meaning (no background loop, no cache, no slow-down);
 # every other one must be more than 0.
 CAN_BE_ZERO = ("purge_interval", "outbox_interval", "audit_flush_interval", "client_cache_ttl",
-               "login_max_delay")
+               "login_max_delay", "providers_refresh")
 
 
 def documented_settings() -> list[tuple[str, Any, str]]:

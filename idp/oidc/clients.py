@@ -61,6 +61,12 @@ class RegisteredClient(ClientMixin):
         self.home_url = row.home_url
         self.consent_mode = row.consent_mode or "explicit"
         self.citizen_facing = bool(row.citizen_facing)
+        # The FIs its users may log in with; None: every FI.
+        self.allowed_providers = (None if row.allowed_providers is None
+                                  else frozenset(row.allowed_providers))
+
+    def allows_provider(self, provider_id: str) -> bool:
+        return self.allowed_providers is None or provider_id in self.allowed_providers
 
     @property
     def is_public(self) -> bool:

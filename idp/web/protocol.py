@@ -6,6 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from idp.federation.health import provider_states
 from idp.oidc.endpoints.discovery import discovery_document
 from idp.oidc.endpoints.jwks import jwks_document
 from idp.oidc.endpoints.userinfo import userinfo_response
@@ -45,8 +46,16 @@ async def jwks(request: Request) -> Response:
 
 async def health(request: Request) -> Response:
     """Liveness: the process answers. Never touches the database (a database outage must not
-    make an orchestrator restart healthy processes)."""
-    return JSONResponse({"status": "ok"})
+    make an orchestrator restart healthy processes).
+
+    `?detail=1` adds the state of each upstream identity provider as this process sees it
+    (its registry: at most IDP_PROVIDERS_REFRESH seconds old), for operators and probes."""
+    if request.query_params.get("detail") != "1":
+        return JSONResponse({"status": "ok"})
+    hub = request.app.state.hub
+    states = await hub.rt.blocking(provider_states, hub.rt.providers)
+    return JSONResponse({"status": "ok", "providers": states},
+                        headers={"Cache-Control": "no-store"})
 
 
 async def ready(request: Request) -> Response:

@@ -3,6 +3,7 @@
 from idp.storage.models.accounts import Account, LoginName, LoginNameSettings, LoginThrottle
 from idp.storage.models.audit import AuditEvent
 from idp.storage.models.base import Base
+from idp.storage.models.federation import FederationVersion, IdentityProvider, ProviderHealth
 from idp.storage.models.federation_links import FederationLink
 from idp.storage.models.messaging import OutboxMessage
 from idp.storage.models.oauth import (
@@ -30,12 +31,15 @@ __all__ = [
     "Client",
     "Consent",
     "FederationLink",
+    "FederationVersion",
     "Grant",
+    "IdentityProvider",
     "LoginName",
     "LoginNameSettings",
     "LoginThrottle",
     "OutboxMessage",
     "PasswordHistory",
+    "ProviderHealth",
     "RecoveryChallenge",
     "RecoveryCode",
     "RefreshToken",

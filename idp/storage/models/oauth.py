@@ -6,7 +6,7 @@ Every artefact has an expiry and is consumed or revoked by one atomic statement
 
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.storage.models.base import Base
@@ -43,6 +43,9 @@ class Client(Base):
     consent_mode: Mapped[str] = mapped_column(String(16), default="explicit")
     # FranceConnect's request rules apply (state and nonce of 22+ characters, acr_values).
     citizen_facing: Mapped[bool] = mapped_column(default=False)
+    # The upstream identity providers (FI ids) the client's users may log in with; NULL:
+    # every FI (FranceConnect's per-application allow list).
+    allowed_providers: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[int]
     updated_at: Mapped[int]
 
