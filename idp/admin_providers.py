@@ -53,16 +53,15 @@ def new_provider(*, id: str, display_name: str, client_id: str,
 
 
 def add_provider(db: Database, box: Fernet, now: int, provider: Provider,
-                 position: int | None = None) -> dict[str, Any]:
-    """Register an FI. `position` None: after the last one on the picker."""
+                 at_end: bool = False) -> dict[str, Any]:
+    """Register an FI; `at_end`: its position is after the last one on the picker."""
     with db.transaction() as s:
         if repo.get_provider(s, provider.id) is not None:
             raise InvalidProvider(f"--id {provider.id!r}: an FI with this id already exists")
-        if position is None:
-            existing = repo.list_providers(s)
-            position = min(max((p.position for p in existing), default=-1) + 1,
-                           rules.POSITION_MAX)
-        provider = rules.validate(provider.replace(position=position))
+        if at_end:
+            last = max((p.position for p in repo.list_providers(s)), default=-1)
+            provider = provider.replace(position=min(last + 1, rules.POSITION_MAX))
+        rules.validate(provider)
         row = IdentityProvider(**row_values(provider, box), disabled_at=None if provider.enabled
                                else now, created_at=now, updated_at=now)
         try:

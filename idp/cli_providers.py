@@ -106,11 +106,12 @@ def cmd_add(args: argparse.Namespace) -> int:
         logo_url=args.logo, discovery_url=args.discovery_url,
         **{name: getattr(args, name) for name in ENDPOINTS},
         token_endpoint_auth_method=method, scopes=rules.split_list(args.scopes),
-        acr_values=rules.split_list(args.acr), shown=not args.hidden, enabled=not args.disabled)
-    rules.validate(provider.replace(position=args.position or 0))  # before any file is made
+        acr_values=rules.split_list(args.acr), position=args.position or 0,
+        shown=not args.hidden, enabled=not args.disabled)
+    rules.validate(provider)  # before any file is made
     rt = cli._runtime()
     data = actions.add_provider(rt.db, rt.keys.secret_box, rt.clock.now(), provider,
-                                position=args.position)
+                                at_end=args.position is None)
     _emit(args, data)
     return 0
 

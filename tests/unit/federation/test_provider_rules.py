@@ -137,7 +137,7 @@ def test_the_secret_is_not_in_the_repr() -> None:
 
 @pytest.mark.parametrize("scopes", [("profile", "email"), ("openid", "bad scope"),
                                     ("openid", 'a"b'), ("openid", "openid"),
-                                    ("openid",) + tuple(f"s{i}" for i in range(30))])
+                                    ("openid", *(f"s{i}" for i in range(30)))])
 def test_scopes_are_tokens_and_include_openid(scopes: tuple[str, ...]) -> None:
     assert "--scopes" in refused(scopes=scopes)
 
