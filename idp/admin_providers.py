@@ -24,11 +24,11 @@ UPDATABLE = (*CLEARABLE, "display_name", "client_id", "token_endpoint_auth_metho
              "acr_values", "position", "shown")
 
 
-class _Keep:
+class KeepSecret:
     """The secret stays as it is (`update_provider` without a new secret)."""
 
 
-KEEP = _Keep()
+KEEP = KeepSecret()
 
 
 def new_provider(*, id: str, display_name: str, client_id: str,
@@ -73,7 +73,7 @@ def add_provider(db: Database, box: Fernet, now: int, provider: Provider,
 
 
 def update_provider(db: Database, box: Fernet, now: int, provider_id: str,
-                    changes: dict[str, Any], secret: str | _Keep | None = KEEP
+                    changes: dict[str, Any], secret: str | KeepSecret | None = KEEP
                     ) -> dict[str, Any]:
     """Change the given fields (None: unchanged; "" clears an optional URL). A new secret
     replaces the stored one; moving to private_key_jwt drops it."""
@@ -92,13 +92,13 @@ def update_provider(db: Database, box: Fernet, now: int, provider_id: str,
             raise AdminError(f"no FI {provider_id!r}")
         current = provider_from_row(row, box)
         updated = current.replace(**given)
-        if not isinstance(secret, _Keep):
+        if not isinstance(secret, KeepSecret):
             updated = updated.replace(client_secret=secret)
         elif updated.token_endpoint_auth_method not in rules.SECRET_METHODS:
             updated = updated.replace(client_secret=None)
         rules.validate(updated)
         values = row_values(updated, box)
-        if isinstance(secret, _Keep) and updated.client_secret == current.client_secret:
+        if isinstance(secret, KeepSecret) and updated.client_secret == current.client_secret:
             values.pop("client_secret_sealed")  # unchanged: not sealed again
         repo.change_provider(s, provider_id, values, now)
         return provider_as_dict(row, repo.get_health(s, provider_id))

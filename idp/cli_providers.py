@@ -126,7 +126,7 @@ def cmd_update(args: argparse.Namespace) -> int:
         "acr_values": None if args.acr is None else rules.split_list(args.acr),
         "position": args.position, "shown": args.shown,
     }
-    secret: str | actions._Keep | None = actions.KEEP
+    secret: str | actions.KeepSecret | None = actions.KEEP
     if args.replace_secret or args.client_secret_file is not None:
         secret = read_secret(args.client_secret_file)
     rt = cli._runtime(existing=True)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 from urllib.parse import urlsplit
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -71,8 +72,8 @@ class Provider:
     shown: bool
     enabled: bool
 
-    def replace(self, **changes: object) -> Provider:
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]  # field names checked by dataclasses
+    def replace(self, **changes: Any) -> Provider:
+        return dataclasses.replace(self, **changes)
 
     @property
     def health_url(self) -> str | None:

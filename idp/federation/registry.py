@@ -203,7 +203,7 @@ class ProviderRegistry:
             if self._entries is not None and version == self._version:
                 return
             health = repo.all_health(s)
-            entries = []
+            entries: list[_Entry] = []
             for row in repo.list_providers(s):
                 h = health.get(row.id)
                 unavailable = h is not None and h.unavailable_until is not None

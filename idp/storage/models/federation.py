@@ -1,7 +1,7 @@
 """Upstream identity providers (FI), their health, and the version that tells every process
 to reload them. Times are integer seconds since the epoch (UTC)."""
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.storage.models.base import Base
@@ -24,8 +24,8 @@ class IdentityProvider(Base):
     # The client secret sealed by the keys folder's secret box (Fernet), never in clear.
     client_secret_sealed: Mapped[str | None] = mapped_column(String(1024))
     token_endpoint_auth_method: Mapped[str] = mapped_column(String(32))
-    scopes: Mapped[list] = mapped_column(default=list)
-    acr_values: Mapped[list] = mapped_column(default=list)
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    acr_values: Mapped[list[str]] = mapped_column(JSON, default=list)
     position: Mapped[int] = mapped_column(default=0)
     shown: Mapped[bool] = mapped_column(default=True)
     enabled: Mapped[bool] = mapped_column(default=True)

@@ -45,7 +45,7 @@ class Client(Base):
     citizen_facing: Mapped[bool] = mapped_column(default=False)
     # The upstream identity providers (FI ids) the client's users may log in with; NULL:
     # every FI (FranceConnect's per-application allow list).
-    allowed_providers: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
+    allowed_providers: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[int]
     updated_at: Mapped[int]
 
