@@ -294,13 +294,15 @@ def test_every_command_accepts_json_before_or_after_the_subcommand() -> None:
     commands = _leaf_commands(parser)
     assert ("clients", "list") in commands and ("users", "update") in commands
     for command in commands:
-        needs = POSITIONAL.get(command) or (["u"] if command[0] == "users" and command[1] not in
+        needs = POSITIONAL.get(command) or (["u"] if command[0] in ("users", "providers")
+                                            and command[1] not in
                                             ("add", "list", "check-identifiers") else [])
         required = {("clients", "add"): ["--client-id", "x"],
                     ("users", "add"): ["--username", "u"],
                     ("users", "set-identity"): [
                         "--given-name", "A", "--family-name", "B", "--birthdate",
                         "1962-08-24", "--gender", "male", "--birthcountry", "99134"],
+                    ("providers", "add"): ["--id", "x", "--name", "X", "--client-id", "c"],
                     }.get(command, [])
         args = [*command, *needs, *required]
         assert parser.parse_args(["--json", *args]).json is True, command
