@@ -148,8 +148,10 @@ def test_disabled_in_one_process_is_disabled_in_the_other_within_refresh_seconds
     waited = eventually(lambda: second.state("fi-one") is DISABLED, within=5)
     assert waited < 0.3 + 1.5  # the refresh interval plus a loaded machine's slack
     assert second.providers()[0][0].enabled is False
+    rt.clock.advance(30)
     admin_providers.switch_provider(first.db, rt.clock.now(), "fi-one", enabled=True)
     eventually(lambda: second.state("fi-one") is AVAILABLE, within=5)
+    assert second.since("fi-one") == rt.clock.now()  # available again since the switch
 
 
 def test_between_checks_a_process_trusts_its_snapshot(rt, other_process) -> None:  # type: ignore[no-untyped-def]

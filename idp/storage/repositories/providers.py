@@ -78,6 +78,10 @@ def switch_provider(s: Session, provider_id: str, enabled: bool, now: int) -> bo
     if row is None:
         return False
     if enabled:
+        if not row.enabled:  # available again from now on
+            health = s.get(ProviderHealth, provider_id, with_for_update=True)
+            if health is not None:
+                health.state_since = now
         row.enabled, row.disabled_at = True, None
         reset_health(s, provider_id, now, success=False)
     elif row.enabled:
