@@ -12,7 +12,13 @@ from idp.admin import AdminError
 from idp.federation import providers as rules
 from idp.federation.health import iso
 from idp.federation.providers import InvalidProvider, Provider, state_of
-from idp.federation.stored import PLAIN_FIELDS, provider_from_row, row_values
+from idp.federation.stored import (
+    PLAIN_FIELDS,
+    is_unavailable,
+    provider_from_row,
+    row_values,
+    state_since,
+)
 from idp.storage.models import IdentityProvider, ProviderHealth
 from idp.storage.repositories import providers as repo
 from sitekit.storage.database import Database
@@ -137,12 +143,8 @@ def show_provider(db: Database, provider_id: str) -> dict[str, Any]:
 
 def provider_as_dict(row: IdentityProvider, health: ProviderHealth | None) -> dict[str, Any]:
     """Everything an operator may see: never the secret, only whether one is set."""
-    unavailable = health is not None and health.unavailable_until is not None
-    state = state_of(row.enabled, unavailable)
-    if not row.enabled:
-        since = row.disabled_at or row.updated_at
-    else:
-        since = health.state_since if health is not None else row.created_at
+    unavailable = is_unavailable(health)
+    state, since = state_of(row.enabled, unavailable), state_since(row, health)
     data: dict[str, Any] = {name: getattr(row, name) for name in PLAIN_FIELDS}
     data.update(
         scopes=list(row.scopes), acr_values=list(row.acr_values),

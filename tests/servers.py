@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import threading
 import time
+from typing import Any
 
 import httpx
+import uvicorn
 
 
 def free_port() -> int:
@@ -29,3 +32,24 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 120) -> 
             pass
         time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer in {timeout} s")
+
+
+class ThreadedServer:
+    """An ASGI app under uvicorn in a daemon thread on a free port, as a context manager."""
+
+    def __init__(self, app: Any) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ThreadedServer:
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)

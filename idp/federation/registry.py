@@ -26,7 +26,7 @@ import httpx
 
 from idp.clock import Clock
 from idp.federation.providers import Provider, ProviderState, state_of
-from idp.federation.stored import provider_from_row
+from idp.federation.stored import is_unavailable, provider_from_row, state_since
 from idp.oidc.keys import KeyStore
 from idp.storage.repositories import providers as repo
 from sitekit.storage.database import Database
@@ -206,13 +206,8 @@ class ProviderRegistry:
             entries: list[_Entry] = []
             for row in repo.list_providers(s):
                 h = health.get(row.id)
-                unavailable = h is not None and h.unavailable_until is not None
-                if not row.enabled:
-                    since = row.disabled_at or row.updated_at
-                else:
-                    since = h.state_since if h is not None else row.created_at
                 entries.append(_Entry(provider_from_row(row, self.keys.secret_box),
-                                      unavailable, since))
+                                      is_unavailable(h), state_since(row, h)))
         self._entries, self._version = entries, version
         self._by_id = {e.provider.id: e for e in entries}
 

@@ -9,7 +9,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 
 from idp.federation.providers import Provider
-from idp.storage.models import IdentityProvider
+from idp.storage.models import IdentityProvider, ProviderHealth
 
 log = logging.getLogger("idp.federation")
 
@@ -48,3 +48,15 @@ def provider_from_row(row: IdentityProvider, box: Fernet | None) -> Provider:
         scopes=tuple(row.scopes),
         acr_values=tuple(row.acr_values),
     )
+
+
+def is_unavailable(health: ProviderHealth | None) -> bool:
+    return health is not None and health.unavailable_until is not None
+
+
+def state_since(row: IdentityProvider, health: ProviderHealth | None) -> int:
+    """When the FI entered its current state: switched off, or else the last change between
+    available and unavailable (its registration at the earliest)."""
+    if not row.enabled:
+        return row.disabled_at or row.updated_at
+    return health.state_since if health is not None else row.created_at

@@ -5,12 +5,10 @@ plays the FI the background probe fetches."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
-import uvicorn
 from sqlalchemy import create_engine, text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -25,20 +23,18 @@ from idp.runtime import Runtime
 from sitekit.storage.database import Database
 from sitekit.storage.errors import StorageUnavailable
 from sitekit.storage.timeouts import DatabaseTimeouts
-from tests.servers import free_port
+from tests.servers import ThreadedServer
 
 SECRET = "Upstream-Secret-77b1e0"
 AVAILABLE, UNAVAILABLE, DISABLED = (ProviderState.AVAILABLE, ProviderState.UNAVAILABLE,
                                     ProviderState.DISABLED)
 
 
-class FakeFi:
-    """An FI's discovery document and JWKS, under uvicorn in a thread; `status` and `delay`
-    change how it answers, `requests` counts what it was asked."""
+class FakeFi(ThreadedServer):
+    """An FI's discovery document and JWKS on a real server; `status` and `delay` change
+    how it answers, `requests` counts what it was asked."""
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
         self.status, self.delay, self.requests = 200, 0.0, 0
 
         async def document(request: Request) -> Response:
@@ -52,21 +48,8 @@ class FakeFi:
             return JSONResponse({"issuer": self.base,
                                  "authorization_endpoint": self.base + "/authorize"})
 
-        app = Starlette(routes=[Route("/.well-known/openid-configuration", document),
-                                Route("/jwks", document)])
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
-                                                    log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> FakeFi:
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
+        super().__init__(Starlette(routes=[Route("/.well-known/openid-configuration", document),
+                                           Route("/jwks", document)]))
 
 
 @pytest.fixture
@@ -313,25 +296,15 @@ def test_a_hung_fi_fails_the_probe_within_the_timeout(rt, other_process, fi) -> 
 
 
 def test_an_answer_that_is_not_a_discovery_document_fails_the_probe(rt) -> None:  # type: ignore[no-untyped-def]
-    port = free_port()
     app = Starlette(routes=[Route("/.well-known/openid-configuration",
                                   lambda request: JSONResponse(["not", "a", "document"]))])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    try:
-        register(rt, discovery_url=f"http://127.0.0.1:{port}/.well-known/openid-configuration")
+    with ThreadedServer(app) as server:
+        register(rt, discovery_url=server.base + "/.well-known/openid-configuration")
         make_unavailable(rt.providers)
         rt.clock.advance(60)
         rt.providers.probe_due()
         assert rt.providers.state("fi-one") is UNAVAILABLE
         assert "neither a discovery document" in health_row(rt, "fi-one")["last_failure_reason"]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
 
 
 def test_without_discovery_the_probe_fetches_the_jwks(rt, fi) -> None:  # type: ignore[no-untyped-def]
