@@ -103,7 +103,7 @@ def _outbox(settings: Settings, db: Database, clock: Clock) -> dict[str, Any]:
 def _providers(settings: Settings, db: Database, keys: KeyStore, clock: Clock) -> dict[str, Any]:
     registry = ProviderRegistry(
         db, keys, clock, settings.providers_refresh, settings.provider_failure_threshold,
-        settings.provider_retry_after, probe_timeout=settings.provider_timeout)
+        settings.provider_retry_after, probe_timeout=settings.fi_timeout)
     return {"providers": registry,
             "provider_probe": Every(probe_interval(settings.provider_retry_after),
                                     registry.probe_due, "provider-probe")}

@@ -105,10 +105,6 @@ class Settings:
         2.0, "How often each process checks whether the upstream identity providers (FI) "
         "changed, in seconds (0: at every use)."
     )
-    provider_timeout: float = _setting(
-        6.0, "Timeout of each request to an upstream identity provider, in seconds "
-        "(FranceConnect's)."
-    )
     provider_failure_threshold: int = _setting(
         3, "Consecutive failures of an upstream identity provider after which it is shown "
         "unavailable (greyed) until a probe finds it answering."

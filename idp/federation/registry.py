@@ -15,18 +15,17 @@ process per turn — until it answers, which shows it back.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import math
 import threading
 import time
 from dataclasses import dataclass
 
-import httpx
-
 from idp.clock import Clock
-from idp.federation.providers import Provider, ProviderState, state_of
+from idp.federation.errors import UpstreamError
+from idp.federation.providers import DISCOVERY_SUFFIX, Provider, ProviderState, state_of
 from idp.federation.stored import is_unavailable, provider_from_row, state_since
+from idp.federation.transport import Transport
 from idp.oidc.keys import KeyStore
 from idp.storage.repositories import providers as repo
 from sitekit.storage.database import Database
@@ -35,7 +34,6 @@ from sitekit.storage.errors import StorageUnavailable
 log = logging.getLogger("idp.federation")
 
 REASON_MAX = 200  # provider_health.last_failure_reason
-PROBE_BODY_MAX = 512 * 1024  # a discovery document or JWKS is a few KiB
 
 
 @dataclass(frozen=True)
@@ -137,28 +135,20 @@ class ProviderRegistry:
 
     def _probe(self, url: str) -> str | None:
         """None when `url` answers 200 with the JSON object expected; else what was wrong."""
+        what = "discovery document" if url.endswith(DISCOVERY_SUFFIX) else "key set"
+        transport = Transport(self.probe_timeout)  # bounded: timeout, size, no redirect
         try:
-            with httpx.Client(timeout=self.probe_timeout, follow_redirects=False) as http, \
-                    http.stream("GET", url, headers={"Accept": "application/json"}) as answer:
-                if answer.status_code != 200:
-                    return f"HTTP {answer.status_code}"
-                body = b""
-                for chunk in answer.iter_bytes():
-                    body += chunk
-                    if len(body) > PROBE_BODY_MAX:
-                        return "answer too large"
-        except httpx.TimeoutException:
-            return f"no answer within {self.probe_timeout:g} s"
-        except httpx.HTTPError as exc:
-            return type(exc).__name__
-        try:
-            document = json.loads(body)
-        except ValueError:
-            return "answer is not JSON"
+            answer = transport.get(url, what)
+            if answer.status != 200:
+                return f"{what}: HTTP {answer.status}"
+            document = answer.json_object(what)
+        except UpstreamError as exc:
+            return str(exc)
+        finally:
+            transport.close()
         # OIDC Discovery §3 (`issuer`), RFC 7517 §5 (`keys`).
-        if not isinstance(document, dict) or not (
-                isinstance(document.get("issuer"), str) or isinstance(document.get("keys"), list)):
-            return "answer is neither a discovery document nor a JWK Set"
+        if not (isinstance(document.get("issuer"), str) or isinstance(document.get("keys"), list)):
+            return f"{what}: neither a discovery document nor a JWK Set"
         return None
 
     def _clean_reason(self, provider_id: str, reason: str) -> str:

@@ -1,6 +1,6 @@
 """Migration 0011 (the registry of FIs) on SQLite and PostgreSQL: existing clients keep their
 rows and everything that refers to them, may use every FI (NULL allow list), and the version
-row is there; the downgrade gives the 0010 schema back without touching those rows."""
+row is there; the downgrade gives the previous schema back without touching those rows."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from idp.storage.migrate import alembic_config, upgrade
 from tests.conftest import BACKEND
 from tests.e2e.conftest import new_pg_database
 
+PREVIOUS = "0014"  # the revision 0011 follows (re-chained on merge)
+
 
 def _roundtrip(url: str) -> None:
     from alembic import command
 
-    upgrade(url, "0010")
+    upgrade(url, PREVIOUS)
     engine = create_engine(url)
     with engine.begin() as c:
         c.execute(text(
@@ -33,7 +35,7 @@ def _roundtrip(url: str) -> None:
     with engine.connect() as c:
         assert c.execute(text("SELECT allowed_providers FROM clients")).scalar_one() is None
         assert c.execute(text("SELECT id, version FROM federation_version")).one() == (1, 0)
-    command.downgrade(alembic_config(url), "0010")
+    command.downgrade(alembic_config(url), PREVIOUS)
     with engine.connect() as c:
         assert c.execute(text("SELECT count(*) FROM consents")).scalar_one() == 1
     tables = inspect(engine).get_table_names()

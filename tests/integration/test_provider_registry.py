@@ -262,7 +262,7 @@ def test_a_failed_probe_keeps_the_fi_unavailable_and_waits_retry_after(  # type:
     rt.providers.probe_due()
     assert fi.requests == 1 and rt.providers.state("fi-one") is UNAVAILABLE
     row = health_row(rt, "fi-one")
-    assert row["last_failure_reason"] == "probe: HTTP 503"
+    assert row["last_failure_reason"] == "probe: discovery document: HTTP 503"
     assert row["unavailable_until"] == rt.clock.now() + 60
     rt.providers.probe_due()
     assert fi.requests == 1  # next one only after retry_after again
@@ -291,13 +291,14 @@ def test_a_hung_fi_fails_the_probe_within_the_timeout(rt, other_process, fi) -> 
     start = time.monotonic()
     registry.probe_due()
     assert time.monotonic() - start < 2.5
-    assert health_row(rt, "fi-one")["last_failure_reason"] == "probe: no answer within 0.5 s"
+    reason = health_row(rt, "fi-one")["last_failure_reason"]
+    assert reason == "probe: discovery document: no answer in time"
     assert registry.state("fi-one") is UNAVAILABLE
 
 
 def test_an_answer_that_is_not_a_discovery_document_fails_the_probe(rt) -> None:  # type: ignore[no-untyped-def]
     app = Starlette(routes=[Route("/.well-known/openid-configuration",
-                                  lambda request: JSONResponse(["not", "a", "document"]))])
+                                  lambda request: JSONResponse({"hello": "world"}))])
     with ThreadedServer(app) as server:
         register(rt, discovery_url=server.base + "/.well-known/openid-configuration")
         make_unavailable(rt.providers)
