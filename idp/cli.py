@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import OperationalError
 
-from idp import admin, admin_providers
+from idp import admin, admin_providers, cli_providers
 from idp.accounts import address
 from idp.federation.pivot import PivotIdentity
 from idp.federation.providers import InvalidProvider, split_list
@@ -208,9 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     udisable.add_argument("username")
     udisable.set_defaults(handler=cmd_users_disable)
 
-    from idp import cli_providers
-
-    cli_providers.add_commands(sub)
+    cli_providers.add_commands(sub, cli_providers.CommandKit(emit, _fields, _runtime, _reader))
 
     keys = sub.group("keys", help="signing keys")
     keys.add("list").set_defaults(handler=cmd_keys_list)

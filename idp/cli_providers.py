@@ -11,17 +11,30 @@ import argparse
 import getpass
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from idp import admin_providers as actions
-from idp import cli
 from idp.federation import providers as rules
 from idp.federation.providers import InvalidProvider
 
 SECRET_VARIABLE = "IDP_PROVIDER_CLIENT_SECRET"
 ENDPOINTS = ("issuer", "authorization_endpoint", "token_endpoint", "userinfo_endpoint",
              "jwks_uri", "end_session_endpoint")
+
+
+@dataclass(frozen=True)
+class CommandKit:
+    """What the `idp` command lends these commands (its output and database helpers), given
+    at registration so this module does not import idp.cli back."""
+
+    emit: Callable[[argparse.Namespace, Any, str], None]
+    fields: Callable[[dict[str, Any]], str]
+    runtime: Callable[..., Any]  # a Runtime, closed when the command ends
+    reader: Callable[[], Any]  # a read-only Database of an existing schema
 
 
 class _RefuseSecretArgument(argparse.Action):
@@ -33,7 +46,7 @@ class _RefuseSecretArgument(argparse.Action):
                      f"`ps`): use --client-secret-file FILE (- for stdin) or {SECRET_VARIABLE}")
 
 
-def add_commands(sub: Any) -> None:
+def add_commands(sub: Any, kit: CommandKit) -> None:
     """The `providers` group under the `idp` parser (`sub`: cli._Commands)."""
     group = sub.group("providers", help="upstream identity providers (FI) citizens log in "
                                         "with")
@@ -52,7 +65,7 @@ def add_commands(sub: Any) -> None:
     add.add_argument("--hidden", action="store_true",
                      help="not on the picker: reachable only with idp_hint")
     add.add_argument("--disabled", action="store_true", help="registered switched off")
-    add.set_defaults(handler=cmd_add)
+    add.set_defaults(handler=partial(cmd_add, kit))
 
     update = group.add("update", help="change an FI's fields; an empty value clears an "
                                       "optional URL", allow_abbrev=False)
@@ -69,9 +82,10 @@ def add_commands(sub: Any) -> None:
     shown.add_argument("--shown", dest="shown", action="store_true")
     update.add_argument("--replace-secret", action="store_true",
                         help=f"read a new client secret (file, {SECRET_VARIABLE} or prompt)")
-    update.set_defaults(handler=cmd_update)
+    update.set_defaults(handler=partial(cmd_update, kit))
 
-    group.add("list", help="every FI with its state").set_defaults(handler=cmd_list)
+    group.add("list", help="every FI with its state").set_defaults(
+        handler=partial(cmd_list, kit))
     for name, handler, text in (
             ("show", cmd_show, "an FI's settings and health (never its secret)"),
             ("enable", cmd_enable, "switch an FI on (also clears an automatic unavailability)"),
@@ -79,7 +93,7 @@ def add_commands(sub: Any) -> None:
             ("remove", cmd_remove, "delete an FI")):
         command = group.add(name, help=text)
         command.add_argument("provider_id")
-        command.set_defaults(handler=handler)
+        command.set_defaults(handler=partial(handler, kit))
 
 
 def _provider_options(parser: argparse.ArgumentParser) -> None:
@@ -96,7 +110,7 @@ def _provider_options(parser: argparse.ArgumentParser) -> None:
 # Commands -----------------------------------------------------------------------------------
 
 
-def cmd_add(args: argparse.Namespace) -> int:
+def cmd_add(kit: CommandKit, args: argparse.Namespace) -> int:
     method = args.auth_method
     secret = None
     if args.client_secret_file is not None or method in rules.SECRET_METHODS:
@@ -109,14 +123,14 @@ def cmd_add(args: argparse.Namespace) -> int:
         acr_values=rules.split_list(args.acr), position=args.position or 0,
         shown=not args.hidden, enabled=not args.disabled)
     rules.validate(provider)  # before any file is made
-    rt = cli._runtime()
+    rt = kit.runtime()
     data = actions.add_provider(rt.db, rt.keys.secret_box, rt.clock.now(), provider,
                                 at_end=args.position is None)
-    _emit(args, data)
+    _emit(kit, args, data)
     return 0
 
 
-def cmd_update(args: argparse.Namespace) -> int:
+def cmd_update(kit: CommandKit, args: argparse.Namespace) -> int:
     changes = {
         "display_name": args.name, "client_id": args.client_id, "logo_url": args.logo,
         "discovery_url": args.discovery_url,
@@ -129,43 +143,43 @@ def cmd_update(args: argparse.Namespace) -> int:
     secret: str | actions.KeepSecret | None = actions.KEEP
     if args.replace_secret or args.client_secret_file is not None:
         secret = read_secret(args.client_secret_file)
-    rt = cli._runtime(existing=True)
+    rt = kit.runtime(existing=True)
     data = actions.update_provider(rt.db, rt.keys.secret_box, rt.clock.now(),
                                    args.provider_id, changes, secret)
-    _emit(args, data)
+    _emit(kit, args, data)
     return 0
 
 
-def cmd_list(args: argparse.Namespace) -> int:
-    rows = actions.list_providers(cli._reader())
-    cli.emit(args, rows, "\n".join(_line(r) for r in rows) or "no FI")
+def cmd_list(kit: CommandKit, args: argparse.Namespace) -> int:
+    rows = actions.list_providers(kit.reader())
+    kit.emit(args, rows, "\n".join(_line(r) for r in rows) or "no FI")
     return 0
 
 
-def cmd_show(args: argparse.Namespace) -> int:
-    _emit(args, actions.show_provider(cli._reader(), args.provider_id))
+def cmd_show(kit: CommandKit, args: argparse.Namespace) -> int:
+    _emit(kit, args, actions.show_provider(kit.reader(), args.provider_id))
     return 0
 
 
-def cmd_enable(args: argparse.Namespace) -> int:
-    return _switch(args, enabled=True)
+def cmd_enable(kit: CommandKit, args: argparse.Namespace) -> int:
+    return _switch(kit, args, enabled=True)
 
 
-def cmd_disable(args: argparse.Namespace) -> int:
-    return _switch(args, enabled=False)
+def cmd_disable(kit: CommandKit, args: argparse.Namespace) -> int:
+    return _switch(kit, args, enabled=False)
 
 
-def cmd_remove(args: argparse.Namespace) -> int:
-    rt = cli._runtime(existing=True)
+def cmd_remove(kit: CommandKit, args: argparse.Namespace) -> int:
+    rt = kit.runtime(existing=True)
     actions.remove_provider(rt.db, args.provider_id)
-    cli.emit(args, {"removed": args.provider_id}, f"FI {args.provider_id} removed")
+    kit.emit(args, {"removed": args.provider_id}, f"FI {args.provider_id} removed")
     return 0
 
 
-def _switch(args: argparse.Namespace, enabled: bool) -> int:
-    rt = cli._runtime(existing=True)
+def _switch(kit: CommandKit, args: argparse.Namespace, enabled: bool) -> int:
+    rt = kit.runtime(existing=True)
     data = actions.switch_provider(rt.db, rt.clock.now(), args.provider_id, enabled)
-    cli.emit(args, data, f"FI {args.provider_id} {data['state']} since {data['since']}")
+    kit.emit(args, data, f"FI {args.provider_id} {data['state']} since {data['since']}")
     return 0
 
 
@@ -193,8 +207,8 @@ def read_secret(path: str | None) -> str | None:
 # Output -------------------------------------------------------------------------------------
 
 
-def _emit(args: argparse.Namespace, data: dict[str, Any]) -> None:
-    cli.emit(args, data, cli._fields(data))
+def _emit(kit: CommandKit, args: argparse.Namespace, data: dict[str, Any]) -> None:
+    kit.emit(args, data, kit.fields(data))
 
 
 def _line(row: dict[str, Any]) -> str:
