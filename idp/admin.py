@@ -162,10 +162,13 @@ def update_client(
     redirect_uris: list[str] | None = None,
     consent_mode: str | None = None,
     citizen_facing: bool | None = None,
+    allowed_providers: list[str] | None = None,
 ) -> dict[str, Any]:
     """Change a registered client's fields; None leaves a field as it is. Every value is
-    checked before anything is written."""
-    if all(v is None for v in (name, scope, redirect_uris, consent_mode, citizen_facing)):
+    checked before anything is written. ``allowed_providers``: the FIs its users may log in
+    with (checked by admin_providers.check_allowed_providers), [] for every FI."""
+    if all(v is None for v in (name, scope, redirect_uris, consent_mode, citizen_facing,
+                               allowed_providers)):
         raise AdminError("nothing to change: give at least one option")
     if name is not None and not (0 < len(name.strip()) <= 255 and name.isprintable()):
         raise AdminError("the name must be 1 to 255 printable characters")
@@ -192,6 +195,8 @@ def update_client(
             row.consent_mode = consent_mode
         if citizen_facing is not None:
             row.citizen_facing = citizen_facing
+        if allowed_providers is not None:
+            row.allowed_providers = allowed_providers or None
         row.updated_at = now
         s.flush()
         return client_as_dict(row)

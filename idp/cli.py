@@ -152,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     facing.add_argument("--citizen-facing", dest="citizen_facing", action="store_true",
                         default=None, help=CITIZEN_FACING_HELP)
     facing.add_argument("--not-citizen-facing", dest="citizen_facing", action="store_false")
+    update.add_argument("--providers", help="FI ids its users may log in with, comma-separated "
+                                            "('': every FI)")
     update.set_defaults(handler=cmd_clients_update)
     clients.add("list").set_defaults(handler=cmd_clients_list)
     show = clients.add("show")
@@ -457,6 +459,9 @@ def cmd_clients_update(args: argparse.Namespace) -> int:
         rt.db, rt.clock.now(), args.client_id, name=args.name, scope=args.scope,
         redirect_uris=args.redirect_uri, consent_mode=args.consent,
         citizen_facing=args.citizen_facing,
+        allowed_providers=None if args.providers is None else (
+            admin_providers.check_allowed_providers(rt.db, list(split_list(args.providers)))
+            or []),
     )
     emit(args, data, _fields(data))
     return 0

@@ -262,3 +262,15 @@ def test_clients_add_takes_an_allow_list_of_fis(capsys, secret_file) -> None:  #
     assert code == 2 and "--id" in err
     code, out, _ = run(capsys, "--json", "clients", "show", "a")
     assert json.loads(out)["allowed_providers"] == ["fi-one", "fi-two"]
+
+
+def test_clients_update_changes_the_allow_list(capsys, secret_file) -> None:  # type: ignore[no-untyped-def]
+    add(capsys, secret_file)
+    assert run(capsys, "clients", "add", "--client-id", "a", "--redirect-uri",
+               "https://apa.example/cb")[0] == 0
+    code, out, _ = run(capsys, "--json", "clients", "update", "a", "--providers", "fi-one")
+    assert code == 0 and json.loads(out)["allowed_providers"] == ["fi-one"]
+    code, _, err = run(capsys, "clients", "update", "a", "--providers", "ghost")
+    assert code == 2 and "no FI 'ghost'" in err
+    code, out, _ = run(capsys, "--json", "clients", "update", "a", "--providers", "")
+    assert code == 0 and json.loads(out)["allowed_providers"] is None
