@@ -12,7 +12,7 @@ from idp.storage.migrate import alembic_config, upgrade
 from tests.conftest import BACKEND
 from tests.e2e.conftest import new_pg_database
 
-PREVIOUS = "0013"  # the revision 0011 follows (re-chained on merge)
+PREVIOUS = "0012"  # the revision 0011 follows (re-chained on merge)
 
 
 def _roundtrip(url: str) -> None:

@@ -1,7 +1,7 @@
 """federation providers
 
 Revision ID: 0011
-Revises: 0013 (rebased on main: 0010, 0014, 0013; the lead re-chains)
+Revises: 0012 (rebased on main: 0010, 0014, 0013, 0012; the lead re-chains)
 Create Date: 2026-11-27 16:42:31
 
 The registry of upstream identity providers (FI): `identity_providers` (client secret sealed
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0011'
-down_revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
