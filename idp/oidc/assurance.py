@@ -11,13 +11,15 @@ from __future__ import annotations
 from idp.accounts.authentication import PASSWORD_AMR, TWO_FACTOR_AMR
 from idp.settings import Settings
 
-__all__ = ["PASSWORD_AMR", "TWO_FACTOR_ACR", "TWO_FACTOR_AMR", "acr_for", "acr_levels"]
+__all__ = ["LEVELS", "PASSWORD_AMR", "TWO_FACTOR_ACR", "TWO_FACTOR_AMR", "acr_for", "acr_levels"]
 
 TWO_FACTOR_ACR = "eidas2"
+# eIDAS levels, ordered (FEDERATION.md "acr"); eidas3 is reached only through an FI.
+LEVELS = {"eidas1": 1, "eidas2": 2, "eidas3": 3}
 
 
 def acr_levels(settings: Settings) -> dict[str, int]:
-    return {settings.acr_default: 1, TWO_FACTOR_ACR: 2}
+    return {**LEVELS, settings.acr_default: 1}
 
 
 def acr_for(settings: Settings, amr: tuple[str, ...]) -> str:

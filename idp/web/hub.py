@@ -10,12 +10,16 @@ from idp.accounts.authentication import Authentication
 from idp.accounts.recovery import SendLimits
 from idp.accounts.second_factor import verify as verify_second_factor
 from idp.accounts.throttling import ThrottleRules
+from idp.federation.upstream import UpstreamClient
 from idp.oidc import build_authorization_server
 from idp.oidc.authorization import Outcome, deny
 from idp.oidc.server import HubAuthorizationServer, HubOAuth2Request
 from idp.runtime import Runtime
 from idp.web.sessions import BrowserSessions, SessionState
 from idp.web.templating import Pages
+
+# The one callback of every FI (pages/federation.py serves it).
+FEDERATION_CALLBACK = "/connexion/retour"
 
 
 class Hub:
@@ -34,6 +38,11 @@ class Hub:
             runtime.settings.expired_password_action,
             functools.partial(verify_second_factor, runtime))
         self.recovery_limits = SendLimits.from_settings(runtime.settings)
+        # The hub as a relying party of the FIs: one callback for all (FEDERATION.md).
+        self.upstream = UpstreamClient(
+            redirect_uri=runtime.settings.issuer + FEDERATION_CALLBACK,
+            timeout=runtime.settings.fi_timeout, clock=runtime.clock,
+            signing_key_provider=runtime.keys, metadata_ttl=runtime.settings.fi_metadata_ttl)
 
     def deny(self, oauth_request: HubOAuth2Request, session: SessionState) -> Outcome:
         return deny(self.server, oauth_request, session.authn)

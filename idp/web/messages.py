@@ -1,5 +1,7 @@
 """Message ids of texts chosen in code (translated in the templates, see locales/)."""
 
+from typing import Any
+
 from sitekit.web.i18n import N_
 
 ERROR_MESSAGES = {
@@ -83,3 +85,67 @@ PASSWORD_EXPIRED_ASSISTANCE = {
 WRONG_CODE = N_("The code is wrong or has expired.")
 MISSING_CODE = N_("Enter the 6-digit code shown by your authenticator app.")
 WRONG_PASSWORD = N_("The current password is incorrect.")
+
+# What the citizen sees when an identity provider (FI) fails them (pages/federation.py); the
+# page names the FI and leads back to the picker, where the other FIs keep working.
+FEDERATION_FAILURES: dict[str, dict[str, Any]] = {
+    "unreachable": {
+        "status": 502,
+        "title": N_("Identity provider unavailable"),
+        "message": N_("{provider} does not answer at the moment. Try again later, or choose "
+                      "another identity provider."),
+    },
+    "bad_answer": {
+        "status": 502,
+        "title": N_("Login refused"),
+        "message": N_("The answer of {provider} could not be verified, so it was not used. "
+                      "Try again, or choose another identity provider."),
+    },
+    "refused": {
+        "status": 403,
+        "title": N_("Login cancelled"),
+        "message": N_("{provider} did not confirm your identity. You can try again or choose "
+                      "another identity provider."),
+    },
+    "insufficient_acr": {
+        "status": 403,
+        "title": N_("Level of security not reached"),
+        "message": N_("This application requires a level of security that {provider} did not "
+                      "give. Choose an identity provider that offers it."),
+    },
+    "identity_invalid": {
+        "status": 403,
+        "title": N_("Identity not accepted"),
+        "message": N_("The identity sent by {provider} is incomplete or not valid, so it was "
+                      "not passed on. Contact {provider}'s assistance, or choose another "
+                      "identity provider."),
+    },
+    "identity_changed": {
+        "status": 403,
+        "title": N_("Identity not accepted"),
+        "message": N_("The identity sent by {provider} differs from the one known for your "
+                      "account. Contact the assistance desk."),
+    },
+    "account_disabled": {
+        "status": 403,
+        "title": N_("Account disabled"),
+        "message": N_("Your account is disabled. Contact the assistance desk."),
+    },
+    "unavailable": {
+        "status": 503,
+        "title": N_("Identity provider unavailable"),
+        "message": N_("{provider} is temporarily unavailable. Choose another identity "
+                      "provider."),
+    },
+    "unknown_provider": {
+        "status": 400,
+        "title": N_("Invalid request"),
+        "message": N_("This identity provider cannot be used for this application."),
+    },
+    "state_mismatch": {
+        "status": 400,
+        "title": N_("Login expired"),
+        "message": N_("This login is not, or no longer, expected by this browser. Go back to "
+                      "the application and start again."),
+    },
+}

@@ -127,11 +127,16 @@ class BrowserSessions:
         with self.db.transaction() as s:
             sessions_repo.save_session_data(s, state.id, state.data)
 
+    def account(self, account_id: int) -> Account | None:
+        with self.db.read() as s:
+            return accounts_repo.get_account(s, account_id)
+
     def log_in(self, previous: SessionState | None, account: Account, acr: str,
-               amr: tuple[str, ...]) -> SessionState:
+               amr: tuple[str, ...], extra: dict[str, Any] | None = None) -> SessionState:
         """A new session id for the authenticated user; pending requests carry over. The sid
         (OIDC session) stays when the same user authenticates again (step-up, prompt=login),
-        so the clients already told of it still get its logout."""
+        so the clients already told of it still get its logout. ``extra`` is kept in the new
+        session's data (a federated login's FI and its ID token, for the logout)."""
         now = self.clock.now()
         same_user = previous if previous is not None and previous.account is not None and (
             previous.account.id == account.id) else None
@@ -139,7 +144,8 @@ class BrowserSessions:
                 "csrf": secrets.token_urlsafe(32),
                 # Shown on the portal ("last login"): the one before this session's login.
                 "previous_login_at": (same_user.data.get("previous_login_at") if same_user
-                                      else account.last_login_at)}
+                                      else account.last_login_at),
+                **(extra or {})}
         session_id = secrets.token_urlsafe(32)
         sid = same_user.sid if same_user else secrets.token_urlsafe(16)
         with self.db.transaction() as s:

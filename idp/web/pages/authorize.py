@@ -97,6 +97,9 @@ async def _respond(request: Request, outcome: Outcome, oauth_request: HubOAuth2R
     if isinstance(outcome, NeedLogin) and outcome.reason == "acr" and session.account:
         # Step-up: the user is known, only the second factor is asked (checks/acr.py).
         response: Response = RedirectResponse(f"/connexion/code?rid={rid}", status_code=303)
+    elif isinstance(outcome, NeedLogin) and oauth_request.client.citizen_facing:
+        # Citizens choose how to identify themselves: an FI or the hub's own login.
+        response = RedirectResponse(f"/connexion/choix?rid={rid}", status_code=303)
     elif isinstance(outcome, NeedLogin):
         response = RedirectResponse(f"/login?rid={rid}", status_code=303)
     else:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hmac
-from typing import TYPE_CHECKING
+import secrets
+from typing import TYPE_CHECKING, Any
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -13,7 +14,7 @@ from idp.oidc.endpoints.backchannel_logout import deliver, logout_deliveries
 from idp.oidc.endpoints.end_session import LogoutRequest, parse_logout_request
 from idp.oidc.errors import OAuth2Error
 from idp.storage.repositories import tokens as tokens_repo
-from idp.web.cookies import clear_session_cookie, session_id_from
+from idp.web.cookies import clear_session_cookie, session_id_from, set_session_cookie
 from idp.web.hub import hub_of
 from idp.web.messages import ERROR_MESSAGES
 from idp.web.pages.form_guard import CSRF_FIELD, csrf_refusal, token_matches
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from idp.web.hub import Hub
     from idp.web.sessions import SessionState
 
+PROVIDER_LOGOUT_RETURN = "/deconnexion/retour"
 CARRIED = ("id_token_hint", "post_logout_redirect_uri", "state", "client_id")
 
 
@@ -54,16 +56,65 @@ async def end_session(request: Request) -> Response:
             carry=[(k, params[k]) for k in CARRIED if params.get(k)],
         )
     deliveries: list[tuple[str, str, str]] = []
+    federated = session.data.get("federation") if session is not None else None
     if session is not None:
         deliveries = await hub.rt.blocking(end_session_state, hub, session, request)
     response: Response
-    if logout.redirect_to:
+    fi_logout = await _provider_logout(request, federated, logout.redirect_to)
+    if fi_logout is not None:
+        response = fi_logout
+    elif logout.redirect_to:
         response = RedirectResponse(logout.redirect_to, status_code=303)
     else:
         response = hub.pages.render(request, "logged_out.html")
-    clear_session_cookie(response, hub.settings)
+    if fi_logout is None:
+        clear_session_cookie(response, hub.settings)
     if deliveries:
         response.background = BackgroundTask(deliver, hub.server, deliveries)
+    return response
+
+
+async def _provider_logout(request: Request, federated: dict[str, Any] | None,
+                           redirect_to: str | None) -> Response | None:
+    """A citizen who came through an FI is logged out there too, when the FI has an
+    end_session endpoint (FEDERATION.md "Logout"); the FI sends the browser back to
+    `/deconnexion/retour`, which goes on to the application. Where to go on is kept in a
+    fresh anonymous session, with the `state` the FI must send back."""
+    hub = hub_of(request)
+    if not federated:
+        return None
+    provider = hub.rt.providers.get(str(federated.get("provider_id", "")))
+    if provider is None:
+        return None
+    state = secrets.token_urlsafe(24)
+    url = await hub.rt.blocking(
+        hub.upstream.end_session_url, provider, str(federated.get("id_token", "")),
+        hub.settings.issuer + PROVIDER_LOGOUT_RETURN, state)
+    if url is None:
+        return None
+    hub.rt.audit.record("fi.logout_requested", fi=provider.id)
+    after = await hub.rt.blocking(hub.sessions.create,
+                                  {"after_logout": {"state": state, "to": redirect_to}})
+    response = RedirectResponse(url, status_code=303)
+    set_session_cookie(response, hub.settings, after.id)
+    return response
+
+
+async def provider_logout_return(request: Request) -> Response:
+    """Back from the FI's end_session: on to the application's registered URI, or the
+    "logged out" page. Only the state this browser was given counts."""
+    hub = hub_of(request)
+    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
+    after = session.data.get("after_logout") if session is not None else None
+    presented = request.query_params.get("state", "")
+    target = None
+    if after and hmac.compare_digest(presented.encode(), str(after["state"]).encode()):
+        target = after.get("to")
+    response: Response = (RedirectResponse(target, status_code=303) if target
+                          else hub.pages.render(request, "logged_out.html"))
+    if session is not None:
+        await hub.rt.blocking(hub.sessions.destroy, session)
+    clear_session_cookie(response, hub.settings)
     return response
 
 
