@@ -27,6 +27,14 @@ from typing import Any
 import uvicorn
 
 from idp import admin
+from idp.demo_providers import (
+    DEMO_PROVIDERS,
+    prepare_provider,
+    provider_environment,
+    provider_url,
+    register_providers,
+    start_provider,
+)
 from idp.demo_mail import MAIL_PAGE, MailCatcher, WithMailPage, mail_page_app
 from idp.oidc.clients import hash_secret
 from idp.runtime import Runtime
@@ -222,7 +230,8 @@ def run_demo(host: str, port: int, lang: str = "fr") -> int:
     stop = _StopOnSignal()
     with stop.installed():
         urls = demo_addresses(host, port, dict(os.environ))
-        catcher = MailCatcher(MAIL_FOLDER.resolve(), free_port(besides=(port, port + 1)))
+        catcher = MailCatcher(MAIL_FOLDER.resolve(), free_port(besides=(
+            port, port + 1, *(port + fi.offset for fi in DEMO_PROVIDERS))))
         overrides: dict[str, Any] = {"smtp_host": catcher.host, "smtp_port": catcher.port}
         if not os.environ.get("IDP_ISSUER"):
             overrides["issuer"] = urls.hub
@@ -232,13 +241,22 @@ def run_demo(host: str, port: int, lang: str = "fr") -> int:
             print(f"idp demo: {exc}", file=sys.stderr)
             return 2
         apa: subprocess.Popen[bytes] | None = None
+        providers: list[subprocess.Popen[bytes]] = []
         rt: Runtime | None = None
         catcher.start()
         try:
             apa = start_apa(urls)  # first: it starts while the hub's database is prepared
+            fi_urls = {fi.id: provider_url(fi, urls.hub, urls.hub_port)
+                       for fi in DEMO_PROVIDERS}
+            for fi in DEMO_PROVIDERS:  # two upstream FIs, each a hub of its own
+                env = provider_environment(fi, fi_urls[fi.id], Path("var"), catcher.host,
+                                           catcher.port)
+                prepare_provider(fi, env, urls.hub, DEMO_PASSWORD)
+                providers.append(start_provider(urls.hub_port + fi.offset, host, env))
             upgrade(settings.database_url)
             rt = Runtime.build(settings)
             seed(rt, urls.apa)
+            register_providers(rt, fi_urls)
             app = WithMailPage(create_app(settings, runtime=rt),
                                mail_page_app(catcher.folder,
                                              lambda m: catalogues.gettext(lang, m), lang))
@@ -267,6 +285,8 @@ def run_demo(host: str, port: int, lang: str = "fr") -> int:
         finally:
             if apa is not None:
                 stop_process(apa)
+            for process in providers:
+                stop_process(process)
             catcher.stop()
             if rt is not None:
                 rt.close()
@@ -295,6 +315,15 @@ def banner(t: Callable[..., str], urls: DemoAddresses, settings: Settings,
         f"  {users[1]['username']:<14}" + t(
             N_("{name}, agent: no application in this demo (account pages only)"),
             name=f"{users[1]['given_name']} {users[1]['family_name']}"),
+        "",
+        t(N_("Citizens log in through an identity provider (invented ones, each a hub of its "
+             "own): choose one at")),
+        f"  {urls.hub}/connexion/choix",
+        *[line for fi in DEMO_PROVIDERS for line in (
+            f"  {fi.name} ({provider_url(fi, urls.hub, urls.hub_port)}): " + ", ".join(
+                c.username for c in fi.citizens),)],
+        "  " + t(N_("{name} is known to both: either way, the hub sees one person."),
+                 name="Élise Marchand"),
         "",
         t(N_("E-mails are not sent out: each one is kept as a file (.eml) in")),
         f"  {catcher.folder}",
