@@ -27,6 +27,7 @@ from typing import Any
 import uvicorn
 
 from idp import admin
+from idp.demo_mail import MAIL_PAGE, MailCatcher, WithMailPage, mail_page_app
 from idp.demo_providers import (
     DEMO_PROVIDERS,
     prepare_provider,
@@ -35,7 +36,6 @@ from idp.demo_providers import (
     register_providers,
     start_provider,
 )
-from idp.demo_mail import MAIL_PAGE, MailCatcher, WithMailPage, mail_page_app
 from idp.oidc.clients import hash_secret
 from idp.runtime import Runtime
 from idp.settings import Settings

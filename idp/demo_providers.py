@@ -15,6 +15,7 @@ from pathlib import Path
 
 from idp import admin, admin_providers
 from idp.federation.pivot import PivotIdentity, validate_pivot
+from idp.federation.providers import InvalidProvider
 from idp.runtime import Runtime
 from idp.settings import Settings
 from idp.storage.migrate import upgrade
@@ -80,7 +81,7 @@ def provider_environment(fi: DemoProvider, issuer: str, folder: Path, smtp_host:
         "IDP_ISSUER": issuer,
         "IDP_DATABASE_URL": f"sqlite:///{(folder / f'demo-fi-{fi.id}.sqlite3').resolve()}",
         "IDP_KEYS_DIR": str((folder / f"demo-fi-{fi.id}-keys").resolve()),
-        "IDP_SESSION_COOKIE": f"idp_fi_{fi.id}_session",
+        "IDP_SESSION_COOKIE": f"idp_fi_{fi.id}_session", "IDP_LOG_LEVEL": "warning",
         "IDP_SMTP_HOST": smtp_host, "IDP_SMTP_PORT": str(smtp_port),
         "IDP_SMS_SINK_FILE": str((folder / f"demo-fi-{fi.id}-sms.jsonl").resolve()),
     }
@@ -121,7 +122,7 @@ def register_providers(rt: Runtime, urls: dict[str, str]) -> None:
     (its URL follows --port)."""
     now = rt.clock.now()
     for position, fi in enumerate(DEMO_PROVIDERS):
-        with contextlib.suppress(admin_providers.InvalidProvider, admin.AdminError):
+        with contextlib.suppress(InvalidProvider, admin.AdminError):
             admin_providers.remove_provider(rt.db, fi.id)
         admin_providers.add_provider(rt.db, rt.keys.secret_box, now, admin_providers.new_provider(
             id=fi.id, display_name=fi.name, client_id=HUB_CLIENT_ID, client_secret=fi.secret,

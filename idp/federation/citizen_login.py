@@ -9,7 +9,7 @@ The events follow FranceConnect's (FEDERATION.md "Information, consent, history"
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from idp.accounts.citizens import (
@@ -19,10 +19,10 @@ from idp.accounts.citizens import (
 )
 from idp.audit import AuditLog
 from idp.clock import Clock
+from idp.federation.errors import InsufficientAcr, ProviderRefused, UpstreamError
 from idp.federation.pivot import PivotInvalid, validate_pivot
 from idp.federation.providers import Provider, ProviderState
 from idp.federation.registry import ProviderRegistry
-from idp.federation.errors import InsufficientAcr, ProviderRefused, UpstreamError
 from idp.federation.upstream import FlowState, UpstreamClient
 from idp.oidc.assurance import LEVELS
 from sitekit.storage.database import Database
@@ -82,7 +82,7 @@ def level_for_provider(provider: Provider, asked: str) -> str | None:
     return max(asked, min(offered, key=level), key=level)
 
 
-def choices(registry: ProviderRegistry, allowed: Sequence[str] | None,
+def choices(registry: ProviderRegistry, allowed: Collection[str] | None,
             asked: str) -> list[Choice]:
     """The FIs of the picker: shown ones, the client's allow list applied (None: all)."""
     return [
@@ -92,7 +92,7 @@ def choices(registry: ProviderRegistry, allowed: Sequence[str] | None,
     ]
 
 
-def selectable(registry: ProviderRegistry, allowed: Sequence[str] | None, provider_id: str,
+def selectable(registry: ProviderRegistry, allowed: Collection[str] | None, provider_id: str,
                asked: str) -> Provider:
     """The FI chosen on the picker or named by `idp_hint`, if it may be used now."""
     provider = registry.get(provider_id)

@@ -61,7 +61,9 @@ class SessionState:
     def authn(self) -> Authn:
         if self.account is None:
             return Authn(sid=self.sid)
-        return Authn(self.account, self.auth_time, self.acr, self.amr, self.sid)
+        federated = self.data.get("federation") or {}
+        return Authn(self.account, self.auth_time, self.acr, self.amr, self.sid,
+                     federated.get("provider_id"))
 
     def add_pending(self, params: list[tuple[str, str]], started_at: int) -> str:
         pending = self.data.setdefault("pending", {})
