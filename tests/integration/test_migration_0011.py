@@ -1,54 +1,55 @@
-"""Migration 0011 (the registry of FIs) on SQLite and PostgreSQL: existing clients keep their
-rows and everything that refers to them, may use every FI (NULL allow list), and the version
-row is there; the downgrade gives the previous schema back without touching those rows."""
+"""Migration 0011 adds the clients' signed-answer settings (RFC 9701 §6, OIDC Core §5.3.2),
+empty for the clients already registered (they keep JSON answers), on SQLite and PostgreSQL,
+and is reversible."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from alembic import command
 from sqlalchemy import create_engine, inspect, text
 
 from idp.storage.migrate import alembic_config, upgrade
 from tests.conftest import BACKEND
 from tests.e2e.conftest import new_pg_database
 
-PREVIOUS = "0012"  # the revision 0011 follows (re-chained on merge)
+COLUMNS = {"introspection_signed_response_alg", "userinfo_signed_response_alg"}
 
 
-def _roundtrip(url: str) -> None:
-    from alembic import command
+def _columns(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return {c["name"] for c in inspect(engine).get_columns("clients")}
+    finally:
+        engine.dispose()
 
-    upgrade(url, PREVIOUS)
+
+def _migrated(url: str) -> None:
+    upgrade(url, "0010")
     engine = create_engine(url)
     with engine.begin() as c:
         c.execute(text(
             "INSERT INTO clients (client_id, name, token_endpoint_auth_method, redirect_uris, "
             "post_logout_redirect_uris, grant_types, scope, audience, "
             "id_token_signed_response_alg, subject_type, created_at, updated_at) VALUES "
-            "('apa', 'APA', 'none', '[]', '[]', '[]', 'openid', '[]', 'RS256', 'public', 0, 0)"))
-        c.execute(text("INSERT INTO accounts (subject, username, password_hash, population, "
-                       "email_verified, groups, disabled, created_at) VALUES "
-                       "('s', 'u', 'h', 'portal', false, '[]', false, 0)"))
-        c.execute(text("INSERT INTO consents (account_id, client_id, scope, granted_at) "
-                       "SELECT id, 'apa', 'openid', 0 FROM accounts"))
-    upgrade(url)
+            "('old', 'Old', 'client_secret_basic', '[]', '[]', '[]', 'openid', '[]', 'RS256', "
+            "'public', 0, 0)"))
+    upgrade(url, "0011")
+    assert _columns(url) >= COLUMNS
     with engine.connect() as c:
-        assert c.execute(text("SELECT allowed_providers FROM clients")).scalar_one() is None
-        assert c.execute(text("SELECT id, version FROM federation_version")).one() == (1, 0)
-    command.downgrade(alembic_config(url), PREVIOUS)
+        row = c.execute(text("SELECT introspection_signed_response_alg, "
+                             "userinfo_signed_response_alg FROM clients")).one()
+    assert tuple(row) == (None, None)
+    command.downgrade(alembic_config(url), "0010")
+    assert not COLUMNS & _columns(url)
     with engine.connect() as c:
-        assert c.execute(text("SELECT count(*) FROM consents")).scalar_one() == 1
-    tables = inspect(engine).get_table_names()
-    assert "identity_providers" not in tables and "federation_version" not in tables
-    assert "allowed_providers" not in {col["name"] for col in inspect(engine).get_columns(
-        "clients")}
+        assert c.execute(text("SELECT client_id FROM clients")).scalar_one() == "old"
     engine.dispose()
-    upgrade(url)  # and up again
 
 
-def test_migration_0011_up_and_down(tmp_path: Path) -> None:
+def test_migration_adds_the_signed_answer_settings(tmp_path: Path) -> None:
     if BACKEND == "postgresql":
         with new_pg_database("idp_migration") as url:
-            _roundtrip(url)
+            _migrated(url)
     else:
-        _roundtrip(f"sqlite:///{tmp_path}/old.sqlite3")
+        _migrated(f"sqlite:///{tmp_path}/old.sqlite3")

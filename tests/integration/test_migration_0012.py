@@ -1,67 +1,57 @@
-"""Migration 0012 (pivot identity, federation links, stored pairwise subjects) keeps the
-accounts there, enforces one identity per account, and goes back down, on SQLite and
-PostgreSQL."""
+"""Migration 0012 (consent modes): existing clients keep the consent page, existing consents
+keep the claims their scopes carried then; on SQLite and PostgreSQL, up and down."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-import pytest
 from alembic import command
-from sqlalchemy import inspect, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import create_engine, text
 
 from idp.storage.migrate import MIGRATIONS, upgrade
-from sitekit.storage.database import Database
 from sitekit.storage.migrate import alembic_config
 from tests.conftest import BACKEND
 from tests.e2e.conftest import new_pg_database
 
-ACCOUNT = ("INSERT INTO accounts (subject, username, password_hash, population, email_verified,"
-           " groups, disabled, created_at) VALUES (:s, :u, 'x', 'citizen', false, '[]', false, 0)")
 
-
-def _round_trip(url: str) -> None:
-    upgrade(url, "0013")
-    db = Database(url)  # the hub's engine: SQLite enforces foreign keys there
-    engine = db.engine
+def _migrated(url: str) -> None:
+    upgrade(url, "0010")
+    engine = create_engine(url)
     with engine.begin() as c:
-        c.execute(text(ACCOUNT), {"s": "subject-1", "u": "before"})
-    upgrade(url, "0012")
-    with engine.begin() as c:
-        assert c.execute(text("SELECT username, identity_hash, birthdate FROM accounts"
-                              )).all() == [("before", None, None)]
-        c.execute(text(ACCOUNT), {"s": "subject-2", "u": "second"})
-        c.execute(text("UPDATE accounts SET identity_hash = 'h', given_name = :n"
-                       " WHERE username = 'before'"), {"n": "A" * 256})
-        c.execute(text("INSERT INTO subjects (account_id, sector, sub) SELECT id, 'apa', 's1'"
-                       " FROM accounts WHERE username = 'before'"))
-        c.execute(text("INSERT INTO federation_links (provider_id, provider_sub, account_id,"
-                       " first_used_at, last_used_at) SELECT 'impots', 'x', id, 0, 0"
-                       " FROM accounts WHERE username = 'before'"))
-    for statement in (
-            "UPDATE accounts SET identity_hash = 'h' WHERE username = 'second'",
-            "INSERT INTO subjects (account_id, sector, sub) SELECT id, 'apa', 's1'"
-            " FROM accounts WHERE username = 'second'",
-            "INSERT INTO federation_links (provider_id, provider_sub, account_id, first_used_at,"
-            " last_used_at) SELECT 'impots', 'x', id, 0, 0 FROM accounts"
-            " WHERE username = 'second'"):
-        with pytest.raises(IntegrityError), engine.begin() as c:
-            c.execute(text(statement))
-    with engine.begin() as c:  # deleting the account deletes its links and subjects
-        c.execute(text("DELETE FROM accounts WHERE username = 'before'"))
-        assert c.execute(text("SELECT count(*) FROM subjects")).scalar() == 0
-        assert c.execute(text("SELECT count(*) FROM federation_links")).scalar() == 0
-    command.downgrade(alembic_config(url, MIGRATIONS), "0013")
-    tables = inspect(engine).get_table_names()
-    assert "subjects" not in tables and "federation_links" not in tables
-    assert "identity_hash" not in {c["name"] for c in inspect(engine).get_columns("accounts")}
-    db.dispose()
+        c.execute(text(
+            "INSERT INTO accounts (id, subject, username, password_hash, population, email, "
+            "email_verified, groups, disabled, created_at) VALUES "
+            "(1, 's1', 'alice', 'x', 'portal', NULL, false, '[]', false, 0)"))
+        c.execute(text(
+            "INSERT INTO clients (client_id, name, token_endpoint_auth_method, redirect_uris, "
+            "post_logout_redirect_uris, grant_types, scope, audience, "
+            "id_token_signed_response_alg, subject_type, created_at, updated_at) VALUES "
+            "('old', 'Old', 'none', '[]', '[]', '[]', 'openid profile email', '[]', 'RS256', "
+            "'public', 0, 0)"))
+        c.execute(text("INSERT INTO consents (account_id, client_id, scope, granted_at) "
+                       "VALUES (1, 'old', 'openid profile email', 5)"))
+        c.execute(text("INSERT INTO audit_events (at, event, detail) VALUES (0, 'x', '{}')"))
+    upgrade(url)
+    with engine.connect() as c:
+        client = c.execute(text("SELECT consent_mode, citizen_facing FROM clients")).one()
+        consent = c.execute(text("SELECT claims, mode FROM consents")).one()
+        fi = c.execute(text("SELECT fi FROM audit_events")).scalar()
+    claims = json.loads(consent.claims) if isinstance(consent.claims, str) else consent.claims
+    assert client.consent_mode == "explicit" and not client.citizen_facing
+    # profile as it was (birthdate and gender came with 0012: they will be asked).
+    assert claims == ["email", "email_verified", "family_name", "given_name", "name",
+                      "preferred_username", "updated_at"]
+    assert consent.mode == "explicit" and fi is None
+    command.downgrade(alembic_config(url, MIGRATIONS), "0011")  # 0012 and those after it
+    with engine.connect() as c:
+        assert c.execute(text("SELECT scope FROM consents")).scalar() == "openid profile email"
+    engine.dispose()
 
 
-def test_migration_0012_up_and_down(tmp_path: Path) -> None:
+def test_migration_0013_keeps_existing_clients_and_consents(tmp_path: Path) -> None:
     if BACKEND == "postgresql":
         with new_pg_database("idp_migration") as url:
-            _round_trip(url)
+            _migrated(url)
     else:
-        _round_trip(f"sqlite:///{tmp_path}/old.sqlite3")
+        _migrated(f"sqlite:///{tmp_path}/old.sqlite3")

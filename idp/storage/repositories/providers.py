@@ -31,7 +31,7 @@ def bump_version(s: Session) -> None:
     updated = s.execute(update(FederationVersion).where(FederationVersion.id == VERSION_ROW)
                         .values(version=FederationVersion.version + 1))
     if not updated.rowcount:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
-        # The row comes with migration 0011; a database emptied by hand lacks it.
+        # The row comes with migration 0014; a database emptied by hand lacks it.
         s.add(FederationVersion(id=VERSION_ROW, version=1))
         s.flush()
 

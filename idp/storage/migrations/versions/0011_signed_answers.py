@@ -1,13 +1,13 @@
 """clients: signed introspection (RFC 9701 §6) and userinfo (OIDC Core §5.3.2) answers
 
-Revision ID: 0014
+Revision ID: 0011
 Revises: 0010
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0014'
+revision = '0011'
 down_revision = '0010'
 branch_labels = None
 depends_on = None

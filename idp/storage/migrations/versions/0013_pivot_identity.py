@@ -1,7 +1,7 @@
 """pivot identity, federation links, stored pairwise subjects
 
-Revision ID: 0012
-Revises: 0013
+Revision ID: 0013
+Revises: 0012
 
 Accounts get the citizen's pivot identity (idp/federation/pivot.py) and its hash, unique:
 one person, one account. `federation_links` ties an identity provider's (provider_id,
@@ -13,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0012'
-down_revision = '0013'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

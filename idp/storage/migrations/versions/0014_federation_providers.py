@@ -1,7 +1,7 @@
 """federation providers
 
-Revision ID: 0011
-Revises: 0012 (rebased on main: 0010, 0014, 0013, 0012; the lead re-chains)
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-11-27 16:42:31
 
 The registry of upstream identity providers (FI): `identity_providers` (client secret sealed
@@ -13,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0011'
-down_revision = '0012'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

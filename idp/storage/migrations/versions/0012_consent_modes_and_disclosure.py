@@ -1,7 +1,7 @@
 """consent modes, citizen-facing clients, remembered claims, FI of audit events
 
-Revision ID: 0013
-Revises: 0014 (0010 in the brief; chained after main's 0014 so the branch has one head)
+Revision ID: 0012
+Revises: 0011
 
 - clients.consent_mode (explicit | information | none): existing clients keep the consent
   page they had ("explicit"); clients.citizen_facing (FranceConnect's request rules), false.
@@ -15,8 +15,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0013'
-down_revision = '0014'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
