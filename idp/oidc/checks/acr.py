@@ -30,7 +30,10 @@ def check_acr(ctx: AuthorizationContext) -> NeedLogin | None:
     if levels.get(ctx.authn.acr or "", 0) >= needed:
         return None
     assert ctx.authn.account is not None  # check_login_present ran before
-    if needed > 1 and not ctx.server.has_second_factor(ctx.authn.account.id):
+    # A federated session reaches a higher level through an FI that gives it (the picker
+    # offers only those); a local one through its second factor.
+    if needed > 1 and ctx.authn.fi is None and not ctx.server.has_second_factor(
+            ctx.authn.account.id):
         raise UnmetAuthenticationRequirementsError(
             "The account has no second factor: the requested acr cannot be achieved.")
     if "none" in ctx.prompts:
