@@ -4,12 +4,10 @@ client of the session that registered a backchannel_logout_uri."""
 from __future__ import annotations
 
 import secrets
-import threading
 import time
 
 import httpx
 import pytest
-import uvicorn
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from starlette.applications import Starlette
@@ -18,37 +16,23 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tests.e2e.browsing import log_in_and_consent
-from tests.servers import free_port
+from tests.servers import ThreadedServer
 
 pytestmark = pytest.mark.e2e
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
 
-class Receiver:
+class Receiver(ThreadedServer):
     """A relying party's back-channel endpoint, under uvicorn in a thread."""
 
     def __init__(self) -> None:
-        self.port = free_port()
         self.received: list[str] = []
 
         async def logout(request: Request) -> Response:
             self.received.append(str((await request.form())["logout_token"]))
             return Response(status_code=200)
 
-        config = uvicorn.Config(Starlette(routes=[Route("/bcl", logout, methods=["POST"])]),
-                                host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Receiver:
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
+        super().__init__(Starlette(routes=[Route("/bcl", logout, methods=["POST"])]))
 
 
 def test_logout_sends_a_signed_logout_token_to_each_client(hub) -> None:  # type: ignore[no-untyped-def]
