@@ -119,6 +119,10 @@ def full_login(http, req: AuthRequest, username: str, password: str = PASSWORD) 
     """authorize → login → consent (if asked) → the redirect's parameters."""
     redirect_uri = req.params["redirect_uri"]
     response = authorize(http, req)
+    location = response.headers.get("location", "")
+    if response.status_code == 303 and location.startswith("/connexion/choix?rid="):
+        # A citizen-facing client's picker: the hub's own login is one of the choices.
+        response.headers["location"] = "/login?rid=" + location.split("rid=", 1)[1]
     if response.status_code == 303 and response.headers["location"].startswith("/login"):
         response = login(http, username, password, response.headers["location"])
     result = follow_to_client(http, response, redirect_uri)

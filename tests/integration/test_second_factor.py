@@ -269,9 +269,10 @@ def test_a_password_login_is_eidas1_with_amr_pwd(http, factories):  # type: igno
     assert claims["acr"] == "eidas1" and claims["amr"] == ["pwd"]
 
 
-def test_discovery_lists_both_levels(http):  # type: ignore[no-untyped-def]
+def test_discovery_lists_the_levels(http):  # type: ignore[no-untyped-def]
+    # eidas2 with the second factor; eidas3 only through an FI that gives it.
     assert http.get("/.well-known/openid-configuration").json()[
-        "acr_values_supported"] == ["eidas1", "eidas2"]
+        "acr_values_supported"] == ["eidas1", "eidas2", "eidas3"]
 
 
 def test_assistance_desk_turns_it_off(http, factories, rt, monkeypatch, capsys):  # type: ignore[no-untyped-def]
