@@ -108,7 +108,10 @@ def attempt(fed: Federation, client: str = "rp", scope: str = "openid email",
     return Attempt(rp, url, state, nonce, verifier, redirect, registered.client["client_id"])
 
 
-def finish(fed: Federation, a: Attempt, response: httpx.Response) -> tuple[dict, dict, dict]:
+Answers = tuple[dict[str, Any], dict[str, Any], dict[str, Any]]  # claims, tokens, userinfo
+
+
+def finish(fed: Federation, a: Attempt, response: httpx.Response) -> Answers:
     """The RP's side of the redirect: code for tokens, the ID token validated against the
     hub's JWKS (OIDC Core §3.1.3.7), userinfo. (claims, tokens, userinfo)"""
     assert response.status_code in (302, 303), (response.status_code, response.text[:500])
@@ -131,11 +134,10 @@ def finish(fed: Federation, a: Attempt, response: httpx.Response) -> tuple[dict,
     return token.claims, tokens, userinfo
 
 
-def log_in(fed: Federation, provider: str, client: str = "rp",
-           session: httpx.Client | None = None, **extra: str) -> tuple[dict, dict, dict]:
+def log_in(fed: Federation, provider: str, client: str = "rp", **extra: str) -> Answers:
     a = attempt(fed, client, **extra)
-    with browser() as fresh:
-        return finish(fed, a, follow(session or fresh, a.url, provider, a.redirect))
+    with browser() as b:
+        return finish(fed, a, follow(b, a.url, provider, a.redirect))
 
 
 def other_fi_logs_in(fed: Federation) -> None:
@@ -460,3 +462,8 @@ def test_logout_goes_through_the_fi_end_session_and_back_to_the_rp(fed: Federati
         again = attempt(fed, prompt="none")
         silent = b.get(again.url)
         assert params_of(silent.headers["location"])["error"] == "login_required"
+        # ... and so is the FI's: logging in again through it shows its login form.
+        visited.clear()
+        relogin = attempt(fed)
+        finish(fed, relogin, follow(b, relogin.url, "fi-hub", relogin.redirect))
+        assert any(url.startswith(fed.fi_hub.issuer + "/login") for url in visited), visited

@@ -148,6 +148,7 @@ class HostileFI:
     async def token(self, request: Request) -> Response:
         self._count("token")
         b = self.behaviour
+        form = await request.form()  # read before any delay: the caller may give up
         if b.token_delay:
             await asyncio.sleep(b.token_delay)
         if b.token_status != 200:
@@ -156,7 +157,6 @@ class HostileFI:
         expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
         if not hmac.compare_digest(request.headers.get("authorization", ""), expected):
             return JSONResponse({"error": "invalid_client"}, status_code=401)
-        form = await request.form()
         grant = self._codes.pop(str(form.get("code")), None)
         if grant is None:
             return JSONResponse({"error": "invalid_grant"}, status_code=400)
