@@ -315,7 +315,7 @@ def picker_state(html: str, provider: str) -> str:
     if f'name="provider" value="{provider}"' in html:
         return "clickable"
     why = f'id="provider-{provider}-why"'
-    if why in html:
+    if f'disabled aria-describedby="provider-{provider}-why"' in html:  # not clickable
         return "greyed: " + html.split(why, 1)[1].split("</p>", 1)[0].strip(" >\n")
     return "absent"
 
