@@ -104,7 +104,7 @@ class CountingProxy:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass  # quiet
 
             def _forward(self) -> None:
@@ -133,7 +133,7 @@ class CountingProxy:
                 finally:
                     upstream.close()
 
-            do_GET = do_POST = _forward  # noqa: N815 - http.server's names
+            do_GET = do_POST = _forward
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -213,11 +213,12 @@ def run(logins: int, warmup: int, concurrency: int) -> dict[str, object]:
         rt = Runtime.build(settings)
         try:
             now = rt.clock.now()
-            admin_providers.add_provider(rt.db, rt.keys.secret_box, now, admin_providers.new_provider(
+            entry = admin_providers.new_provider(
                 id=FI.id, display_name=FI.name, client_id="hub-federation",
                 client_secret=FI.secret,
                 discovery_url=fi + "/.well-known/openid-configuration",
-                scopes=("openid", "identite_pivot", "email"), acr_values=FI.acr_values))
+                scopes=("openid", "identite_pivot", "email"), acr_values=FI.acr_values)
+            admin_providers.add_provider(rt.db, rt.keys.secret_box, now, entry)
             secret = admin.add_client(
                 rt.db, now, client_id=CLIENT_ID, name="Démarche (banc d'essai)",
                 redirect_uris=[REDIRECT_URI], consent_mode="none", citizen_facing=True,
