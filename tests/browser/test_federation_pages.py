@@ -41,6 +41,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 WIDTHS = {"desktop": (1280, 900), "mobile": (390, 844)}
 HORIZON, CLE = DEMO_PROVIDERS  # Horizon usable, Clé Citoyenne switched off by the operator
 CLOSED = "ferme"  # registered at a port nobody listens on
+LOGO = "/static/dsfr/icons/user/account-circle-fill.svg"
 
 
 @dataclass
@@ -76,6 +77,8 @@ def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]
             now = rt.clock.now()
             register_providers(rt, fi_urls)
             admin_providers.switch_provider(rt.db, now, CLE.id, enabled=False)
+            admin_providers.update_provider(rt.db, rt.keys.secret_box, now, HORIZON.id,
+                                            {"logo_url": LOGO})
             admin_providers.add_provider(
                 rt.db, rt.keys.secret_box, now, admin_providers.new_provider(
                     id=CLOSED, display_name="Compte Fermé (test)", client_id="hub",
@@ -149,6 +152,9 @@ def test_picker_through_an_fi_back_to_the_application(
     expect(providers).to_have_count(2)  # the application's allow list: not the closed one
     usable = page.get_by_role("button", name=HORIZON.name)
     expect(usable).to_be_enabled()
+    # The logo is decoration: the name is written next to it (empty alt, WCAG H67).
+    expect(usable.locator("img")).to_have_attribute("alt", "")
+    expect(usable).to_have_accessible_name(HORIZON.name)
     off = page.get_by_role("button", name=CLE.name)
     expect(off).to_be_disabled()
     expect(off).to_have_accessible_description("Temporairement indisponible")
