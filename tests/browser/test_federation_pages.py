@@ -154,6 +154,8 @@ def test_picker_through_an_fi_back_to_the_application(
     expect(usable).to_be_enabled()
     # The logo is decoration: the name is written next to it (empty alt, WCAG H67).
     expect(usable.locator("img")).to_have_attribute("alt", "")
+    page.wait_for_function("() => [...document.querySelectorAll('.hub-provider img')]"
+                           ".every(i => i.complete && i.naturalWidth > 0)", timeout=10000)
     expect(usable).to_have_accessible_name(HORIZON.name)
     off = page.get_by_role("button", name=CLE.name)
     expect(off).to_be_disabled()
