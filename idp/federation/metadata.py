@@ -76,6 +76,9 @@ class MetadataCache:
         self._metadata: dict[str, _Cached] = {}
         self._keys: dict[str, _Cached] = {}
         self._last_kid_refetch: dict[str, int] = {}
+        # One fetch at a time per FI and document: logins arriving together on an empty or
+        # expired cache wait for that fetch instead of each fetching (bench/federated_login.py).
+        self._fetching: dict[tuple[str, str], threading.Lock] = {}
 
     # Metadata -------------------------------------------------------------------------------
 
@@ -83,9 +86,13 @@ class MetadataCache:
         cached = self._fresh(self._metadata, provider.id, _config_key(provider))
         if cached is not None:
             return cached  # type: ignore[no-any-return]  # entries of this dict are metadata
-        metadata = self._resolve(provider)
-        self._store(self._metadata, provider.id, _config_key(provider), metadata)
-        return metadata
+        with self._single_flight("metadata", provider.id):
+            cached = self._fresh(self._metadata, provider.id, _config_key(provider))
+            if cached is not None:  # fetched by another login meanwhile
+                return cached  # type: ignore[no-any-return]  # entries of this dict are metadata
+            metadata = self._resolve(provider)
+            self._store(self._metadata, provider.id, _config_key(provider), metadata)
+            return metadata
 
     def _resolve(self, provider: Provider) -> ProviderMetadata:
         document: dict[str, Any] = {}
@@ -139,7 +146,11 @@ class MetadataCache:
         cached = self._fresh(self._keys, provider.id, cache_key)
         if cached is not None:
             return cached  # type: ignore[no-any-return]  # entries of this dict are key lists
-        return self._fetch_keys(provider, metadata)
+        with self._single_flight("keys", provider.id):
+            cached = self._fresh(self._keys, provider.id, cache_key)
+            if cached is not None:  # fetched by another login meanwhile
+                return cached  # type: ignore[no-any-return]  # entries of this dict are key lists
+            return self._fetch_keys(provider, metadata)
 
     def refetch_for_unknown_kid(self, provider: Provider,
                                 metadata: ProviderMetadata) -> list[AsymmetricKey] | None:
@@ -160,6 +171,10 @@ class MetadataCache:
         return keys
 
     # Cache ----------------------------------------------------------------------------------
+
+    def _single_flight(self, document: str, provider_id: str) -> threading.Lock:
+        with self._lock:
+            return self._fetching.setdefault((document, provider_id), threading.Lock())
 
     def _fresh(self, table: dict[str, _Cached], provider_id: str,
                key: tuple[str | None, ...]) -> Any:

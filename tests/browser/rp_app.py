@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import os
+import secrets
 from urllib.parse import urlencode
 
 from authlib.integrations.starlette_client import OAuth
@@ -17,6 +18,7 @@ from starlette.routing import Route
 
 ISSUER = os.environ["RP_ISSUER"]
 BASE = os.environ["RP_BASE"]
+ACR_VALUES = os.environ.get("RP_ACR_VALUES")
 
 oauth = OAuth()
 oauth.register(
@@ -43,7 +45,11 @@ async def home(request: Request) -> HTMLResponse:
 
 
 async def login(request: Request):  # type: ignore[no-untyped-def]
-    return await oauth.hub.authorize_redirect(request, f"{BASE}/callback")
+    # A nonce of 32 characters: citizen-facing clients must send at least 22 (authlib's own is 20).
+    # acr_values (RP_ACR_VALUES): required of citizen-facing applications (FranceConnect).
+    extra = {"acr_values": ACR_VALUES} if ACR_VALUES else {}
+    return await oauth.hub.authorize_redirect(request, f"{BASE}/callback",
+                                              nonce=secrets.token_urlsafe(24), **extra)
 
 
 async def callback(request: Request):  # type: ignore[no-untyped-def]

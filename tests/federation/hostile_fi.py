@@ -48,6 +48,7 @@ class Behaviour:
     token_status: int = 200
     token_body: dict[str, Any] | None = None
     token_delay: float = 0.0
+    discovery_delay: float = 0.0  # a slow FI: logins arriving together meet an empty cache
     id_token_claims: dict[str, Any] = field(default_factory=dict)
     id_token_header: dict[str, Any] = field(default_factory=dict)
     signing: str = "good"  # good | stranger | none | hs256_public
@@ -103,6 +104,8 @@ class HostileFI:
     async def discovery(self, request: Request) -> Response:
         self._count("discovery")
         b = self.behaviour
+        if b.discovery_delay:
+            await asyncio.sleep(b.discovery_delay)
         if b.discovery_redirect:
             return RedirectResponse(self.issuer + "/elsewhere", status_code=302)
         if b.discovery_body is not None:

@@ -8,6 +8,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
+from idp.federation import citizen_login
 from idp.web.cookies import session_id_from, set_session_cookie
 from idp.web.pages.form_guard import form_post
 from idp.web.pages.login_outcomes import answer, outcome_of
@@ -28,6 +29,7 @@ async def login_page(request: Request) -> Response:
     response = hub.pages.render(
         request, "login.html", ui_locales=ui_locales, csrf_token=session.csrf_token,
         rid=rid if pending else None, username=login_hint, client_name=client_name,
+        federation=_picker_has_providers(hub, pending),
     )
     if new_session:
         set_session_cookie(response, hub.settings, session.id)
@@ -46,11 +48,21 @@ async def login_submit(request: Request, session: SessionState, form: FormData) 
     def again(status: int, error: str, values: dict[str, object]) -> Response:
         page: Response = hub.pages.render(
             request, "login.html", status, ui_locales, csrf_token=session.csrf_token, rid=rid,
-            username=username, error=error, error_values=values, client_name=client_name)
+            username=username, error=error, error_values=values, client_name=client_name,
+            federation=_picker_has_providers(hub, session.get_pending(rid)))
         return page
 
     result = await outcome_of(request, hub.authentication.log_in, username, password, ip)
     return await answer(request, session, "login", result, rid, again, ui_locales)
+
+
+def _picker_has_providers(hub, pending: dict | None) -> bool:  # type: ignore[no-untyped-def]  # untyped hub until issue 11 types it
+    """Whether the picker (/connexion/choix) would show at least one FI for this request."""
+    params = dict(pending["params"]) if pending else {}
+    client = hub.rt.clients.get(params.get("client_id"))
+    asked = citizen_login.asked_level(params.get("acr_values"), hub.settings.acr_default)
+    allowed = client.allowed_providers if client else None
+    return bool(citizen_login.choices(hub.rt.providers, allowed, asked))
 
 
 def _pending_details(hub, pending: dict | None):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
