@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
 from idp.clock import FrozenClock
@@ -17,6 +18,12 @@ from idp.settings import Settings
 from idp.storage.migrate import upgrade
 from idp.storage.models import Base
 from tests.factories import Factories
+
+# No per-example deadline: the machine running the suite is shared and its load varies; a
+# slow example is not a failure (the timed properties are tested elsewhere, by their own
+# measures).
+hypothesis_settings.register_profile("shared-machine", deadline=None)
+hypothesis_settings.load_profile("shared-machine")
 
 PG_ADMIN_URL = os.environ.get(
     "IDP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
