@@ -18,10 +18,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from idp.audit_values import IP_MAX, clean_text
 from idp.login_names import normalise, throttle_name
 from idp.storage.repositories import throttle as throttle_repo
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from idp.oidc.keys import KeyStore
+    from idp.settings import Settings
+    from idp.storage.models import Account
+    from sitekit.storage.database import Database
 
 
 @dataclass(frozen=True)
@@ -34,13 +43,13 @@ class ThrottleRules:
     identifier_key: bytes = field(kw_only=True, repr=False)
 
     @classmethod
-    def from_settings(cls, settings, keys) -> ThrottleRules:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+    def from_settings(cls, settings: Settings, keys: KeyStore) -> ThrottleRules:
         return cls(settings.login_max_failures, settings.address_max_failures,
                    settings.login_failure_window, settings.login_lock_seconds,
                    settings.login_max_delay, identifier_key=keys.identifier_key)
 
 
-def login_name(account, typed: str, agent_domains: frozenset[str]) -> str:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def login_name(account: Account | None, typed: str, agent_domains: frozenset[str]) -> str:
     """The name failures are counted under: the account's identifier when the typed name
     designates one, else the typed name as an account's would be (an agent address by its
     left part)."""
@@ -62,7 +71,7 @@ def address_key(address: str | None) -> str:
     return "address:" + clean_text(address or "unknown", IP_MAX)
 
 
-def locked_until(db, rules: ThrottleRules, username: str, address: str | None,  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def locked_until(db: Database, rules: ThrottleRules, username: str, address: str | None,
                  now: int) -> int | None:
     """When the lock on this account or address ends, if one is in force."""
     keys = (account_key(rules.identifier_key, username), address_key(address))
@@ -73,7 +82,7 @@ def locked_until(db, rules: ThrottleRules, username: str, address: str | None,  
     return max(ends) if ends else None
 
 
-def record_failure(db, rules: ThrottleRules, username: str, address: str | None,  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def record_failure(db: Database, rules: ThrottleRules, username: str, address: str | None,
                    now: int) -> int:
     """Count a failure; the number of recent failures of this account."""
     with db.transaction() as s:
@@ -85,12 +94,12 @@ def record_failure(db, rules: ThrottleRules, username: str, address: str | None,
         return account.failures
 
 
-def record_success(db, rules: ThrottleRules, username: str) -> None:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def record_success(db: Database, rules: ThrottleRules, username: str) -> None:
     with db.transaction() as s:
         throttle_repo.clear(s, account_key(rules.identifier_key, username))
 
 
-def unlock(s, rules: ThrottleRules, username: str) -> bool:  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def unlock(s: Session, rules: ThrottleRules, username: str) -> bool:
     """Lift the lock of this identifier, in the caller's transaction `s`."""
     return throttle_repo.clear(s, account_key(rules.identifier_key, username))
 

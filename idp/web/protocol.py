@@ -52,7 +52,7 @@ async def health(request: Request) -> Response:
     (its registry: at most IDP_PROVIDERS_REFRESH seconds old), for operators and probes."""
     if request.query_params.get("detail") != "1":
         return JSONResponse({"status": "ok"})
-    hub = request.app.state.hub
+    hub = hub_of(request)
     states = await hub.rt.blocking(provider_states, hub.rt.providers)
     return JSONResponse({"status": "ok", "providers": states},
                         headers={"Cache-Control": "no-store"})

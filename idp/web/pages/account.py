@@ -11,7 +11,9 @@ from starlette.responses import RedirectResponse, Response
 from idp.accounts.authentication import PASSWORD_AMR
 from idp.accounts.errors import Locked
 from idp.portal.password_change import Notification, change_password
+from idp.storage.models import Account
 from idp.web.cookies import session_id_from
+from idp.web.hub import hub_of
 from idp.web.pages.form_guard import form_post, require_login
 from idp.web.pages.login_outcomes import complete_login
 from idp.web.pages.reauthentication import current_password_ok, locked_out
@@ -28,14 +30,14 @@ MAIL_BODY = N_(
 
 def change_notification(request: Request, username: str) -> Notification:
     """The e-mail that confirms a change of personal information, in the page's language."""
-    pages = request.app.state.hub.pages
+    pages = hub_of(request).pages
     locale = pages.locale_of(request)
     return Notification(pages.catalogues.gettext(locale, MAIL_SUBJECT),
                         pages.catalogues.gettext(locale, MAIL_BODY).format(identifier=username))
 
 
 async def password_page(request: Request) -> Response:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
     if session is None or session.account is None:
         return RedirectResponse("/login", status_code=303)
@@ -44,7 +46,7 @@ async def password_page(request: Request) -> Response:
 
 @form_post(admit=require_login)
 async def password_submit(request: Request, session: SessionState, form: FormData) -> Response:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     account = session.account
     assert account is not None  # admitted by require_login
     try:
@@ -64,10 +66,11 @@ async def password_submit(request: Request, session: SessionState, form: FormDat
                             expires=_date(expires_at))
 
 
-def _form(request: Request, session, errors: list, status: int = 200,  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
-          account=None, expired: bool = False) -> Response:
-    hub = request.app.state.hub
+def _form(request: Request, session: SessionState, errors: list[tuple[str, str]],
+          status: int = 200, account: Account | None = None, expired: bool = False) -> Response:
+    hub = hub_of(request)
     account = account or session.account
+    assert account is not None  # a logged-in session, or the account of an expired password
     policy = hub.rt.policies(account.population)
     by_field: dict[str, list[str]] = {}
     for field, message in errors:
@@ -87,10 +90,10 @@ EXPIRED_FORM_SECONDS = 600
 
 
 async def expired_page(request: Request) -> Response:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
     account = await _expired_account(request, session)
-    if account is None:
+    if session is None or account is None:  # no account without a session
         return RedirectResponse("/login", status_code=303)
     return _form(request, session, [], account=account, expired=True)
 
@@ -105,7 +108,7 @@ async def _expired_admission(request: Request, session: SessionState | None) -> 
 @form_post(admit=_expired_admission)
 async def expired_submit(request: Request, session: SessionState, form: FormData) -> Response:
     """The password was verified at login but has expired: a new one, then the login."""
-    hub = request.app.state.hub
+    hub = hub_of(request)
     account = await _expired_account(request, session)
     if account is None:  # disabled since the guard admitted the form
         return RedirectResponse("/login", status_code=303)
@@ -122,10 +125,10 @@ async def expired_submit(request: Request, session: SessionState, form: FormData
                                 tuple(expired.get("amr", PASSWORD_AMR)))
 
 
-async def _expired_account(request: Request, session: SessionState | None):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+async def _expired_account(request: Request, session: SessionState | None) -> Account | None:
     """The account whose expired password this session verified less than
     EXPIRED_FORM_SECONDS ago, if it is still active; else None."""
-    hub = request.app.state.hub
+    hub = hub_of(request)
     expired = session.data.get("expired") if session else None
     if not expired or hub.rt.clock.now() - expired["at"] > EXPIRED_FORM_SECONDS:
         return None

@@ -4,12 +4,15 @@ what each outcome shows is the table of pages/login_outcomes.py."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
 from idp.federation import citizen_login
 from idp.web.cookies import session_id_from, set_session_cookie
+from idp.web.hub import Hub, hub_of
 from idp.web.pages.form_guard import form_post
 from idp.web.pages.login_outcomes import answer, outcome_of
 from idp.web.sessions import SessionState
@@ -18,7 +21,7 @@ MAX_FIELD = 256
 
 
 async def login_page(request: Request) -> Response:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
     new_session = session is None
     if session is None:
@@ -38,7 +41,7 @@ async def login_page(request: Request) -> Response:
 
 @form_post
 async def login_submit(request: Request, session: SessionState, form: FormData) -> Response:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     username = str(form.get("username", "")).strip()[:MAX_FIELD]
     password = str(form.get("password", ""))[:MAX_FIELD * 4]
     rid = str(form.get("rid", "")) or None
@@ -56,7 +59,7 @@ async def login_submit(request: Request, session: SessionState, form: FormData) 
     return await answer(request, session, "login", result, rid, again, ui_locales)
 
 
-def _picker_has_providers(hub, pending: dict | None) -> bool:  # type: ignore[no-untyped-def]  # untyped hub until issue 11 types it
+def _picker_has_providers(hub: Hub, pending: dict[str, Any] | None) -> bool:
     """Whether the picker (/connexion/choix) would show at least one FI for this request."""
     params = dict(pending["params"]) if pending else {}
     client = hub.rt.clients.get(params.get("client_id"))
@@ -65,11 +68,12 @@ def _picker_has_providers(hub, pending: dict | None) -> bool:  # type: ignore[no
     return bool(citizen_login.choices(hub.rt.providers, allowed, asked))
 
 
-def _pending_details(hub, pending: dict | None):  # type: ignore[no-untyped-def]  # untyped runtime/hub/session args until issue 11 types them
+def _pending_details(hub: Hub, pending: dict[str, Any] | None
+                     ) -> tuple[str | None, str | None, str | None]:
     """(login_hint, client name, ui_locales) of the authorization request being served."""
     if not pending:
         return None, None, None
-    params = dict(pending["params"])
+    params: dict[str, str] = dict(pending["params"])
     client = hub.rt.clients.get(params.get("client_id"))
     hint = params.get("login_hint")
     return (hint[:MAX_FIELD] if hint else None), (client.name if client else None), params.get(

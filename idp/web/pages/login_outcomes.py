@@ -34,6 +34,7 @@ from idp.oidc.assurance import acr_for
 from idp.portal.contact import needs_mobile_reminder
 from idp.storage.models import Account
 from idp.web.cookies import set_session_cookie
+from idp.web.hub import hub_of
 from idp.web.messages import (
     ACCOUNT_LOCKED,
     LOGIN_FAILED,
@@ -94,7 +95,7 @@ async def outcome_of(request: Request, step: Callable[..., Outcome],
     """Run a step of idp/accounts/authentication.py off the event loop; a refusal is
     returned as a value, for `answer`."""
     try:
-        return await request.app.state.hub.rt.blocking(step, *args)  # type: ignore[no-any-return]  # the hub is untyped on Starlette's app state
+        return await hub_of(request).rt.blocking(step, *args)
     except AuthenticationRefused as refusal:
         return refusal
 
@@ -120,7 +121,7 @@ async def answer(request: Request, session: SessionState, form: Form,
                  result: Outcome | AuthenticationRefused, rid: str | None, again: Again,
                  ui_locales: str | None = None) -> Response:
     """The response to `result` of the login or code form, as ANSWERS says."""
-    hub = request.app.state.hub
+    hub = hub_of(request)
     row = ANSWERS[(form, type(result))]
     if isinstance(result, AuthenticationRefused):
         await slow_down(result)
@@ -150,7 +151,7 @@ async def complete_login(request: Request, session: SessionState, account: Accou
                          rid: str | None, amr: tuple[str, ...]) -> Response:
     """Rotate the session to the authenticated one and go back to the request (if it is
     still pending), or home."""
-    hub = request.app.state.hub
+    hub = hub_of(request)
     rid = rid if session.get_pending(rid) else None
     new = await hub.rt.blocking(hub.sessions.log_in, session, account,
                                 acr_for(hub.settings, amr), amr)

@@ -18,6 +18,7 @@ from idp.accounts.errors import AuthenticationRefused, Locked
 from idp.oidc.endpoints.backchannel_logout import deliver
 from idp.storage.models import Account
 from idp.web.cookies import clear_session_cookie
+from idp.web.hub import hub_of
 from idp.web.pages.login_outcomes import ANSWERS, message_values, slow_down
 from idp.web.pages.logout import end_session_state
 from idp.web.sessions import SessionState
@@ -33,7 +34,7 @@ async def current_password_ok(request: Request, account: Account, password: str)
     """Whether the password typed again is the account's: False when it is missing or wrong
     (a wrong one counted and slowed down). Raises Locked while a lock is in force, or when
     this answer set it."""
-    hub = request.app.state.hub
+    hub = hub_of(request)
     return await _confirmed(request, hub.authentication.reauthenticate, account,
                             password[:MAX_PASSWORD], _ip(request))
 
@@ -41,14 +42,14 @@ async def current_password_ok(request: Request, account: Account, password: str)
 async def current_code_ok(request: Request, account: Account, code: str) -> bool:
     """Whether the authenticator code typed to remove it is right: a wrong one is counted
     like a wrong code at login. Raises Locked when this answer set a lock."""
-    hub = request.app.state.hub
+    hub = hub_of(request)
     return await _confirmed(request, hub.authentication.reconfirm_code, account, code,
                             _ip(request))
 
 
 async def _confirmed(request: Request, step: Callable[..., None], *args: object) -> bool:
     try:
-        await request.app.state.hub.rt.blocking(step, *args)
+        await hub_of(request).rt.blocking(step, *args)
     except Locked as locked:
         await slow_down(locked)
         raise
@@ -60,7 +61,7 @@ async def _confirmed(request: Request, step: Callable[..., None], *args: object)
 
 async def locked_out(request: Request, session: SessionState, locked: Locked) -> Response:
     """Too many wrong answers: the session ends and the page says so (429)."""
-    hub = request.app.state.hub
+    hub = hub_of(request)
     row = ANSWERS[("account", Locked)]
     assert isinstance(row.message, Mapping)
     deliveries = await hub.rt.blocking(end_session_state, hub, session, request)

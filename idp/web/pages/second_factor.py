@@ -3,14 +3,19 @@ session when a client asks for `eidas2`), and its enrolment and removal on the p
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.accounts import second_factor
 from idp.accounts.errors import AuthenticationRefused, Locked
+from idp.oidc.keys import KeyStore
+from idp.storage.models import Account
 from idp.storage.repositories import outbox as outbox_repo
 from idp.web.cookies import session_id_from
+from idp.web.hub import hub_of
 from idp.web.messages import MISSING_CODE, WRONG_CODE, WRONG_PASSWORD
 from idp.web.pages.account import change_notification
 from idp.web.pages.form_guard import form_post, require_login
@@ -26,17 +31,17 @@ LOGIN_STEP_SECONDS = 300  # time to type the code after the password
 # -- At login, or to step up ---------------------------------------------------------------
 
 async def code_page(request: Request) -> Response:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
     account, rid = await _waiting(request, session, request.query_params.get("rid"))
-    if account is None:
+    if session is None or account is None:  # no account awaits its code without a session
         return RedirectResponse("/login", status_code=303)
     return _code_form(request, session, rid)
 
 
 @form_post
 async def code_submit(request: Request, session: SessionState, form: FormData) -> Response:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     account, rid = await _waiting(request, session, str(form.get("rid", "")) or None)
     if account is None:
         return RedirectResponse("/login", status_code=303)
@@ -53,24 +58,26 @@ async def code_submit(request: Request, session: SessionState, form: FormData) -
                         ui_locales_of(session.get_pending(rid)))
 
 
-async def _waiting(request: Request, session, rid: str | None):  # type: ignore[no-untyped-def]
+async def _waiting(request: Request, session: SessionState | None,
+                   rid: str | None) -> tuple[Account | None, str | None]:
     """(account, rid) whose second factor is awaited: a password just verified at login, or
     a logged-in user whose pending request asks for more (step-up); else (None, None)."""
-    hub = request.app.state.hub
+    hub = hub_of(request)
     if session is None:
         return None, None
     waiting = session.data.get("second_factor")
     if waiting and hub.rt.clock.now() - waiting["at"] <= LOGIN_STEP_SECONDS:
         account = await hub.rt.blocking(hub.server.load_active_account, waiting["account_id"])
-        return account, waiting["rid"]
+        waiting_rid: str | None = waiting["rid"]
+        return account, waiting_rid
     if session.account is not None and session.get_pending(rid) is not None:
         return session.account, rid
     return None, None
 
 
-def _code_form(request: Request, session, rid: str | None, status: int = 200,  # type: ignore[no-untyped-def]
+def _code_form(request: Request, session: SessionState, rid: str | None, status: int = 200,
                error: str | None = None, **values: object) -> Response:
-    return request.app.state.hub.pages.render(
+    return hub_of(request).pages.render(
         request, "second_factor_code.html", status, csrf_token=session.csrf_token, rid=rid,
         error=error, error_values=values)
 
@@ -86,13 +93,13 @@ async def manage_page(request: Request) -> Response:
 
 @form_post(admit=require_login)
 async def manage_submit(request: Request, session: SessionState, form: FormData) -> Response:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     rt = hub.rt
     account = session.account
     assert account is not None  # admitted by require_login
     code = str(form.get("code", ""))[:64]
     ip = request.client.host if request.client else None
-    errors = []
+    errors: list[tuple[str, str]] = []
     try:
         if not await current_password_ok(request, account,
                                          str(form.get("current_password", ""))):
@@ -100,7 +107,7 @@ async def manage_submit(request: Request, session: SessionState, form: FormData)
     except Locked as locked:
         return await locked_out(request, session, locked)
     if form.get("action") == "enable":
-        enrolment = _pending_enrolment(rt, session)
+        enrolment = _pending_enrolment(rt.keys, session)
         codes = None
         if enrolment is not None and not errors:
             codes = await rt.blocking(second_factor.enrol, rt, account.id, enrolment, code, ip)
@@ -126,18 +133,19 @@ async def manage_submit(request: Request, session: SessionState, form: FormData)
     return await _manage_form(request, session, [], removed=True)
 
 
-async def _manage_form(request: Request, session, errors: list, status: int = 200,  # type: ignore[no-untyped-def]
-                       removed: bool = False) -> Response:
-    hub = request.app.state.hub
+async def _manage_form(request: Request, session: SessionState, errors: list[tuple[str, str]],
+                       status: int = 200, removed: bool = False) -> Response:
+    hub = hub_of(request)
     rt, account = hub.rt, session.account
+    assert account is not None  # a logged-in session (logged_in_session, require_login)
     enrolled = await rt.blocking(second_factor.is_enrolled, rt.db, account.id)
-    context: dict = {"enrolled": enrolled, "removed": removed}
+    context: dict[str, Any] = {"enrolled": enrolled, "removed": removed}
     if enrolled:
         context["remaining"] = await rt.blocking(second_factor.remaining_recovery_codes,
                                                  rt.db, account.id)
     else:
         # One key per enrolment attempt, kept (encrypted) in the session until confirmed.
-        enrolment = _pending_enrolment(rt, session)
+        enrolment = _pending_enrolment(rt.keys, session)
         if enrolment is None:
             enrolment = second_factor.new_enrolment()
             session.data["enrolment"] = rt.keys.secret_box.encrypt(
@@ -155,23 +163,24 @@ async def _manage_form(request: Request, session, errors: list, status: int = 20
                             **context)
 
 
-def _pending_enrolment(rt, session) -> second_factor.Enrolment | None:  # type: ignore[no-untyped-def]
+def _pending_enrolment(keys: KeyStore, session: SessionState) -> second_factor.Enrolment | None:
     sealed = session.data.get("enrolment")
     if not sealed:
         return None
-    return second_factor.Enrolment(rt.keys.secret_box.decrypt(sealed.encode()).decode())
+    return second_factor.Enrolment(keys.secret_box.decrypt(sealed.encode()).decode())
 
 
-async def _notify(request: Request, account) -> None:  # type: ignore[no-untyped-def]
+async def _notify(request: Request, account: Account) -> None:
     """The e-mail that follows every change of personal information (seed 001)."""
-    rt = request.app.state.hub.rt
-    if not account.email:
+    rt = hub_of(request).rt
+    email = account.email
+    if not email:
         return
     notification = change_notification(request, account.username)
 
     def enqueue() -> None:
         with rt.db.transaction() as s:
-            outbox_repo.enqueue(s, "email", account.email, notification.subject,
+            outbox_repo.enqueue(s, "email", email, notification.subject,
                                 notification.body, rt.clock.now())
 
     await rt.blocking(enqueue)
