@@ -630,7 +630,7 @@ def cmd_users_remove_second_factor(args: argparse.Namespace) -> int:
     with rt.db.read() as s:
         account = _account_or_fail(s, args.username)
     had = second_factor.is_enrolled(rt.db, account.id)
-    second_factor.remove(rt, account.id, "second_factor.removed_by_operator")
+    second_factor.remove(rt.db, rt.audit, account.id, "second_factor.removed_by_operator")
     emit(args, {"username": args.username, "removed": had},
          f"two-step verification of {args.username} turned off" if had
          else f"{args.username} had no two-step verification")

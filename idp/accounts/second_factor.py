@@ -22,6 +22,9 @@ from idp.storage.repositories import second_factor as repo
 from idp.storage.repositories.hashing import sha256_hex
 
 if TYPE_CHECKING:
+    from idp.audit import AuditLog
+    from idp.clock import Clock
+    from idp.oidc.keys import KeyStore
     from idp.runtime import Runtime
     from sitekit.storage.database import Database
 
@@ -95,33 +98,33 @@ def enrol(rt: Runtime, account_id: int, enrolment: Enrolment, code: str,
     return codes
 
 
-def verify(rt: Runtime, account_id: int, code: str) -> str | None:
+def verify(db: Database, clock: Clock, keys: KeyStore, account_id: int, code: str) -> str | None:
     """"otp" for a valid, unused authenticator code, "recovery" for an unused recovery code
     (then spent), None otherwise."""
-    now = rt.clock.now()
-    with rt.db.read() as s:
+    now = clock.now()
+    with db.read() as s:
         authenticator = repo.get(s, account_id)
     if authenticator is None:
         return None
     normal = _normal(code)
     if len(normal) == 16:
-        with rt.db.transaction() as s:
+        with db.transaction() as s:
             ok = repo.use_recovery_code(s, account_id, sha256_hex(normal), now)
         return "recovery" if ok else None
-    secret = rt.keys.secret_box.decrypt(authenticator.secret.encode()).decode()
+    secret = keys.secret_box.decrypt(authenticator.secret.encode()).decode()
     step = matching_step(secret, code, now)
     if step is None:
         return None
-    with rt.db.transaction() as s:
+    with db.transaction() as s:
         return "otp" if repo.accept_step(s, account_id, step) else None
 
 
-def remove(rt: Runtime, account_id: int, event: str = "second_factor.removed",
-           ip: str | None = None) -> None:
+def remove(db: Database, audit: AuditLog, account_id: int,
+           event: str = "second_factor.removed", ip: str | None = None) -> None:
     """Turn the second factor off, and write `event` to the audit trail with the change."""
-    with rt.db.transaction() as s:
+    with db.transaction() as s:
         repo.remove(s, account_id)
-        rt.audit.write(s, event, account_id=account_id, ip=ip)
+        audit.write(s, event, account_id=account_id, ip=ip)
 
 
 def _recovery_code() -> str:

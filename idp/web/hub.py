@@ -36,7 +36,7 @@ class Hub:
             runtime.db, runtime.clock, runtime.passwords, runtime.policies, self.throttle_rules,
             runtime.audit, runtime.settings.agent_domains,
             runtime.settings.expired_password_action,
-            functools.partial(verify_second_factor, runtime))
+            functools.partial(verify_second_factor, runtime.db, runtime.clock, runtime.keys))
         self.recovery_limits = SendLimits.from_settings(runtime.settings)
         # The hub as a relying party of the FIs: one callback for all (FEDERATION.md).
         self.upstream = UpstreamClient(

@@ -184,7 +184,7 @@ def test_second_factor_changes_are_written_in_the_same_transaction(rt, factories
     account = factories.account("alice")
     factories.authenticator(account)
     alice = account_id(rt, "alice")
-    second_factor.remove(rt, alice, "second_factor.removed", "192.0.2.8")
+    second_factor.remove(rt.db, rt.audit, alice, "second_factor.removed", "192.0.2.8")
     assert [(e.event, e.account_id) for e in events(rt)] == [
         ("second_factor.enabled", alice), ("second_factor.removed", alice)]
 

@@ -55,7 +55,7 @@ def authentication(rt: Runtime, passwords: Passwords | None = None,
     return Authentication(
         rt.db, rt.clock, passwords or rt.passwords, rt.policies,
         ThrottleRules.from_settings(rt.settings, rt.keys), rt.audit, rt.settings.agent_domains,
-        expired_password_action, functools.partial(second_factor.verify, rt))
+        expired_password_action, functools.partial(second_factor.verify, rt.db, rt.clock, rt.keys))
 
 
 @pytest.fixture

@@ -128,7 +128,8 @@ async def manage_submit(request: Request, session: SessionState, form: FormData)
     if errors:
         rt.audit.record("second_factor.removal_refused", account_id=account.id, ip=ip)
         return await _manage_form(request, session, errors, 400)
-    await rt.blocking(second_factor.remove, rt, account.id, "second_factor.removed", ip)
+    await rt.blocking(second_factor.remove, rt.db, rt.audit, account.id, "second_factor.removed",
+                      ip)
     await _notify(request, account)
     return await _manage_form(request, session, [], removed=True)
 
