@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
@@ -19,10 +20,10 @@ from idp.storage.migrate import upgrade
 from idp.storage.models import Base
 from tests.factories import Factories
 
-# No per-example deadline: the machine running the suite is shared and its load varies; a
-# slow example is not a failure (the timed properties are tested elsewhere, by their own
-# measures).
-hypothesis_settings.register_profile("shared-machine", deadline=None)
+# No per-example deadline nor "too slow" check: the machine running the suite is shared and
+# its load varies; a slow example is not a failure (timed properties have their own tests).
+hypothesis_settings.register_profile("shared-machine", deadline=None,
+                                     suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.load_profile("shared-machine")
 
 PG_ADMIN_URL = os.environ.get(
