@@ -185,12 +185,17 @@ def test_picker_through_an_fi_back_to_the_application(
     usable.click()
     fi_base = page.url.split("/login", 1)[0]
     assert fi_base != federation.hub
-    expect(page.locator("h1")).to_have_text("Se connecter")
-    page.fill("#username", HORIZON.citizens[0].username)
-    page.fill("#password", PASSWORD)
-    page.click("main form button[type=submit]")
+    _log_in_at_the_fi(page, HORIZON.citizens[0].username)
     page.wait_for_url(federation.rp + "/")
     expect(page.locator("#who")).to_contain_text("Élise Jeanne")
+
+
+def _log_in_at_the_fi(page: Page, username: str) -> None:
+    """The FI's own login page (another hub instance), filled and sent."""
+    expect(page.locator("h1")).to_have_text("Se connecter")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("main form button[type=submit]")
 
 
 def test_picker_without_a_request_leads_to_the_portal_home(
@@ -202,10 +207,7 @@ def test_picker_without_a_request_leads_to_the_portal_home(
     expect(page.get_by_role("link", name="Me connecter avec mon adresse électronique")
            ).to_have_attribute("href", "/login")
     page.get_by_role("button", name=HORIZON.name).click()
-    expect(page.locator("h1")).to_have_text("Se connecter")
-    page.fill("#username", HORIZON.citizens[1].username)
-    page.fill("#password", PASSWORD)
-    page.click("main form button[type=submit]")
+    _log_in_at_the_fi(page, HORIZON.citizens[1].username)
     page.wait_for_url(federation.hub + "/")
     expect(page.locator("main")).to_contain_text("Karim")
 
