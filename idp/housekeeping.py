@@ -1,5 +1,6 @@
 """Purge of expired artefacts (codes, sessions, refresh tokens, revocations, assertion jtis,
-forgotten-password challenges, sent outbox rows, stale throttle counters).
+forgotten-password challenges, sent outbox rows, stale throttle counters, e-mail links past
+their expiry, addresses no longer blocked).
 
 Runs in a background thread of every hub process; concurrent purges from several processes
 only delete the same rows, which is harmless.
@@ -10,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from idp.clock import Clock
+from idp.storage.repositories import blocked_addresses as blocked_repo
+from idp.storage.repositories import email_links as links_repo
 from idp.storage.repositories import outbox as outbox_repo
 from idp.storage.repositories import recovery as recovery_repo
 from idp.storage.repositories import sessions as sessions_repo
@@ -32,6 +35,8 @@ def purge_expired(db: Database, now: int, retention: Retention = Retention()) ->
         recovery_repo.purge_expired(s, now)
         outbox_repo.purge_sent(s, now - retention.outbox_keep)
         throttle_repo.purge_stale(s, now - retention.throttle_window, now)
+        links_repo.purge_expired_links(s, now)
+        blocked_repo.purge_unblocked(s, now)
 
 
 def housekeeping(db: Database, clock: Clock, interval: float,

@@ -159,6 +159,36 @@ class Settings:
         7 * 86400, "How long a sent e-mail or SMS stays in the outbox (its text already "
         "removed at sending) before it is purged, in seconds."
     )
+    registration_link_ttl: int = _setting(
+        7 * 86400, "Lifetime of the link confirming a citizen's registration, in seconds "
+        "(seed 004: one week)."
+    )
+    registration_pending_ttl: int = _setting(
+        30 * 86400, "How long an unconfirmed registration may ask for another e-mail before it "
+        "is deleted and must start over, in seconds (seed 004: one month)."
+    )
+    password_reset_link_ttl: int = _setting(
+        3600, "Lifetime of the forgotten-password link sent by e-mail, in seconds."
+    )
+    address_block_days: int = _setting(
+        365, "Days during which the address of a deleted account cannot open a new account "
+        "(seed 004 §7: one year)."
+    )
+    history_shown_days: int = _setting(
+        183, "Days of logins and data transfers shown in a person's history (FranceConnect: "
+        "6 months)."
+    )
+    history_kept_days: int = _setting(
+        1096, "Days the history events are kept before they are purged (FranceConnect: 36 "
+        "months)."
+    )
+    inactivity_days: int = _setting(
+        1096, "Days without login after which a citizen account is warned, then deleted "
+        "(décret 2009-730: 36 months)."
+    )
+    inactivity_notice_days: int = _setting(
+        30, "Days between the inactivity warning e-mail and the deletion."
+    )
     expired_password_action: str = _setting(
         "change", "At login with an expired password: 'change' (choose a new one at once) or "
         "'assistance' (told to contact the assistance desk)."

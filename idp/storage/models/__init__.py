@@ -3,6 +3,7 @@
 from idp.storage.models.accounts import Account, LoginName, LoginNameSettings, LoginThrottle
 from idp.storage.models.audit import AuditEvent
 from idp.storage.models.base import Base
+from idp.storage.models.citizen_records import BlockedAddress, EmailLink
 from idp.storage.models.federation import FederationVersion, IdentityProvider, ProviderHealth
 from idp.storage.models.federation_links import FederationLink
 from idp.storage.models.messaging import OutboxMessage
@@ -27,9 +28,11 @@ __all__ = [
     "Authenticator",
     "AuthorizationCode",
     "Base",
+    "BlockedAddress",
     "BrowserSession",
     "Client",
     "Consent",
+    "EmailLink",
     "FederationLink",
     "FederationVersion",
     "Grant",

@@ -46,6 +46,18 @@ class Account(Base):
     password_changed_at: Mapped[int | None]
     # "Ne plus afficher ce rappel": no invitation to add a mobile number before this time.
     mobile_reminder_silenced_until: Mapped[int | None]
+    # A registration awaiting its e-mail confirmation (seed 004 §1): the account cannot log
+    # in, and is deleted at this time if still unconfirmed. None: a usable account.
+    pending_until: Mapped[int | None] = mapped_column(index=True)
+    # Registration choices with their date (seed 004 §1): the terms accepted, the weekly
+    # newsletter and the personalised alerts (None: not chosen).
+    terms_accepted_at: Mapped[int | None]
+    newsletter_since: Mapped[int | None]
+    alerts_since: Mapped[int | None]
+    # An e-mail after a login from a device not seen before (FranceConnect does it).
+    new_device_alerts: Mapped[bool] = mapped_column(default=True)
+    # When the warning before deletion for inactivity was sent (décret 2009-730).
+    inactivity_warned_at: Mapped[int | None]
 
 
 class LoginThrottle(Base):
