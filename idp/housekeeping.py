@@ -1,6 +1,12 @@
 """Purge of expired artefacts (codes, sessions, refresh tokens, revocations, assertion jtis,
 forgotten-password challenges, sent outbox rows, stale throttle counters, e-mail links past
-their expiry, addresses no longer blocked).
+their expiry, addresses no longer blocked), and the audit trail past `history_kept_days`.
+
+The whole audit trail follows the history's retention (36 months, FranceConnect's traces:
+FEDERATION.md), not only the events the person's history shows: every event names an
+account or an address, personal data kept no longer than needed (GDPR art. 5(1)(e)); 36
+months is the longest period the service has a reason for (contesting a login or a data
+transfer), and it covers any security investigation, which looks at far less.
 
 Runs in a background thread of every hub process; concurrent purges from several processes
 only delete the same rows, which is harmless.
@@ -11,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from idp.clock import Clock
+from idp.storage.repositories import audit as audit_repo
 from idp.storage.repositories import blocked_addresses as blocked_repo
 from idp.storage.repositories import email_links as links_repo
 from idp.storage.repositories import outbox as outbox_repo
@@ -26,6 +33,8 @@ from sitekit.storage.database import Database
 class Retention:
     outbox_keep: int = 7 * 86400  # sent messages (already without their text)
     throttle_window: int = 3600  # the longest window a throttle counter is kept for
+    audit_keep: int = 1096 * 86400  # history_kept_days
+    audit_batch: int = 10_000  # audit events deleted per run at most (a backlog takes several)
 
 
 def purge_expired(db: Database, now: int, retention: Retention = Retention()) -> None:
@@ -37,6 +46,8 @@ def purge_expired(db: Database, now: int, retention: Retention = Retention()) ->
         throttle_repo.purge_stale(s, now - retention.throttle_window, now)
         links_repo.purge_expired_links(s, now)
         blocked_repo.purge_unblocked(s, now)
+    with db.transaction() as s:
+        audit_repo.purge_older_than(s, now - retention.audit_keep, retention.audit_batch)
 
 
 def housekeeping(db: Database, clock: Clock, interval: float,

@@ -70,7 +70,8 @@ class Runtime:
                            settings.audit_buffer_max),
             housekeeping=housekeeping(db, clock, settings.purge_interval, Retention(
                 settings.outbox_keep_seconds,
-                max(settings.login_failure_window, settings.recovery_send_window))),
+                max(settings.login_failure_window, settings.recovery_send_window),
+                settings.history_kept_days * 86400)),
             executor=ThreadPoolExecutor(settings.threads, thread_name_prefix="idp"),
             **_outbox(settings, db, clock),
             **_providers(settings, db, keys, clock),

@@ -12,6 +12,8 @@ from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import sessions as sessions_repo
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from idp.oidc.server import HubAuthorizationServer
 
 log = logging.getLogger("idp.logout")
@@ -33,6 +35,28 @@ def logout_deliveries(server: HubAuthorizationServer, sid: str) -> list[tuple[st
             deliveries.append((client.client_id, client.backchannel_logout_uri, token))
         sessions_repo.forget_session_clients(s, sid)
     return deliveries
+
+
+def account_client_logout_deliveries(server: HubAuthorizationServer, s: Session,
+                                     account_id: int, client_id: str
+                                     ) -> list[tuple[str, str, str]]:
+    """(client_id, backchannel_logout_uri, logout_token) for each of the account's browser
+    sessions that `client_id` knows (it received tokens in them), in the caller's
+    transaction `s`; those session links are forgotten (a later logout of the session sends
+    nothing more to it). Empty when the client is gone or registered no
+    backchannel_logout_uri. For the person who withdraws an application's access or deletes
+    the account: the application ends its sessions of that person (§2.5, one token per sid,
+    with `sub` and `sid`)."""
+    sids = sessions_repo.account_client_sessions(s, account_id, client_id)
+    sessions_repo.forget_account_client(s, account_id, client_id)
+    client = server.query_client(client_id)
+    account = accounts_repo.get_account(s, account_id)
+    if not sids or client is None or account is None or not client.backchannel_logout_uri:
+        return []
+    subject = server.subject_of(account, client, s)
+    return [(client.client_id, client.backchannel_logout_uri,
+             server.tokens.logout_token(client_id=client.client_id, subject=subject, sid=sid))
+            for sid in sorted(sids)]
 
 
 async def deliver(server: HubAuthorizationServer, deliveries: list[tuple[str, str, str]]) -> None:

@@ -1,6 +1,6 @@
 from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.storage.models.base import Base
@@ -10,6 +10,9 @@ class AuditEvent(Base):
     """One security event: login, consent, token issued/refused/revoked, logout."""
 
     __tablename__ = "audit_events"
+    # One account's events of some kinds from a date, newest first: the person's history and
+    # authorized applications (portal/history.py, portal/applications.py).
+    __table_args__ = (Index("ix_audit_events_account_event_at", "account_id", "event", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[int] = mapped_column(index=True)

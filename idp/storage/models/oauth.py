@@ -74,7 +74,8 @@ class SessionClient(Base):
     client_id: Mapped[str] = mapped_column(
         ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
     )
-    account_id: Mapped[int]
+    # Looked up by account: an application's access withdrawn, an account deleted.
+    account_id: Mapped[int] = mapped_column(index=True)
     expires_at: Mapped[int] = mapped_column(index=True)
 
 
@@ -100,7 +101,9 @@ class Grant(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     client_id: Mapped[str] = mapped_column(ForeignKey("clients.client_id", ondelete="CASCADE"))
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    # Indexed: an application's access withdrawn, an account deleted (and its cascade).
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
+                                            index=True)
     scope: Mapped[str] = mapped_column(String(1024))
     claims: Mapped[dict[str, Any] | None]
     sid: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -32,3 +34,12 @@ def list_clients(s: Session) -> list[Client]:
 def remove_client(s: Session, client_id: str) -> bool:
     result = s.execute(delete(Client).where(Client.client_id == client_id))
     return rowcount(result) == 1
+
+
+def clients_by_id(s: Session, client_ids: Iterable[str]) -> dict[str, Client]:
+    """The registered clients among `client_ids` (a removed one is absent)."""
+    wanted = sorted(set(client_ids))
+    if not wanted:
+        return {}
+    return {c.client_id: c for c in s.scalars(select(Client).where(
+        Client.client_id.in_(wanted)))}

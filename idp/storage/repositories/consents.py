@@ -57,3 +57,8 @@ def withdraw_consent(s: Session, account_id: int, client_id: str) -> None:
     s.execute(
         delete(Consent).where(Consent.account_id == account_id, Consent.client_id == client_id)
     )
+
+
+def account_consents(s: Session, account_id: int) -> list[Consent]:
+    """What the account agreed to or was informed of, one row per client."""
+    return list(s.scalars(select(Consent).where(Consent.account_id == account_id)))

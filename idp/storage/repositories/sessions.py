@@ -62,6 +62,17 @@ def session_clients(s: Session, sid: str) -> list[SessionClient]:
     return list(s.scalars(select(SessionClient).where(SessionClient.sid == sid)))
 
 
+def account_client_sessions(s: Session, account_id: int, client_id: str) -> list[str]:
+    """The sids of the account's browser sessions in which `client_id` received tokens."""
+    return list(s.scalars(select(SessionClient.sid).where(
+        SessionClient.account_id == account_id, SessionClient.client_id == client_id)))
+
+
+def forget_account_client(s: Session, account_id: int, client_id: str) -> None:
+    s.execute(delete(SessionClient).where(SessionClient.account_id == account_id,
+                                          SessionClient.client_id == client_id))
+
+
 def forget_session_clients(s: Session, sid: str) -> None:
     s.execute(delete(SessionClient).where(SessionClient.sid == sid))
 

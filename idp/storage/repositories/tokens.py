@@ -47,6 +47,18 @@ def revoke_session_grants(s: Session, sid: str, now: int) -> list[str]:
     return ids
 
 
+def revoke_account_client_grants(s: Session, account_id: int, client_id: str,
+                                 now: int) -> list[str]:
+    """Every live grant the account gave `client_id` revoked (its refresh and access tokens
+    with it); their ids."""
+    ids = list(s.scalars(select(Grant.id).where(
+        Grant.account_id == account_id, Grant.client_id == client_id,
+        Grant.revoked_at.is_(None))))
+    if ids:
+        s.execute(update(Grant).where(Grant.id.in_(ids)).values(revoked_at=now))
+    return ids
+
+
 # Authorization codes -------------------------------------------------------------------------
 
 

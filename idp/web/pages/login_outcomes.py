@@ -152,10 +152,14 @@ async def complete_login(request: Request, session: SessionState, account: Accou
     """Rotate the session to the authenticated one and go back to the request (if it is
     still pending), or home."""
     hub = hub_of(request)
-    rid = rid if session.get_pending(rid) else None
-    new = await hub.rt.blocking(hub.sessions.log_in, session, account,
-                                acr_for(hub.settings, amr), amr)
-    hub.rt.audit.record("login.success", account_id=account.id, amr=" ".join(amr),
+    pending = session.get_pending(rid)
+    rid = rid if pending else None
+    acr = acr_for(hub.settings, amr)
+    new = await hub.rt.blocking(hub.sessions.log_in, session, account, acr, amr)
+    # An event of the person's history: the application the login is for, and its level
+    # (as the federated login's event, pages/federation.py).
+    hub.rt.audit.record("login.success", account_id=account.id, amr=" ".join(amr), acr=acr,
+                        client_id=dict(pending["params"]).get("client_id") if pending else None,
                         ip=request.client.host if request.client else None)
     target = RESUME.format(rid=rid) if rid else "/"
     if needs_mobile_reminder(account, hub.rt.clock.now()):
