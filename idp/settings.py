@@ -179,8 +179,8 @@ class Settings:
         "6 months)."
     )
     history_kept_days: int = _setting(
-        1096, "Days the history events are kept before they are purged (FranceConnect: 36 "
-        "months)."
+        1096, "Days the audit trail, the history's logins and data transfers included, is kept "
+        "before it is purged (FranceConnect: 36 months)."
     )
     inactivity_days: int = _setting(
         1096, "Days without login after which a citizen account is warned, then deleted "

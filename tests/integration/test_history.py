@@ -51,8 +51,8 @@ def test_a_password_login_and_its_data_transfer_are_shown_newest_first(
     assert transfer[2] == "Mairie de Lyon" and login_row[2] == "Mairie de Lyon"
     assert transfer[3] == "—" and login_row[3] == "—"  # no FI: the hub's own password
     assert transfer[4] == "Faible" and login_row[4] == "Faible"
-    assert transfer[5] == ("Nom et prénoms Nom d'usage Date de naissance Sexe Adresse "
-                           "électronique Date de dernière mise à jour de vos informations")
+    assert transfer[5] == ("Nom et prénoms, Nom d'usage, Date de naissance, Sexe, Adresse "
+                           "électronique, Date de dernière mise à jour de vos informations")
     assert login_row[5] == "—"
 
 
@@ -102,7 +102,7 @@ def test_data_read_later_by_the_application_are_shown_with_their_kinds(
     rt.audit.flush()
     first = history_rows(http)[0]
     assert first[1] == "Données lues par l'application" and first[2] == "APA"
-    assert first[5] == "Numéro de téléphone Numéro SIRET"
+    assert first[5] == "Numéro de téléphone, Numéro SIRET"
     assert first[0] == _paris(rt.clock.now())
 
 
@@ -276,10 +276,10 @@ def test_a_federated_login_names_the_identity_provider(
         ("Données transmises après information", "Caisse d'allocations",
          "Fournisseur d'essai", "Faible"),
         ("Connexion", "Caisse d'allocations", "Fournisseur d'essai", "Faible")]
-    assert rows[0][5] == ("Nom et prénoms Nom d'usage Date de naissance Sexe Lieu et pays de "
-                          "naissance Date de dernière mise à jour de vos informations")
-    assert rows[0][5] == ("Nom et prénoms Nom d'usage Date de naissance Sexe Lieu et pays de "
-                          "naissance Date de dernière mise à jour de vos informations")
+    assert rows[0][5] == ("Nom et prénoms, Nom d'usage, Date de naissance, Sexe, Lieu et pays "
+                          "de naissance, Date de dernière mise à jour de vos informations")
+    assert rows[0][5] == ("Nom et prénoms, Nom d'usage, Date de naissance, Sexe, Lieu et pays "
+                          "de naissance, Date de dernière mise à jour de vos informations")
 
 def test_the_portal_links_to_the_history_and_the_applications(http, factories) -> None:  # type: ignore[no-untyped-def]
     factories.account("alice")
