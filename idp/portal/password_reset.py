@@ -13,9 +13,10 @@ FEDERATION.md), so the forgotten-password form cannot find it.
 
 The answer to a request never tells whether the address has an account (OWASP ASVS 2.5.x,
 as accounts/recovery.py): every request does the same work — the lookup, the two send
-counters, an UPDATE of the account's earlier links, a link or a decoy row, and an outbox
-row or a decoy one born sent (`outbox.record_decoy`). Sends are limited per address typed
-and per client address (recovery's SendLimits: `per_account` counts the e-mail address).
+counters, an UPDATE of the account's earlier links, a link row or a decoy one (a recovery
+decoy born expired), and an outbox row or a decoy one born sent (`outbox.record_decoy`).
+Sends are limited per address typed and per client address (recovery's SendLimits:
+`per_account` counts the e-mail address).
 
 The new password goes through the password change of password_change.py (policy, history,
 audit, confirmation e-mail); in its transaction the link is used (once: one conditional
@@ -26,6 +27,7 @@ old password is out.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -37,6 +39,7 @@ from idp.portal.password_change import Notification, change_password
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import email_links as links_repo
 from idp.storage.repositories import outbox as outbox_repo
+from idp.storage.repositories import recovery as recovery_repo
 from idp.storage.repositories import sessions as sessions_repo
 from idp.storage.repositories import tokens as tokens_repo
 
@@ -140,8 +143,11 @@ def request_setting_link(rt: Runtime, limits: SendLimits, account_id: int, ip: s
 def _send_or_decoy(s: Session, rt: Runtime, account: Account | None, now: int, ttl: int,
                    mail: LinkMail) -> int | None:
     if account is None or account.email is None:
-        # The work of email_links.issue and of an outbox row, writing nothing that acts.
+        # The work of email_links.issue and of an outbox row, writing nothing that acts: a
+        # link row needs an account, so the decoy row is a recovery decoy born expired
+        # (no account, no code), purged with the others.
         links_repo.withdraw_links(s, 0, email_links.PASSWORD_RESET, now)
+        recovery_repo.create(s, secrets.token_urlsafe(32), None, "", now)
         outbox_repo.record_decoy(s, now)
         return None
     token = email_links.issue(s, email_links.PASSWORD_RESET, account.id, account.email, now,

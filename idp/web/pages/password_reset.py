@@ -44,14 +44,17 @@ LINK_MISSING = {
     "message": N_("The link is incomplete: copy the whole address from the e-mail, or ask for "
                   "a new one."),
 }
-# One @, something on each side, a dot in the domain; no space nor control character.
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,252}\.[^@\s]{1,63}")
+# One @, something on each side, a dot in the domain; no space, control character, quote,
+# angle bracket nor other specials of RFC 5322 §3.2.3 (a quoted local part is not taken).
+_EMAIL = re.compile(r'[^@\s"<>(),;:\\\[\]]{1,64}@[^@\s"<>(),;:\\\[\]\'`]{1,252}'
+                    r'\.[^@\s"<>(),;:\\\[\]\'`.]{2,63}')
 MAX_TOKEN = 200
 
 
 def valid_email(value: str) -> bool:
+    # U+FFFD: bytes that were no UTF-8, replaced by the form parser.
     return (len(value) <= password_reset.MAX_EMAIL and value.isprintable()
-            and _EMAIL.fullmatch(value) is not None)
+            and "\ufffd" not in value and _EMAIL.fullmatch(value) is not None)
 
 
 def link_mail(request: Request) -> password_reset.LinkMail:
@@ -92,7 +95,8 @@ async def request_page(request: Request) -> Response:
 @form_post
 async def request_submit(request: Request, session: SessionState, form: FormData) -> Response:
     hub = hub_of(request)
-    raw = form.get("email", "")
+    values = form.getlist("email")
+    raw = values[0] if len(values) == 1 else ""  # none, or several: refused
     email = raw.strip() if isinstance(raw, str) else ""
     if not email or not valid_email(email):
         message = MISSING_EMAIL if not email else BAD_EMAIL
