@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 import time
-from email.header import decode_header, make_header
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import check_page
+from tests.mail import body_of, subject_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 WIDTHS = {"desktop": (1280, 900), "mobile": (390, 844)}
@@ -26,7 +26,7 @@ def wait_for_mail(live, subject: str, seen: int, seconds: float = 15):  # type: 
     deadline = time.monotonic() + seconds
     while True:
         found = [m for m in live.smtp.messages[seen:] if m["To"] == EMAIL
-                 and str(make_header(decode_header(m["Subject"]))) == subject]
+                 and subject_of(m) == subject]
         if found:
             return found[-1]
         assert time.monotonic() < deadline, "no e-mail " + subject
@@ -51,7 +51,7 @@ def test_forgotten_password_by_email_then_the_security_page(page: Page, live, wi
     check_page(page, f"72-password-reset-sent-{width}")
 
     mail = wait_for_mail(live, "Création d'un nouveau mot de passe", seen)
-    body = mail.get_payload(decode=True).decode()
+    body = body_of(mail)
     url = urlsplit(re.search(r"(http\S+jeton=\S+)", body).group(1))  # type: ignore[union-attr]
     page.goto(live.hub + url.path + "?" + url.query)
     expect(page.locator("h1")).to_have_text("Création d'un nouveau mot de passe")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from email.header import decode_header, make_header
 from zoneinfo import ZoneInfo
 
 import pyotp
@@ -21,6 +20,7 @@ from idp.storage.models import KnownDevice
 from idp.storage.repositories import accounts as accounts_repo
 from idp.web.cookies import DEVICE_COOKIE, set_device_cookie
 from tests.conftest import ISSUER
+from tests.mail import body_of, delivered, subject_of
 from tests.oidc_helpers import csrf_token, hidden, login
 
 CITIZEN = "camille@example.test"
@@ -45,17 +45,7 @@ def browser(app, user_agent: str = FIREFOX) -> TestClient:  # type: ignore[no-un
     return TestClient(app, base_url=ISSUER, headers={"user-agent": user_agent})
 
 
-def mails(rt, smtp) -> list:  # type: ignore[no-untyped-def]
-    rt.outbox.deliver_due()
-    return list(smtp.messages)
 
-
-def subject_of(message) -> str:  # type: ignore[no-untyped-def]
-    return str(make_header(decode_header(message["Subject"])))
-
-
-def body_of(message) -> str:  # type: ignore[no-untyped-def]
-    return message.get_payload(decode=True).decode().replace("\r\n", "\n")
 
 
 def rows(rt, account_id: int) -> list[KnownDevice]:  # type: ignore[no-untyped-def]
@@ -73,7 +63,7 @@ def test_first_login_records_the_browser_without_an_email(http, account_id, rt, 
     assert f"Max-Age={devices.COOKIE_MAX_AGE}" in header
     assert devices.COOKIE_MAX_AGE // 86400 in range(390, 400)  # about 13 months
     assert len(cookie) == 43
-    assert mails(rt, smtp) == []
+    assert delivered(rt, smtp) == []
     assert len(rows(rt, account_id)) == 1
 
 
@@ -90,10 +80,10 @@ def test_a_second_browser_gets_the_alert_the_same_one_does_not(app, http, accoun
     login(http, CITIZEN)
     http.cookies.delete("idp_session")
     assert login(http, CITIZEN).status_code == 303  # the same browser again
-    assert mails(rt, smtp) == []
+    assert delivered(rt, smtp) == []
     other = browser(app)
     assert login(other, CITIZEN).status_code == 303
-    [message] = mails(rt, smtp)
+    [message] = delivered(rt, smtp)
     assert message["To"] == CITIZEN
     assert subject_of(message) == "Nouvelle connexion à votre compte"
     body = body_of(message)
@@ -107,7 +97,7 @@ def test_a_second_browser_gets_the_alert_the_same_one_does_not(app, http, accoun
     # Known from now on.
     other.cookies.delete("idp_session")
     assert login(other, CITIZEN).status_code == 303
-    assert len(mails(rt, smtp)) == 1
+    assert len(delivered(rt, smtp)) == 1
 
 
 def test_no_alert_when_switched_off(app, http, account_id, rt, smtp):  # type: ignore[no-untyped-def]
@@ -118,12 +108,12 @@ def test_no_alert_when_switched_off(app, http, account_id, rt, smtp):  # type: i
     assert off.status_code == 200
     assert "Vous ne serez plus averti" in off.text
     assert login(browser(app), CITIZEN).status_code == 303
-    assert mails(rt, smtp) == []
+    assert delivered(rt, smtp) == []
     on = http.post("/compte/securite/alertes", data={"csrf_token": csrf_token(page.text),
                                                      "new_device_alerts": "on"})
     assert on.status_code == 200
     assert login(browser(app), CITIZEN).status_code == 303
-    assert len(mails(rt, smtp)) == 1
+    assert len(delivered(rt, smtp)) == 1
 
 
 def test_no_alert_without_a_verified_address(app, http, account_id, rt, smtp):  # type: ignore[no-untyped-def]
@@ -131,7 +121,7 @@ def test_no_alert_without_a_verified_address(app, http, account_id, rt, smtp):  
     with rt.db.transaction() as s:
         accounts_repo.get_account(s, account_id).email_verified = False
     assert login(browser(app), CITIZEN).status_code == 303
-    assert mails(rt, smtp) == []
+    assert delivered(rt, smtp) == []
     assert len(rows(rt, account_id)) == 2
 
 
@@ -151,7 +141,7 @@ def test_the_second_factor_login_counts_too(app, http, factories, rt, smtp, cloc
     full(http)
     clock.advance(30)
     full(browser(app))
-    assert [subject_of(m) for m in mails(rt, smtp)] == ["Nouvelle connexion à votre compte"]
+    assert [subject_of(m) for m in delivered(rt, smtp)] == ["Nouvelle connexion à votre compte"]
 
 
 @pytest.mark.parametrize("presented", ["short", "x" * 43 + "\x7f", "A" * 4000,
@@ -175,7 +165,7 @@ def test_the_browser_is_described_from_a_fixed_vocabulary(app, http, account_id,
                                                          user_agent):
     login(http, CITIZEN)
     assert login(browser(app, user_agent[:8000]), CITIZEN).status_code == 303
-    body = body_of(mails(rt, smtp)[0])
+    body = body_of(delivered(rt, smtp)[0])
     assert "Bcc" not in body and "<script>" not in body and "AAAA" not in body
     expected = devices.describe_browser(user_agent[:8000])
     if expected is None:

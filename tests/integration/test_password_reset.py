@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 import re
-from email.header import decode_header, make_header
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,6 +19,7 @@ from idp.storage.repositories import accounts as accounts_repo
 from tests.conftest import ISSUER
 from tests.factories import PASSWORD
 from tests.integration.flows import introspect, tokens_for
+from tests.mail import body_of, delivered, subject_of
 from tests.oidc_helpers import csrf_token, login
 
 NEW = "Nouveau2027"
@@ -44,17 +44,7 @@ def ask(http, email: str):  # type: ignore[no-untyped-def]
                      data={"csrf_token": csrf_token(page.text), "email": email})
 
 
-def mails(rt, smtp) -> list:  # type: ignore[no-untyped-def]
-    rt.outbox.deliver_due()
-    return list(smtp.messages)
 
-
-def subject_of(message) -> str:  # type: ignore[no-untyped-def]
-    return str(make_header(decode_header(message["Subject"])))
-
-
-def body_of(message) -> str:  # type: ignore[no-untyped-def]
-    return message.get_payload(decode=True).decode()
 
 
 def link_in(message) -> str:  # type: ignore[no-untyped-def]
@@ -79,7 +69,7 @@ def test_link_by_email_then_new_password_then_login_with_it(http, factories, rt,
     answer = ask(http, "Camille@Example.test ")
     assert answer.status_code == 200
     assert "Consultez votre messagerie" in html.unescape(answer.text)
-    [message] = mails(rt, smtp)
+    [message] = delivered(rt, smtp)
     assert message["To"] == CITIZEN
     assert subject_of(message) == "Création d'un nouveau mot de passe"
     assert "lien de création d'un nouveau mot de passe" in body_of(message)
@@ -94,7 +84,7 @@ def test_link_by_email_then_new_password_then_login_with_it(http, factories, rt,
     done = set_password(http, link)
     assert done.status_code == 200
     assert "Votre nouveau mot de passe est enregistré" in html.unescape(done.text)
-    confirmation = mails(rt, smtp)[-1]
+    confirmation = delivered(rt, smtp)[-1]
     assert subject_of(confirmation) == "Modification de vos informations personnelles"
     http.cookies.clear()
     assert login(http, CITIZEN, PASSWORD).status_code == 401
@@ -117,7 +107,7 @@ def test_same_answer_and_nothing_sent_for_addresses_without_a_link(  # type: ign
         http, factories, rt, smtp, who):
     citizen(factories, "known@example.test")
     known = ask(http, "known@example.test")
-    mails(rt, smtp)
+    delivered(rt, smtp)
     smtp.messages.clear()
     email = f"{who}@example.test"
     if who == "portal":
@@ -140,7 +130,7 @@ def test_same_answer_and_nothing_sent_for_addresses_without_a_link(  # type: ign
     assert other.status_code == known.status_code == 200
     assert _strip(other.text).replace(email, "X") == _strip(known.text).replace(
         "known@example.test", "X")
-    assert mails(rt, smtp) == []
+    assert delivered(rt, smtp) == []
 
 
 def test_hostile_or_malformed_addresses_get_a_clear_400(http, factories, rt, smtp):  # type: ignore[no-untyped-def]
@@ -163,7 +153,7 @@ def test_hostile_or_malformed_addresses_get_a_clear_400(http, factories, rt, smt
                              content=b"csrf_token=" + token.encode() + b"&email=" + raw,
                              headers={"content-type": "application/x-www-form-urlencoded"})
         assert response.status_code == 400, raw
-    assert mails(rt, smtp) == []
+    assert delivered(rt, smtp) == []
 
 
 def test_sends_are_limited_per_address_typed(http, factories, rt, smtp, clock):  # type: ignore[no-untyped-def]
@@ -171,10 +161,10 @@ def test_sends_are_limited_per_address_typed(http, factories, rt, smtp, clock): 
     limit = rt.settings.recovery_max_sends_per_account
     for _ in range(limit + 2):
         assert ask(http, CITIZEN).status_code == 200
-    assert len(mails(rt, smtp)) == limit
+    assert len(delivered(rt, smtp)) == limit
     clock.advance(rt.settings.recovery_send_window + 1)
     assert ask(http, CITIZEN).status_code == 200
-    assert len(mails(rt, smtp)) == limit + 1
+    assert len(delivered(rt, smtp)) == limit + 1
 
 
 def test_sends_are_limited_per_client_address(app, http, factories, rt, smtp):  # type: ignore[no-untyped-def]
@@ -184,16 +174,16 @@ def test_sends_are_limited_per_client_address(app, http, factories, rt, smtp):  
         ask(elsewhere, f"nobody{i}@example.test")
     citizen(factories)
     assert ask(elsewhere, CITIZEN).status_code == 200
-    assert mails(rt, smtp) == []
+    assert delivered(rt, smtp) == []
     # Another client address still gets its link.
     ask(http, CITIZEN)
-    assert len(mails(rt, smtp)) == 1
+    assert len(delivered(rt, smtp)) == 1
 
 
 def test_a_used_link_is_refused(http, factories, rt, smtp):  # type: ignore[no-untyped-def]
     citizen(factories)
     ask(http, CITIZEN)
-    link = link_in(mails(rt, smtp)[0])
+    link = link_in(delivered(rt, smtp)[0])
     page = http.get(link)
     assert set_password(http, link).status_code == 200
     again = http.get(link)
@@ -212,7 +202,7 @@ def test_a_used_link_is_refused(http, factories, rt, smtp):  # type: ignore[no-u
 def test_an_expired_link_is_refused(http, factories, rt, smtp, clock):  # type: ignore[no-untyped-def]
     citizen(factories)
     ask(http, CITIZEN)
-    link = link_in(mails(rt, smtp)[0])
+    link = link_in(delivered(rt, smtp)[0])
     clock.advance(rt.settings.password_reset_link_ttl + 1)
     assert http.get(link).status_code == 410
 
@@ -221,7 +211,7 @@ def test_a_newer_link_replaces_the_older(http, factories, rt, smtp):  # type: ig
     citizen(factories)
     ask(http, CITIZEN)
     ask(http, CITIZEN)
-    first, second = (link_in(m) for m in mails(rt, smtp))
+    first, second = (link_in(m) for m in delivered(rt, smtp))
     assert http.get(first).status_code == 410
     assert set_password(http, second).status_code == 200
 
@@ -247,7 +237,7 @@ def test_hostile_link_values_get_a_4xx_page(http, query):  # type: ignore[no-unt
 def test_a_weak_or_mistyped_password_keeps_the_link_usable(http, factories, rt, smtp):  # type: ignore[no-untyped-def]
     citizen(factories)
     ask(http, CITIZEN)
-    link = link_in(mails(rt, smtp)[0])
+    link = link_in(delivered(rt, smtp)[0])
     weak = set_password(http, link, "abcdefgh")
     assert weak.status_code == 400
     text = html.unescape(weak.text)
@@ -276,7 +266,7 @@ def test_the_reset_ends_other_sessions_revokes_grants_and_unlocks_the_login(  # 
     http.cookies.clear()
     assert login(http, CITIZEN, PASSWORD).status_code == 429
     ask(http, CITIZEN)
-    assert set_password(http, link_in(mails(rt, smtp)[0])).status_code == 200
+    assert set_password(http, link_in(delivered(rt, smtp)[0])).status_code == 200
     with rt.db.read() as s:
         assert s.scalar(select(func.count()).select_from(BrowserSession).where(
             BrowserSession.account_id == account_id)) == 0
@@ -298,7 +288,7 @@ def test_the_link_token_is_stored_hashed_and_never_logged(http, factories, rt, s
     citizen(factories)
     caplog.set_level("DEBUG")
     ask(http, CITIZEN)
-    link = link_in(mails(rt, smtp)[0])
+    link = link_in(delivered(rt, smtp)[0])
     token = link.split("jeton=")[1]
     with rt.db.read() as s:
         stored = [row.token_hash for row in s.scalars(select(EmailLink))]
@@ -311,7 +301,7 @@ def test_the_link_token_is_stored_hashed_and_never_logged(http, factories, rt, s
 def test_a_portal_account_keeps_its_sms_recovery(http, factories, rt, smtp):  # type: ignore[no-untyped-def]
     factories.account("cbernard-xt", email="agent@example.test", phone="+33612345678")
     ask(http, "agent@example.test")
-    assert mails(rt, smtp) == []
+    assert delivered(rt, smtp) == []
     page = http.get("/mot-de-passe-oublie")
     assert page.status_code == 200
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 import re
-from email.header import decode_header, make_header
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,6 +15,7 @@ from idp.storage.repositories import accounts as accounts_repo
 from idp.web.sessions import BrowserSessions
 from idp.web.templating import TEMPLATES
 from tests.factories import PASSWORD
+from tests.mail import body_of, delivered, subject_of
 from tests.oidc_helpers import csrf_token, login
 
 CITIZEN = "camille@example.test"
@@ -27,13 +27,6 @@ def settings(settings, smtp):  # type: ignore[no-untyped-def]
     return settings.replace(smtp_port=smtp.port, outbox_interval=0.0)
 
 
-def mails(rt, smtp) -> list:  # type: ignore[no-untyped-def]
-    rt.outbox.deliver_due()
-    return list(smtp.messages)
-
-
-def subject_of(message) -> str:  # type: ignore[no-untyped-def]
-    return str(make_header(decode_header(message["Subject"])))
 
 
 def federated_citizen(factories, rt, http, email: str | None = CITIZEN,  # type: ignore[no-untyped-def]
@@ -87,7 +80,7 @@ def test_a_citizen_changes_the_password_under_the_citizen_rules_with_an_email(  
         "csrf_token": csrf_token(page.text), "current_password": PASSWORD,
         "new_password": NEW, "confirmation": NEW})
     assert changed.status_code == 200, changed.text
-    [mail] = mails(rt, smtp)
+    [mail] = delivered(rt, smtp)
     assert mail["To"] == CITIZEN
     assert subject_of(mail) == "Modification de vos informations personnelles"
     http.cookies.clear()
@@ -109,9 +102,9 @@ def test_no_password_and_a_verified_address_offers_to_set_one_by_email(  # type:
     assert sent.status_code == 200
     assert f"Un lien de création de votre mot de passe a été envoyé à {CITIZEN}" in \
         html.unescape(sent.text)
-    [mail] = mails(rt, smtp)
+    [mail] = delivered(rt, smtp)
     assert mail["To"] == CITIZEN
-    body = mail.get_payload(decode=True).decode()
+    body = body_of(mail)
     url = re.search(r"(http\S+jeton=\S+)", body).group(1)  # type: ignore[union-attr]
     link = urlsplit(url)
     form = http.get(f"{link.path}?{link.query}")
@@ -132,7 +125,7 @@ def test_setting_a_password_is_refused_when_the_address_serves_another_account( 
     federated_citizen(factories, rt, http)
     page = http.get("/compte/securite")
     http.post("/compte/securite/definir-mot-de-passe", data={"csrf_token": csrf_token(page.text)})
-    body = mails(rt, smtp)[0].get_payload(decode=True).decode()
+    body = body_of(delivered(rt, smtp)[0])
     url = urlsplit(re.search(r"(http\S+jeton=\S+)", body).group(1))  # type: ignore[union-attr]
     # Meanwhile a family member opened an account with a password on the same address.
     factories.account("parent-c", email=CITIZEN, population="citizen")
@@ -158,7 +151,7 @@ def test_no_password_and_no_verified_address_offers_nothing(  # type: ignore[no-
     refused = http.post("/compte/securite/definir-mot-de-passe",
                         data={"csrf_token": csrf_token(page.text)})
     assert refused.status_code == 400
-    assert mails(rt, smtp) == []
+    assert delivered(rt, smtp) == []
 
 
 def test_set_password_links_are_limited(http, factories, rt, smtp):  # type: ignore[no-untyped-def]
@@ -168,7 +161,7 @@ def test_set_password_links_are_limited(http, factories, rt, smtp):  # type: ign
     answers = [http.post("/compte/securite/definir-mot-de-passe",
                          data={"csrf_token": token}).status_code for _ in range(limit + 1)]
     assert answers == [200] * limit + [429]
-    assert len(mails(rt, smtp)) == limit
+    assert len(delivered(rt, smtp)) == limit
 
 
 def test_the_switch_is_a_guarded_form(http, factories, rt):  # type: ignore[no-untyped-def]
