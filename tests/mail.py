@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from email import message_from_bytes
+from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path
 
@@ -46,3 +47,21 @@ def sms(rt) -> list[dict]:  # type: ignore[no-untyped-def]
 def code_of(message: dict) -> str:
     """The six-digit code in an SMS."""
     return re.search(r"\b(\d{6})\b", message["text"]).group(1)  # type: ignore[union-attr]
+
+
+def delivered(rt, smtp: SmtpSink) -> list[Message]:  # type: ignore[no-untyped-def]
+    """Every e-mail the SMTP sink received so far (delivering what is due)."""
+    rt.outbox.deliver_due()
+    return list(smtp.messages)
+
+
+def subject_of(message: Message) -> str:
+    """The Subject header, decoded (RFC 2047)."""
+    return str(make_header(decode_header(message["Subject"])))
+
+
+def body_of(message: Message) -> str:
+    """The text of a single-part e-mail, with plain newlines."""
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode().replace("\r\n", "\n")

@@ -70,7 +70,7 @@ def _new_code() -> str:
     return pyotp.HOTP(pyotp.random_base32()).at(0)
 
 
-def _within_limits(s: Session, limits: SendLimits, now: int,
+def within_limits(s: Session, limits: SendLimits, now: int,
                    counted: list[tuple[str, int]]) -> bool:
     """Count one send on each (key, limit); True when none is over its limit. Every counter
     is written, so a refusal costs what an acceptance does."""
@@ -116,7 +116,7 @@ def start(db: Database, clock: Clock, keys: KeyStore, audit: AuditLog, limits: S
         account = accounts_repo.find_by_login(s, username)
         phone = account.phone_number if account is not None and not account.disabled else None
         # Without a mobile, a stand-in key derived from the identifier is counted instead.
-        allowed = _within_limits(s, limits, now, [
+        allowed = within_limits(s, limits, now, [
             (_identifier_key(keys, username), limits.per_account),
             (_phone_key(keys, phone or "none:" + normalise(username)), limits.per_phone),
             (_address_key(address), limits.per_address)])
@@ -146,7 +146,7 @@ def resend(db: Database, clock: Clock, keys: KeyStore, limits: SendLimits, token
             return False
         account = accounts_repo.get_account(s, challenge.account_id or 0)
         phone = account.phone_number if account is not None else None
-        allowed = _within_limits(s, limits, now, [
+        allowed = within_limits(s, limits, now, [
             (_phone_key(keys, phone or "none:" + challenge.id_hash), limits.per_phone),
             (_address_key(address), limits.per_address)])
         send_to = phone if phone and allowed else None

@@ -30,3 +30,13 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
         settings.session_cookie, path="/", httponly=True, secure=settings.secure_cookies,
         samesite="lax",
     )
+
+
+DEVICE_COOKIE = "idp_device"
+
+
+def set_device_cookie(response: Response, settings: Settings, value: str, max_age: int) -> None:
+    """The browser's device cookie (portal/devices.py): random, HttpOnly, SameSite=Lax,
+    Secure when the hub is served over https, kept about 13 months."""
+    response.set_cookie(DEVICE_COOKIE, value, max_age=max_age, path="/", httponly=True,
+                        secure=settings.secure_cookies, samesite="lax")

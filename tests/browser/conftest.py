@@ -85,6 +85,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     admin.add_user(rt.db, rt.passwords, now, username="fmartin-xt", password=PASSWORD,
                    given_name="Florence", family_name="Martin", phone="+33612345670",
                    email="f.martin@example.test", groups=["apa"])
+    # A citizen (seed 004) for the forgotten password by e-mail (test_password_reset_journey).
+    admin.add_user(rt.db, rt.passwords, now, username="cpetit-c", password=PASSWORD,
+                   population="citizen", email="claire.petit@example.test")
     rt.close()
     hub_process = subprocess.Popen(
         [sys.executable, "-m", "idp", "serve", "--port", str(hub_port)], env=env, cwd=tmp)

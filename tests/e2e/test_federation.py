@@ -425,6 +425,7 @@ def test_session_id_is_replaced_at_the_callback(fed: Federation) -> None:
         assert back.status_code == 303, back.text[:500]
         after = b.cookies.get(SESSION_COOKIE)
         assert after and after != before
+        assert len(b.cookies.get("idp_device") or "") == 43  # the new-device cookie too
         finish(fed, a, follow(b, urljoin_hub(fed, back.headers["location"]), None, a.redirect))
 
 

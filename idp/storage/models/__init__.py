@@ -4,6 +4,7 @@ from idp.storage.models.accounts import Account, LoginName, LoginNameSettings, L
 from idp.storage.models.audit import AuditEvent
 from idp.storage.models.base import Base
 from idp.storage.models.citizen_records import BlockedAddress, EmailLink
+from idp.storage.models.devices import KnownDevice
 from idp.storage.models.federation import FederationVersion, IdentityProvider, ProviderHealth
 from idp.storage.models.federation_links import FederationLink
 from idp.storage.models.messaging import OutboxMessage
@@ -37,6 +38,7 @@ __all__ = [
     "FederationVersion",
     "Grant",
     "IdentityProvider",
+    "KnownDevice",
     "LoginName",
     "LoginNameSettings",
     "LoginThrottle",

@@ -94,6 +94,10 @@ def silence_mobile_reminder(s: Session, account_id: int, until: int) -> None:
               .values(mobile_reminder_silenced_until=until))
 
 
+def set_new_device_alerts(s: Session, account_id: int, on: bool) -> None:
+    s.execute(update(Account).where(Account.id == account_id).values(new_device_alerts=on))
+
+
 def set_phone_number(s: Session, account_id: int, phone: str) -> None:
     s.execute(update(Account).where(Account.id == account_id).values(phone_number=phone))
 
@@ -193,6 +197,15 @@ def reconcile_login_names(s: Session, domains: frozenset[str],
         row.agent_email_domains = login_names.serialise_domains(domains)
         s.flush()
     return result
+
+
+def refresh_login_names(s: Session, account_id: int) -> None:
+    """Recompute the account's login names after a change they depend on (a first usable
+    password makes its e-mail address one); LoginNameTaken when one is another's."""
+    account = s.get(Account, account_id)
+    assert account is not None
+    s.refresh(account)
+    _sync_login_names(s, account)
 
 
 def set_password_hash(s: Session, account_id: int, password_hash: str) -> None:

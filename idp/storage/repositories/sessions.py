@@ -87,3 +87,13 @@ def purge_expired_sessions(s: Session, now: int) -> int:
     s.execute(delete(SessionClient).where(SessionClient.expires_at <= now))
     result = s.execute(delete(BrowserSession).where(BrowserSession.expires_at <= now))
     return rowcount(result)
+
+
+def end_account_sessions(s: Session, account_id: int) -> list[str]:
+    """Delete every browser session logged in to the account; their sids (for the
+    back-channel logout of their clients)."""
+    sids = list(s.scalars(select(BrowserSession.sid).where(
+        BrowserSession.account_id == account_id)))
+    if sids:
+        s.execute(delete(BrowserSession).where(BrowserSession.account_id == account_id))
+    return sids

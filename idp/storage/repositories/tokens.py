@@ -57,6 +57,12 @@ def revoke_account_client_grants(s: Session, account_id: int, client_id: str,
     if ids:
         s.execute(update(Grant).where(Grant.id.in_(ids)).values(revoked_at=now))
     return ids
+def revoke_account_grants(s: Session, account_id: int, now: int) -> int:
+    """Revoke every grant of the account: its refresh tokens stop working and its access
+    tokens are inactive at introspection."""
+    return rowcount(s.execute(update(Grant).where(Grant.account_id == account_id,
+                                                  Grant.revoked_at.is_(None))
+                              .values(revoked_at=now)))
 
 
 # Authorization codes -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from idp.accounts.authentication import PASSWORD_AMR
 from idp.accounts.errors import Locked
 from idp.portal.password_change import Notification, change_password
 from idp.storage.models import Account
+from idp.storage.repositories.accounts import logs_in_with_password
 from idp.web.cookies import session_id_from
 from idp.web.hub import hub_of
 from idp.web.pages.form_guard import form_post, require_login
@@ -41,6 +42,9 @@ async def password_page(request: Request) -> Response:
     session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
     if session is None or session.account is None:
         return RedirectResponse("/login", status_code=303)
+    if not logs_in_with_password(session.account.password_hash):
+        # No password to change (federated citizen): the security page offers to set one.
+        return RedirectResponse("/compte/securite", status_code=303)
     return _form(request, session, [])
 
 
@@ -49,6 +53,8 @@ async def password_submit(request: Request, session: SessionState, form: FormDat
     hub = hub_of(request)
     account = session.account
     assert account is not None  # admitted by require_login
+    if not logs_in_with_password(account.password_hash):
+        return RedirectResponse("/compte/securite", status_code=303)
     try:
         current_ok = await current_password_ok(request, account,
                                                str(form.get("current_password", "")))

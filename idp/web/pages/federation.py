@@ -27,6 +27,7 @@ from idp.web.cookies import session_id_from, set_session_cookie
 from idp.web.hub import FEDERATION_CALLBACK, hub_of
 from idp.web.messages import ERROR_MESSAGES, FEDERATION_FAILURES
 from idp.web.pages.form_guard import form_post
+from idp.web.pages.new_device import note_device
 from idp.web.sessions import SessionState
 
 FLOWS = "federation_flows"
@@ -126,6 +127,7 @@ async def callback(request: Request) -> Response:
     target = f"/authorize/resume?rid={rid}" if pending else "/"
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, hub.settings, new.id)
+    await note_device(request, response, login.account_id, login.provider_id)
     return response
 
 

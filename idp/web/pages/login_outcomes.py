@@ -44,6 +44,7 @@ from idp.web.messages import (
     PASSWORD_EXPIRED_ASSISTANCE,
     WRONG_CODE,
 )
+from idp.web.pages.new_device import note_device
 from idp.web.sessions import SessionState
 
 Form = Literal["login", "code", "account"]
@@ -166,4 +167,5 @@ async def complete_login(request: Request, session: SessionState, account: Accou
         target = "/compte/rappel-mobile?next=" + quote(target, safe="")
     response = RedirectResponse(target, status_code=ANSWERS[("login", Authenticated)].status)
     set_session_cookie(response, hub.settings, new.id)
+    await note_device(request, response, account.id)
     return response
