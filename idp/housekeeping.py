@@ -1,6 +1,7 @@
 """Purge of expired artefacts (codes, sessions, refresh tokens, revocations, assertion jtis,
 forgotten-password challenges, sent outbox rows, stale throttle counters, e-mail links past
-their expiry, addresses no longer blocked).
+their expiry, addresses no longer blocked, registrations never confirmed within their month
+(seed 004 §1), human-check challenges past their expiry).
 
 Runs in a background thread of every hub process; concurrent purges from several processes
 only delete the same rows, which is harmless.
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from idp.clock import Clock
+from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import blocked_addresses as blocked_repo
 from idp.storage.repositories import email_links as links_repo
 from idp.storage.repositories import outbox as outbox_repo
@@ -18,6 +20,7 @@ from idp.storage.repositories import recovery as recovery_repo
 from idp.storage.repositories import sessions as sessions_repo
 from idp.storage.repositories import throttle as throttle_repo
 from idp.storage.repositories import tokens as tokens_repo
+from idp.storage.repositories import used_challenges as used_challenges_repo
 from sitekit.background import Every
 from sitekit.storage.database import Database
 
@@ -37,6 +40,8 @@ def purge_expired(db: Database, now: int, retention: Retention = Retention()) ->
         throttle_repo.purge_stale(s, now - retention.throttle_window, now)
         links_repo.purge_expired_links(s, now)
         blocked_repo.purge_unblocked(s, now)
+        accounts_repo.purge_expired_pending(s, now)
+        used_challenges_repo.purge_expired(s, now)
 
 
 def housekeeping(db: Database, clock: Clock, interval: float,
