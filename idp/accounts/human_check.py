@@ -60,14 +60,14 @@ class HumanCheck:
     clock: Clock
     keys: KeyStore
 
-    def _hmac_key(self) -> str:
+    def hmac_key(self) -> str:
         return self.keys.keyed_hash("altcha-hmac-key", "v1")
 
     def challenge(self) -> dict[str, Any]:
         """A new challenge, as the page gives it to the solver (ALTCHA's JSON fields)."""
         expires = datetime.fromtimestamp(self.clock.now() + CHALLENGE_TTL, UTC)
         made = create_challenge(ChallengeOptions(
-            algorithm="SHA-256", max_number=MAX_NUMBER, hmac_key=self._hmac_key(),
+            algorithm="SHA-256", max_number=MAX_NUMBER, hmac_key=self.hmac_key(),
             expires=expires))
         return made.to_dict()
 
@@ -93,7 +93,7 @@ class HumanCheck:
                 isinstance(decoded.get(k), str) for k in ("salt", "signature", "challenge")):
             return Verdict.INVALID
         # The library's own expiry uses the system time; ours, the hub's clock.
-        ok, _ = verify_solution(payload, self._hmac_key(), False)
+        ok, _ = verify_solution(payload, self.hmac_key(), False)
         if not ok:
             return Verdict.INVALID
         # The `expires` parameter inside the signed salt ("<hex>?expires=<epoch>&").

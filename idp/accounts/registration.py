@@ -51,15 +51,17 @@ RESET_PATH = "/mot-de-passe-oublie"
 # Another confirmation e-mail asked from the "awaiting confirmation" page: per account, an hour.
 RESENDS_PER_HOUR = 3
 MAX_EMAIL = 254  # RFC 5321 §4.5.3.1.3: a path of at most 256 octets, brackets included
-_EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f\"<>(),;:\\\[\]]{1,64}@[A-Za-z0-9\-.]{1,251}"
-                    r"\.[A-Za-z0-9\-]{2,63}")
+# RFC 5322 dot-atom, ASCII only (an internationalised address needs SMTPUTF8 all along).
+_EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*"
+                    r"\.[A-Za-z]{2,63}")
 
 
 def valid_address(raw: str) -> str | None:
-    """The address typed, stripped, if it looks deliverable (ASCII domain, no quoting, no
-    control character); None otherwise."""
+    """The address typed, stripped, if it looks deliverable (ASCII, no quoting, no control
+    character); None otherwise."""
     value = raw.strip()
-    if len(value) > MAX_EMAIL or not _EMAIL.fullmatch(value) or ".." in value:
+    if len(value) > MAX_EMAIL or not _EMAIL.fullmatch(value) or ".." in value \
+            or value.startswith(".") or ".@" in value:
         return None
     return value
 

@@ -19,7 +19,7 @@
   async function solve(challenge) {
     var encoder = new TextEncoder();
     var started = Date.now();
-    for (var n = 0; n <= challenge.maxnumber; n++) {
+    for (var n = 0; n <= challenge.maxNumber; n++) {
       var digest = await crypto.subtle.digest("SHA-256", encoder.encode(challenge.salt + n));
       if (hex(digest) === challenge.challenge) {
         return btoa(JSON.stringify({
