@@ -8,15 +8,14 @@ import base64
 import html
 import json
 import re
+from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.message import Message
-from datetime import UTC, datetime
 from typing import Any
 
 from altcha.v1 import ChallengeOptions, create_challenge, solve_challenge
 
 from idp.accounts.human_check import CHALLENGE_TTL, MAX_NUMBER, HumanCheck
-
 from tests.oidc_helpers import csrf_token, hidden
 
 PASSWORD = "Citoyen-2026"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import urlencode
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import func, select
@@ -409,8 +409,8 @@ def test_hostile_fields_never_give_a_server_error(http, rt) -> None:  # type: ig
     for form in cases:
         response = http.post("/inscription", data=form)
         assert response.status_code < 500, (form, response.status_code)
-    duplicated = list(form_of(page, EMAIL).items()) + [("email", "autre@example.test"),
-                                                       ("terms", "no")]
+    duplicated = [*form_of(page, EMAIL).items(), ("email", "autre@example.test"),
+                  ("terms", "no")]
     assert http.post("/inscription", content=urlencode(duplicated), headers={
         "content-type": "application/x-www-form-urlencoded"}).status_code < 500
     for token in ("\x00", "é" * 50, "a" * 5000, "'\""):

@@ -84,7 +84,7 @@ def test_response_mode_query_is_accepted() -> None:
 # prompt ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("prompt", ["create", "login bogus", "NONE"])
+@pytest.mark.parametrize("prompt", ["register", "login bogus", "NONE"])
 def test_an_unsupported_prompt_value_is_an_invalid_request(prompt: str) -> None:
     assert error_of(check_prompt, context({"prompt": prompt})) == "invalid_request"
 
