@@ -139,7 +139,7 @@ async def registration_submit(request: Request, session: SessionState,
     errors: list[tuple[str, str]] = []
     if email is None:
         errors.append(("email", INVALID_EMAIL))
-    errors += [("password", str(m)) for m in hub.rt.policies("citizen").failures(password)]
+    errors += [("password", m) for m in hub.rt.policies("citizen").failures(password)]
     if password != _field(form, "confirmation", MAX_PASSWORD):
         errors.append(("confirmation", CONFIRMATION_DIFFERS))
     if form.get("terms") != "yes":
