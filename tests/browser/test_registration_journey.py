@@ -96,3 +96,33 @@ def test_the_registration_link_on_the_login_page(page: Page, live) -> None:  # t
     page.goto(live.hub + "/inscription/confirmation?jeton=" + "x" * 43)
     expect(page.locator("h1")).to_have_text("Ce lien ne peut pas être utilisé")
     check_page(page, "54-registration-link-invalid")
+
+
+def test_registration_without_javascript_then_the_awaiting_page(  # type: ignore[no-untyped-def]
+        browser: Browser, page: Page, live) -> None:
+    email = "sans.javascript@example.test"
+    context = browser.new_context(locale="fr-FR", java_script_enabled=False)
+    plain = context.new_page()
+    plain.goto(live.hub + "/inscription")
+    expect(plain.locator("#human-check-status")).to_contain_text(
+        "Sans JavaScript, patientez 8 secondes")
+    plain.fill("#email", email)
+    plain.fill("#password", PASSWORD)
+    plain.fill("#confirmation", PASSWORD)
+    plain.check("#terms", force=True)
+    time.sleep(8.5)  # the fallback's delay (idp/accounts/human_check.py NO_PROOF_DELAY)
+    plain.click("form button[type=submit]")
+    expect(plain.locator("h1")).to_have_text("Consultez votre messagerie")
+    context.close()
+    confirmation_link(live, email)  # the e-mail went out
+
+    # Logging in before the confirmation: the awaiting page and another e-mail.
+    page.goto(live.hub + "/login")
+    page.fill("#username", email)
+    page.fill("#password", PASSWORD)
+    page.click("main form button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Votre compte attend sa validation")
+    check_page(page, "55-registration-awaiting")
+    page.click("text=Demander l'envoi d'un autre courriel")
+    expect(page.locator("main")).to_contain_text("Un autre courriel vous a été envoyé")
+    check_page(page, "56-registration-resent")
