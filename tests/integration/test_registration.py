@@ -283,11 +283,12 @@ def test_the_answer_takes_the_same_time_for_a_new_and_a_known_address(  # type: 
         http, factories, hub) -> None:
     from tests.timing import assert_same_time
 
-    # The floor (IDP_REGISTRATION_ANSWER_SECONDS) evens out the database work that differs.
-    hub.settings = hub.settings.replace(registration_answer_seconds=0.12)
+    # The floor (IDP_REGISTRATION_ANSWER_SECONDS) evens out the database work that differs: a
+    # new account's rows cost tens of milliseconds more on a loaded PostgreSQL.
+    hub.settings = hub.settings.replace(registration_answer_seconds=0.35)
     factories.account("cmartin-xt", email=EMAIL)
     page = http.get("/inscription").text
-    payloads = iter([solved_payload(hub.human_check) for _ in range(400)])
+    payloads = iter([solved_payload(hub.human_check) for _ in range(300)])
     count = iter(range(10_000))
 
     def post(email: str) -> None:
@@ -296,7 +297,7 @@ def test_the_answer_takes_the_same_time_for_a_new_and_a_known_address(  # type: 
         assert response.status_code == 200
 
     assert_same_time(lambda: post(EMAIL), lambda: post(f"new{next(count)}@example.test"),
-                     pairs=60)
+                     pairs=40)
 
 
 # -- The form's rules -----------------------------------------------------------------------
