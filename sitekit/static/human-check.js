@@ -1,10 +1,13 @@
 // The registration's human check (idp/accounts/human_check.py): solves the ALTCHA proof of
 // work (v1: the number n <= maxnumber with SHA-256(salt + n) = challenge) with Web Crypto,
 // then puts the ALTCHA payload (base64 JSON) in the form's hidden field `altcha`.
-// Our own ~50 lines rather than the npm widget, whose default build injects a <style>
-// element and starts its worker from a blob: URL, both refused by the hub's CSP
-// (style-src 'self', default-src 'self'). Without JavaScript the form is still accepted,
-// a few seconds after it was shown (the server's fallback).
+// Our own ~60 lines rather than the npm widget (altcha 3.2): its default bundle carries its
+// styles and workers inline, refused by the hub's CSP (style-src 'self', default-src
+// 'self'); its CSP build (dist/external: 83 kB, a stylesheet, worker files) speaks the v2
+// key-derivation challenges and brings its own look and texts beside the DSFR's. This one
+// solves the library's v1 challenge with Web Crypto, in the page's DSFR markup, and tells
+// its progress in a live region. Without JavaScript the form is still accepted, a few
+// seconds after it was shown (the server's fallback).
 (function () {
   var status = document.getElementById("human-check-status");
   var field = document.getElementById("altcha");
