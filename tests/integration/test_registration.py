@@ -466,3 +466,18 @@ def test_the_login_page_of_a_request_links_to_the_registration_keeping_it(http, 
     rid = location.split("rid=")[1]
     assert f'href="/inscription?rid={rid}"' in http.get(location).text
     assert f'name="rid" value="{rid}"' in http.get(f"/inscription?rid={rid}").text
+
+
+def test_prompt_create_confirmed_in_another_browser_offers_the_application(  # type: ignore[no-untyped-def]
+        http, other_browser, factories, rt, smtp) -> None:
+    client = factories.client(name="Mairie de démonstration",
+                              home_url="http://127.0.0.1:9000/")
+    req = auth_request(client.client_id, client.redirect_uri, prompt="create")
+    location = http.get("/authorize?" + req.query, follow_redirects=False).headers["location"]
+    register(http, EMAIL, location=location)
+    done = confirm(other_browser, link_in(mails(rt, smtp)[0]))
+    assert done.status_code == 200 and "Votre compte est activé" in text(done)
+    assert "Aller sur Mairie de démonstration" in text(done)
+    assert 'href="http://127.0.0.1:9000/"' in done.text
+    assert other_browser.get("/").status_code == 200  # not logged in by it
+    assert "Se déconnecter" not in text(other_browser.get("/"))

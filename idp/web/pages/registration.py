@@ -156,7 +156,7 @@ async def registration_submit(request: Request, session: SessionState,
     assert email is not None  # no error above
     account_id = await hub.rt.blocking(
         hub.registrations.register, email, password, choices, _mails(request),
-        {"rid": rid} if rid else {}, _ip(request))
+        _link_data(session, rid), _ip(request))
     # The browser whose registration a confirmation activates is logged in by it; the
     # session is written whatever the case, so the work does not tell either.
     session.data["registered"] = account_id
@@ -164,6 +164,15 @@ async def registration_submit(request: Request, session: SessionState,
     await _wait_out(hub, started)
     return hub.pages.render(request, "registration_sent.html",
                             ui_locales=ui_locales_of(session.get_pending(rid)))
+
+
+def _link_data(session: SessionState, rid: str | None) -> dict[str, Any]:
+    """What the link keeps of the application's request: its `rid`, resumed by the browser
+    holding it, and the client, whose home another browser is offered."""
+    pending = session.get_pending(rid)
+    if not pending:
+        return {}
+    return {"rid": rid, "client_id": dict(pending["params"]).get("client_id")}
 
 
 async def _wait_out(hub: Hub, started: float) -> None:
@@ -212,7 +221,12 @@ async def confirmation_submit(request: Request, session: SessionState,
         rid = confirmed.data.get("rid")
         return await complete_login(request, session, confirmed.account,
                                     rid if isinstance(rid, str) else None, PASSWORD_AMR)
-    return hub.pages.render(request, "registration_confirmed.html")
+    # Another browser: the account is active; the application's request lives in the
+    # browser that registered, so its home page is offered (where its login starts again).
+    client = hub.rt.clients.get(confirmed.data.get("client_id"))
+    return hub.pages.render(request, "registration_confirmed.html",
+                            client_name=client.name if client and client.home_url else None,
+                            client_url=client.home_url if client else None)
 
 
 @form_post
@@ -224,7 +238,7 @@ async def resend_submit(request: Request, session: SessionState, form: FormData)
     sent = False
     if awaiting and hub.rt.clock.now() - int(awaiting.get("at", 0)) <= AWAITING_FOR:
         rid = awaiting.get("rid")
-        data = {"rid": rid} if isinstance(rid, str) and session.get_pending(rid) else {}
+        data = _link_data(session, rid if isinstance(rid, str) else None)
         sent = await hub.rt.blocking(
             hub.registrations.resend, int(awaiting["account_id"]),
             Mail(_text(request, CONFIRM_SUBJECT), _text(request, CONFIRM_BODY)), data,

@@ -46,7 +46,7 @@ REGISTRATION_CONTEXTS: dict[str, list[dict]] = {
                   for f, _ in _REGISTRATION_ERRORS})],
     "registration_sent.html": [{}],
     "registration_confirm.html": [dict(csrf_token="t", token="x")],
-    "registration_confirmed.html": [{}],
+    "registration_confirmed.html": [{}, dict(client_name="APA", client_url="/")],
     "registration_link.html": [{}],
     "registration_awaiting.html": [dict(csrf_token="t", message=AWAITING_CONFIRMATION),
                                    dict(csrf_token="t", sent=True),
