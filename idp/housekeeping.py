@@ -1,6 +1,8 @@
 """Purge of expired artefacts (codes, sessions, refresh tokens, revocations, assertion jtis,
 forgotten-password challenges, sent outbox rows, stale throttle counters, e-mail links past
-their expiry, addresses no longer blocked), and the audit trail past `history_kept_days`.
+their expiry, addresses no longer blocked, registrations never confirmed within their month
+(seed 004 §1), human-check challenges past their expiry), and the audit trail past
+`history_kept_days`.
 
 The whole audit trail follows the history's retention (36 months, FranceConnect's traces:
 FEDERATION.md), not only the events the person's history shows: every event names an
@@ -17,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from idp.clock import Clock
+from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import audit as audit_repo
 from idp.storage.repositories import blocked_addresses as blocked_repo
 from idp.storage.repositories import email_links as links_repo
@@ -25,6 +28,7 @@ from idp.storage.repositories import recovery as recovery_repo
 from idp.storage.repositories import sessions as sessions_repo
 from idp.storage.repositories import throttle as throttle_repo
 from idp.storage.repositories import tokens as tokens_repo
+from idp.storage.repositories import used_challenges as used_challenges_repo
 from sitekit.background import Every
 from sitekit.storage.database import Database
 
@@ -46,6 +50,8 @@ def purge_expired(db: Database, now: int, retention: Retention = Retention()) ->
         throttle_repo.purge_stale(s, now - retention.throttle_window, now)
         links_repo.purge_expired_links(s, now)
         blocked_repo.purge_unblocked(s, now)
+        accounts_repo.purge_expired_pending(s, now)
+        used_challenges_repo.purge_expired(s, now)
     with db.transaction() as s:
         audit_repo.purge_older_than(s, now - retention.audit_keep, retention.audit_batch)
 

@@ -167,6 +167,11 @@ class Settings:
         30 * 86400, "How long an unconfirmed registration may ask for another e-mail before it "
         "is deleted and must start over, in seconds (seed 004: one month)."
     )
+    registration_answer_seconds: float = _setting(
+        0.5, "The registration form's answer is never sent sooner than this after the request "
+        "arrived, in seconds, whether the address is new, has an account or is blocked: its "
+        "time tells nothing (decoy hashing makes the work alike, this the database's too)."
+    )
     password_reset_link_ttl: int = _setting(
         3600, "Lifetime of the forgotten-password link sent by e-mail, in seconds."
     )

@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 from idp.accounts import throttling
 from idp.accounts.errors import (
     AuthenticationRefused,
+    AwaitingConfirmation,
     BadCredentials,
     ExpiredPasswordNeedsAssistance,
     Locked,
@@ -104,9 +105,16 @@ class Authentication:
                                identifier_hmac=self._digest(name))
         # Verify even for an unknown or disabled account: same work, same time, same answer.
         ok = self.passwords.verify(account.password_hash if account else None, password)
-        if not ok or account is None or account.disabled:
+        # A registration past its month is as good as deleted (the purge removes it).
+        pending_until = account.pending_until if account is not None else None
+        lapsed = pending_until is not None and pending_until <= self.clock.now()
+        if not ok or account is None or account.disabled or lapsed:
             self.audit.record("login.failure", ip=address, identifier_hmac=self._digest(name))
             self._count_failure(name, address, BadCredentials)
+        if pending_until is not None:
+            # A registration not confirmed yet (seed 004 §1): no login, another e-mail offered.
+            self.audit.record("login.awaiting_confirmation", account_id=account.id, ip=address)
+            raise AwaitingConfirmation(account.id)
         if self.passwords.needs_rehash(account.password_hash):
             with self.db.transaction() as s:
                 accounts_repo.set_password_hash(s, account.id, self.passwords.hash(password))

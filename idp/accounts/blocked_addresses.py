@@ -28,3 +28,8 @@ def block(s: Session, keys: KeyStore, email: str, until: int) -> None:
 
 def is_blocked(s: Session, keys: KeyStore, email: str, now: int) -> bool:
     return blocked_repo.is_blocked(s, address_hash(keys, email), now)
+
+
+def blocked_until(s: Session, keys: KeyStore, email: str, now: int) -> int | None:
+    """When the address may open an account again, if it is blocked now."""
+    return blocked_repo.blocked_until(s, address_hash(keys, email), now)

@@ -47,3 +47,13 @@ class Locked(AuthenticationRefused):
 class ExpiredPasswordNeedsAssistance(AuthenticationRefused):
     """Every factor was right but the password has expired, and the operator's setting
     (IDP_EXPIRED_PASSWORD_ACTION=assistance) leaves its renewal to the assistance desk."""
+
+
+class AwaitingConfirmation(AuthenticationRefused):
+    """The password is right but the account is a registration still awaiting its e-mail
+    confirmation (seed 004 §1): told so, with a way to ask for another e-mail. Only the right
+    password gets this answer; a wrong one is BadCredentials like any other."""
+
+    def __init__(self, account_id: int, delay: float = 0.0) -> None:
+        super().__init__(delay)
+        self.account_id = account_id

@@ -7,7 +7,9 @@ import functools
 from starlette.requests import Request
 
 from idp.accounts.authentication import Authentication
+from idp.accounts.human_check import HumanCheck
 from idp.accounts.recovery import SendLimits
+from idp.accounts.registration import Registrations
 from idp.accounts.second_factor import verify as verify_second_factor
 from idp.accounts.throttling import ThrottleRules
 from idp.federation.upstream import UpstreamClient
@@ -38,6 +40,11 @@ class Hub:
             runtime.settings.expired_password_action,
             functools.partial(verify_second_factor, runtime.db, runtime.clock, runtime.keys))
         self.recovery_limits = SendLimits.from_settings(runtime.settings)
+        self.registrations = Registrations(
+            runtime.db, runtime.clock, runtime.keys, runtime.passwords, runtime.audit,
+            runtime.settings.issuer, runtime.settings.registration_link_ttl,
+            runtime.settings.registration_pending_ttl)
+        self.human_check = HumanCheck(runtime.db, runtime.clock, runtime.keys)
         # The hub as a relying party of the FIs: one callback for all (FEDERATION.md).
         self.upstream = UpstreamClient(
             redirect_uri=runtime.settings.issuer + FEDERATION_CALLBACK,

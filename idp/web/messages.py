@@ -149,3 +149,5 @@ FEDERATION_FAILURES: dict[str, dict[str, Any]] = {
                       "the application and start again."),
     },
 }
+AWAITING_CONFIRMATION = N_("Your account has not been activated yet: confirm your e-mail "
+                           "address with the link we sent you.")

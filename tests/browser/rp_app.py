@@ -52,6 +52,12 @@ async def login(request: Request):  # type: ignore[no-untyped-def]
                                               nonce=secrets.token_urlsafe(24), **extra)
 
 
+async def signup(request: Request):  # type: ignore[no-untyped-def]
+    # "Create an account" (Initiating User Registration via OpenID Connect 1.0: prompt=create).
+    return await oauth.hub.authorize_redirect(request, f"{BASE}/callback", prompt="create",
+                                              nonce=secrets.token_urlsafe(24))
+
+
 async def callback(request: Request):  # type: ignore[no-untyped-def]
     token = await oauth.hub.authorize_access_token(request)
     userinfo = await oauth.hub.userinfo(token=token)
@@ -69,7 +75,8 @@ async def logout(request: Request):  # type: ignore[no-untyped-def]
 
 
 app = Starlette(
-    routes=[Route("/", home), Route("/login", login), Route("/callback", callback),
+    routes=[Route("/", home), Route("/login", login), Route("/signup", signup),
+            Route("/callback", callback),
             Route("/logout", logout)],
     middleware=[Middleware(SessionMiddleware, secret_key=os.environ["RP_SESSION_SECRET"],
                            session_cookie="rp_session")],

@@ -11,7 +11,7 @@ from idp.storage.migrate import alembic_config, upgrade
 from tests.conftest import BACKEND
 from tests.e2e.conftest import new_pg_database
 
-PREVIOUS = "0015"  # the revision 0017 follows
+PREVIOUS = "0016"  # the revision 0017 follows
 
 
 def _roundtrip(url: str) -> None:

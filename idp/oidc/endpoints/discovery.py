@@ -45,7 +45,7 @@ def discovery_document(server: HubAuthorizationServer) -> dict[str, Any]:
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "acr_values_supported": list(server.acr_values_supported),
-        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "prompt_values_supported": ["none", "login", "consent", "select_account", "create"],
         "ui_locales_supported": ["fr", "en"],
         "claim_types_supported": ["normal"],
         "authorization_response_iss_parameter_supported": True,

@@ -3,7 +3,7 @@
 from idp.storage.models.accounts import Account, LoginName, LoginNameSettings, LoginThrottle
 from idp.storage.models.audit import AuditEvent
 from idp.storage.models.base import Base
-from idp.storage.models.citizen_records import BlockedAddress, EmailLink
+from idp.storage.models.citizen_records import BlockedAddress, EmailLink, UsedChallenge
 from idp.storage.models.devices import KnownDevice
 from idp.storage.models.federation import FederationVersion, IdentityProvider, ProviderHealth
 from idp.storage.models.federation_links import FederationLink
@@ -52,4 +52,5 @@ __all__ = [
     "SessionClient",
     "Subject",
     "UsedAssertion",
+    "UsedChallenge",
 ]

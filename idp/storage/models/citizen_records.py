@@ -37,3 +37,14 @@ class BlockedAddress(Base):
 
     address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     blocked_until: Mapped[int] = mapped_column(index=True)
+
+
+class UsedChallenge(Base):
+    """Human-check challenges already spent (ALTCHA, idp/accounts/human_check.py): each is
+    accepted once, and its row is kept until the challenge expires, then purged."""
+
+    __tablename__ = "used_challenges"
+
+    # HMAC signature of the challenge (hex): unique to it, no secret.
+    signature: Mapped[str] = mapped_column(String(128), primary_key=True)
+    expires_at: Mapped[int] = mapped_column(index=True)

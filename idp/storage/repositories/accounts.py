@@ -8,7 +8,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from idp import login_names
-from idp.storage.models import Account, LoginName, LoginNameSettings
+from idp.storage.models import Account, EmailLink, LoginName, LoginNameSettings
+from sitekit.storage.database import rowcount
 
 # A password hash no password matches (argon2 refuses it as malformed): accounts that log in
 # only through an identity provider (idp/accounts/citizens.py).
@@ -249,3 +250,34 @@ def set_pivot_identity(s: Session, account_id: int, values: dict[str, str | None
             s.execute(update(Account).where(Account.id == account_id).values(**values))
     except IntegrityError as exc:
         raise IdentityTaken() from exc
+
+
+# Registrations awaiting their e-mail confirmation (idp/accounts/registration.py) -------------
+
+def renew_pending(s: Session, account_id: int, password_hash: str, now: int) -> None:
+    """A registration typed again for an address still pending: the newest password wins (an
+    earlier registration by someone else must not leave its password on the account)."""
+    s.execute(update(Account).where(Account.id == account_id, Account.pending_until.is_not(None))
+              .values(password_hash=password_hash, password_changed_at=now))
+
+
+def confirm_pending(s: Session, account_id: int, now: int) -> bool:
+    """The pending account made usable, its address verified; False when it no longer waits
+    (confirmed already, or past its deadline)."""
+    return bool(rowcount(s.execute(
+        update(Account)
+        .where(Account.id == account_id, Account.pending_until.is_not(None),
+               Account.pending_until > now)
+        .values(pending_until=None, email_verified=True))))
+
+
+def purge_expired_pending(s: Session, now: int) -> int:
+    """Registrations never confirmed before their deadline (seed 004 §1: "vous devrez
+    reprendre la procédure"): deleted with their login names and links (ON DELETE CASCADE)."""
+    ids = list(s.scalars(select(Account.id).where(Account.pending_until.is_not(None),
+                                                  Account.pending_until <= now)))
+    if not ids:
+        return 0
+    s.execute(delete(LoginName).where(LoginName.account_id.in_(ids)))
+    s.execute(delete(EmailLink).where(EmailLink.account_id.in_(ids)))
+    return rowcount(s.execute(delete(Account).where(Account.id.in_(ids))))

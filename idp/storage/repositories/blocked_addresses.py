@@ -26,3 +26,9 @@ def is_blocked(s: Session, address_hash: str, now: int) -> bool:
 
 def purge_unblocked(s: Session, now: int) -> int:
     return rowcount(s.execute(delete(BlockedAddress).where(BlockedAddress.blocked_until <= now)))
+
+
+def blocked_until(s: Session, address_hash: str, now: int) -> int | None:
+    """The end of the block in force on this address, or None."""
+    row = s.get(BlockedAddress, address_hash)
+    return row.blocked_until if row is not None and row.blocked_until > now else None

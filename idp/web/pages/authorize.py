@@ -94,11 +94,14 @@ async def _respond(request: Request, outcome: Outcome, oauth_request: HubOAuth2R
     elif rid is None or session.get_pending(rid) is None:
         rid = session.add_pending(oauth_request.payload.datalist_items(), started_at)
         await hub.rt.blocking(hub.sessions.save, session)
-    if isinstance(outcome, NeedLogin) and oauth_request.client.citizen_facing and (
+    if isinstance(outcome, NeedLogin) and outcome.reason == "create":
+        # prompt=create: the registration form first, the request kept as for a login.
+        response: Response = RedirectResponse(f"/inscription?rid={rid}", status_code=303)
+    elif isinstance(outcome, NeedLogin) and oauth_request.client.citizen_facing and (
             outcome.reason != "acr" or session.authn.fi is not None):
         # Citizens choose how to identify themselves: an FI or the hub's own login; a
         # federated session asked a higher level goes back to the FIs that give it.
-        response: Response = RedirectResponse(f"/connexion/choix?rid={rid}", status_code=303)
+        response = RedirectResponse(f"/connexion/choix?rid={rid}", status_code=303)
     elif isinstance(outcome, NeedLogin) and outcome.reason == "acr" and session.account:
         # Step-up: the user is known, only the second factor is asked (checks/acr.py).
         response = RedirectResponse(f"/connexion/code?rid={rid}", status_code=303)

@@ -25,6 +25,17 @@ PAGES = {
         N_("By using it you agree to keep your identifier and password secret and to report any "
            "suspicious use of your account to the assistance desk."),
     ]),
+    "conditions-generales": (N_("Terms of use of the personal account"), [
+        N_("Any person may create a personal account with an e-mail address and a password. "
+           "The address is the identifier of the account; it is confirmed by a link sent to "
+           "it, valid for one week."),
+        N_("You agree to give an address that is yours, to keep your password secret and to "
+           "report any suspicious use of your account to the assistance desk."),
+        N_("You may delete your account at any time. Its address is then kept for one year, "
+           "during which it cannot open a new account."),
+        N_("The newsletter and the personalised alerts are optional: you choose them when "
+           "creating the account and may stop them at any time."),
+    ]),
     "donnees-personnelles": (N_("Personal data"), [
         N_("The service processes your identity data only to log you in and to pass to each "
            "application the information it needs, with your consent."),

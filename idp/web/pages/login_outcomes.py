@@ -23,6 +23,7 @@ from idp.accounts.authentication import (
 )
 from idp.accounts.errors import (
     AuthenticationRefused,
+    AwaitingConfirmation,
     BadCredentials,
     ExpiredPasswordNeedsAssistance,
     Locked,
@@ -37,6 +38,7 @@ from idp.web.cookies import set_session_cookie
 from idp.web.hub import hub_of
 from idp.web.messages import (
     ACCOUNT_LOCKED,
+    AWAITING_CONFIRMATION,
     LOGIN_FAILED,
     LOGIN_LOCKED,
     LOGIN_MISSING,
@@ -65,6 +67,7 @@ EXPIRED_PAGE = "/compte/mot-de-passe-expire"
 # a mobile number passes by /compte/rappel-mobile first (seed 000).
 RESUME = "/authorize/resume?rid={rid}"
 EXPIRED_ASSISTANCE = Answer(403, "error.html", PASSWORD_EXPIRED_ASSISTANCE)
+AWAITING_PAGE = "registration_awaiting.html"
 
 ANSWERS: dict[tuple[Form, type[Outcome | AuthenticationRefused]], Answer] = {
     # The login form (/login).
@@ -75,6 +78,9 @@ ANSWERS: dict[tuple[Form, type[Outcome | AuthenticationRefused]], Answer] = {
     ("login", PasswordExpired): Answer(303, None, location=EXPIRED_PAGE),
     ("login", ExpiredPasswordNeedsAssistance): EXPIRED_ASSISTANCE,
     ("login", Authenticated): Answer(303, None, location=RESUME),
+    # A registration awaiting its e-mail confirmation, right password (seed 004 §1): its own
+    # page, offering another e-mail (pages/registration.py resend).
+    ("login", AwaitingConfirmation): Answer(403, AWAITING_PAGE, AWAITING_CONFIRMATION),
     # The authenticator code after the password, or to step up (/connexion/code).
     ("code", MissingCode): Answer(401, "second_factor_code.html", MISSING_CODE),
     ("code", WrongCode): Answer(401, "second_factor_code.html", WRONG_CODE),
@@ -124,6 +130,14 @@ async def answer(request: Request, session: SessionState, form: Form,
     """The response to `result` of the login or code form, as ANSWERS says."""
     hub = hub_of(request)
     row = ANSWERS[(form, type(result))]
+    if isinstance(result, AwaitingConfirmation):
+        # Remembered for the resend form of the page (pages/registration.py resend).
+        session.data["awaiting"] = {"account_id": result.account_id,
+                                    "at": hub.rt.clock.now(), "rid": rid}
+        await hub.rt.blocking(hub.sessions.save, session)
+        shown: Response = hub.pages.render(request, AWAITING_PAGE, row.status, ui_locales,
+                                           csrf_token=session.csrf_token, message=row.message)
+        return shown
     if isinstance(result, AuthenticationRefused):
         await slow_down(result)
         if isinstance(row.message, Mapping):

@@ -84,12 +84,13 @@ def test_response_mode_query_is_accepted() -> None:
 # prompt ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("prompt", ["create", "login bogus", "NONE"])
+@pytest.mark.parametrize("prompt", ["register", "login bogus", "NONE"])
 def test_an_unsupported_prompt_value_is_an_invalid_request(prompt: str) -> None:
     assert error_of(check_prompt, context({"prompt": prompt})) == "invalid_request"
 
 
-@pytest.mark.parametrize("prompt", ["none login", "consent none", "none select_account"])
+@pytest.mark.parametrize("prompt", ["none login", "consent none", "none select_account",
+                                    "none create"])
 def test_prompt_none_with_another_value_is_an_invalid_request(prompt: str) -> None:
     assert error_of(check_prompt, context({"prompt": prompt})) == "invalid_request"
 
@@ -103,6 +104,15 @@ def test_prompt_none_alone_passes_and_is_remembered() -> None:
 def test_prompt_login_asks_for_a_login_made_before_the_request(prompt: str) -> None:
     outcome = check_prompt(context({"prompt": prompt, "login_hint": "cbernard-xt"}))
     assert outcome == NeedLogin("prompt", "cbernard-xt")
+
+
+def test_prompt_create_asks_for_the_registration_until_an_account_logs_in_for_it() -> None:
+    # Initiating User Registration via OpenID Connect 1.0 §4.1; a session older than the
+    # request does not count: the person asked to create an account.
+    assert check_prompt(context({"prompt": "create"})) == NeedLogin("create", None)
+    assert check_prompt(context({"prompt": "create"}, auth_time=STARTED - 5)) == NeedLogin(
+        "create", None)
+    assert check_prompt(context({"prompt": "create"}, auth_time=STARTED + 5)) is None
 
 
 def test_prompt_login_is_satisfied_by_a_login_made_for_this_request() -> None:

@@ -11,12 +11,14 @@ from babel.messages.extract import extract_from_dir
 from idp.accounts.policy import DEFAULTS as POLICIES
 from idp.oidc.data_kinds import DATA_KINDS
 from idp.web.messages import (
+    AWAITING_CONFIRMATION,
     ERROR_MESSAGES,
     LOGIN_FAILED,
     LOGIN_LOCKED,
     LOGIN_MISSING,
     PASSWORD_EXPIRED_ASSISTANCE,
 )
+from idp.web.pages import registration
 from idp.web.pages.contact import KINDS
 from idp.web.pages.contact import WRONG_CODE as MOBILE_WRONG_CODE
 from idp.web.pages.legal import PAGES
@@ -29,6 +31,27 @@ from sitekit.web.i18n import LOCALES, Catalogues, negotiate
 KIND_LABELS = [kind.label for kind in DATA_KINDS]
 ROOT = Path(__file__).resolve().parents[3]
 ACCOUNT = SimpleNamespace(username="cbernard-xt", given_name="Camille", family_name="Bernard")
+
+_CITIZEN_RULES = [r.message for r in POLICIES["citizen"].rules]
+_REGISTRATION_ERRORS = [("email", registration.INVALID_EMAIL),
+                        ("confirmation", registration.CONFIRMATION_DIFFERS),
+                        ("terms", registration.TERMS_REQUIRED),
+                        *[("password", m) for m in _CITIZEN_RULES],
+                        *[("human-check", m) for m in registration.HUMAN_CHECK_ERRORS.values()]]
+REGISTRATION_CONTEXTS: dict[str, list[dict]] = {
+    "registration.html": [dict(
+        csrf_token="t", rid="r", email="e", rules=_CITIZEN_RULES, challenge="{}", stamp="1.a",
+        wait_seconds=8, choices=registration.NO_CHOICE, errors=_REGISTRATION_ERRORS,
+        by_field={f: [m for g, m in _REGISTRATION_ERRORS if g == f]
+                  for f, _ in _REGISTRATION_ERRORS})],
+    "registration_sent.html": [{}],
+    "registration_confirm.html": [dict(csrf_token="t", token="x")],
+    "registration_confirmed.html": [{}, dict(client_name="APA", client_url="/")],
+    "registration_link.html": [{}],
+    "registration_awaiting.html": [dict(csrf_token="t", message=AWAITING_CONFIRMATION),
+                                   dict(csrf_token="t", sent=True),
+                                   dict(csrf_token="t", refused=True)],
+}
 
 # A context for each hub template that reaches every translated text.
 CONTEXTS: dict[str, list[dict]] = {
@@ -93,6 +116,7 @@ CONTEXTS: dict[str, list[dict]] = {
     "second_factor_enabled.html": [dict(codes=["ABCD-EFGH-IJKL-MNOP"])],
     "password_changed.html": [dict(account=ACCOUNT, expires="22/11/2027"),
                               dict(account=ACCOUNT, expires=None)],
+    **REGISTRATION_CONTEXTS,
 }
 
 

@@ -16,7 +16,7 @@ REFUSALS = {cls for cls in vars(errors).values() if isinstance(cls, type)
             and issubclass(cls, AuthenticationRefused) and cls is not AuthenticationRefused}
 # What each form's step can raise (idp/accounts/authentication.py).
 LOGIN_REFUSALS = {errors.MissingCredentials, errors.BadCredentials, errors.Locked,
-                  errors.ExpiredPasswordNeedsAssistance}
+                  errors.ExpiredPasswordNeedsAssistance, errors.AwaitingConfirmation}
 CODE_REFUSALS = {errors.MissingCode, errors.WrongCode, errors.Locked,
                  errors.ExpiredPasswordNeedsAssistance}
 

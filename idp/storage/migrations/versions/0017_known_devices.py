@@ -1,7 +1,7 @@
 """known devices
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-11-27 20:10:00
 
 The browsers each account has logged in from (`known_devices`: a hash of the device cookie
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0017'
-down_revision = '0015'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
