@@ -82,9 +82,10 @@ def federated_only(account: Account) -> bool:
 
 
 def needs_finishing(account: Account) -> bool:
-    """Seed 004 §11: an FI-created account without e-mail address is offered to give one
-    (or to be linked to the account the person already has)."""
-    return federated_only(account) and not account.email
+    """Seed 004 §11: an FI-created account is offered to give (or confirm) its e-mail address
+    and a password of its own, or to be linked to the account the person already has; as
+    long as it has no password, it is offered (its address may be the FI's)."""
+    return federated_only(account)
 
 
 def links_of(db: Database, account_id: int) -> list[LinkView]:

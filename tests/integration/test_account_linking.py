@@ -15,16 +15,23 @@ import httpx
 import pytest
 
 from idp import admin, admin_providers
-from idp.federation.pivot import validate_pivot
+from idp.federation.pivot import identity_hash, validate_pivot
 from idp.runtime import Runtime
-from idp.storage.models import AuditEvent, FederationLink
+from idp.storage.models import AuditEvent, EmailLink, FederationLink
 from idp.storage.repositories import accounts as accounts_repo
+from idp.storage.repositories import federation_links
 from idp.storage.repositories import sessions as sessions_repo
 from tests.e2e.federation_world import HOSTILE_CITIZEN, good_hostile_behaviour
 from tests.factories import PASSWORD
 from tests.federation.hostile_fi import CLIENT_ID, CLIENT_SECRET, HostileFI
 from tests.integration.flows import exchange, introspect
-from tests.oidc_helpers import auth_request, csrf_token, follow_to_client, parse_redirect
+from tests.oidc_helpers import (
+    auth_request,
+    csrf_token,
+    follow_to_client,
+    login,
+    parse_redirect,
+)
 
 FI = "fi-test"
 FI_NAME = "Fournisseur d'Essai"
@@ -138,7 +145,6 @@ def test_an_fi_created_account_without_address_sees_the_banner(http, registered)
 
 
 def test_a_local_account_has_no_banner_and_no_finish_page(http, rt, factories) -> None:  # type: ignore[no-untyped-def]
-    from tests.oidc_helpers import login  # noqa: PLC0415
     factories.account("alice")
     login(http, "alice")
     assert 'href="/compte/finaliser"' not in http.get("/").text
@@ -183,11 +189,9 @@ def test_finishing_with_an_address_and_a_password_by_the_mailed_link(
     assert http.get(link).status_code == 400
     # The password now logs in, by the address.
     http.cookies.clear()
-    from tests.oidc_helpers import login  # noqa: PLC0415
     assert login(http, "jean.martin@example.test", NEW_PASSWORD).status_code == 303
     # No secret in the link row.
     with rt.db.read() as s:
-        from idp.storage.models import EmailLink  # noqa: PLC0415
         row = s.query(EmailLink).one()
         assert NEW_PASSWORD not in str(row.data) and token not in row.token_hash
 
@@ -205,7 +209,9 @@ def test_finishing_with_an_address_only_keeps_the_fi_as_the_way_in(
     account = current_account(rt, http)
     assert (account.email, account.email_verified) == ("jean@example.test", True)
     assert not accounts_repo.logs_in_with_password(account.password_hash)
-    assert 'href="/compte/finaliser"' not in http.get("/").text  # the banner is gone
+    # Still no password of its own: still offered to finish (its address filled in).
+    assert 'href="/compte/finaliser"' in http.get("/").text
+    assert 'value="jean@example.test"' in http.get("/compte/finaliser").text
 
 
 @pytest.mark.parametrize(("form", "field"), [
@@ -278,7 +284,7 @@ def link_existing(http: Any, identifier: str, password: str) -> Any:
 
 def test_linking_to_an_existing_account_merges_the_fi_account_into_it(
         http, rt, registered, factories) -> None:  # type: ignore[no-untyped-def]
-    local = local_citizen(rt)
+    local_citizen(rt)
     client, fi_account, tokens = _fi_account_with_tokens(http, rt, registered, factories)
     assert introspect(http, client, tokens["access_token"])["active"] is True
     merged = link_existing(http, "angele@example.test", PASSWORD)
@@ -378,7 +384,6 @@ def test_an_account_with_two_step_verification_is_linked_from_its_own_space(
 # A local account links an FI ------------------------------------------------------------------
 
 def _local_logged_in(http: Any, rt: Runtime, **options: Any) -> Any:
-    from tests.oidc_helpers import login  # noqa: PLC0415
     local_citizen(rt, **options)
     assert login(http, "angele").status_code == 303
     return account_of(rt, "angele")
@@ -413,7 +418,6 @@ def test_a_local_account_links_an_fi_and_takes_its_identity(http, rt, registered
 
 
 def accounts_repo_identity(claims: dict[str, Any]) -> str:
-    from idp.federation.pivot import identity_hash  # noqa: PLC0415
     return identity_hash(validate_pivot(claims))
 
 
@@ -436,7 +440,6 @@ def test_an_fi_subject_linked_to_another_local_account_is_refused(http, rt, regi
     other = local_citizen(rt, username="autre", email="autre@example.test",
                           identity=HOSTILE_CITIZEN)
     with rt.db.transaction() as s:
-        from idp.storage.repositories import federation_links  # noqa: PLC0415
         federation_links.link_account(s, FI, "citizen-42",
                                       accounts_repo.find_by_login(s, other["username"]).id,
                                       rt.clock.now())
@@ -613,7 +616,6 @@ def test_a_repeated_address_field_is_refused(http, rt, registered) -> None:  # t
 
 
 def test_a_local_account_without_identity_edits_its_address(http, rt, factories) -> None:  # type: ignore[no-untyped-def]
-    from tests.oidc_helpers import login  # noqa: PLC0415
     factories.account("alice")
     login(http, "alice")
     page = text_of(http.get("/compte/informations"))

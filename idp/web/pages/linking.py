@@ -109,7 +109,7 @@ async def finish_page(request: Request) -> Response:
         return RedirectResponse("/login", status_code=303)
     if not federated_only(session.account):
         return RedirectResponse("/", status_code=303)
-    return _finish_form(request, session)
+    return _finish_form(request, session, email=session.account.email or "")
 
 
 def _finish_form(request: Request, session: SessionState, status: int = 200,
