@@ -72,7 +72,7 @@ def test_fi_arrival_then_link_to_the_existing_account(
     page.wait_for_url(federation.hub + "/compte/liaisons")
     expect(page.locator("main [role=status]")).to_contain_text(
         "Votre fournisseur d'identité est maintenant lié à ce compte")
-    expect(page.locator("main table")).to_contain_text(HORIZON.name)
+    expect(page.locator("main")).to_contain_text(HORIZON.name)
     expect(page.get_by_role("button", name=f"Supprimer ma liaison avec {HORIZON.name}")
            ).to_be_visible()
     _no_horizontal_overflow(page)
