@@ -30,8 +30,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 CITIZEN = {"desktop": 0, "mobile": 1}
 
 
-def _local_account(federation: Federation, username: str) -> None:
-    rt = Runtime.build(federation.settings)
+def _local_account(servers: Federation, username: str) -> None:
+    rt = Runtime.build(servers.settings)
     try:
         admin.add_user(rt.db, rt.passwords, rt.clock.now(), username=username,
                        password=PASSWORD, email=f"{username}@exemple.test",
@@ -41,7 +41,7 @@ def _local_account(federation: Federation, username: str) -> None:
 
 
 def test_fi_arrival_then_link_to_the_existing_account(
-        page: Page, federation: Federation, width: str) -> None:
+        page: Page, federation: Federation, width: str) -> None:  # noqa: F811  (fixtures)
     username = f"local-{width}"
     _local_account(federation, username)
     citizen = HORIZON.citizens[CITIZEN[width]]

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -24,7 +27,7 @@ from idp.storage.repositories import sessions as sessions_repo
 from tests.e2e.federation_world import HOSTILE_CITIZEN, good_hostile_behaviour
 from tests.factories import PASSWORD
 from tests.federation.hostile_fi import CLIENT_ID, CLIENT_SECRET, HostileFI
-from tests.integration.flows import exchange, introspect
+from tests.integration.flows import decode_jwt, exchange, introspect
 from tests.oidc_helpers import (
     auth_request,
     csrf_token,
@@ -32,6 +35,7 @@ from tests.oidc_helpers import (
     login,
     parse_redirect,
 )
+from tests.servers import free_port
 
 FI = "fi-test"
 FI_NAME = "Fournisseur d'Essai"
@@ -263,10 +267,10 @@ def test_an_unknown_or_forged_link_is_refused(http, registered) -> None:  # type
 
 # "J'ai déjà un compte": merging the FI-created account into the local one -------------------
 
-def _fi_account_with_tokens(http: Any, rt: Runtime, fi: HostileFI,
-                            factories: Any) -> tuple[Any, Any, dict[str, Any]]:
+def _fi_account_with_tokens(http: Any, rt: Runtime, fi: HostileFI, factories: Any,
+                            **client_options: Any) -> tuple[Any, Any, dict[str, Any]]:
     """An FI login, then an application's tokens for that FI-created account."""
-    client = factories.client(consent_mode="none")
+    client = factories.client(consent_mode="none", **client_options)
     fi_login(http, fi, claims={**HOSTILE_CITIZEN, "email": None})
     fi_account = current_account(rt, http)
     req = auth_request(client.client_id, client.redirect_uri)
@@ -313,6 +317,42 @@ def test_linking_to_an_existing_account_merges_the_fi_account_into_it(
     assert current_account(rt, http).id == local_account.id
     with rt.db.read() as s:
         assert len(accounts_repo.list_accounts(s)) == 1
+
+
+@pytest.fixture
+def logout_receiver() -> Iterator[tuple[str, list[str]]]:
+    """A relying application's back-channel logout endpoint: the logout tokens it got."""
+    received: list[str] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            received.extend(parse_qs(body)["logout_token"])
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/backchannel", received
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_merged_accounts_applications_are_told_its_session_ended(
+        http, rt, registered, factories, logout_receiver) -> None:  # type: ignore[no-untyped-def]
+    uri, received = logout_receiver
+    local_citizen(rt)
+    _, _, tokens = _fi_account_with_tokens(http, rt, registered, factories,
+                                           backchannel_logout_uri=uri)
+    id_claims = decode_jwt(tokens["id_token"])[1]
+    assert link_existing(http, "angele", PASSWORD).status_code == 303
+    [logout_token] = received
+    claims = decode_jwt(logout_token)[1]
+    assert (claims["sub"], claims["sid"]) == (id_claims["sub"], id_claims["sid"])
 
 
 def test_a_wrong_password_or_an_unknown_name_gets_one_answer_and_is_throttled(
