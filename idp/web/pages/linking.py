@@ -235,7 +235,8 @@ async def finish_link_submit(request: Request, session: SessionState,
     # keeping the FI login's level and its ID token (the logout ends the FI session too).
     extra = {"federation": session.data["federation"]} if session.data.get("federation") \
         else {}
-    new = await hub.rt.blocking(hub.sessions.log_in, None, local, session.acr or "eidas1",
+    new = await hub.rt.blocking(hub.sessions.log_in, None, local,
+                                session.acr or hub.settings.acr_default,
                                 session.amr, extra)
     new.data[LINK_OUTCOME] = {"merged": True}
     await hub.rt.blocking(hub.sessions.save, new)
