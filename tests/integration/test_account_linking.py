@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
+import pyotp
 import pytest
 
 from idp import admin, admin_providers
@@ -411,14 +412,34 @@ def test_linking_is_refused_to_a_pending_account(http, rt, registered) -> None: 
     assert links(rt, account_of(rt, "angele").id) == []
 
 
-def test_an_account_with_two_step_verification_is_linked_from_its_own_space(
-        http, rt, registered, factories) -> None:  # type: ignore[no-untyped-def]
+def _code_now(rt: Runtime, seed: str) -> str:
+    return pyotp.TOTP(seed).at(rt.clock.now())
+
+
+def test_an_account_with_two_step_verification_needs_its_code_too(
+        http, rt, registered, factories, clock) -> None:  # type: ignore[no-untyped-def]
     local = local_citizen(rt)
-    factories.authenticator(local)
+    seed, _ = factories.authenticator(local)
+    clock.advance(30)  # the enrolment spent the current step's code
     fi_login(http, registered, claims={**HOSTILE_CITIZEN, "email": None})
-    refused = link_existing(http, "angele", PASSWORD)
-    assert refused.status_code == 403
-    assert "double authentification" in text_of(refused) or "deux" in text_of(refused)
+    fi_account = current_account(rt, http)
+    asked = link_existing(http, "angele", PASSWORD)
+    assert asked.status_code == 200 and 'name="code"' in asked.text
+    token = csrf_token(asked.text)
+    wrong = http.post("/compte/finaliser/lier", data={"csrf_token": token, "code": "000000"})
+    assert wrong.status_code == 401
+    assert current_account(rt, http).id == fi_account.id  # nothing merged
+    merged = http.post("/compte/finaliser/lier", follow_redirects=False,
+                       data={"csrf_token": token, "code": _code_now(rt, seed)})
+    assert merged.status_code == 303, merged.text
+    assert current_account(rt, http).id == account_of(rt, "angele").id
+
+
+def test_a_code_without_its_password_step_is_refused(http, rt, registered) -> None:  # type: ignore[no-untyped-def]
+    fi_login(http, registered, claims={**HOSTILE_CITIZEN, "email": None})
+    answer = post_form(http, "/compte/finaliser", "/compte/finaliser/lier", {"code": "123456"})
+    assert answer.status_code == 400
+    assert "recommencez" in text_of(answer)
 
 
 # A local account links an FI ------------------------------------------------------------------

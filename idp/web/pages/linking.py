@@ -4,8 +4,9 @@ in idp/accounts/linking.py and idp/portal/finishing.py.
 - `/compte/finaliser`: an account an FI login created is offered to give its e-mail address
   (and a password), confirmed by a link sent there (GET shows a button, POST uses the link:
   mail scanners fetch links), or to be merged into the account the person already has
-  ("J'ai déjà un compte": its identifier or address AND its password, checked and throttled
-  as a login; the same answer for an unknown name and a wrong password). It is offered by a
+  ("J'ai déjà un compte": its identifier or address AND its password, then its
+  authenticator code if it has one, checked and throttled as a login; the same answer for
+  an unknown name and a wrong password). It is offered by a
   banner on the hub's home, never by interrupting an application's authorization request:
   the person came for the application, and the link they may want needs their password.
 - `/compte/liaisons`: the account's FI links (name, first and last use), each with its
@@ -41,9 +42,10 @@ from idp.limits import is_clean_identifier
 from idp.oidc.endpoints.backchannel_logout import deliver, logout_deliveries
 from idp.portal import finishing
 from idp.portal.password_change import Notification
+from idp.storage.models import Account
 from idp.web.cookies import session_id_from, set_session_cookie
 from idp.web.hub import hub_of
-from idp.web.messages import ERROR_MESSAGES
+from idp.web.messages import ERROR_MESSAGES, WRONG_CODE
 from idp.web.pages.federation import LINK_OUTCOME, LINK_PURPOSE, go_to_provider
 from idp.web.pages.form_guard import form_post, require_login
 from idp.web.pages.login_outcomes import slow_down
@@ -87,9 +89,9 @@ LINK_EXPIRED = {
 }
 LINK_FAILED = N_("Incorrect identifier or password.")
 LINK_LOCKED = N_("Too many attempts: try again in {minutes} minutes.")
-LINK_SECOND_FACTOR = N_("This account uses two-step verification: log in to it with its "
-                        "password and code, then link your identity provider from \"Linked "
-                        "identity providers\".")
+LINK_AGAIN = N_("The time to enter the code ran out: start again.")
+MERGE_CODE = "merge_second_factor"  # session data: the account whose code is awaited
+CODE_SECONDS = 300
 
 
 def _ip(request: Request) -> str | None:
@@ -194,12 +196,14 @@ async def confirm_submit(request: Request, session: SessionState, form: FormData
 @form_post(admit=require_login)
 async def finish_link_submit(request: Request, session: SessionState,
                              form: FormData) -> Response:
-    """"J'ai déjà un compte": the account named, proved by its password, takes this one's
-    FI links and identity; this browser is then logged in to it."""
+    """"J'ai déjà un compte": the account named, proved by its password (and its
+    authenticator code when it has one), takes this one's FI links and identity; this
+    browser is then logged in to it."""
     hub = hub_of(request)
-    fi_account = session.logged_in_account
-    if not federated_only(fi_account):
+    if not federated_only(session.logged_in_account):
         return RedirectResponse("/", status_code=303)
+    if "code" in form:
+        return await _second_factor_step(request, session, form)
     name = _text(form, "identifier", MAX_NAME)
     password = _text(form, "password", MAX_PASSWORD)
     if name is None or password is None:
@@ -217,9 +221,56 @@ async def finish_link_submit(request: Request, session: SessionState,
         await slow_down(refusal)
         return _finish_form(request, session, 401, link_error=LINK_FAILED, identifier=name)
     if isinstance(outcome, SecondFactorRequired):
-        return _finish_form(request, session, 403, link_error=LINK_SECOND_FACTOR,
-                            identifier=name)
-    local = outcome.account
+        # The password was right; the code follows (counted in the same throttle).
+        session.data[MERGE_CODE] = {"account_id": outcome.account.id,
+                                    "at": hub.rt.clock.now()}
+        await hub.rt.blocking(hub.sessions.save, session)
+        return _code_form(request, session)
+    return await _merge(request, session, outcome.account, name)
+
+
+def _code_form(request: Request, session: SessionState, status: int = 200,
+               error: str | None = None, values: dict[str, object] | None = None) -> Response:
+    return hub_of(request).pages.render(
+        request, "account_finish_code.html", status, csrf_token=session.csrf_token,
+        error=error, error_values=values or {})
+
+
+async def _second_factor_step(request: Request, session: SessionState,
+                              form: FormData) -> Response:
+    hub = hub_of(request)
+    waiting = session.data.get(MERGE_CODE)
+    if not waiting or hub.rt.clock.now() - int(waiting["at"]) > CODE_SECONDS:
+        session.data.pop(MERGE_CODE, None)
+        await hub.rt.blocking(hub.sessions.save, session)
+        return _finish_form(request, session, 400, link_error=LINK_AGAIN)
+    code = _text(form, "code", 64)
+    if code is None:
+        return _bad_form(request)
+    local = await hub.rt.blocking(hub.server.load_active_account, int(waiting["account_id"]))
+    if local is None:
+        return _finish_form(request, session, 409, link_error=REFUSALS["inactive"])
+    try:
+        outcome = await hub.rt.blocking(hub.authentication.confirm_code, local, code.strip(),
+                                        _ip(request))
+    except Locked as locked:
+        await slow_down(locked)
+        session.data.pop(MERGE_CODE, None)
+        await hub.rt.blocking(hub.sessions.save, session)
+        return _finish_form(request, session, 429, link_error=LINK_LOCKED,
+                            link_values={"minutes": locked.minutes})
+    except AuthenticationRefused as refusal:
+        await slow_down(refusal)
+        return _code_form(request, session, 401, WRONG_CODE)
+    session.data.pop(MERGE_CODE, None)
+    return await _merge(request, session, outcome.account, "")
+
+
+async def _merge(request: Request, session: SessionState, local: Account,
+                 name: str) -> Response:
+    """Every factor of `local` proved: merge the session's FI-created account into it."""
+    hub = hub_of(request)
+    fi_account = session.logged_in_account
     # The FI-created account's applications are told its sessions end (back-channel logout).
     sids = await hub.rt.blocking(session_ids, hub.rt.db, fi_account.id)
     deliveries: list[tuple[str, str, str]] = []
