@@ -16,6 +16,7 @@ from idp.accounts.linking import federated_only
 from idp.portal.contact import normalise_email
 from idp.portal.password_change import Notification
 from idp.storage.repositories import accounts as accounts_repo
+from idp.storage.repositories import email_links as links_repo
 from idp.storage.repositories import outbox as outbox_repo
 from idp.storage.repositories import passwords as passwords_repo
 from sitekit.texts import N_
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from idp.runtime import Runtime
 
 CONFIRM_PATH = "/compte/finaliser/confirmer"
+RESEND_AFTER = 60  # seconds between two links sent for one account
 MAX_PASSWORD = 1024
 
 
@@ -69,6 +71,11 @@ def request_address(rt: Runtime, account_id: int, raw_email: str, password: str,
         return errors
     now = rt.clock.now()
     with rt.db.transaction() as s:
+        latest = links_repo.latest_link(s, account_id, email_links.ADDRESS_CONFIRMATION)
+        if latest is not None and now - latest.created_at < RESEND_AFTER:
+            # Nobody's mailbox is flooded through this form.
+            return [("email", N_("A link was sent less than a minute ago: wait a moment "
+                                 "before asking for another one."))]
         token = email_links.issue(s, email_links.ADDRESS_CONFIRMATION, account_id, email, now,
                                   rt.settings.registration_link_ttl,
                                   {"password_hash": password_hash} if password_hash else None)

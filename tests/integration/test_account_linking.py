@@ -219,6 +219,20 @@ def test_finishing_with_an_address_only_keeps_the_fi_as_the_way_in(
     assert 'value="jean@example.test"' in http.get("/compte/finaliser").text
 
 
+def test_links_are_sent_at_most_once_a_minute(http, rt, registered, smtp, clock) -> None:  # type: ignore[no-untyped-def]
+    fi_login(http, registered, claims={**HOSTILE_CITIZEN, "email": None})
+    form = {"email": "jean@example.test", "new_password": "", "confirmation": ""}
+    assert post_form(http, "/compte/finaliser", "/compte/finaliser/courriel",
+                     form).status_code == 200
+    again = post_form(http, "/compte/finaliser", "/compte/finaliser/courriel",
+                      {**form, "email": "victim@example.test"})
+    assert again.status_code == 400
+    assert rt.outbox.deliver_due() == 1
+    clock.advance(61)
+    assert post_form(http, "/compte/finaliser", "/compte/finaliser/courriel",
+                     form).status_code == 200
+
+
 @pytest.mark.parametrize(("form", "field"), [
     ({"email": "not an address"}, "email"),
     ({"email": "a@example.test", "new_password": "short", "confirmation": "short"},
