@@ -143,13 +143,12 @@ def finish(upstream: UpstreamClient, registry: ProviderRegistry, db: Database, c
 
 def finish_link(upstream: UpstreamClient, registry: ProviderRegistry, db: Database,
                 clock: Clock, audit: AuditLog, provider: Provider, flow: FlowState,
-                params: Mapping[str, str], account_id: int) -> tuple[Attached, str]:
+                params: Mapping[str, str], account_id: int) -> Attached:
     """The FI's answer when a logged-in account links it ("Lier un fournisseur
     d'identité", accounts/linking.py): checked as at login, then the subject and its pivot
-    identity attached to `account_id`; (what happened, the FI's ID token). LinkRefused."""
+    identity attached to `account_id`. LinkRefused."""
     identity, pivot = _verified(upstream, registry, audit, provider, flow, params, None)
-    attached = linking.attach(db, clock, audit, account_id, provider.id, identity.sub, pivot)
-    return attached, identity.id_token
+    return linking.attach(db, clock, audit, account_id, provider.id, identity.sub, pivot)
 
 
 def _verified(upstream: UpstreamClient, registry: ProviderRegistry, audit: AuditLog,

@@ -144,7 +144,7 @@ async def _link_callback(request: Request, session: SessionState, flow: FlowStat
     if session.account is None or provider is None:
         return _failure_page(request, FederationFailure(provider, "state_mismatch"), None)
     try:
-        attached, id_token = await hub.rt.blocking(
+        attached = await hub.rt.blocking(
             citizen_login.finish_link, hub.upstream, hub.rt.providers, hub.rt.db, hub.rt.clock,
             hub.rt.audit, provider, flow, dict(request.query_params.items()),
             session.account.id)
@@ -154,10 +154,9 @@ async def _link_callback(request: Request, session: SessionState, flow: FlowStat
         session.data[LINK_OUTCOME] = {"refused": refused.reason,
                                       "provider": provider.display_name}
     else:
+        # The session stays the password login it was (its level, no FI of its own).
         session.data[LINK_OUTCOME] = {"linked": provider.display_name,
                                       "already": attached.already}
-        # The person is now logged in at the FI too: the logout ends that session as well.
-        session.data["federation"] = {"provider_id": provider.id, "id_token": id_token}
     await hub.rt.blocking(hub.sessions.save, session)
     return RedirectResponse(LINKS_PAGE, status_code=303)
 
