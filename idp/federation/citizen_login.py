@@ -12,18 +12,20 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from idp.accounts import linking
 from idp.accounts.citizens import (
     AccountDisabled,
     IdentityChanged,
     citizen_for_federated_login,
 )
+from idp.accounts.linking import Attached
 from idp.audit import AuditLog
 from idp.clock import Clock
 from idp.federation.errors import InsufficientAcr, ProviderRefused, UpstreamError
-from idp.federation.pivot import PivotInvalid, validate_pivot
+from idp.federation.pivot import PivotIdentity, PivotInvalid, validate_pivot
 from idp.federation.providers import Provider, ProviderState
 from idp.federation.registry import ProviderRegistry
-from idp.federation.upstream import FlowState, UpstreamClient
+from idp.federation.upstream import FlowState, UpstreamClient, UpstreamIdentity
 from idp.oidc.assurance import LEVELS
 from sitekit.storage.database import Database
 
@@ -123,6 +125,35 @@ def finish(upstream: UpstreamClient, registry: ProviderRegistry, db: Database, c
            client_id: str | None) -> FederatedLogin:
     """Check the FI's answer (upstream.py, OIDC Core §3.1.3.7), validate the pivot identity,
     and find or create the citizen (one person, one account)."""
+    identity, pivot = _verified(upstream, registry, audit, provider, flow, params, client_id)
+    try:
+        account_id = citizen_for_federated_login(db, clock, provider.id, identity.sub, pivot)
+    except IdentityChanged:
+        audit.record("fi.identity_changed", client_id=client_id, fi=provider.id)
+        raise FederationFailure(provider, "identity_changed") from None
+    except AccountDisabled:
+        audit.record("fi.account_disabled", client_id=client_id, fi=provider.id)
+        raise FederationFailure(provider, "account_disabled") from None
+    acr = identity.acr or flow.acr_values[0]
+    audit.record("fi.verified", account_id=account_id, client_id=client_id, fi=provider.id,
+                 acr=acr)
+    # The methods are the FI's (RFC 8176 has no value for "through a federation").
+    return FederatedLogin(account_id, provider.id, acr, identity.amr, identity.id_token)
+
+
+def finish_link(upstream: UpstreamClient, registry: ProviderRegistry, db: Database,
+                clock: Clock, audit: AuditLog, provider: Provider, flow: FlowState,
+                params: Mapping[str, str], account_id: int) -> Attached:
+    """The FI's answer when a logged-in account links it ("Lier un fournisseur
+    d'identité", accounts/linking.py): checked as at login, then the subject and its pivot
+    identity attached to `account_id`. LinkRefused."""
+    identity, pivot = _verified(upstream, registry, audit, provider, flow, params, None)
+    return linking.attach(db, clock, audit, account_id, provider.id, identity.sub, pivot)
+
+
+def _verified(upstream: UpstreamClient, registry: ProviderRegistry, audit: AuditLog,
+              provider: Provider, flow: FlowState, params: Mapping[str, str],
+              client_id: str | None) -> tuple[UpstreamIdentity, PivotIdentity]:
     try:
         identity = upstream.finish(provider, flow, params)
     except ProviderRefused as error:
@@ -144,19 +175,7 @@ def finish(upstream: UpstreamClient, registry: ProviderRegistry, db: Database, c
         audit.record("fi.identity_invalid", client_id=client_id, fi=provider.id,
                      field=error.field)
         raise FederationFailure(provider, "identity_invalid") from None
-    try:
-        account_id = citizen_for_federated_login(db, clock, provider.id, identity.sub, pivot)
-    except IdentityChanged:
-        audit.record("fi.identity_changed", client_id=client_id, fi=provider.id)
-        raise FederationFailure(provider, "identity_changed") from None
-    except AccountDisabled:
-        audit.record("fi.account_disabled", client_id=client_id, fi=provider.id)
-        raise FederationFailure(provider, "account_disabled") from None
-    acr = identity.acr or flow.acr_values[0]
-    audit.record("fi.verified", account_id=account_id, client_id=client_id, fi=provider.id,
-                 acr=acr)
-    # The methods are the FI's (RFC 8176 has no value for "through a federation").
-    return FederatedLogin(account_id, provider.id, acr, identity.amr, identity.id_token)
+    return identity, pivot
 
 
 def _failed(registry: ProviderRegistry, audit: AuditLog, provider: Provider,

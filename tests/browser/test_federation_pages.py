@@ -48,6 +48,7 @@ LOGO = "/static/dsfr/icons/user/account-circle-fill.svg"
 class Federation:
     hub: str
     rp: str
+    settings: Settings  # the main hub's (its database, keys), for tests that arrange data
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +108,7 @@ def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]
             wait_until_up(f"{url}/healthz", process)
         wait_until_up(f"{hub}/healthz", hub_process)
         wait_until_up(f"{rp}/", rp_process)
-        yield Federation(hub, rp)
+        yield Federation(hub, rp, settings)
     finally:
         smtp.stop()
         for process in reversed(processes):

@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from idp.accounts.linking import LinkRefused
 from idp.federation import citizen_login
 from idp.federation.citizen_login import FederationFailure
 from idp.federation.providers import Provider
@@ -31,6 +32,10 @@ from idp.web.pages.new_device import note_device
 from idp.web.sessions import SessionState
 
 FLOWS = "federation_flows"
+# A flow started to link an FI to the logged-in account (its purpose kept with its state).
+LINK_PURPOSE = "link"
+LINK_OUTCOME = "link_outcome"  # what the links page says once (pages/linking.py)
+LINKS_PAGE = "/compte/liaisons"
 MAX_FLOWS = 5  # flows started and not come back, per browser session
 CALLBACK_PATH = FEDERATION_CALLBACK
 
@@ -105,6 +110,8 @@ async def callback(request: Request) -> Response:
         return _failure_page(request, FederationFailure(None, "state_mismatch"), None)
     await hub.rt.blocking(hub.sessions.save, session)  # the state is used once
     flow = FlowState.from_dict(stored["flow"])
+    if stored.get("purpose") == LINK_PURPOSE:
+        return await _link_callback(request, session, flow)
     rid = stored.get("rid")
     pending = session.get_pending(rid)
     client_id = dict(pending["params"]).get("client_id") if pending else None
@@ -131,8 +138,40 @@ async def callback(request: Request) -> Response:
     return response
 
 
+async def _link_callback(request: Request, session: SessionState, flow: FlowState) -> Response:
+    """Back from an FI the logged-in account chose to link (pages/linking.py): the FI's
+    subject and identity attached to this account; nobody is logged in or out."""
+    hub = hub_of(request)
+    provider = hub.rt.providers.get(flow.provider_id)
+    if session.account is None or provider is None:
+        return _failure_page(request, FederationFailure(provider, "state_mismatch"), None)
+    try:
+        attached = await hub.rt.blocking(
+            citizen_login.finish_link, hub.upstream, hub.rt.providers, hub.rt.db, hub.rt.clock,
+            hub.rt.audit, provider, flow, dict(request.query_params.items()),
+            session.account.id)
+    except FederationFailure as failure:
+        return _failure_page(request, failure, None)
+    except LinkRefused as refused:
+        session.data[LINK_OUTCOME] = {"refused": refused.reason,
+                                      "provider": provider.display_name}
+    else:
+        # The session stays the password login it was (its level, no FI of its own).
+        session.data[LINK_OUTCOME] = {"linked": provider.display_name,
+                                      "already": attached.already}
+    await hub.rt.blocking(hub.sessions.save, session)
+    return RedirectResponse(LINKS_PAGE, status_code=303)
+
+
+async def go_to_provider(request: Request, session: SessionState, provider: Provider,
+                         asked: str, purpose: str) -> Response:
+    """Out to the FI for `purpose` (LINK_PURPOSE: pages/linking.py), back to callback()."""
+    return await _go_to_provider(request, session, provider, asked, None, None, purpose)
+
+
 async def _go_to_provider(request: Request, session: SessionState, provider: Provider,
-                          asked: str, rid: str | None, client_id: str | None) -> Response:
+                          asked: str, rid: str | None, client_id: str | None,
+                          purpose: str | None = None) -> Response:
     hub = hub_of(request)
     try:
         url, flow = await hub.rt.blocking(citizen_login.start, hub.upstream, hub.rt.providers,
@@ -142,7 +181,8 @@ async def _go_to_provider(request: Request, session: SessionState, provider: Pro
     flows = session.data.setdefault(FLOWS, {})
     while len(flows) >= MAX_FLOWS:  # the oldest flows give way
         flows.pop(min(flows, key=lambda k: flows[k]["flow"]["started_at"]))
-    flows[flow.state] = {"flow": flow.to_dict(), "rid": rid}
+    flows[flow.state] = {"flow": flow.to_dict(), "rid": rid,
+                         **({"purpose": purpose} if purpose else {})}
     await hub.rt.blocking(hub.sessions.save, session)
     return RedirectResponse(url, status_code=303)
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import Response
 
+from idp.accounts.linking import needs_finishing
 from idp.portal.home import applications_for, password_status
 from idp.portal.password_reset import password_choice
 from idp.web.cookies import session_id_from
@@ -33,4 +34,5 @@ async def home(request: Request) -> Response:
         request, "portal.html", account=account, applications=apps,
         expires=as_date(status.expires_at), warn_days=status.days_left if status.warn else None,
         previous_login=as_date(session.data.get("previous_login_at")),
-        password=password_choice(account))
+        password=password_choice(account),
+        finish_account=needs_finishing(account))
