@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 CONSENT_HELP = ("what the person sees before data goes to the application: explicit (a consent "
                 "page; private-sector applications), information (a page listing the data "
                 "sent; public services), none (the operator's own applications)")
+EVENTS_HELP = ("where a Security Event Token is pushed when a user's account is deleted "
+               "(RFC 8935; https, or http on loopback; docs/account-events.md)")
 CITIZEN_FACING_HELP = ("FranceConnect's request rules: state and nonce of 22+ characters, "
                        "acr_values required")
 
@@ -129,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--userinfo-signed-alg", choices=["RS256", "ES256"],
                      help="answer its userinfo requests as a signed JWT (OIDC Core §5.3.2)")
     add.add_argument("--backchannel-logout-uri")
+    add.add_argument("--account-events-uri", help=EVENTS_HELP)
     add.add_argument("--subject-type", default="public", choices=["public", "pairwise"])
     add.add_argument("--access-rule", help="e.g. 'group:apa', 'population:portal'")
     add.add_argument("--home-url", help="the application's start page (portal link)")
@@ -154,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     facing.add_argument("--not-citizen-facing", dest="citizen_facing", action="store_false")
     update.add_argument("--providers", help="FI ids its users may log in with, comma-separated "
                                             "('': every FI)")
+    update.add_argument("--account-events-uri", help=EVENTS_HELP + " ('': not told)")
     update.set_defaults(handler=cmd_clients_update)
     clients.add("list").set_defaults(handler=cmd_clients_list)
     show = clients.add("show")
@@ -437,7 +441,8 @@ def cmd_clients_add(args: argparse.Namespace) -> int:
         auth_method=args.auth_method, grant_types=args.grant_type or None, scope=args.scope,
         audience=args.audience, jwks_uri=args.jwks_uri, id_token_alg=args.id_token_alg,
         introspection_alg=args.introspection_signed_alg, userinfo_alg=args.userinfo_signed_alg,
-        backchannel_logout_uri=args.backchannel_logout_uri, subject_type=args.subject_type,
+        backchannel_logout_uri=args.backchannel_logout_uri,
+        account_events_uri=args.account_events_uri, subject_type=args.subject_type,
         access_rule=args.access_rule, home_url=args.home_url,
         secret_lifetime=args.secret_lifetime_days * 86400 if args.secret_lifetime_days else None,
         consent_mode=args.consent, citizen_facing=args.citizen_facing,
@@ -458,7 +463,7 @@ def cmd_clients_update(args: argparse.Namespace) -> int:
     data = admin.update_client(
         rt.db, rt.clock.now(), args.client_id, name=args.name, scope=args.scope,
         redirect_uris=args.redirect_uri, consent_mode=args.consent,
-        citizen_facing=args.citizen_facing,
+        citizen_facing=args.citizen_facing, account_events_uri=args.account_events_uri,
         allowed_providers=None if args.providers is None else (
             admin_providers.check_allowed_providers(rt.db, list(split_list(args.providers)))
             or []),
