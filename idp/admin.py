@@ -103,9 +103,9 @@ def add_client(
         raise AdminError("a client using authorization_code needs at least one --redirect-uri")
     for uri in [*redirect_uris, *(post_logout_redirect_uris or [])]:
         _check_uri(uri)
-    for uri in (backchannel_logout_uri, account_events_uri):
-        if uri is not None:
-            _check_uri(uri)
+    for event_uri in (backchannel_logout_uri, account_events_uri):
+        if event_uri is not None:
+            _check_uri(event_uri)
     if auth_method == "none" and "client_credentials" in grant_types:
         raise AdminError("a public client (auth method none) cannot use client_credentials")
     if auth_method == "private_key_jwt" and not (jwks_uri or jwks):

@@ -213,6 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
     udisable = users.add("disable")
     udisable.add_argument("username")
     udisable.set_defaults(handler=cmd_users_disable)
+    udelete = users.add("delete", help="delete an account for good, as its owner can "
+                                       "(applications told, address blocked, audit kept "
+                                       "without identity; docs/account-events.md)")
+    udelete.add_argument("username", help="any name the account logs in with, in any case")
+    udelete.add_argument("--yes", action="store_true", help="required: the deletion is final")
+    udelete.set_defaults(handler=cmd_users_delete)
 
     cli_providers.add_commands(sub, cli_providers.CommandKit(emit, _fields, _runtime, _reader))
 
@@ -583,6 +589,28 @@ def cmd_users_disable(args: argparse.Namespace) -> int:
             raise admin.AdminError(f"no user {args.username!r}")
         rt.audit.write(s, "account.disabled_by_operator", account_id=account.id)
     emit(args, {"disabled": args.username}, f"user {args.username} disabled")
+    return 0
+
+
+def cmd_users_delete(args: argparse.Namespace) -> int:
+    from idp.oidc import build_authorization_server
+    from idp.portal.deletion import delete_account
+
+    if not args.yes:
+        raise admin.AdminError("the deletion is final: add --yes to confirm it")
+    rt = _runtime(existing=True)
+    with rt.db.read() as s:
+        account_id = _account_or_fail(s, args.username).id
+    deleted = delete_account(build_authorization_server(rt), account_id, reason="operator",
+                             notification=None)
+    if deleted is None:
+        raise admin.AdminError(f"no user {args.username!r}")
+    emit(args, {"deleted": args.username, "clients_told": list(deleted.clients),
+                "logout_tokens": deleted.logout_tokens,
+                "account_events": deleted.account_events,
+                "audit_events_kept": deleted.audit_events},
+         f"user {args.username} deleted; applications told: "
+         f"{', '.join(deleted.clients) or 'none'}")
     return 0
 
 
