@@ -594,15 +594,22 @@ def cmd_users_disable(args: argparse.Namespace) -> int:
 
 def cmd_users_delete(args: argparse.Namespace) -> int:
     from idp.oidc import build_authorization_server
-    from idp.portal.deletion import delete_account
+    from idp.portal.deletion import delete_account, deletion_notification
+    from sitekit.web.i18n import DEFAULT_LOCALE, Catalogues
 
     if not args.yes:
         raise admin.AdminError("the deletion is final: add --yes to confirm it")
     rt = _runtime(existing=True)
     with rt.db.read() as s:
         account_id = _account_or_fail(s, args.username).id
+    catalogues = Catalogues()
+
+    def notify(account: Any) -> Any:  # the last e-mail, in the default language (French)
+        return deletion_notification(lambda m: catalogues.gettext(DEFAULT_LOCALE, m),
+                                     "deleted", account, rt.clock.now(), rt.settings.issuer)
+
     deleted = delete_account(build_authorization_server(rt), account_id, reason="operator",
-                             notification=None)
+                             notification=None, notify=notify)
     if deleted is None:
         raise admin.AdminError(f"no user {args.username!r}")
     emit(args, {"deleted": args.username, "clients_told": list(deleted.clients),

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from idp.accounts import blocked_addresses
@@ -36,12 +37,14 @@ from idp.portal.password_change import Notification
 from idp.storage.repositories import clients as clients_repo
 from idp.storage.repositories import deletion as deletion_repo
 from idp.storage.repositories import outbox as outbox_repo
+from sitekit.texts import N_
 
 if TYPE_CHECKING:
     from idp.oidc.server import HubAuthorizationServer
     from idp.storage.models import Account
 
-__all__ = ["REASONS", "Deleted", "Notification", "delete_account", "former_account_ref"]
+__all__ = ["REASONS", "Deleted", "Notification", "delete_account", "deletion_notification",
+           "former_account_ref"]
 
 REASONS = ("owner", "inactivity", "operator")
 ACCOUNT_REF = "deleted-account"
@@ -51,6 +54,45 @@ KEPT_DETAIL = frozenset({
     "acr", "amr", "claims", "scope", "grant_type", "token_type", "method", "page_shown",
     "delivered", "reason", "error", "status_code", "was_locked", "grant_id", "channel",
     "field"})
+
+
+DELETED_SUBJECT = N_("Your account has been deleted")
+DELETED_BODY = N_(
+    "Hello,\n\nYour account (identifier {identifier}) was deleted on {date}, with the "
+    "documents and information it held. The applications you used through it have been "
+    "told.\n\nOnly the information needed to answer possible disputes and for the "
+    "service's statistics is kept. Your e-mail address is kept for one year: during that "
+    "time it cannot be used to open a new account.\n\n"
+    "If you did not ask for this deletion, contact the assistance desk at once.\n\n"
+    "This message is sent automatically; please do not answer it.")
+INACTIVE_DELETED_BODY = N_(
+    "Hello,\n\nYour account (identifier {identifier}) was deleted on {date}: nobody had "
+    "logged in to it for a long time, and you were warned by e-mail. The documents and "
+    "information it held are deleted; the applications you used through it have been "
+    "told.\n\nYour e-mail address is kept for one year: during that time it cannot be used "
+    "to open a new account.\n\nThis message is sent automatically; please do not answer it.")
+WARNING_SUBJECT = N_("Your account will be deleted")
+WARNING_BODY = N_(
+    "Hello,\n\nNobody has logged in to your account (identifier {identifier}) for a long "
+    "time. Unless you log in before {date}, it will be deleted on that day, with the "
+    "documents and information it holds (décret 2009-730).\n\nTo keep your account, simply "
+    "log in: {url}\n\nThis message is sent automatically; please do not answer it.")
+
+
+# kind -> (subject, body) of the e-mails (translated by the caller: `deletion_notification`)
+MAILS = {"deleted": (DELETED_SUBJECT, DELETED_BODY),
+         "inactive_deleted": (DELETED_SUBJECT, INACTIVE_DELETED_BODY),
+         "warning": (WARNING_SUBJECT, WARNING_BODY)}
+
+
+def deletion_notification(translate: Callable[[str], str], kind: str, account: Account,
+                          when: int, issuer: str) -> Notification:
+    """The e-mail of `kind` (MAILS) to `account`: `when` is the deletion's date (past or
+    coming), `translate` a message id's text in the person's language."""
+    subject, body = MAILS[kind]
+    return Notification(translate(subject), translate(body).format(
+        identifier=account.email or account.username,
+        date=datetime.fromtimestamp(when, UTC).strftime("%d/%m/%Y"), url=issuer + "/login"))
 
 
 @dataclass(frozen=True)

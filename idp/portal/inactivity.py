@@ -34,7 +34,8 @@ DAY = 86400
 POPULATION = "citizen"
 BATCH = 100  # accounts handled per step and per run; the next run takes the rest
 
-# (kind "warning" or "deleted", the account, the deletion's date as epoch) -> the e-mail
+# (kind "warning" or "inactive_deleted" (deletion.MAILS), the account, the deletion's date
+# as epoch) -> the e-mail
 Texts = Callable[[str, "Account", int], Notification]
 
 
@@ -83,6 +84,6 @@ def handle_inactive_accounts(server: HubAuthorizationServer, rules: InactivityRu
             server, account_id, reason="inactivity",
             notification=None,
             still=lambda account: deletion_repo.still_to_delete(account, warned_before),
-            notify=lambda account: texts("deleted", account, now))
+            notify=lambda account: texts("inactive_deleted", account, now))
         deleted += done is not None
     return Run(warned, deleted)

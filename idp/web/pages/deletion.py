@@ -12,7 +12,7 @@ page says the account is deleted.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import functools
 from urllib.parse import urlencode
 
 from starlette.datastructures import FormData
@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.accounts.errors import Locked
-from idp.portal.deletion import Notification, delete_account
+from idp.portal.deletion import Notification, delete_account, deletion_notification
 from idp.portal.inactivity import InactivityRules, handle_inactive_accounts
 from idp.storage.models import Account
 from idp.storage.repositories.accounts import logs_in_with_password
@@ -36,33 +36,6 @@ from sitekit.web.i18n import DEFAULT_LOCALE
 
 PATH = "/compte/suppression"
 RECENT_LOGIN = 300  # seconds: how recent the FI login of an account without password must be
-
-DELETED_SUBJECT = N_("Your account has been deleted")
-DELETED_BODY = N_(
-    "Hello,\n\nYour account (identifier {identifier}) was deleted on {date}, with the "
-    "documents and information it held. The applications you used through it have been "
-    "told.\n\nOnly the information needed to answer possible disputes and for the "
-    "service's statistics is kept. Your e-mail address is kept for one year: during that "
-    "time it cannot be used to open a new account.\n\n"
-    "If you did not ask for this deletion, contact the assistance desk at once.\n\n"
-    "This message is sent automatically; please do not answer it.")
-INACTIVE_DELETED_BODY = N_(
-    "Hello,\n\nYour account (identifier {identifier}) was deleted on {date}: nobody had "
-    "logged in to it for a long time, and you were warned by e-mail. The documents and "
-    "information it held are deleted; the applications you used through it have been "
-    "told.\n\nYour e-mail address is kept for one year: during that time it cannot be used "
-    "to open a new account.\n\nThis message is sent automatically; please do not answer it.")
-WARNING_SUBJECT = N_("Your account will be deleted")
-WARNING_BODY = N_(
-    "Hello,\n\nNobody has logged in to your account (identifier {identifier}) for a long "
-    "time. Unless you log in before {date}, it will be deleted on that day, with the "
-    "documents and information it holds (décret 2009-730).\n\nTo keep your account, simply "
-    "log in: {url}\n\nThis message is sent automatically; please do not answer it.")
-
-
-def _date(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%d/%m/%Y")
-
 
 def _ip(request: Request) -> str | None:
     return request.client.host if request.client else None
@@ -96,7 +69,9 @@ async def deletion_submit(request: Request, session: SessionState, form: FormDat
             "For your safety, log in again with your identity provider, then delete your "
             "account within 5 minutes."))], status=400)
     locale = hub.pages.locale_of(request)
-    notification = _notification(hub, locale, DELETED_BODY, account, hub.rt.clock.now())
+    notification = deletion_notification(
+        functools.partial(hub.pages.catalogues.gettext, locale), "deleted", account,
+        hub.rt.clock.now(), hub.settings.issuer)
     await hub.rt.blocking(lambda: delete_account(hub.server, account.id, reason="owner",
                                                  notification=notification))
     response: Response = hub.pages.render(request, "account_deleted.html")
@@ -129,24 +104,15 @@ def _form(request: Request, session: SessionState, errors: list[tuple[str, str]]
     return response
 
 
-def _notification(hub: Hub, locale: str, body: str, account: Account, when: int,
-                  subject: str = DELETED_SUBJECT) -> Notification:
-    gettext = hub.pages.catalogues.gettext
-    return Notification(gettext(locale, subject), gettext(locale, body).format(
-        identifier=account.email or account.username, date=_date(when),
-        url=hub.settings.issuer + "/login"))
-
-
 def inactivity_job(hub: Hub) -> Every:
     """The inactivity job of this process (portal/inactivity.py), every purge interval, its
     e-mails in the default language."""
     rules = InactivityRules.from_settings(hub.settings)
 
+    translate = functools.partial(hub.pages.catalogues.gettext, DEFAULT_LOCALE)
+
     def texts(kind: str, account: Account, when: int) -> Notification:
-        if kind == "warning":
-            return _notification(hub, DEFAULT_LOCALE, WARNING_BODY, account, when,
-                                 WARNING_SUBJECT)
-        return _notification(hub, DEFAULT_LOCALE, INACTIVE_DELETED_BODY, account, when)
+        return deletion_notification(translate, kind, account, when, hub.settings.issuer)
 
     return Every(hub.settings.purge_interval,
                  lambda: handle_inactive_accounts(hub.server, rules, texts), "inactivity")
