@@ -64,7 +64,7 @@ def _rows_referring_to(rt: Runtime, account_id: int) -> dict[str, int]:
             if table.name in ("session_clients", "audit_events"):
                 columns = ["account_id"]
             for column in columns:
-                count = s.execute(text(f"SELECT count(*) FROM {table.name} "  # noqa: S608
+                count = s.execute(text(f"SELECT count(*) FROM {table.name} "
                                        f"WHERE {column} = :id"), {"id": account_id}).scalar()
                 if count:
                     found[f"{table.name}.{column}"] = count
