@@ -85,6 +85,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     admin.add_user(rt.db, rt.passwords, now, username="fmartin-xt", password=PASSWORD,
                    given_name="Florence", family_name="Martin", phone="+33612345670",
                    email="f.martin@example.test", groups=["apa"])
+    # Citizens who delete their account (test_account_deletion_journey), one per width.
+    for width in ("desktop", "mobile"):
+        admin.add_user(rt.db, rt.passwords, now, username=f"citoyen-{width}", password=PASSWORD,
+                       given_name="Lucie", family_name="Petit", phone="+33612345672",
+                       email=f"lucie.{width}@example.test", population="citizen")
     rt.close()
     hub_process = subprocess.Popen(
         [sys.executable, "-m", "idp", "serve", "--port", str(hub_port)], env=env, cwd=tmp)
