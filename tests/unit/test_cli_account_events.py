@@ -7,7 +7,9 @@ import json
 
 import pytest
 
-from tests.unit.test_cli import add_client, database, environment, run  # noqa: F401 - fixtures
+from tests.unit.test_cli import add_client, run
+from tests.unit.test_cli import database as database  # a fixture
+from tests.unit.test_cli import environment as environment  # an autouse fixture
 
 
 def test_the_events_uri_is_registered_shown_and_changed(capsys) -> None:  # type: ignore[no-untyped-def]
@@ -45,6 +47,7 @@ def test_users_delete_asks_for_yes_then_deletes(capsys) -> None:  # type: ignore
     assert code == 1 and "no user 'alice'" in err
 
 
-def test_deleting_an_unknown_user_is_an_error(capsys, database) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.usefixtures("database")
+def test_deleting_an_unknown_user_is_an_error(capsys) -> None:  # type: ignore[no-untyped-def]
     code, out, err = run(capsys, "users", "delete", "nobody", "--yes")
     assert code == 1 and out == "" and "no user 'nobody'" in err
