@@ -53,7 +53,7 @@ ACCOUNT_REF = "deleted-account"
 KEPT_DETAIL = frozenset({
     "acr", "amr", "claims", "scope", "grant_type", "token_type", "method", "page_shown",
     "delivered", "reason", "error", "status_code", "was_locked", "grant_id", "channel",
-    "field"})
+    "field", "grants", "sessions"})
 
 
 DELETED_SUBJECT = N_("Your account has been deleted")

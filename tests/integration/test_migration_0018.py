@@ -11,7 +11,7 @@ from idp.storage.migrate import alembic_config, upgrade
 from tests.conftest import BACKEND
 from tests.e2e.conftest import new_pg_database
 
-PREVIOUS = "0015"  # the revision 0018 follows on this branch
+PREVIOUS = "0020"  # the revision 0018 follows (0020 was merged first)
 
 
 def _roundtrip(url: str) -> None:

@@ -1,7 +1,7 @@
 """account events
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0020 (chained after the history's 0020, merged first)
 Create Date: 2026-11-27 20:00:00
 
 Where a client wants to be told of events on its users' accounts (`account_events_uri`:
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0018'
-down_revision = '0015'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
