@@ -48,6 +48,7 @@ def client_as_dict(c: Client) -> dict[str, Any]:
         "introspection_signed_response_alg": c.introspection_signed_response_alg,
         "userinfo_signed_response_alg": c.userinfo_signed_response_alg,
         "backchannel_logout_uri": c.backchannel_logout_uri,
+        "account_events_uri": c.account_events_uri,
         "subject_type": c.subject_type,
         "access_rule": c.access_rule,
         "home_url": c.home_url,
@@ -77,6 +78,7 @@ def add_client(
     introspection_alg: str | None = None,
     userinfo_alg: str | None = None,
     backchannel_logout_uri: str | None = None,
+    account_events_uri: str | None = None,
     subject_type: str = "public",
     access_rule: str | None = None,
     home_url: str | None = None,
@@ -101,6 +103,9 @@ def add_client(
         raise AdminError("a client using authorization_code needs at least one --redirect-uri")
     for uri in [*redirect_uris, *(post_logout_redirect_uris or [])]:
         _check_uri(uri)
+    for event_uri in (backchannel_logout_uri, account_events_uri):
+        if event_uri is not None:
+            _check_uri(event_uri)
     if auth_method == "none" and "client_credentials" in grant_types:
         raise AdminError("a public client (auth method none) cannot use client_credentials")
     if auth_method == "private_key_jwt" and not (jwks_uri or jwks):
@@ -134,6 +139,7 @@ def add_client(
         introspection_signed_response_alg=introspection_alg,
         userinfo_signed_response_alg=userinfo_alg,
         backchannel_logout_uri=backchannel_logout_uri,
+        account_events_uri=account_events_uri,
         subject_type=subject_type,
         access_rule=access_rule,
         home_url=home_url,
@@ -163,12 +169,14 @@ def update_client(
     consent_mode: str | None = None,
     citizen_facing: bool | None = None,
     allowed_providers: list[str] | None = None,
+    account_events_uri: str | None = None,
 ) -> dict[str, Any]:
     """Change a registered client's fields; None leaves a field as it is. Every value is
     checked before anything is written. ``allowed_providers``: the FIs its users may log in
-    with (checked by admin_providers.check_allowed_providers), [] for every FI."""
+    with (checked by admin_providers.check_allowed_providers), [] for every FI.
+    ``account_events_uri``: "" stops the account events."""
     if all(v is None for v in (name, scope, redirect_uris, consent_mode, citizen_facing,
-                               allowed_providers)):
+                               allowed_providers, account_events_uri)):
         raise AdminError("nothing to change: give at least one option")
     if name is not None and not (0 < len(name.strip()) <= 255 and name.isprintable()):
         raise AdminError("the name must be 1 to 255 printable characters")
@@ -178,6 +186,8 @@ def update_client(
         _check_consent_mode(consent_mode)
     for uri in redirect_uris or []:
         _check_uri(uri)
+    if account_events_uri:
+        _check_uri(account_events_uri)
     with db.transaction() as s:
         row = clients_repo.get_client(s, client_id)
         if row is None:
@@ -197,6 +207,8 @@ def update_client(
             row.citizen_facing = citizen_facing
         if allowed_providers is not None:
             row.allowed_providers = allowed_providers or None
+        if account_events_uri is not None:
+            row.account_events_uri = account_events_uri or None
         row.updated_at = now
         s.flush()
         return client_as_dict(row)
@@ -220,7 +232,13 @@ def _check_scope(scope: str) -> None:
 def _check_uri(uri: str) -> None:
     from urllib.parse import urlsplit
 
-    parts = urlsplit(uri)
+    if len(uri) > 1024 or not uri.isprintable() or " " in uri:
+        raise AdminError(f"invalid URI {uri[:60]!r}: at most 1024 printable characters, "
+                         "no space")
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        raise AdminError(f"invalid URI {uri!r}") from None
     if parts.scheme not in ("https", "http") or not parts.netloc or parts.fragment:
         raise AdminError(f"invalid URI {uri!r}: absolute http(s) URI without fragment required")
     if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):

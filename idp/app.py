@@ -24,6 +24,7 @@ from idp.web.pages import (
     account,
     authorize,
     contact,
+    deletion,
     federation,
     history,
     home,
@@ -49,6 +50,7 @@ def create_app(settings: Settings, clock: Clock | None = None,
     keep_secrets_out_of_logs()
     runtime = runtime or Runtime.build(settings, clock)
     hub = Hub(runtime)
+    inactivity = deletion.inactivity_job(hub)  # décret 2009-730 (portal/inactivity.py)
 
     routes = [
         Route("/", home.home),
@@ -78,6 +80,8 @@ def create_app(settings: Settings, clock: Clock | None = None,
         Route("/compte/mobile", contact.change_submit("mobile"), methods=["POST"]),
         Route("/compte/courriel", contact.change_page("email"), methods=["GET"]),
         Route("/compte/courriel", contact.change_submit("email"), methods=["POST"]),
+        Route(deletion.PATH, deletion.deletion_page, methods=["GET"]),
+        Route(deletion.PATH, deletion.deletion_submit, methods=["POST"]),
         Route("/compte/code", contact.code_page, methods=["GET"]),
         Route("/compte/code", contact.code_submit, methods=["POST"]),
         Route("/mot-de-passe-oublie", recovery.start_page, methods=["GET"]),
@@ -124,6 +128,7 @@ def create_app(settings: Settings, clock: Clock | None = None,
         # Login names follow IDP_AGENT_EMAIL_DOMAINS before the first login (seed 001).
         follow_agent_domains_at_start(runtime.db, settings.agent_email_domains)
         runtime.start()
+        inactivity.start()
         # Everything built so far lives as long as the process: keep it out of the cyclic
         # collector's scans, which otherwise show up as latency spikes under load.
         gc.collect()
@@ -131,6 +136,7 @@ def create_app(settings: Settings, clock: Clock | None = None,
         try:
             yield
         finally:
+            inactivity.stop()
             runtime.close()
 
     app = Starlette(

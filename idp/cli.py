@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 CONSENT_HELP = ("what the person sees before data goes to the application: explicit (a consent "
                 "page; private-sector applications), information (a page listing the data "
                 "sent; public services), none (the operator's own applications)")
+EVENTS_HELP = ("where a Security Event Token is pushed when a user's account is deleted "
+               "(RFC 8935; https, or http on loopback; docs/account-events.md)")
 CITIZEN_FACING_HELP = ("FranceConnect's request rules: state and nonce of 22+ characters, "
                        "acr_values required")
 
@@ -129,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--userinfo-signed-alg", choices=["RS256", "ES256"],
                      help="answer its userinfo requests as a signed JWT (OIDC Core §5.3.2)")
     add.add_argument("--backchannel-logout-uri")
+    add.add_argument("--account-events-uri", help=EVENTS_HELP)
     add.add_argument("--subject-type", default="public", choices=["public", "pairwise"])
     add.add_argument("--access-rule", help="e.g. 'group:apa', 'population:portal'")
     add.add_argument("--home-url", help="the application's start page (portal link)")
@@ -154,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     facing.add_argument("--not-citizen-facing", dest="citizen_facing", action="store_false")
     update.add_argument("--providers", help="FI ids its users may log in with, comma-separated "
                                             "('': every FI)")
+    update.add_argument("--account-events-uri", help=EVENTS_HELP + " ('': not told)")
     update.set_defaults(handler=cmd_clients_update)
     clients.add("list").set_defaults(handler=cmd_clients_list)
     show = clients.add("show")
@@ -209,6 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
     udisable = users.add("disable")
     udisable.add_argument("username")
     udisable.set_defaults(handler=cmd_users_disable)
+    udelete = users.add("delete", help="delete an account for good, as its owner can "
+                                       "(applications told, address blocked, audit kept "
+                                       "without identity; docs/account-events.md)")
+    udelete.add_argument("username", help="any name the account logs in with, in any case")
+    udelete.add_argument("--yes", action="store_true", help="required: the deletion is final")
+    udelete.set_defaults(handler=cmd_users_delete)
 
     cli_providers.add_commands(sub, cli_providers.CommandKit(emit, _fields, _runtime, _reader))
 
@@ -437,7 +447,8 @@ def cmd_clients_add(args: argparse.Namespace) -> int:
         auth_method=args.auth_method, grant_types=args.grant_type or None, scope=args.scope,
         audience=args.audience, jwks_uri=args.jwks_uri, id_token_alg=args.id_token_alg,
         introspection_alg=args.introspection_signed_alg, userinfo_alg=args.userinfo_signed_alg,
-        backchannel_logout_uri=args.backchannel_logout_uri, subject_type=args.subject_type,
+        backchannel_logout_uri=args.backchannel_logout_uri,
+        account_events_uri=args.account_events_uri, subject_type=args.subject_type,
         access_rule=args.access_rule, home_url=args.home_url,
         secret_lifetime=args.secret_lifetime_days * 86400 if args.secret_lifetime_days else None,
         consent_mode=args.consent, citizen_facing=args.citizen_facing,
@@ -458,7 +469,7 @@ def cmd_clients_update(args: argparse.Namespace) -> int:
     data = admin.update_client(
         rt.db, rt.clock.now(), args.client_id, name=args.name, scope=args.scope,
         redirect_uris=args.redirect_uri, consent_mode=args.consent,
-        citizen_facing=args.citizen_facing,
+        citizen_facing=args.citizen_facing, account_events_uri=args.account_events_uri,
         allowed_providers=None if args.providers is None else (
             admin_providers.check_allowed_providers(rt.db, list(split_list(args.providers)))
             or []),
@@ -578,6 +589,35 @@ def cmd_users_disable(args: argparse.Namespace) -> int:
             raise admin.AdminError(f"no user {args.username!r}")
         rt.audit.write(s, "account.disabled_by_operator", account_id=account.id)
     emit(args, {"disabled": args.username}, f"user {args.username} disabled")
+    return 0
+
+
+def cmd_users_delete(args: argparse.Namespace) -> int:
+    from idp.oidc import build_authorization_server
+    from idp.portal.deletion import delete_account, deletion_notification
+    from sitekit.web.i18n import DEFAULT_LOCALE, Catalogues
+
+    if not args.yes:
+        raise admin.AdminError("the deletion is final: add --yes to confirm it")
+    rt = _runtime(existing=True)
+    with rt.db.read() as s:
+        account_id = _account_or_fail(s, args.username).id
+    catalogues = Catalogues()
+
+    def notify(account: Any) -> Any:  # the last e-mail, in the default language (French)
+        return deletion_notification(lambda m: catalogues.gettext(DEFAULT_LOCALE, m),
+                                     "deleted", account, rt.clock.now(), rt.settings.issuer)
+
+    deleted = delete_account(build_authorization_server(rt), account_id, reason="operator",
+                             notification=None, notify=notify)
+    if deleted is None:
+        raise admin.AdminError(f"no user {args.username!r}")
+    emit(args, {"deleted": args.username, "clients_told": list(deleted.clients),
+                "logout_tokens": deleted.logout_tokens,
+                "account_events": deleted.account_events,
+                "audit_events_kept": deleted.audit_events},
+         f"user {args.username} deleted; applications told: "
+         f"{', '.join(deleted.clients) or 'none'}")
     return 0
 
 

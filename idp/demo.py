@@ -94,6 +94,8 @@ def demo_clients(apa_url: str) -> list[dict[str, Any]]:
              redirect_uris=[f"{apa_url}/auth/callback"],
              post_logout_redirect_uris=[f"{apa_url}/"],
              backchannel_logout_uri=f"{apa_url}/auth/backchannel-logout",
+             # RFC 8935 push of the account-purged event (docs/account-events.md).
+             account_events_uri=f"{apa_url}/auth/account-events",
              scope="openid profile email siret", access_rule="group:apa",
              audience=["apa-api"], home_url=f"{apa_url}/",
              # The operator's own first-party application: no consent page (FranceConnect
@@ -108,7 +110,7 @@ def demo_clients(apa_url: str) -> list[dict[str, Any]]:
 
 # A demo client registered with other values (an earlier run, another port) is registered again.
 _SEEDED_FIELDS = ("redirect_uris", "post_logout_redirect_uris", "backchannel_logout_uri",
-                  "home_url", "consent_mode")
+                  "account_events_uri", "home_url", "consent_mode")
 
 
 def seed(rt: Runtime, apa_url: str) -> None:

@@ -15,9 +15,17 @@ from idp.clock import Clock, SystemClock
 from idp.federation.registry import ProviderRegistry, probe_interval
 from idp.housekeeping import Retention, housekeeping
 from idp.messaging.outbox import OutboxDispatcher
-from idp.messaging.senders import FileSmsSender, SmtpSender
+from idp.messaging.senders import (
+    HTTP_CHANNELS,
+    LOGOUT,
+    SECURITY_EVENT,
+    FileSmsSender,
+    HttpEventSender,
+    SmtpSender,
+)
 from idp.oidc.clients import ClientCache
 from idp.oidc.keys import KeyStore
+from idp.oidc.tokens import TokenService
 from idp.settings import Settings
 from sitekit.background import Every
 from sitekit.storage.database import Database
@@ -58,6 +66,8 @@ class Runtime:
         db = Database(settings.database_url, timeouts=DatabaseTimeouts(
             settings.db_connect_timeout, settings.db_statement_timeout,
             settings.db_pool_timeout))
+        clients = ClientCache(db, settings.client_cache_ttl, clock)
+        audit = AuditLog(db, clock, settings.audit_flush_interval, settings.audit_buffer_max)
         return cls(
             settings=settings,
             clock=clock,
@@ -65,15 +75,14 @@ class Runtime:
             keys=keys,
             passwords=Passwords(settings),
             policies=policies,
-            clients=ClientCache(db, settings.client_cache_ttl, clock),
-            audit=AuditLog(db, clock, settings.audit_flush_interval,
-                           settings.audit_buffer_max),
+            clients=clients,
+            audit=audit,
             housekeeping=housekeeping(db, clock, settings.purge_interval, Retention(
                 settings.outbox_keep_seconds,
                 max(settings.login_failure_window, settings.recovery_send_window),
                 settings.history_kept_days * 86400)),
             executor=ThreadPoolExecutor(settings.threads, thread_name_prefix="idp"),
-            **_outbox(settings, db, clock),
+            **_outbox(settings, db, clock, keys, clients, audit),
             **_providers(settings, db, keys, clock),
         )
 
@@ -92,11 +101,29 @@ class Runtime:
         self.db.dispose()
 
 
-def _outbox(settings: Settings, db: Database, clock: Clock) -> dict[str, Any]:
+def _outbox(settings: Settings, db: Database, clock: Clock, keys: KeyStore,
+            clients: ClientCache, audit: AuditLog) -> dict[str, Any]:
+    tokens = TokenService(settings, keys, clock)
+
+    def uri(attribute: str) -> Any:
+        def of(client_id: str) -> str | None:
+            client = clients.get(client_id)
+            return getattr(client, attribute) if client is not None else None
+        return of
+
+    def report(event: str, channel: str, client_id: str, reason: str | None) -> None:
+        audit.record(event, client_id=client_id, channel=channel, reason=reason)
+
+    timeout = settings.backchannel_logout_timeout
     dispatcher = OutboxDispatcher(db, clock, {
         "email": SmtpSender(settings.smtp_host, settings.smtp_port, settings.mail_from),
         "sms": FileSmsSender(settings.sms_sink_file),
-    })
+        LOGOUT: HttpEventSender(LOGOUT, uri("backchannel_logout_uri"), tokens.sign_event,
+                                timeout),
+        SECURITY_EVENT: HttpEventSender(SECURITY_EVENT, uri("account_events_uri"),
+                                        tokens.sign_event, timeout),
+    }, max_age=dict.fromkeys(HTTP_CHANNELS, settings.event_delivery_max_age),
+        report=report, reported=frozenset(HTTP_CHANNELS))
     return {"outbox": dispatcher,
             "outbox_loop": Every(settings.outbox_interval, dispatcher.deliver_due, "outbox")}
 

@@ -159,6 +159,11 @@ class Settings:
         7 * 86400, "How long a sent e-mail or SMS stays in the outbox (its text already "
         "removed at sending) before it is purged, in seconds."
     )
+    event_delivery_max_age: int = _setting(
+        7 * 86400, "How long the outbox keeps trying to deliver a logout token or an account "
+        "event to an application that does not acknowledge it, in seconds; then it gives up "
+        "(audited)."
+    )
     registration_link_ttl: int = _setting(
         7 * 86400, "Lifetime of the link confirming a citizen's registration, in seconds "
         "(seed 004: one week)."

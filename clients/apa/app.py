@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -57,7 +58,8 @@ class Apa:
         self.pages.env.globals["legal_base"] = settings.hub_issuer
         self.pages.env.globals["hub_url"] = settings.hub_issuer
         self.login = HubLogin(settings.hub, self.sessions, self.keys, self.blocking, self.now,
-                              on_error=pages.login_error)
+                              on_error=pages.login_error,
+                              on_account_purged=self.account_purged)
         self.bearer = BearerVerifier(settings.hub, self.keys)
         self.loops = [
             Every(settings.processing_interval, self.service.process_waiting, "apa-processing"),
@@ -66,6 +68,13 @@ class Apa:
 
     async def blocking(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    async def account_purged(self, sub: str) -> None:
+        """The person's account at the hub is deleted (docs/account-events.md); the toolkit
+        has ended their sessions here. Their deposits and response files belong to the
+        departments and stay; the histories name the agent who acted, which the
+        departments' own records need: kept, to be purged with them."""
+        logging.getLogger("apa").info("account deleted at the hub: its sessions ended")
 
     def purge(self) -> None:
         self.service.purge()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from clients.rp.events import MAX_SET_BYTES, SET_MEDIA_TYPE, EventRefused, SecurityEvents
 from clients.rp.jwks import HubKeys
 from clients.rp.sessions import SessionStore, UserSession
 from clients.rp.settings import HubClientSettings
@@ -39,13 +40,18 @@ class Blocking(Protocol):
 class HubLogin:
     def __init__(self, settings: HubClientSettings, store: SessionStore, keys: HubKeys,
                  run: Blocking, now: Callable[[], int] = lambda: int(time.time()),
-                 on_error: Callable[[Request, str], Response] | None = None) -> None:
+                 on_error: Callable[[Request, str], Response] | None = None,
+                 on_account_purged: Callable[[str], Awaitable[None]] | None = None) -> None:
         self.settings = settings
         self.store = store
         self.keys = keys
         self.run = run  # runs blocking work off the event loop: await run(fn, *args)
         self.now = now
         self.on_error = on_error  # (request, message id) -> Response: the app's error page
+        # (sub) -> None: what the application does when the person's hub account is deleted,
+        # after their sessions here ended (docs/account-events.md).
+        self.on_account_purged = on_account_purged
+        self.events = SecurityEvents(settings, keys, now)
         self.oauth = OAuth()
         self.oauth.register(
             "hub", client_id=settings.client_id, client_secret=settings.client_secret,
@@ -59,7 +65,8 @@ class HubLogin:
     def routes(self) -> list[Route]:
         return [Route("/auth/login", self.login), Route("/auth/callback", self.callback),
                 Route("/auth/logout", self.logout, methods=["GET", "POST"]),
-                Route("/auth/backchannel-logout", self.backchannel_logout, methods=["POST"])]
+                Route("/auth/backchannel-logout", self.backchannel_logout, methods=["POST"]),
+                Route("/auth/account-events", self.account_events, methods=["POST"])]
 
     # Pages -------------------------------------------------------------------------------
 
@@ -136,6 +143,27 @@ class HubLogin:
         await self.run(self.store.end_for_hub_session, claims.get("sid"), claims.get("sub"))
         return Response(status_code=200, headers={"Cache-Control": "no-store"})
 
+    async def account_events(self, request: Request) -> Response:
+        """RFC 8935 §2.2: a SET pushed by the hub; the account-purged event ends the person's
+        sessions here (as a back-channel logout does), then the application's hook runs.
+        202 when accepted; 400 with RFC 8935 §2.3's error object otherwise."""
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_SET_BYTES:
+                return _set_refusal(EventRefused("invalid_request", "too large"))
+        try:
+            if media_type != SET_MEDIA_TYPE:
+                raise EventRefused("invalid_request", f"Content-Type must be {SET_MEDIA_TYPE}")
+            event = await self.events.verify(body.decode("ascii", errors="replace"))
+        except EventRefused as refused:
+            return _set_refusal(refused)
+        await self.run(self.store.end_for_hub_session, None, event.sub)
+        if self.on_account_purged is not None:
+            await self.on_account_purged(event.sub)
+        return Response(status_code=202, headers={"Cache-Control": "no-store"})
+
     # Internals ---------------------------------------------------------------------------
 
     async def _validate_logout_token(self, token: str) -> dict[str, Any]:
@@ -203,3 +231,8 @@ class HubLogin:
         if self.on_error is not None:
             return self.on_error(request, reason)
         return Response(reason, status_code=400)
+
+
+def _set_refusal(refused: EventRefused) -> Response:
+    return JSONResponse({"err": refused.err, "description": refused.description},
+                        status_code=400, headers={"Cache-Control": "no-store"})

@@ -55,6 +55,7 @@ class RegisteredClient(ClientMixin):
         self.introspection_signed_response_alg = row.introspection_signed_response_alg
         self.userinfo_signed_response_alg = row.userinfo_signed_response_alg
         self.backchannel_logout_uri = row.backchannel_logout_uri
+        self.account_events_uri = row.account_events_uri
         self.subject_type = row.subject_type
         self.sector_identifier = row.sector_identifier or row.client_id
         self.access_rule = row.access_rule

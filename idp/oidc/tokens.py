@@ -18,6 +18,9 @@ from idp.settings import Settings
 
 VERIFIED_CACHE_SIZE = 10_000
 BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+# RISC (OpenID Shared Signals) event types: the account is gone for good.
+ACCOUNT_PURGED_EVENT = "https://schemas.openid.net/secevent/risc/event-type/account-purged"
+LOGOUT_TOKEN_TTL = 120
 
 
 def new_opaque_token() -> str:
@@ -116,13 +119,49 @@ class TokenService:
             "iss": self.issuer,
             "aud": client_id,
             "iat": now,
-            "exp": now + 120,
+            "exp": now + LOGOUT_TOKEN_TTL,
             "jti": secrets.token_urlsafe(16),
             "sub": subject,
             "sid": sid,
             "events": {BACKCHANNEL_LOGOUT_EVENT: {}},
         }
         return self._sign(claims, self.settings.access_token_alg, "logout+jwt")
+
+    # Tokens delivered through the outbox: claims written with the change, signed at each
+    # delivery attempt (messaging/senders.py HttpEventSender), so `iat` is always fresh.
+
+    def logout_claims(self, *, client_id: str, subject: str, sid: str | None) -> dict[str, Any]:
+        """Back-Channel Logout 1.0 §2.4 without iat/exp: `sub`, and `sid` when one session is
+        meant (without it, every session of the subject at the client ends)."""
+        claims: dict[str, Any] = {"iss": self.issuer, "aud": client_id,
+                                  "jti": secrets.token_urlsafe(16), "sub": subject,
+                                  "events": {BACKCHANNEL_LOGOUT_EVENT: {}}}
+        if sid:
+            claims["sid"] = sid
+        return claims
+
+    def account_purged_claims(self, *, client_id: str, subject: str) -> dict[str, Any]:
+        """A Security Event Token (RFC 8417 §2.2) without iat: the account-purged event
+        (OpenID RISC) naming the subject as this client knows it (`iss_sub`, RFC 9493 §3.2.5:
+        its public or pairwise `sub`)."""
+        return {"iss": self.issuer, "aud": client_id, "jti": secrets.token_urlsafe(16),
+                "events": {ACCOUNT_PURGED_EVENT: {"subject": {
+                    "format": "iss_sub", "iss": self.issuer, "sub": subject}}}}
+
+    def sign_event(self, channel: str, claims: dict[str, Any]) -> str:
+        """`claims` of `logout_claims` ("logout") or `account_purged_claims` ("set"),
+        signed now with the current key; the issuer is checked to be ours."""
+        if claims.get("iss") != self.issuer:
+            raise ValueError("claims of another issuer")
+        now = self.clock.now()
+        if channel == "logout":
+            return self._sign({**claims, "iat": now, "exp": now + LOGOUT_TOKEN_TTL},
+                              self.settings.access_token_alg, "logout+jwt")
+        if channel == "set":
+            # RFC 8417 §2.3: explicit typing, media type application/secevent+jwt.
+            return self._sign({**claims, "iat": now}, self.settings.access_token_alg,
+                              "secevent+jwt")
+        raise ValueError(f"no token for channel {channel!r}")
 
     def introspection_answer(self, *, audience: str, answer: dict[str, Any], alg: str) -> str:
         """RFC 9701 §5: iss, aud (the resource server), iat and the RFC 7662 answer in

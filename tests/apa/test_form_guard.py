@@ -30,6 +30,8 @@ EXEMPT = {
                    "hub authenticates each request (RFC 6750 §2.1), not a cookie",
     "/auth/backchannel-logout": "OpenID Connect Back-Channel Logout 1.0 §2.5: the hub posts a "
                                 "signed logout token, validated as §2.6 says; no browser",
+    "/auth/account-events": "RFC 8935 §2.2: the hub pushes a signed Security Event Token, "
+                            "validated as RFC 8417 and RFC 8935 say; no browser",
     "/auth/logout": "reached by the header's plain link (GET), POST alike: it only ends the "
                     "local session and hands over to the hub's RP-initiated logout",
 }

@@ -88,6 +88,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     # A citizen (seed 004) for the forgotten password by e-mail (test_password_reset_journey).
     admin.add_user(rt.db, rt.passwords, now, username="cpetit-c", password=PASSWORD,
                    population="citizen", email="claire.petit@example.test")
+    # Citizens who delete their account (test_account_deletion_journey), one per width.
+    for width in ("desktop", "mobile"):
+        admin.add_user(rt.db, rt.passwords, now, username=f"citoyen-{width}", password=PASSWORD,
+                       given_name="Lucie", family_name="Petit", phone="+33612345672",
+                       email=f"lucie.{width}@example.test", population="citizen")
     rt.close()
     hub_process = subprocess.Popen(
         [sys.executable, "-m", "idp", "serve", "--port", str(hub_port)], env=env, cwd=tmp)

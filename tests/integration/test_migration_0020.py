@@ -12,7 +12,7 @@ from idp.storage.migrate import alembic_config, upgrade
 from tests.conftest import BACKEND
 from tests.e2e.conftest import new_pg_database
 
-PREVIOUS = "0017"  # the revision 0020 follows
+PREVIOUS = "0018"  # the revision 0020 follows
 INDEXES = {"audit_events": "ix_audit_events_account_event_at", "grants": "ix_grants_account_id",
            "session_clients": "ix_session_clients_account_id"}
 

@@ -33,6 +33,9 @@ class Client(Base):
     # OIDC Dynamic Client Registration §2: set, userinfo answers are a signed JWT.
     userinfo_signed_response_alg: Mapped[str | None] = mapped_column(String(8))
     backchannel_logout_uri: Mapped[str | None] = mapped_column(String(1024))
+    # Where account events are pushed (RFC 8935): a Security Event Token when an account the
+    # client knew is deleted (docs/account-events.md). None: not told.
+    account_events_uri: Mapped[str | None] = mapped_column(String(1024))
     subject_type: Mapped[str] = mapped_column(String(16), default="public")
     sector_identifier: Mapped[str | None] = mapped_column(String(255))
     # Who may use the client: None = every account, else "group:NAME" or "population:NAME".

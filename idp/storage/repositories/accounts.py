@@ -87,7 +87,9 @@ def disable_account(s: Session, login: str) -> bool:
 
 
 def record_login(s: Session, account_id: int, now: int) -> None:
-    s.execute(update(Account).where(Account.id == account_id).values(last_login_at=now))
+    # A login ends a warning of deletion for inactivity (décret 2009-730).
+    s.execute(update(Account).where(Account.id == account_id)
+              .values(last_login_at=now, inactivity_warned_at=None))
 
 
 def silence_mobile_reminder(s: Session, account_id: int, until: int) -> None:

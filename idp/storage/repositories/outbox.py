@@ -51,6 +51,13 @@ def mark_sent(s: Session, message_id: int, now: int) -> None:
               .values(sent_at=now, subject="", body=""))
 
 
+def mark_given_up(s: Session, message_id: int, now: int, reason: str) -> None:
+    """Never to be delivered (refused for good, or too old): finished like a sent message,
+    its text removed, the reason kept in `last_error` until the row is purged."""
+    s.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
+              .values(sent_at=now, subject="", body="", last_error=reason[:500]))
+
+
 def purge_sent(s: Session, before: int) -> None:
     s.execute(delete(OutboxMessage).where(OutboxMessage.sent_at.is_not(None),
                                           OutboxMessage.sent_at < before))

@@ -153,8 +153,9 @@ def revoke_access_token(s: Session, jti: str, expires_at: int, now: int) -> None
         s.flush()
 
 
-# A token of a grant that no longer exists is revoked too: the grant went with its account
-# (deleted, or merged into another: idp/accounts/linking.py).
+# Revoked: the token itself, or its grant revoked, or its grant gone (deleted with its
+# account, idp/portal/deletion.py, or merged into another, idp/accounts/linking.py; a grant
+# outlives its access tokens, so a purged one has none left alive).
 _REVOKED_SQL = (
     "SELECT 1 FROM revoked_access_tokens WHERE jti = {p} "
     "UNION ALL SELECT 1 FROM grants WHERE id = {p} AND revoked_at IS NOT NULL "

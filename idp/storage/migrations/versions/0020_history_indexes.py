@@ -1,7 +1,7 @@
 """indexes of the person's history and authorized applications
 
 Revision ID: 0020
-Revises: 0017
+Revises: 0018
 Create Date: 2026-11-27 20:20:00
 
 The history page reads one account's events of a few kinds from a date, newest first, and
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision = '0020'
-down_revision = '0017'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
