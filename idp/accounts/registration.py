@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 
 CONFIRMATION_PATH = "/inscription/confirmation"
 LOGIN_PATH = "/login"
+# Where the owner of an address that already has an account chooses a new password: by an
+# e-mail link for citizens (portal/password_reset.py), by SMS code for agents (recovery.py).
+RESET_PATHS = {"citizen": "/mot-de-passe-oublie/courriel"}
 RESET_PATH = "/mot-de-passe-oublie"
 # Another confirmation e-mail asked from the "awaiting confirmation" page: per account, an hour.
 RESENDS_PER_HOUR = 3
@@ -140,7 +143,8 @@ class Registrations:
             self.audit.write(s, "registration.renewed", account_id=existing.id, ip=address)
             return int(existing.id)
         if existing is not None:
-            login, reset = self.issuer + LOGIN_PATH, self.issuer + RESET_PATH
+            login = self.issuer + LOGIN_PATH
+            reset = self.issuer + RESET_PATHS.get(existing.population, RESET_PATH)
             outbox_repo.enqueue(s, "email", existing.email or email,
                                 mails.already_registered.subject,
                                 mails.already_registered.body.format(login=login,

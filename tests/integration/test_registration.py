@@ -132,6 +132,11 @@ def test_registration_email_confirmation_then_login(http, other_browser, rt, smt
     assert confirmed.pending_until is None and confirmed.email_verified
     # Another browser than the one that registered: not logged in, it logs in.
     assert login(other_browser, EMAIL, PASSWORD).headers["location"] == "/"
+    # Registering the address again: its owner is told to reset the password by e-mail.
+    http.cookies.clear()
+    assert "Consultez votre messagerie" in text(register(http, EMAIL))
+    owner = [m for m in mails(rt, smtp) if subject_of(m).startswith("Tentative")]
+    assert "http://127.0.0.1/mot-de-passe-oublie/courriel" in body_of(owner[-1])
 
 
 def test_the_registering_browser_is_logged_in_by_the_confirmation(http, rt, smtp) -> None:  # type: ignore[no-untyped-def]
