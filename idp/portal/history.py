@@ -98,10 +98,5 @@ def history_page(db: Database, settings: Settings, provider_name: Callable[[str]
     return HistoryPage(entries, number, count, total, since)
 
 
-def purge_before(settings: Settings, now: int) -> int:
-    """The time before which the audit trail is purged: `history_kept_days` ago."""
-    return now - settings.history_kept_days * DAY
-
-
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
