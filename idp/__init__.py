@@ -7,10 +7,11 @@ contracts of pyproject.toml, checked by ``lint-imports``, enforce it):
 - ``web``         HTTP glue: pages (login, consent, logout; every form POST through one CSRF
                   guard, pages/form_guard.py), the protocol endpoints, middleware (request
                   limits)
-- ``portal``      the user's own pages' logic, no HTTP: portal home, password change, contact
+- ``portal``      the user's own pages' logic, no HTTP: portal home, password change, contact,
+                  deletion of an account (and of inactive ones)
 - ``oidc``        the protocol: authlib grants and endpoints, checks, keys, claims, subjects
 - ``accounts``    people: passwords, throttling, recovery, second factor, postal address
-- ``messaging``   the outbox and its e-mail and SMS senders
+- ``messaging``   the outbox and its senders: e-mail, SMS, tokens POSTed to applications
 - ``storage``     the hub's models, repositories and migrations (with ``sitekit.storage``,
                   the only code importing SQLAlchemy)
 - ``settings``    every configuration key, with its default and meaning

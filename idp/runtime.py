@@ -105,10 +105,12 @@ def _outbox(settings: Settings, db: Database, clock: Clock, keys: KeyStore,
             clients: ClientCache, audit: AuditLog) -> dict[str, Any]:
     tokens = TokenService(settings, keys, clock)
 
-    def uri(attribute: str) -> Any:
+    def uri(attribute: str) -> Callable[[str], str | None]:
+        """The client's current URI of that kind (None: the client or its URI is gone)."""
         def of(client_id: str) -> str | None:
             client = clients.get(client_id)
-            return getattr(client, attribute) if client is not None else None
+            value = getattr(client, attribute) if client is not None else None
+            return str(value) if value else None
         return of
 
     def report(event: str, channel: str, client_id: str, reason: str | None) -> None:
