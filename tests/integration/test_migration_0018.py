@@ -11,7 +11,7 @@ from idp.storage.migrate import alembic_config, upgrade
 from tests.conftest import BACKEND
 from tests.e2e.conftest import new_pg_database
 
-PREVIOUS = "0017"  # the revision 0018 follows (0020 was merged first)
+PREVIOUS = "0017"  # the revision 0018 follows
 
 
 def _roundtrip(url: str) -> None:

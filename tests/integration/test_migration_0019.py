@@ -1,4 +1,4 @@
-"""Migration 0020 (indexes of the history and authorized applications) on SQLite and
+"""Migration 0019 (indexes of the history and authorized applications) on SQLite and
 PostgreSQL: the indexes are there after the upgrade, gone after the downgrade, and the rows
 they index are untouched both ways."""
 
@@ -12,7 +12,7 @@ from idp.storage.migrate import alembic_config, upgrade
 from tests.conftest import BACKEND
 from tests.e2e.conftest import new_pg_database
 
-PREVIOUS = "0018"  # the revision 0020 follows
+PREVIOUS = "0018"  # the revision 0019 follows
 INDEXES = {"audit_events": "ix_audit_events_account_event_at", "grants": "ix_grants_account_id",
            "session_clients": "ix_session_clients_account_id"}
 
@@ -30,7 +30,7 @@ def _roundtrip(url: str) -> None:
     with engine.begin() as c:
         c.execute(text("INSERT INTO audit_events (at, event, account_id, detail) VALUES "
                        "(1, 'login.success', 7, '{}')"))
-    upgrade(url, "0020")
+    upgrade(url, "0019")
     assert all(INDEXES[t] in names for t, names in _indexes(engine).items())
     with engine.connect() as c:
         assert c.execute(text("SELECT event FROM audit_events WHERE account_id = 7")
@@ -40,10 +40,10 @@ def _roundtrip(url: str) -> None:
     with engine.connect() as c:
         assert c.execute(text("SELECT count(*) FROM audit_events")).scalar_one() == 1
     engine.dispose()
-    upgrade(url, "0020")  # and up again
+    upgrade(url, "0019")  # and up again
 
 
-def test_migration_0020_up_and_down(tmp_path: Path) -> None:
+def test_migration_0019_up_and_down(tmp_path: Path) -> None:
     if BACKEND == "postgresql":
         with new_pg_database("idp_migration") as url:
             _roundtrip(url)

@@ -1,6 +1,6 @@
 """indexes of the person's history and authorized applications
 
-Revision ID: 0020
+Revision ID: 0019
 Revises: 0018
 Create Date: 2026-11-27 20:20:00
 
@@ -13,7 +13,7 @@ the account's grants for it and finds the browser sessions it knows (`grants.acc
 from alembic import op
 
 
-revision = '0020'
+revision = '0019'
 down_revision = '0018'
 branch_labels = None
 depends_on = None
