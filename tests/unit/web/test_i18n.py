@@ -9,7 +9,10 @@ import pytest
 from babel.messages.extract import extract_from_dir
 
 from idp.accounts.policy import DEFAULTS as POLICIES
+from idp.oidc.assurance import LEVEL_LABELS
 from idp.oidc.data_kinds import DATA_KINDS
+from idp.portal.history import HISTORY_EVENTS
+from idp.portal.personal_info import CIVILITY, INVALID, TOO_MANY_LINES
 from idp.web.messages import (
     AWAITING_CONFIRMATION,
     ERROR_MESSAGES,
@@ -18,7 +21,8 @@ from idp.web.messages import (
     LOGIN_MISSING,
     PASSWORD_EXPIRED_ASSISTANCE,
 )
-from idp.web.pages import registration
+from idp.web.messages import WRONG_CODE as MERGE_WRONG_CODE
+from idp.web.pages import linking, password_reset, registration, security
 from idp.web.pages.contact import KINDS
 from idp.web.pages.contact import WRONG_CODE as MOBILE_WRONG_CODE
 from idp.web.pages.legal import PAGES
@@ -53,6 +57,154 @@ REGISTRATION_CONTEXTS: dict[str, list[dict]] = {
                                    dict(csrf_token="t", refused=True)],
 }
 
+_RESET_RULES = [r.message for r in POLICIES["citizen"].rules]
+_RESET_ERRORS = [*[("new_password", m) for m in _RESET_RULES],
+                 ("confirmation", "The confirmation differs from the new password."),
+                 ("new_password", "This password was used recently: choose another one."),
+                 ("", "Your account is not active.")]
+PASSWORD_RESET_CONTEXTS: dict[str, list[dict]] = {
+    "password_reset_request.html": [dict(csrf_token="t", email="", error=None)]
+    + [dict(csrf_token="t", email="e", error=m)
+       for m in (password_reset.MISSING_EMAIL, password_reset.BAD_EMAIL)],
+    "password_reset_sent.html": [dict(email="camille@example.fr")],
+    "password_reset_form.html": [
+        dict(csrf_token="t", token="x", account=SimpleNamespace(email="camille@example.fr"),
+             rules=_RESET_RULES, errors=[], by_field={}),
+        dict(csrf_token="t", token="x", account=SimpleNamespace(email="camille@example.fr"),
+             rules=_RESET_RULES, errors=_RESET_ERRORS,
+             by_field={f: [m for g, m in _RESET_ERRORS if g == f] for f, _ in _RESET_ERRORS})],
+    "password_reset_done.html": [{}],
+}
+
+_FINISH_ERRORS = [("email", "Enter a valid e-mail address, such as nom@exemple.fr."),
+                  *[("new_password", m) for m in _RESET_RULES],
+                  ("confirmation", "The confirmation differs from the new password."),
+                  ("", "This account cannot be finished this way."),
+                  ("email", "A link was sent less than a minute ago: wait a moment before "
+                            "asking for another one.")]
+_FINISH = dict(account=ACCOUNT, csrf_token="t", rules=_RESET_RULES, identifier="", email="",
+               errors=[], by_field={}, link_error=None, link_values={}, taken=None)
+_PROVIDER = SimpleNamespace(id="fc", display_name="FranceConnect")
+_LINKS = dict(account=ACCOUNT, csrf_token="t", links=[], choices=[], outcome=None, error=None,
+              refusals=linking.REFUSALS, needs_password=False, has_password=True,
+              password_error=False)
+LINKING_CONTEXTS: dict[str, list[dict]] = {
+    "account_finish.html": [
+        _FINISH,
+        {**_FINISH, "taken": "camille@example.fr", "errors": _FINISH_ERRORS,
+         "by_field": {f: [m for g, m in _FINISH_ERRORS if g == f] for f, _ in _FINISH_ERRORS},
+         "link_error": linking.LINK_LOCKED, "link_values": {"minutes": 15}},
+        *[{**_FINISH, "link_error": m}
+          for m in (linking.LINK_FAILED, linking.LINK_AGAIN, *linking.REFUSALS.values())]],
+    "account_finish_code.html": [dict(csrf_token="t", error=None, error_values={}),
+                                 dict(csrf_token="t", error=MERGE_WRONG_CODE, error_values={})],
+    "account_finish_confirm.html": [dict(csrf_token="t", token="x")],
+    "account_finish_done.html": [
+        dict(email="camille@example.fr", with_password=True, logged_in=True),
+        dict(email="camille@example.fr", with_password=False, logged_in=False)],
+    "account_finish_sent.html": [dict(account=ACCOUNT, email="camille@example.fr")],
+    "account_finish_taken.html": [dict(email="camille@example.fr")],
+    "account_links.html": [
+        _LINKS,
+        {**_LINKS, "links": [dict(id=1, name="FranceConnect", first="01/01/2026",
+                                   last="21/11/2026")],
+         "choices": [SimpleNamespace(provider=_PROVIDER, clickable=True)],
+         "outcome": {"merged": True}, "needs_password": True, "password_error": True,
+         "error": "Log out and log in again to link an identity provider."},
+        {**_LINKS, "choices": [SimpleNamespace(provider=_PROVIDER, clickable=False)],
+         "needs_password": True, "has_password": False,
+         "error": "This identity provider cannot be used now."},
+        {**_LINKS, "outcome": {"linked": "FranceConnect", "already": True}},
+        {**_LINKS, "outcome": {"linked": "FranceConnect", "already": False}},
+        {**_LINKS, "outcome": {"unlinked": "FranceConnect"}},
+        *[{**_LINKS, "outcome": {"refused": reason, "provider": "FranceConnect"},
+           "error": message} for reason, message in linking.REFUSALS.items()]],
+}
+
+_ENTRY = dict(at=1_763_700_000, client_id=None, client_name=None, provider_name=None,
+              level=None, data=[])
+HISTORY_CONTEXTS: dict[str, list[dict]] = {
+    "history.html": [
+        dict(account=ACCOUNT, shown_days=90, moment=lambda at: ("21/11/2026", "10:00"),
+             page=SimpleNamespace(number=1, count=1, entries=[])),
+        dict(account=ACCOUNT, shown_days=90, moment=lambda at: ("21/11/2026", "10:00"),
+             page=SimpleNamespace(number=2, count=3, entries=[
+                 SimpleNamespace(**{**_ENTRY, "label": label}) for label in
+                 HISTORY_EVENTS.values()] + [
+                 SimpleNamespace(**{**_ENTRY, "label": HISTORY_EVENTS["data_transfer"],
+                                    "client_id": "apa", "client_name": name,
+                                    "provider_name": "FranceConnect", "level": level,
+                                    "data": KIND_LABELS})
+                 for name, level in zip(["APA", None, "APA"], LEVEL_LABELS.values(),
+                                        strict=True)]))],
+    "applications.html": [
+        dict(account=ACCOUNT, applications=[], moment=lambda at: ("21/11/2026", "10:00"),
+             withdrawn=None),
+        dict(account=ACCOUNT, moment=lambda at: ("21/11/2026", "10:00"), withdrawn="APA",
+             applications=[SimpleNamespace(client_id="apa", name="APA", consent_mode=mode,
+                                           data=data, since=1, last_transfer=last)
+                           for mode, data, last in [("explicit", KIND_LABELS, 2),
+                                                    ("none", [], None)]])],
+    "application_withdraw.html": [
+        dict(csrf_token="t", moment=lambda at: ("21/11/2026", "10:00"),
+             app=SimpleNamespace(client_id="apa", name="APA", consent_mode=mode))
+        for mode in ("explicit", "none")],
+}
+
+_DELETION = dict(account=ACCOUNT, csrf_token="t", errors=[], by_field={}, citizen=True,
+                 with_password=True, recent=False, relogin="/connexion/choix?",
+                 provider_name=None)
+_RELOGIN = ("For your safety, log in again with your identity provider, then delete your "
+            "account within 5 minutes.")
+DELETION_CONTEXTS: dict[str, list[dict]] = {
+    "account_deletion.html": [
+        _DELETION,
+        {**_DELETION, "errors": [("password", "The password is incorrect.")],
+         "by_field": {"password": "The password is incorrect."}},
+        {**_DELETION, "with_password": False, "errors": [("", _RELOGIN)],
+         "by_field": {"": _RELOGIN}},
+        {**_DELETION, "with_password": False, "provider_name": "FranceConnect"},
+        {**_DELETION, "with_password": False, "recent": True},
+        {**_DELETION, "citizen": False}],
+    "account_deleted.html": [{}],
+}
+
+_ACCOUNT_WITH_EMAIL = SimpleNamespace(username="u", email="camille@example.fr",
+                                      phone_number="+33612345678", new_device_alerts=True)
+_ACCOUNT_WITHOUT_EMAIL = SimpleNamespace(username="u", email=None, phone_number=None,
+                                         new_device_alerts=False)
+_ADDRESS = dict(street_address="", postal_code="", locality="", region="", country="")
+_IDENTITY = dict(provider_id="fc", given_name="Camille", family_name="Bernard",
+                 birthdate="01/02/1990")
+_ADDRESS_ERRORS: list[tuple[str, str, dict[str, object]]] = [
+    ("street_address", TOO_MANY_LINES, {"max": 4}), ("postal_code", INVALID, {"max": 16}),
+    ("", "Your account is not active.", {})]
+ACCOUNT_CONTEXTS: dict[str, list[dict]] = {
+    "personal_info.html": [
+        dict(account=_ACCOUNT_WITH_EMAIL, identity=SimpleNamespace(
+            **_IDENTITY, civility=civility, usage_name="Durand", birthplace="75056",
+            birthcountry="France"), provider_name="FranceConnect", csrf_token="t",
+            address=_ADDRESS, errors=[], by_field={}, saved=True,
+            limits=dict.fromkeys(_ADDRESS, 10))
+        for civility in CIVILITY.values()] + [
+        dict(account=_ACCOUNT_WITHOUT_EMAIL, identity=SimpleNamespace(
+            **_IDENTITY, civility=None, usage_name=None, birthplace=None,
+            birthcountry="99134"), provider_name=None, csrf_token="t", address=_ADDRESS,
+            errors=_ADDRESS_ERRORS, by_field={f: (m, v) for f, m, v in _ADDRESS_ERRORS},
+            saved=False, limits=dict.fromkeys(_ADDRESS, 10)),
+        dict(account=_ACCOUNT_WITH_EMAIL, identity=None, provider_name=None, csrf_token="t",
+             address=_ADDRESS, errors=[], by_field={}, saved=False,
+             limits=dict.fromkeys(_ADDRESS, 10))],
+    "security.html": [
+        dict(account=_ACCOUNT_WITH_EMAIL, csrf_token="t", password="change",
+             notice=security.ALERTS_ON, notice_values={}, error=None),
+        dict(account=_ACCOUNT_WITH_EMAIL, csrf_token="t", password="set",
+             notice=security.LINK_SENT, notice_values={"email": "camille@example.fr"},
+             error=None),
+        dict(account=_ACCOUNT_WITHOUT_EMAIL, csrf_token="t", password=None,
+             notice=security.ALERTS_OFF, notice_values={}, error=security.LINK_REFUSED)],
+}
+
 # A context for each hub template that reaches every translated text.
 CONTEXTS: dict[str, list[dict]] = {
     "login.html": [dict(csrf_token="t", rid="r", username="u", client_name="APA",
@@ -71,10 +223,18 @@ CONTEXTS: dict[str, list[dict]] = {
                             dict(csrf_token="t", client_name=None, carry=[])],
     "logged_out.html": [{}],
     "home.html": [{}],
-    "portal.html": [dict(account=ACCOUNT, applications=[SimpleNamespace(name="APA", url="/")],
-                         expires="22/11/2027", warn_days=12, previous_login="21/11/2026"),
-                    dict(account=SimpleNamespace(username="u", given_name="A", family_name=None),
-                         applications=[], expires=None, warn_days=None, previous_login=None)],
+    "portal.html": [dict(account=SimpleNamespace(**vars(ACCOUNT), population="citizen"),
+                         applications=[SimpleNamespace(name="APA", url="/")],
+                         expires="22/11/2027", warn_days=12, previous_login="21/11/2026",
+                         password="change", finish_account=True),
+                    dict(account=SimpleNamespace(username="u", given_name="A", family_name=None,
+                                                 population="citizen"),
+                         applications=[], expires=None, warn_days=None, previous_login=None,
+                         password="set", finish_account=False),
+                    dict(account=SimpleNamespace(username="u", given_name="A", family_name=None,
+                                                 population="agent"),
+                         applications=[], expires=None, warn_days=None, previous_login=None,
+                         password=None, finish_account=False)],
     "directory_down.html": [{}],
     "recovery_start.html": [dict(csrf_token="t"), dict(csrf_token="t", missing=True)],
     "mobile_reminder.html": [dict(csrf_token="t", next="/")],
@@ -117,6 +277,11 @@ CONTEXTS: dict[str, list[dict]] = {
     "password_changed.html": [dict(account=ACCOUNT, expires="22/11/2027"),
                               dict(account=ACCOUNT, expires=None)],
     **REGISTRATION_CONTEXTS,
+    **PASSWORD_RESET_CONTEXTS,
+    **LINKING_CONTEXTS,
+    **HISTORY_CONTEXTS,
+    **DELETION_CONTEXTS,
+    **ACCOUNT_CONTEXTS,
 }
 
 
