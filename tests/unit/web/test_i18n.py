@@ -208,9 +208,10 @@ ACCOUNT_CONTEXTS: dict[str, list[dict]] = {
 # A context for each hub template that reaches every translated text.
 CONTEXTS: dict[str, list[dict]] = {
     "login.html": [dict(csrf_token="t", rid="r", username="u", client_name="APA",
-                        error=message, error_values=values)
-                   for message, values in [(LOGIN_FAILED, {}), (LOGIN_MISSING, {}),
-                                           (LOGIN_LOCKED, {"minutes": 15})]],
+                        error=message, error_values=values, federation=federation)
+                   for message, values, federation in [(LOGIN_FAILED, {}, True),
+                                                       (LOGIN_MISSING, {}, False),
+                                                       (LOGIN_LOCKED, {"minutes": 15}, False)]],
     "consent.html": [dict(csrf_token="t", rid="r", client_name="APA", data_kinds=KIND_LABELS),
                      dict(csrf_token="t", rid="r", client_name="APA", data_kinds=[])],
     "information.html": [dict(csrf_token="t", rid="r", client_name="APA",
