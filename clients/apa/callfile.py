@@ -25,6 +25,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from sitekit.identifiers import valid_siret
 from sitekit.texts import N_, Text
 
 NAME = re.compile(r"^(\d{4})_(\d{14})_(\d{14})\.xml$")
@@ -72,17 +73,6 @@ def read_name(name: str) -> tuple[int, str]:
         raise CallFileError(Text(N_("The SIRET {siret} in the file name is not valid."),
                                  siret=siret))
     return int(year), siret
-
-
-def valid_siret(siret: str) -> bool:
-    """14 digits with a valid Luhn key (INSEE)."""
-    if not re.fullmatch(r"\d{14}", siret):
-        return False
-    total = 0
-    for i, c in enumerate(reversed(siret)):
-        d = int(c) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
 
 
 def parse(data: bytes, siret: str, year: int | None = None) -> CallFile:

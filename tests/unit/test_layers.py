@@ -24,10 +24,11 @@ CONTRACTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["import
 ALLOWED = {
     "Only the storage packages import SQLAlchemy and Alembic": (
         "idp.storage", "sitekit.storage", "clients.apa.models", "clients.apa.storage",
-        "clients.rp.sessions"),
+        "clients.chorus.models", "clients.chorus.storage", "clients.rp.sessions"),
     "Only the app factories and the web packages import Starlette and Jinja2": (
         "idp.app", "idp.asgi", "idp.demo_mail", "idp.web", "sitekit.web",
         "clients.apa.app", "clients.apa.api", "clients.apa.pages", "clients.apa.uploads",
+        "clients.chorus.app", "clients.chorus.api", "clients.chorus.pages",
         "clients.rp.bearer", "clients.rp.forms", "clients.rp.login"),
 }
 

@@ -1,0 +1,5 @@
+import sys
+
+from clients.chorus.cli import main
+
+sys.exit(main())
