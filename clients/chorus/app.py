@@ -52,10 +52,10 @@ class Chorus:
         self.pages.env.globals["service_tagline"] = N_("Received invoices of public structures")
         self.pages.env.globals["legal_base"] = settings.hub_issuer
         self.pages.env.globals["hub_url"] = settings.hub_issuer
-        catalogues = self.pages.catalogues
+        # E-mails are written in French, the managers' language (no request to negotiate).
+        lookup = self.pages.catalogues.gettext
         self.service = ChorusService(settings, self.db, HubRegistration(settings),
-                                     clock or self.now,
-                                     lambda message: catalogues.gettext("fr", message))
+                                     clock or self.now, lambda message: lookup("fr", message))
         self.sessions = SessionStore(self.db, settings.session_ttl,
                                      token_box(settings.client_secret))
         self.keys = HubKeys(settings.hub_issuer)

@@ -155,7 +155,8 @@ async def home(request: Request, error: FormError | None = None, status: int = 2
                                            _page_number(request))
     pending = await chorus.blocking(chorus.service.pending_requests, session.sub)
     return _render(request, "home.html", session, status, page=page, services=services,
-                   pending=pending, types=TYPES, error=error)
+                   pending=pending, types=TYPES, error=error,
+                   asked=bool(request.query_params.get("demande")))
 
 
 async def new_structure(request: Request) -> Response:
@@ -321,7 +322,7 @@ async def _invoice_page(request: Request, session: UserSession, refusal: Refusal
         history = await chorus.blocking(chorus.service.history, frozenset({sid}), fid)
         return _render(request, "invoice.html", session, status, access=access,
                        invoice=found, history=history, reachable=TRANSITIONS[found.status],
-                       refusal=refusal)
+                       refusal=refusal, done=bool(request.query_params.get("fait")))
 
     return await _guarded(request, run)
 
