@@ -397,6 +397,10 @@ class ChorusService:
                 done = {int(d) for d in user.notices_sent.split(",") if d}
                 if min(due) in done:
                     continue
+                # One conditional UPDATE decides among processes running the job together.
+                if not storage.mark_notices(s, user.client_id, user.notices_sent, ",".join(
+                        str(d) for d in sorted(done | set(due)))):
+                    continue
                 structure = s.get(Structure, user.structure_id)
                 assert structure is not None
                 self._mail_principals(s, user.structure_id, Text(N_(
@@ -407,7 +411,6 @@ class ChorusService:
                         "“Activités du gestionnaire”, or the connector will stop."),
                         login=user.login, name=structure.name,
                         expiry=day(user.secret_expires_at), days=math.ceil(left / DAY)))
-                user.notices_sent = ",".join(str(d) for d in sorted(done | set(due)))
                 sent += 1
         return sent
 
@@ -424,11 +427,15 @@ class ChorusService:
         return self.t(str.__str__(text)).format(**text.values)
 
     def deliver_mails(self) -> int:
-        """Send the queued e-mails (SMTP); a failure is retried at the next turn."""
+        """Send the queued e-mails (SMTP). Each is claimed by deleting its row first, so two
+        processes never send it twice; one that could not be sent is queued again."""
         with self.db.read() as s:
             waiting = storage.waiting_mails(s, 50)
         sent = 0
         for mail in waiting:
+            with self.db.transaction() as s:
+                if not storage.claim_mail(s, mail.id):
+                    continue  # another process has it
             message = EmailMessage()
             message["From"], message["To"], message["Subject"] = (
                 self.settings.mail_from, mail.to, mail.subject)
@@ -439,12 +446,9 @@ class ChorusService:
                     smtp.send_message(message)
             except (OSError, smtplib.SMTPException):
                 with self.db.transaction() as s:
-                    row = s.get(Mail, mail.id)
-                    if row is not None:
-                        row.attempts += 1
+                    s.add(Mail(to=mail.to, subject=mail.subject, body=mail.body,
+                               created_at=mail.created_at, attempts=mail.attempts + 1))
                 continue
-            with self.db.transaction() as s:
-                storage.delete_mail(s, mail.id)
             sent += 1
         return sent
 

@@ -172,10 +172,18 @@ def waiting_mails(s: Session, limit: int) -> Sequence[Mail]:
     return s.scalars(select(Mail).where(Mail.attempts < 20).order_by(Mail.id).limit(limit)).all()
 
 
-def delete_mail(s: Session, mail_id: int) -> None:
-    s.execute(delete(Mail).where(Mail.id == mail_id))
+def claim_mail(s: Session, mail_id: int) -> int:
+    """Take a queued e-mail (delete its row): 1 if this call took it."""
+    return rowcount(s.execute(delete(Mail).where(Mail.id == mail_id)))
 
 
 def count_invoices(s: Session, structure_id: int) -> int:
     return s.scalar(select(func.count()).select_from(Invoice).where(
         Invoice.structure_id == structure_id)) or 0
+
+
+def mark_notices(s: Session, client_id: str, before: str, after: str) -> int:
+    """Record the expiry notices sent for a technical user's secret if nobody did: 1 or 0."""
+    return rowcount(s.execute(update(TechnicalUser).where(
+        TechnicalUser.client_id == client_id, TechnicalUser.notices_sent == before).values(
+        notices_sent=after).execution_options(synchronize_session=False)))

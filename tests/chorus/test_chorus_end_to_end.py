@@ -105,8 +105,8 @@ def test_another_structure_is_404_and_a_user_cannot_manage(live: Live) -> None:
     for action in (f"/structures/{a}/techniques", f"/structures/{a}/utilisateurs",
                    f"/structures/{a}/techniques/{live.technical[0]}/mot-de-passe"):
         token = csrf_token(reader.get(live.url + "/").text)
-        refused = reader.post(live.url + action, data={"csrf_token": token,
-                                                       "utilisateur": "x", "droits": "consultation"})
+        refused = reader.post(live.url + action, data={
+            "csrf_token": token, "utilisateur": "x", "droits": "consultation"})
         assert refused.status_code == 403, action
         assert "gestionnaire principal" in text(refused)
 
