@@ -125,3 +125,18 @@ def test_settings_from_the_environment() -> None:
                 {"CHORUS_TECHNICAL_SECRET_DAYS": "0"}, {"CHORUS_BASE_URL": "http://x.example"}):
         with pytest.raises(SettingError):
             ChorusSettings.from_env(env)
+
+
+def test_readme_lists_every_chorus_setting_with_default_and_meaning() -> None:
+    from pathlib import Path
+
+    from clients.chorus.settings import documented_settings
+
+    readme = Path(__file__).resolve().parents[3] / "README.md"
+    rows = {}
+    for line in readme.read_text(encoding="utf-8").splitlines():
+        if line.startswith("| `CHORUS_"):
+            variable, default, meaning = (c.strip() for c in line.strip("|").split("|", 2))
+            rows[variable.strip("`")] = (default.strip("`"), meaning.strip())
+    assert rows == {name: (str(default), meaning) for name, default, meaning
+                    in documented_settings()}
