@@ -55,12 +55,15 @@ DEMO_USERS: list[dict[str, Any]] = [
     dict(username="hgarnier", given_name="Hugo", family_name="Garnier",
          email="hugo.garnier@finances-demo.example", phone="+33698765432",
          population="portal"),
+    # Chorus Pro's main manager of the demo structures (seed 002).
+    dict(username="cbesnard", given_name="Claire", family_name="Besnard",
+         email="claire.besnard@syndicat-demo.example", phone="+33611223344",
+         groups=["chorus"], population="portal"),
 ]
 
 # Clients earlier demos registered for applications the demo does not run (their portal
 # tiles led nowhere). Removed from a demo database when their secret is still the demo's.
 RETIRED_DEMO_CLIENTS = {
-    "chorus": "demo-chorus-secret",
     "service-public": "demo-sp-secret",
     "demo-connector": "demo-connector-secret",
 }
@@ -68,13 +71,16 @@ RETIRED_DEMO_CLIENTS = {
 
 @dataclass(frozen=True)
 class DemoAddresses:
-    """Where the demo listens and the URLs people use (APA on the hub's port + 1)."""
+    """Where the demo listens and the URLs people use (APA on the hub's port + 1, the FIs on
+    + 2 and + 3, Chorus Pro on + 4)."""
 
     host: str
     hub_port: int
     hub: str  # the issuer
     apa_port: int
     apa: str
+    chorus_port: int
+    chorus: str
 
 
 def demo_addresses(host: str, port: int, environ: dict[str, str]) -> DemoAddresses:
@@ -84,12 +90,28 @@ def demo_addresses(host: str, port: int, environ: dict[str, str]) -> DemoAddress
         url_host = f"[{url_host}]"  # RFC 3986 §3.2.2: IPv6 literal in brackets
     issuer = environ.get("IDP_ISSUER") or f"http://{url_host}:{port}"
     return DemoAddresses(host=host, hub_port=port, hub=issuer, apa_port=port + 1,
-                         apa=f"http://{url_host}:{port + 1}")
+                         apa=f"http://{url_host}:{port + 1}", chorus_port=port + 4,
+                         chorus=f"http://{url_host}:{port + 4}")
 
 
-def demo_clients(apa_url: str) -> list[dict[str, Any]]:
+CHORUS_SECRET = "demo-chorus-secret"
+
+
+def chorus_client(chorus_url: str) -> dict[str, Any]:
+    """Chorus Pro (clients/chorus): people log in, and it registers its structures' technical
+    users itself (RFC 7591) with a client_credentials token of scope `registration`."""
+    return dict(client_id="chorus", name="Chorus Pro", secret=CHORUS_SECRET,
+                redirect_uris=[f"{chorus_url}/auth/callback"],
+                post_logout_redirect_uris=[f"{chorus_url}/"],
+                backchannel_logout_uri=f"{chorus_url}/auth/backchannel-logout",
+                grant_types=["authorization_code", "refresh_token", "client_credentials"],
+                scope="openid profile email registration", access_rule="group:chorus",
+                audience=["chorus-api"], home_url=f"{chorus_url}/", consent_mode="none")
+
+
+def demo_clients(apa_url: str, chorus_url: str | None = None) -> list[dict[str, Any]]:
     """The clients of the applications the demo runs, registered at their current URLs."""
-    return [
+    return ([chorus_client(chorus_url)] if chorus_url else []) + [
         dict(client_id="apa", name="APA — échange de fichiers", secret="demo-apa-secret",
              redirect_uris=[f"{apa_url}/auth/callback"],
              post_logout_redirect_uris=[f"{apa_url}/"],
@@ -113,7 +135,7 @@ _SEEDED_FIELDS = ("redirect_uris", "post_logout_redirect_uris", "backchannel_log
                   "account_events_uri", "home_url", "consent_mode")
 
 
-def seed(rt: Runtime, apa_url: str) -> None:
+def seed(rt: Runtime, apa_url: str, chorus_url: str | None = None) -> None:
     """Demo people and clients; a client of an earlier run moves to APA's current URL."""
     now = rt.clock.now()
     for user in DEMO_USERS:
@@ -123,7 +145,7 @@ def seed(rt: Runtime, apa_url: str) -> None:
         for client_id, secret in RETIRED_DEMO_CLIENTS.items():
             if _is_demo_client(clients_repo.get_client(s, client_id), secret):
                 clients_repo.remove_client(s, client_id)
-    for client in demo_clients(apa_url):
+    for client in demo_clients(apa_url, chorus_url):
         with rt.db.transaction() as s:
             existing = clients_repo.get_client(s, client["client_id"])
             if existing is not None:
@@ -134,6 +156,18 @@ def seed(rt: Runtime, apa_url: str) -> None:
                     continue  # the operator's own client of that name: left alone
                 clients_repo.remove_client(s, client["client_id"])
         admin.add_client(rt.db, now, **client)
+    if chorus_url:
+        _chorus_registration_policy(rt)
+
+
+def _chorus_registration_policy(rt: Runtime) -> None:
+    """What Chorus may register (the hub's registration API, when this hub has it)."""
+    import inspect
+
+    update = getattr(admin, "update_client", None)
+    if update is not None and "registration_scope" in inspect.signature(update).parameters:
+        update(rt.db, rt.clock.now(), "chorus", registration_scope="chorus.factures",
+               registration_audiences=["chorus-api"], registration_max_secret_days=424)
 
 
 def _is_demo_client(row: Client | None, secret: str) -> bool:
@@ -233,7 +267,7 @@ def run_demo(host: str, port: int, lang: str = "fr") -> int:
     with stop.installed():
         urls = demo_addresses(host, port, dict(os.environ))
         catcher = MailCatcher(MAIL_FOLDER.resolve(), free_port(besides=(
-            port, port + 1, *(port + fi.offset for fi in DEMO_PROVIDERS))))
+            port, port + 1, port + 4, *(port + fi.offset for fi in DEMO_PROVIDERS))))
         overrides: dict[str, Any] = {"smtp_host": catcher.host, "smtp_port": catcher.port}
         if not os.environ.get("IDP_ISSUER"):
             overrides["issuer"] = urls.hub
@@ -243,6 +277,7 @@ def run_demo(host: str, port: int, lang: str = "fr") -> int:
             print(f"idp demo: {exc}", file=sys.stderr)
             return 2
         apa: subprocess.Popen[bytes] | None = None
+        chorus: subprocess.Popen[bytes] | None = None
         providers: list[subprocess.Popen[bytes]] = []
         rt: Runtime | None = None
         catcher.start()
@@ -257,7 +292,8 @@ def run_demo(host: str, port: int, lang: str = "fr") -> int:
                 providers.append(start_provider(urls.hub_port + fi.offset, host, env))
             upgrade(settings.database_url)
             rt = Runtime.build(settings)
-            seed(rt, urls.apa)
+            seed(rt, urls.apa, urls.chorus)
+            chorus = start_chorus(urls, rt, catcher)
             register_providers(rt, fi_urls)
             app = WithMailPage(create_app(settings, runtime=rt),
                                mail_page_app(catcher.folder,
@@ -285,8 +321,9 @@ def run_demo(host: str, port: int, lang: str = "fr") -> int:
             if server.failed:
                 return 1
         finally:
-            if apa is not None:
-                stop_process(apa)
+            for child in (apa, chorus):
+                if child is not None:
+                    stop_process(child)
             for process in providers:
                 stop_process(process)
             catcher.stop()
@@ -308,6 +345,8 @@ def banner(t: Callable[..., str], urls: DemoAddresses, settings: Settings,
         f"  {urls.hub}/",
         t(N_("APA, the file exchange with the department:")),
         f"  {urls.apa}/",
+        t(N_("Chorus Pro, the invoices received by public structures:")),
+        f"  {urls.chorus}/",
         "",
         t(N_("Demo logins (invented people), password for all: {password}"),
           password=DEMO_PASSWORD),
@@ -317,6 +356,9 @@ def banner(t: Callable[..., str], urls: DemoAddresses, settings: Settings,
         f"  {users[1]['username']:<14}" + t(
             N_("{name}, agent: no application in this demo (account pages only)"),
             name=f"{users[1]['given_name']} {users[1]['family_name']}"),
+        f"  {users[2]['username']:<14}" + t(
+            N_("{name}, main manager of the demo structures in Chorus Pro"),
+            name=f"{users[2]['given_name']} {users[2]['family_name']}"),
         "",
         t(N_("Citizens log in through an identity provider (invented ones, each a hub of its "
              "own): choose one at")),
@@ -351,6 +393,28 @@ def start_apa(urls: DemoAddresses) -> subprocess.Popen[bytes]:
     return subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "clients.apa", "serve", "--host", urls.host,
          "--port", str(urls.apa_port)], env=env, start_new_session=True)
+
+
+def start_chorus(urls: DemoAddresses, rt: Runtime, catcher: MailCatcher
+                 ) -> subprocess.Popen[bytes]:
+    """Chorus Pro (clients/chorus) in its own process, with its demo structures and invented
+    invoices (the main manager: the demo's Chorus user, by their `sub` at the hub)."""
+    from idp.storage.repositories import accounts as accounts_repo
+
+    user = DEMO_USERS[2]
+    with rt.db.read() as s:
+        account = accounts_repo.find_by_login(s, user["username"])
+        sub = account.subject if account is not None else ""
+    env = dict(os.environ, CHORUS_BASE_URL=urls.chorus, CHORUS_HUB_ISSUER=urls.hub,
+               CHORUS_CLIENT_ID="chorus", CHORUS_CLIENT_SECRET=CHORUS_SECRET,
+               CHORUS_SMTP_HOST=catcher.host, CHORUS_SMTP_PORT=str(catcher.port))
+    name = f"{user['given_name']} {user['family_name']}"
+    subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "clients.chorus", "demo-data", "--sub",
+         f"{sub}:{user['email']}:{name}"], env=env, check=False, stdout=subprocess.DEVNULL)
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "clients.chorus", "serve", "--host", urls.host,
+         "--port", str(urls.chorus_port)], env=env, start_new_session=True)
 
 
 def stop_process(process: subprocess.Popen[bytes], timeout: float = 10) -> None:

@@ -93,7 +93,7 @@ class Demo:
 @contextlib.contextmanager
 def running_demo(tmp_path: Path, *args: str) -> Iterator[Demo]:
     port = two_free_ports()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "APA_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "APA_", "CHORUS_"))}
     env.update(IDP_ARGON2_MEMORY_KIB="1024", IDP_ARGON2_TIME_COST="1")
     out, err = tmp_path / "demo.out", tmp_path / "demo.err"
     with out.open("w") as stdout, err.open("w") as stderr:
@@ -105,6 +105,7 @@ def running_demo(tmp_path: Path, *args: str) -> Iterator[Demo]:
         # Generous: on a loaded machine, starting Python processes takes tens of seconds.
         wait_until_up(demo.hub + "/healthz", process, timeout=120)
         wait_until_up(demo.apa + "/healthz", process, timeout=60)
+        wait_until_up(f"http://127.0.0.1:{port + 4}/healthz", process, timeout=60)
         deadline = time.monotonic() + 30
         while "Ctrl-C" not in demo.output() and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -199,13 +200,14 @@ def test_demo_output_speaks_to_users_and_sigterm_stops_it_all(tmp_path):
     assert str((tmp_path / "var" / "sms.jsonl").resolve()) in output
     assert f"{demo.hub}/demo/courriels" in output
     assert "Ctrl-C" in output
-    assert "Chorus" not in output and "issues" not in output
+    assert "Chorus Pro" in output and "issues" not in output
+    assert f"http://127.0.0.1:{demo.port + 4}/" in output
     assert "Appuyez sur Ctrl-C pour arrêter la démonstration." in output  # French by default
 
 
 def test_demo_stops_with_an_error_when_apa_cannot_run(tmp_path):
     port = two_free_ports()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "APA_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "APA_", "CHORUS_"))}
     with socket.socket() as taken:  # APA's port is taken: APA cannot start
         taken.bind(("127.0.0.1", port + 1))
         taken.listen()
@@ -219,7 +221,7 @@ def test_demo_stops_with_an_error_when_apa_cannot_run(tmp_path):
 
 def test_demo_says_so_and_stops_everything_when_its_port_is_taken(tmp_path):
     port = two_free_ports()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "APA_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "APA_", "CHORUS_"))}
     with socket.socket() as taken:  # the hub's port is taken
         taken.bind(("127.0.0.1", port))
         taken.listen()
@@ -232,3 +234,25 @@ def test_demo_says_so_and_stops_everything_when_its_port_is_taken(tmp_path):
     assert "Traceback" not in err and "Press Ctrl-C" not in out
     with pytest.raises(httpx.ConnectError):  # APA, started first, was stopped too
         httpx.get(f"http://127.0.0.1:{port + 1}/healthz", timeout=2)
+
+
+def test_demo_runs_chorus_with_its_structures_and_invoices(tmp_path):
+    """Chorus Pro on the hub's port + 4: the demo's main manager logs in through the hub and
+    sees the invented structures; their invoices answer through the pages."""
+    with running_demo(tmp_path) as demo:
+        chorus = f"http://127.0.0.1:{demo.port + 4}"
+        with httpx.Client(timeout=20) as browser:
+            response = browser.get(chorus + "/")
+            assert response.status_code == 303
+            response = browser.get(chorus + response.headers["location"])
+            browser.base_url = demo.hub
+            location = log_in_and_consent(browser, response.headers["location"],
+                                          DEMO_USERS[2]["username"], chorus + "/auth/callback",
+                                          password=DEMO_PASSWORD)
+            browser.get(location)
+            home = browser.get(chorus + "/").text
+            assert "Commune de Valbrune" in home and "Claire Besnard" in home
+            structure = re.search(r'href="(/structures/\d+)"', home).group(1)
+            invoices = browser.get(chorus + structure + "/factures").text
+            assert "Papeterie des Tilleuls" in invoices or "Garage Morvandiau" in invoices
+        assert demo.stop(signal.SIGTERM, whole_group=False) == 0

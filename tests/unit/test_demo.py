@@ -48,12 +48,13 @@ def printed(lang: str, tmp_path: Path) -> str:
 def test_the_output_names_what_a_person_needs_and_nothing_for_developers(
         lang: str, tmp_path: Path) -> None:
     text = printed(lang, tmp_path)
-    for needed in ("http://127.0.0.1:9210/", "http://127.0.0.1:9211/", DEMO_PASSWORD,
+    for needed in ("http://127.0.0.1:9210/", "http://127.0.0.1:9211/",
+                   "http://127.0.0.1:9214/", DEMO_PASSWORD,
                    *(u["username"] for u in DEMO_USERS), str(tmp_path / "demo-mail"),
                    "http://127.0.0.1:9210/demo/courriels", str(tmp_path / "sms.jsonl"),
                    "Ctrl-C"):
         assert needed in text
-    for developer_word in ("issue", "Chorus", "service-public", "curl", "client_credentials"):
+    for developer_word in ("issue", "service-public", "curl", "client_credentials"):
         assert developer_word not in text
 
 
