@@ -307,3 +307,30 @@ def test_the_connector_stops_clearly_on_a_refused_secret(live: Live, tmp_path: P
     assert refused.returncode == CREDENTIALS
     assert "Mettre à jour le mot de passe" in refused.stderr
     assert "not-the-secret" not in refused.stderr + refused.stdout
+
+
+def test_api_with_peoples_tokens_follows_their_role(live: Live) -> None:
+    """A person's access token (the one Chorus holds for their session, audience
+    chorus-api): consultation reads but cannot change; modification can; another
+    structure's invoice is 404."""
+    def person_token(role: str) -> str:
+        browser = live.logged_in(role)
+        cookie = next(c.value for c in browser.cookies.jar if c.name == "chorus_session")
+        session = live.chorus.sessions.load(cookie, int(time.time()))
+        assert session is not None
+        return session.access_token
+
+    invoice = live.invoice()
+    reader, writer = person_token("reader"), person_token("writer")
+    found = live.api(reader, SEARCH, {"numeroFacture": None})
+    assert found.status_code == 200 and found.json()["total"] >= 1
+    refused = live.api(reader, PROCESS, {"idFacture": invoice, "nouveauStatut": "SERVICE_FAIT"})
+    assert refused.status_code == 403 and refused.json()["erreur"] == "DROIT_INSUFFISANT"
+    done = live.api(writer, PROCESS, {"idFacture": invoice, "nouveauStatut": "SERVICE_FAIT"})
+    assert done.status_code == 200, done.text
+    history = live.api(writer, "/cpro/factures/v1/consulter/historique", {"idFacture": invoice})
+    assert history.json()["historiquesDesStatuts"]["histoStatut"][0][
+        "histoStatutUtilisateurNom"] == "Camille Bernard"
+    foreign = live.api(writer, "/cpro/factures/v1/consulter/recipiendaire",
+                       {"idFacture": live.invoice("B")})
+    assert foreign.status_code == 404

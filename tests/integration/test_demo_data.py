@@ -38,13 +38,18 @@ def test_apa_registered_by_an_earlier_run_moves_to_the_new_port(rt):  # type: ig
     assert apa["home_url"] == "http://127.0.0.1:9501/"
 
 
-def test_clients_of_applications_the_demo_does_not_run_leave_an_old_demo_database(rt):  # type: ignore[no-untyped-def]
+def test_an_old_demo_chorus_client_moves_to_chorus_current_url(rt):  # type: ignore[no-untyped-def]
     now = rt.clock.now()
     admin.add_client(rt.db, now, client_id="chorus", secret="demo-chorus-secret",
                      redirect_uris=["http://127.0.0.1:8002/auth/callback"],
                      home_url="http://127.0.0.1:8002/")
     seed(rt, APA)
-    assert registered(rt, "chorus") is None
+    assert registered(rt, "chorus") is not None  # not run: left as it was
+    seed(rt, APA, "http://127.0.0.1:8004")
+    chorus = registered(rt, "chorus")
+    assert chorus["redirect_uris"] == ["http://127.0.0.1:8004/auth/callback"]
+    assert "client_credentials" in chorus["grant_types"] and chorus["audience"] == [
+        "chorus-api"]
 
 
 def test_an_operators_own_client_is_never_removed_or_replaced_by_the_demo(rt):  # type: ignore[no-untyped-def]
