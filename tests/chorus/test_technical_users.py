@@ -36,6 +36,8 @@ EXEMPT = {
     "/auth/backchannel-logout": "OpenID Connect Back-Channel Logout 1.0 §2.5: the hub posts a "
                                 "signed logout token; no browser",
     "/auth/logout": "ends the local session and hands over to the hub's RP-initiated logout",
+    "/auth/account-events": "RFC 8935 §2.2: the hub pushes a signed security event token "
+                            "(account purged), verified by clients/rp/events.py; no browser",
 }
 
 
