@@ -60,6 +60,13 @@ def body(message) -> str:  # type: ignore[no-untyped-def]
     return message.get_payload(decode=True).decode()
 
 
+def subject(message) -> str:  # type: ignore[no-untyped-def]
+    """The Subject decoded (RFC 2047 encoded words for non-ASCII text)."""
+    from email.header import decode_header, make_header
+
+    return str(make_header(decode_header(message["Subject"])))
+
+
 def test_expiry_notices_30_and_7_days_before_once_each(live: Live) -> None:
     service = live.chorus.service
     a = live.structures["A"]
@@ -79,7 +86,7 @@ def test_expiry_notices_30_and_7_days_before_once_each(live: Live) -> None:
         service.deliver_mails()
         found = [m for m in mails(live, start, manager_mail) if "TECH_NOTICE" in body(m)]
         assert len(found) == 2
-        assert "expire le" in found[0]["Subject"] and "(dans 29 jours)" in body(found[0])
+        assert "expire le" in subject(found[0]) and "(dans 29 jours)" in body(found[0])
         assert "(dans 6 jours)" in body(found[1])
         assert not any("TECH_NOTICE" in body(m) for m in live.sink.messages[start:]
                        if m["To"] != manager_mail)  # the main manager only
@@ -155,11 +162,11 @@ def test_seed_002_procedure_end_to_end(live: Live, tmp_path: Path) -> None:
     assert old.returncode == CREDENTIALS
     assert run_connector(live, tmp_path, (client_id, new_secret)).returncode == DONE
     manager_mail = f"{live.users['manager']}@example.test"
-    subjects = [m["Subject"] for m in mails(live, start, manager_mail)]
+    subjects = [subject(m) for m in mails(live, start, manager_mail)]
     deadline = time.monotonic() + 10
     while len(subjects) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
-        subjects = [m["Subject"] for m in mails(live, start, manager_mail)]
+        subjects = [subject(m) for m in mails(live, start, manager_mail)]
     assert any("créé" in s for s in subjects) and any("mis à jour" in s for s in subjects)
     assert not any(secret in body(m) or new_secret in body(m)
                    for m in live.sink.messages[start:])
