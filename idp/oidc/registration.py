@@ -133,7 +133,7 @@ class Registrations:
         def run() -> Answer:
             with self.db.read() as s:
                 row = self._authorised(s, token, client_id)
-                return 200, self._information(row), NO_STORE
+                return 200, self._information(row, token), NO_STORE
         return self._answer(run)
 
     def replace(self, token: str | None, client_id: str, content_type: str, body: bytes,
@@ -254,7 +254,7 @@ class Registrations:
             self.audit.write(s, "client.updated", client_id=client_id, ip=ip,
                              owner=row.owner_client_id, grant_types=meta.grant_types,
                              auth_method=meta.auth_method, scope=meta.scope)
-            information = self._information(row)
+            information = self._information(row, token)
         self.clients.invalidate(client_id)
         return 200, information, NO_STORE
 
@@ -328,8 +328,11 @@ class Registrations:
                 return row
         raise Unauthorized
 
-    def _information(self, row: Client) -> dict[str, Any]:
-        """RFC 7591 §3.2.1 / RFC 7592 §3: the registered metadata, without any secret."""
+    def _information(self, row: Client, token: str | None = None) -> dict[str, Any]:
+        """RFC 7591 §3.2.1 / RFC 7592 §3: the registered metadata, without the client secret.
+        RFC 7592 §3 wants a registration access token with the registration client URI: the
+        hub keeps only hashes, so a read or an update answers with the token that authorised
+        it (the client's own, or its owner's registration token), which the caller has."""
         grant_types = list(row.grant_types)
         information: dict[str, Any] = {
             "client_id": row.client_id,
@@ -343,6 +346,8 @@ class Registrations:
             "audience": list(row.audience),
             "registration_client_uri": f"{self.issuer}/register/{row.client_id}",
         }
+        if token is not None:
+            information["registration_access_token"] = token
         if row.token_endpoint_auth_method in SECRET_METHODS:
             information["client_secret_expires_at"] = row.secret_expires_at or 0
         if row.jwks is not None:

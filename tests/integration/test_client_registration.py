@@ -279,7 +279,8 @@ def test_read_update_rotate_delete_with_the_registration_access_token(http, chor
 
     read = http.get(uri, headers=bearer(rat))
     assert read.status_code == 200 and read.headers["cache-control"] == "no-store"
-    assert "client_secret" not in read.json() and "registration_access_token" not in read.json()
+    assert "client_secret" not in read.json()
+    assert read.json()["registration_access_token"] == rat  # the token that read it
     assert read.json()["client_secret_expires_at"] == created["client_secret_expires_at"]
     assert created["client_secret"] not in read.text
 
@@ -319,6 +320,7 @@ def test_put_rules(http, chorus) -> None:  # type: ignore[no-untyped-def]
     created = register(http, token).json()
     uri = _path(created["registration_client_uri"])
     current = http.get(uri, headers=bearer(token)).json()
+    assert current["registration_access_token"] == token  # the owner's, which read it
     for bad in ({**current, "client_id": "someone-else"},
                 {k: v for k, v in current.items() if k != "client_id"},
                 {**current, "client_secret": "not-the-secret"},
