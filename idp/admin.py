@@ -193,7 +193,7 @@ def update_client(
     with (checked by admin_providers.check_allowed_providers), [] for every FI.
     ``account_events_uri``: "" stops the account events.
 
-    The registration policy (RFC 7591, oidc/registration.py) of an application holding the
+    The registration policy (RFC 7591, oidc/client_registration.py) of an application holding the
     ``registration`` scope: ``registration_scope``, the scopes the clients it registers may
     have ("" : it may register none); ``registration_audiences``, their possible audiences;
     ``registration_max_secret_days``, the longest lifetime of their secrets (0: no limit)."""

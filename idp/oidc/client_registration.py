@@ -12,7 +12,7 @@ same 401 (RFC 7592 §2: never tell a stranger whether a client id exists).
 Extension: ``POST /register/{client_id}/secret`` issues a new secret (the old one is refused
 at once by every process: clients_version, oidc/clients.py).
 
-No HTTP here: the web layer (web/registration.py) passes the bearer token and the raw body,
+No HTTP here: the web layer (web/client_registration.py) passes the bearer token and the raw body,
 and sends the ``Answer`` back.
 """
 
@@ -111,7 +111,7 @@ class Metadata:
     client_secret: str | None  # PUT only: must be the current one
 
 
-class Registrations:
+class ClientRegistrations:
     def __init__(self, db: Database, clock: Clock, tokens: TokenService, audit: AuditLog,
                  clients: ClientCache, issuer: str) -> None:
         self.db = db

@@ -1,14 +1,14 @@
 """HTTP glue of dynamic client registration (RFC 7591) and management (RFC 7592):
 `POST /register`, `GET|PUT|DELETE /register/{client_id}`, and the extension
 `POST /register/{client_id}/secret`. JSON in and out; the work (database) runs in the
-thread pool (oidc/registration.py)."""
+thread pool (oidc/client_registration.py)."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from idp.oidc.registration import Answer
+from idp.oidc.client_registration import Answer
 from idp.web.hub import hub_of
 
 
@@ -33,8 +33,8 @@ async def register(request: Request) -> Response:
     hub = hub_of(request)
     body = await request.body()
     return _send(await hub.rt.blocking(
-        hub.registrations.register, _bearer(request), request.headers.get("content-type", ""),
-        body, _ip(request)))
+        hub.client_registrations.register, _bearer(request),
+        request.headers.get("content-type", ""), body, _ip(request)))
 
 
 async def manage(request: Request) -> Response:
@@ -42,14 +42,15 @@ async def manage(request: Request) -> Response:
     client_id = request.path_params["client_id"]
     token = _bearer(request)
     if request.method == "GET":
-        answer = await hub.rt.blocking(hub.registrations.read, token, client_id)
+        answer = await hub.rt.blocking(hub.client_registrations.read, token, client_id)
     elif request.method == "PUT":
         body = await request.body()
         answer = await hub.rt.blocking(
-            hub.registrations.replace, token, client_id,
+            hub.client_registrations.replace, token, client_id,
             request.headers.get("content-type", ""), body, _ip(request))
     else:
-        answer = await hub.rt.blocking(hub.registrations.delete, token, client_id, _ip(request))
+        answer = await hub.rt.blocking(hub.client_registrations.delete, token, client_id,
+                                       _ip(request))
     return _send(answer)
 
 
@@ -57,5 +58,5 @@ async def rotate_secret(request: Request) -> Response:
     hub = hub_of(request)
     body = await request.body()
     return _send(await hub.rt.blocking(
-        hub.registrations.rotate_secret, _bearer(request), request.path_params["client_id"],
+        hub.client_registrations.rotate_secret, _bearer(request), request.path_params["client_id"],
         request.headers.get("content-type", ""), body, _ip(request)))
