@@ -46,6 +46,9 @@ MAX_BODY = 32 * 1024  # a JSON body; key sets included
 MAX_URIS = 20
 MAX_AUDIENCES = 10
 MAX_KEYS = 10
+# A requested expiry at most this far beyond the longest lifetime is brought back to it (the
+# application's clock, or its "now + lifetime", may be a little ahead of the hub's).
+CLOCK_SKEW = 60
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 AUTH_METHODS = (*SECRET_METHODS, "private_key_jwt")
 # The grant type sets a registered client may have (RFC 7591 §2.1).
@@ -560,6 +563,8 @@ def _bounded_expiry(requested: int | None, owner: Owner, now: int) -> int | None
         return longest
     if requested <= now:
         raise Refused("client_secret_expires_at is in the past.")
+    if longest is not None and longest < requested <= longest + CLOCK_SKEW:
+        return longest  # the application computed now + the lifetime a moment earlier
     if longest is not None and requested > longest:
         raise Refused("client_secret_expires_at is beyond the longest secret lifetime allowed "
                       f"to this application's clients ({owner.max_secret_days} days).")

@@ -98,7 +98,11 @@ def test_defaults_expiry_requested_and_bounded(http, chorus, clock) -> None:  # 
     assert asked.json()["client_secret_expires_at"] == clock.now() + 86400
     zero = register(http, token, {**TECHNICAL, "client_secret_expires_at": 0})
     assert zero.json()["client_secret_expires_at"] == clock.now() + YEAR
-    for bad in (clock.now() + YEAR + 1, clock.now() - 1, "soon", True, 1.5, -3):
+    # Computed a moment ahead by the application: brought back to the longest lifetime.
+    ahead = register(http, token, {**TECHNICAL, "client_secret_expires_at":
+                                   clock.now() + YEAR + 60})
+    assert ahead.json()["client_secret_expires_at"] == clock.now() + YEAR
+    for bad in (clock.now() + YEAR + 61, clock.now() - 1, "soon", True, 1.5, -3):
         refused = register(http, token, {**TECHNICAL, "client_secret_expires_at": bad})
         assert refused.status_code == 400, bad
         assert refused.json()["error"] == "invalid_client_metadata"
@@ -357,7 +361,7 @@ def test_rotation_with_a_requested_expiry(http, chorus, clock) -> None:  # type:
                       json={"client_secret_expires_at": clock.now() + 30 * 86400})
     assert asked.status_code == 200
     assert asked.json()["client_secret_expires_at"] == clock.now() + 30 * 86400
-    for bad in ({"client_secret_expires_at": clock.now() + YEAR + 1},
+    for bad in ({"client_secret_expires_at": clock.now() + YEAR + 61},
                 {"client_secret_expires_at": "x"}, {"client_secret": "mine"}, ["x"]):
         refused = http.post(uri, headers=bearer(token), json=bad)
         assert refused.status_code == 400, bad
