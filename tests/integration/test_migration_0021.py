@@ -12,7 +12,7 @@ from idp.storage.migrate import alembic_config, upgrade
 from tests.conftest import BACKEND
 from tests.e2e.conftest import new_pg_database
 
-PREVIOUS = "0020"  # the revision 0021 follows
+PREVIOUS = "0019"  # the revision 0021 follows
 
 
 def _roundtrip(url: str) -> None:

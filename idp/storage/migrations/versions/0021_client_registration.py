@@ -1,7 +1,7 @@
 """client registration
 
 Revision ID: 0021
-Revises: 0020
+Revises: 0019
 Create Date: 2026-11-27 20:40:00
 
 Dynamic client registration (RFC 7591, RFC 7592): on `clients`, the owner application of a
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '0021'
-down_revision = '0020'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
