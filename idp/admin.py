@@ -13,7 +13,14 @@ from idp.accounts.citizens import pivot_columns
 from idp.accounts.passwords import Passwords
 from idp.accounts.policy import POPULATIONS
 from idp.federation.pivot import PivotIdentity, PivotInvalid, validate_pivot
-from idp.oidc.clients import AUTH_METHODS, CONSENT_MODES, GRANT_TYPES, hash_secret
+from idp.oidc.clients import (
+    AUTH_METHODS,
+    CONSENT_MODES,
+    GRANT_TYPES,
+    hash_secret,
+    scope_problem,
+    uri_problem,
+)
 from idp.storage.models import Account, Client
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import clients as clients_repo
@@ -56,6 +63,13 @@ def client_as_dict(c: Client) -> dict[str, Any]:
         "citizen_facing": bool(c.citizen_facing),
         "allowed_providers": None if c.allowed_providers is None else list(c.allowed_providers),
         "secret_expires_at": c.secret_expires_at,
+        # RFC 7591: the application that registered it (None: the operator).
+        "owner_client_id": c.owner_client_id,
+        "software_id": c.software_id,
+        # What this client may register itself (None: nothing).
+        "registration_scope": c.registration_scope,
+        "registration_audiences": list(c.registration_audiences or []),
+        "registration_max_secret_days": c.registration_max_secret_days,
         "created_at": c.created_at,
     }
 
@@ -170,14 +184,32 @@ def update_client(
     citizen_facing: bool | None = None,
     allowed_providers: list[str] | None = None,
     account_events_uri: str | None = None,
+    registration_scope: str | None = None,
+    registration_audiences: list[str] | None = None,
+    registration_max_secret_days: int | None = None,
 ) -> dict[str, Any]:
     """Change a registered client's fields; None leaves a field as it is. Every value is
     checked before anything is written. ``allowed_providers``: the FIs its users may log in
     with (checked by admin_providers.check_allowed_providers), [] for every FI.
-    ``account_events_uri``: "" stops the account events."""
+    ``account_events_uri``: "" stops the account events.
+
+    The registration policy (RFC 7591, oidc/client_registration.py) of an application holding the
+    ``registration`` scope: ``registration_scope``, the scopes the clients it registers may
+    have ("" : it may register none); ``registration_audiences``, their possible audiences;
+    ``registration_max_secret_days``, the longest lifetime of their secrets (0: no limit)."""
     if all(v is None for v in (name, scope, redirect_uris, consent_mode, citizen_facing,
-                               allowed_providers, account_events_uri)):
+                               allowed_providers, account_events_uri, registration_scope,
+                               registration_audiences, registration_max_secret_days)):
         raise AdminError("nothing to change: give at least one option")
+    if registration_scope:
+        _check_scope(registration_scope)
+    for audience in registration_audiences or []:
+        if not (0 < len(audience) <= 255 and audience.isprintable() and " " not in audience):
+            raise AdminError(f"invalid audience {audience[:100]!r}: 1 to 255 printable "
+                             "characters without space")
+    if registration_max_secret_days is not None and not (
+            0 <= registration_max_secret_days <= 3650):
+        raise AdminError("the longest secret lifetime is 0 (no limit) to 3650 days")
     if name is not None and not (0 < len(name.strip()) <= 255 and name.isprintable()):
         raise AdminError("the name must be 1 to 255 printable characters")
     if scope is not None:
@@ -209,8 +241,15 @@ def update_client(
             row.allowed_providers = allowed_providers or None
         if account_events_uri is not None:
             row.account_events_uri = account_events_uri or None
+        if registration_scope is not None:
+            row.registration_scope = " ".join(registration_scope.split()) or None
+        if registration_audiences is not None:
+            row.registration_audiences = list(dict.fromkeys(registration_audiences)) or None
+        if registration_max_secret_days is not None:
+            row.registration_max_secret_days = registration_max_secret_days or None
         row.updated_at = now
         s.flush()
+        clients_repo.bump_version(s)
         return client_as_dict(row)
 
 
@@ -220,29 +259,15 @@ def _check_consent_mode(mode: str) -> None:
 
 
 def _check_scope(scope: str) -> None:
-    # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), space-delimited.
-    tokens = scope.split()
-    if not tokens or len(scope) > 1024 or not all(
-            all(c == "\x21" or "\x23" <= c <= "\x5b" or "\x5d" <= c <= "\x7e" for c in t)
-            for t in tokens):
-        raise AdminError(f"invalid scope {scope!r}: 1 to 1024 characters, space-separated "
-                         "tokens of printable ASCII without quote or backslash")
+    problem = scope_problem(scope)
+    if problem:
+        raise AdminError(problem)
 
 
 def _check_uri(uri: str) -> None:
-    from urllib.parse import urlsplit
-
-    if len(uri) > 1024 or not uri.isprintable() or " " in uri:
-        raise AdminError(f"invalid URI {uri[:60]!r}: at most 1024 printable characters, "
-                         "no space")
-    try:
-        parts = urlsplit(uri)
-    except ValueError:
-        raise AdminError(f"invalid URI {uri!r}") from None
-    if parts.scheme not in ("https", "http") or not parts.netloc or parts.fragment:
-        raise AdminError(f"invalid URI {uri!r}: absolute http(s) URI without fragment required")
-    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise AdminError(f"invalid URI {uri!r}: plain http is only allowed on loopback")
+    problem = uri_problem(uri)
+    if problem:
+        raise AdminError(problem)
 
 
 def account_as_dict(a: Account) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from idp.accounts.login_name_sync import follow_agent_domains_at_start
 from idp.clock import Clock
 from idp.runtime import Runtime
 from idp.settings import Settings
-from idp.web import protocol
+from idp.web import client_registration, protocol
 from idp.web.errors import http_error, storage_unavailable, unexpected_error
 from idp.web.hub import Hub
 from idp.web.middleware.request_limits import RequestLimitsMiddleware
@@ -70,6 +70,11 @@ def create_app(settings: Settings, clock: Clock | None = None,
         Route("/inscription/confirmation", registration.confirmation_submit, methods=["POST"]),
         Route("/inscription/renvoi", registration.resend_submit, methods=["POST"]),
         Route("/userinfo", protocol.userinfo, methods=["GET", "POST"]),
+        Route("/register", client_registration.register, methods=["POST"]),
+        Route("/register/{client_id}", client_registration.manage,
+              methods=["GET", "PUT", "DELETE"]),
+        Route("/register/{client_id}/secret", client_registration.rotate_secret,
+              methods=["POST"]),
         Route("/logout", logout.end_session, methods=["GET", "POST"]),
         Route(logout.PROVIDER_LOGOUT_RETURN, logout.provider_logout_return, methods=["GET"]),
         Route("/compte/mot-de-passe", account.password_page, methods=["GET"]),

@@ -158,6 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument("--providers", help="FI ids its users may log in with, comma-separated "
                                             "('': every FI)")
     update.add_argument("--account-events-uri", help=EVENTS_HELP + " ('': not told)")
+    update.add_argument("--registration-scopes", metavar="SCOPES",
+                        help="scopes the clients it registers may have (RFC 7591; it needs "
+                             "the 'registration' scope too); '' : it may register none")
+    update.add_argument("--registration-audience", action="append", metavar="AUDIENCE",
+                        help="an audience the clients it registers may have; repeat for each, "
+                             "replaces the list ('' alone: none)")
+    update.add_argument("--registration-max-secret-days", type=int, metavar="DAYS",
+                        help="longest lifetime of their secrets, in days (0: no limit)")
     update.set_defaults(handler=cmd_clients_update)
     clients.add("list").set_defaults(handler=cmd_clients_list)
     show = clients.add("show")
@@ -473,6 +481,10 @@ def cmd_clients_update(args: argparse.Namespace) -> int:
         allowed_providers=None if args.providers is None else (
             admin_providers.check_allowed_providers(rt.db, list(split_list(args.providers)))
             or []),
+        registration_scope=args.registration_scopes,
+        registration_audiences=None if args.registration_audience is None else [
+            a for a in args.registration_audience if a],
+        registration_max_secret_days=args.registration_max_secret_days,
     )
     emit(args, data, _fields(data))
     return 0
@@ -484,7 +496,8 @@ def cmd_clients_list(args: argparse.Namespace) -> int:
     return _list_command(
         args, clients_repo.list_clients, admin.client_as_dict, "no clients",
         lambda c: f"{c['client_id']:<24} {c['token_endpoint_auth_method']:<20} "
-                  f"{_text(c['grant_types'])}")
+                  f"{_text(c['grant_types'])}"
+                  + (f"  owner {c['owner_client_id']}" if c["owner_client_id"] else ""))
 
 
 def cmd_clients_show(args: argparse.Namespace) -> int:
@@ -499,7 +512,7 @@ def cmd_clients_remove(args: argparse.Namespace) -> int:
 
     rt = _runtime(existing=True)
     with rt.db.transaction() as s:
-        if not clients_repo.remove_client(s, args.client_id):
+        if not clients_repo.remove_client(s, args.client_id):  # bumps clients_version
             raise admin.AdminError(f"no client {args.client_id!r}")
     emit(args, {"removed": args.client_id}, f"client {args.client_id} removed")
     return 0

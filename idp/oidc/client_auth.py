@@ -43,11 +43,23 @@ def authenticate_client_secret_basic(
     query_client: Callable[[str], RegisteredClient | None], request: HubOAuth2Request,
 ) -> RegisteredClient | None:
     client_id, client_secret = basic_credentials(request.headers)
+    return _by_secret(query_client, client_id, client_secret)
+
+
+def authenticate_client_secret_post(
+    query_client: Callable[[str], RegisteredClient | None], request: HubOAuth2Request,
+) -> RegisteredClient | None:
+    return _by_secret(query_client, request.form.get("client_id"),
+                      request.form.get("client_secret"))
+
+
+def _by_secret(query_client: Callable[[str], RegisteredClient | None], client_id: str | None,
+               client_secret: str | None) -> RegisteredClient | None:
+    """An unknown client and a wrong secret get the same answer (authlib's generic
+    invalid_client); only a right secret past its expiry is told so (check_client_secret)."""
     if client_id and client_secret:
         client = query_client(client_id)
-        if client is None:
-            raise InvalidClientError(status_code=401, description="Unknown client.")
-        if client.check_client_secret(client_secret):
+        if client is not None and client.check_client_secret(client_secret):
             return client
     return None
 

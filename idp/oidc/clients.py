@@ -1,24 +1,37 @@
 """Registered clients as authlib sees them, and a per-process cache of them.
 
-The cache keeps a client for ``client_cache_ttl`` seconds: a change made by another process
-(``idp clients remove``) is seen within that time; a change made through this process's
-own ``invalidate`` is seen at once.
+The cache keeps a client for ``client_cache_ttl`` seconds, and drops every cached client when
+the database's ``clients_version`` changed, which it checks at most once a second
+(``VERSION_CHECK_SECONDS``): a change made by another process (a rotated secret, a client
+removed by ``idp clients remove`` or deleted through RFC 7592) is seen within about a second,
+at the cost of one one-row read per second per process, not one per token request; a change
+made through this process's own ``invalidate`` is seen at once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import math
 import threading
 import time
+from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749 import ClientMixin
 
 from idp.clock import Clock
 from idp.limits import is_clean_identifier
+from idp.oidc.errors import InvalidClientError
 from idp.storage.models import Client
 from idp.storage.repositories import clients as clients_repo
 from sitekit.storage.database import Database
+from sitekit.storage.errors import StorageUnavailable
+
+log = logging.getLogger("idp.oidc")
+
+VERSION_CHECK_SECONDS = 1.0
+SECRET_EXPIRED = "The client secret expired."
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
@@ -26,6 +39,35 @@ GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 # does: a consent page (private-sector applications), an information page (public
 # services), or nothing (the operator's own first-party applications).
 CONSENT_MODES = ("explicit", "information", "none")
+
+
+def uri_problem(uri: str) -> str | None:
+    """Why a redirect, logout or key-set URI is refused, or None: absolute https, or http on
+    loopback (RFC 8252 §7.3), no fragment (RFC 6749 §3.1.2), at most 1024 characters."""
+    if len(uri) > 1024 or not uri.isprintable() or " " in uri:
+        return f"invalid URI {uri[:60]!r}: at most 1024 printable characters, no space"
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return f"invalid URI {uri[:100]!r}"
+    if parts.scheme not in ("https", "http") or not parts.netloc or parts.fragment or (
+            "#" in uri):
+        return f"invalid URI {uri[:100]!r}: absolute http(s) URI without fragment required"
+    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        return f"invalid URI {uri[:100]!r}: plain http is only allowed on loopback"
+    return None
+
+
+def scope_problem(scope: str) -> str | None:
+    """Why a scope value is refused, or None. RFC 6749 §3.3: scope-token =
+    1*( %x21 / %x23-5B / %x5D-7E ), space-delimited."""
+    tokens = scope.split()
+    if not tokens or len(scope) > 1024 or not all(
+            all(c == "\x21" or "\x23" <= c <= "\x5b" or "\x5d" <= c <= "\x7e" for c in t)
+            for t in tokens):
+        return (f"invalid scope {scope[:100]!r}: 1 to 1024 characters, space-separated "
+                "tokens of printable ASCII without quote or backslash")
+    return None
 
 
 def hash_secret(secret: str) -> str:
@@ -93,11 +135,16 @@ class RegisteredClient(ClientMixin):
         return redirect_uri in self.redirect_uris
 
     def check_client_secret(self, client_secret: str) -> bool:
+        """The secret is right and not expired. A right secret past its expiry (at or after
+        ``secret_expires_at``, RFC 7591 §3.2.1) raises ``invalid_client`` saying so; a wrong
+        one is only False, whatever the expiry: the answer never tells which part failed."""
         if not self.secret_hash:
             return False
-        if self.secret_expires_at is not None and self.secret_expires_at <= self.clock.now():
+        if not hmac.compare_digest(hash_secret(client_secret), self.secret_hash):
             return False
-        return hmac.compare_digest(hash_secret(client_secret), self.secret_hash)
+        if self.secret_expires_at and self.secret_expires_at <= self.clock.now():
+            raise InvalidClientError(status_code=401, description=SECRET_EXPIRED)
+        return True
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return method == self.token_endpoint_auth_method
@@ -113,16 +160,21 @@ class RegisteredClient(ClientMixin):
 
 
 class ClientCache:
-    def __init__(self, db: Database, ttl: float, clock: Clock) -> None:
+    def __init__(self, db: Database, ttl: float, clock: Clock,
+                 version_check: float = VERSION_CHECK_SECONDS) -> None:
         self.db = db
         self.clock = clock
         self.ttl = ttl
+        self.version_check = version_check
         self._entries: dict[str, tuple[float, RegisteredClient | None]] = {}
         self._lock = threading.Lock()
+        self._version: int | None = None
+        self._checked = -math.inf  # time.monotonic() of the last version check
 
     def get(self, client_id: str | None) -> RegisteredClient | None:
         if not is_clean_identifier(client_id):
             return None  # also from Basic credentials and JWT claims: never sent to the database
+        self._follow_version()
         now = time.monotonic()
         entry = self._entries.get(client_id)
         if entry is not None and entry[0] > now:
@@ -137,11 +189,37 @@ class ClientCache:
         return client
 
     def peek(self, client_id: str | None) -> RegisteredClient | None:
-        """The cached client if its entry is fresh, without touching the database."""
+        """The cached client if its entry is fresh and the version was checked less than
+        ``version_check`` seconds ago, without touching the database."""
+        if time.monotonic() - self._checked >= self.version_check:
+            return None  # get() reads the version first
         entry = self._entries.get(client_id) if client_id else None
         if entry is not None and entry[0] > time.monotonic():
             return entry[1]
         return None
+
+    def _follow_version(self) -> None:
+        """Drop every cached client when another process changed one (at most one read of
+        the one-row version table per ``version_check`` seconds)."""
+        if time.monotonic() - self._checked < self.version_check:
+            return
+        with self._lock:
+            if time.monotonic() - self._checked < self.version_check:
+                return
+            try:
+                with self.db.read() as s:
+                    version = clients_repo.clients_version(s)
+            except StorageUnavailable as exc:
+                # Keep what is cached (the database holds no newer change it could read);
+                # look again after the interval.
+                log.warning("client cache: version not checked, database unavailable (%s)",
+                            exc)
+                self._checked = time.monotonic()
+                return
+            if version != self._version:
+                self._entries.clear()
+                self._version = version
+            self._checked = time.monotonic()
 
     def invalidate(self, client_id: str | None = None) -> None:
         with self._lock:

@@ -23,6 +23,7 @@ from idp.oidc.claims import SCOPE_CLAIMS
 from idp.oidc.client_auth import (
     PrivateKeyJWT,
     authenticate_client_secret_basic,
+    authenticate_client_secret_post,
     basic_credentials,
 )
 from idp.oidc.clients import RegisteredClient
@@ -163,6 +164,7 @@ class HubAuthorizationServer(AuthorizationServer):
         self.acr_levels = acr_levels(runtime.settings)
         self.acr_values_supported = tuple(self.acr_levels)
         self.register_client_auth_method("client_secret_basic", authenticate_client_secret_basic)
+        self.register_client_auth_method("client_secret_post", authenticate_client_secret_post)
         self.register_client_auth_method(
             "private_key_jwt", PrivateKeyJWT(runtime.db, runtime.settings.issuer))
         self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(), OpenIDConnect()])

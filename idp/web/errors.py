@@ -14,7 +14,8 @@ from idp.web.messages import ERROR_MESSAGES
 
 log = logging.getLogger("idp.web")
 
-PROTOCOL_PATHS = ("/token", "/introspect", "/revoke", "/userinfo", "/jwks", "/.well-known/")
+PROTOCOL_PATHS = ("/token", "/introspect", "/revoke", "/userinfo", "/jwks", "/.well-known/",
+                  "/register")
 
 
 def _is_protocol(request: Request) -> bool:

@@ -15,6 +15,7 @@ from idp.accounts.throttling import ThrottleRules
 from idp.federation.upstream import UpstreamClient
 from idp.oidc import build_authorization_server
 from idp.oidc.authorization import Outcome, deny
+from idp.oidc.client_registration import ClientRegistrations
 from idp.oidc.server import HubAuthorizationServer, HubOAuth2Request
 from idp.runtime import Runtime
 from idp.web.sessions import BrowserSessions, SessionState
@@ -31,6 +32,9 @@ class Hub:
         self.rt = runtime
         self.settings = runtime.settings
         self.server: HubAuthorizationServer = build_authorization_server(runtime)
+        self.client_registrations = ClientRegistrations(
+            runtime.db, runtime.clock, self.server.tokens, runtime.audit, runtime.clients,
+            runtime.settings.issuer)
         self.sessions = BrowserSessions(runtime.db, runtime.clock, runtime.settings.session_ttl)
         self.pages = Pages()
         self.throttle_rules = ThrottleRules.from_settings(runtime.settings, runtime.keys)

@@ -37,6 +37,10 @@ EXEMPT = {
     "/token": "RFC 6749 §3.2: a back-channel request with client authentication, no cookie",
     "/introspect": "RFC 7662 §2.1: a back-channel request with client authentication",
     "/revoke": "RFC 7009 §2.1: a back-channel request with client authentication",
+    "/register": "RFC 7591 §3.1: a JSON request authenticated by a bearer access token, no "
+                 "cookie",
+    "/register/{client_id}/secret": "RFC 7592 extension (oidc/client_registration.py): a JSON "
+                                    "request authenticated by a bearer token, no cookie",
 }
 NEW = "Nouveau-2027!"
 MOBILE = "+33612345678"

@@ -644,6 +644,10 @@ def test_clients_update_changes_only_the_fields_given(capsys) -> None:  # type: 
     (["--scope", "openid \"quoted\""], "invalid scope"),
     (["--scope", " "], "invalid scope"),
     (["--name", " "], "the name must be"),
+    (["--registration-scopes", "a\"b"], "invalid scope"),
+    (["--registration-audience", "an api"], "invalid audience"),
+    (["--registration-max-secret-days", "-1"], "longest secret lifetime"),
+    (["--registration-max-secret-days", "4000"], "longest secret lifetime"),
 ])
 def test_clients_update_refuses_bad_values(capsys, options, message) -> None:  # type: ignore[no-untyped-def]
     run(capsys, "clients", "add", "--client-id", "mairie",
@@ -652,6 +656,27 @@ def test_clients_update_refuses_bad_values(capsys, options, message) -> None:  #
     assert code == 1 and message in err
     shown = json.loads(run(capsys, "clients", "show", "mairie", "--json")[1])
     assert shown["redirect_uris"] == ["https://mairie.example/cb"]
+
+
+def test_clients_update_sets_the_registration_policy(capsys) -> None:  # type: ignore[no-untyped-def]
+    run(capsys, "clients", "add", "--client-id", "chorus", "--scope", "registration",
+        "--grant-type", "client_credentials")
+    code, out, _ = run(capsys, "clients", "update", "chorus", "--registration-scopes",
+                       "chorus.factures  chorus.structures", "--registration-audience",
+                       "chorus-api", "--registration-audience", "chorus-api-2",
+                       "--registration-max-secret-days", "424", "--json")
+    assert code == 0
+    value = json.loads(out)
+    assert value["registration_scope"] == "chorus.factures chorus.structures"
+    assert value["registration_audiences"] == ["chorus-api", "chorus-api-2"]
+    assert value["registration_max_secret_days"] == 424
+    assert value["owner_client_id"] is None
+    code, out, _ = run(capsys, "clients", "update", "chorus", "--registration-scopes", "",
+                       "--registration-audience", "", "--registration-max-secret-days", "0",
+                       "--json")
+    value = json.loads(out)
+    assert value["registration_scope"] is None and value["registration_audiences"] == []
+    assert value["registration_max_secret_days"] is None
 
 
 def test_clients_update_of_an_unknown_client_is_an_error(capsys, database) -> None:  # type: ignore[no-untyped-def]

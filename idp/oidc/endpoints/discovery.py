@@ -25,6 +25,8 @@ def discovery_document(server: HubAuthorizationServer) -> dict[str, Any]:
         "end_session_endpoint": f"{issuer}/logout",
         "introspection_endpoint": f"{issuer}/introspect",
         "revocation_endpoint": f"{issuer}/revoke",
+        # RFC 8414 §2 / RFC 7591: for applications the operator allowed (scope registration).
+        "registration_endpoint": f"{issuer}/register",
         "scopes_supported": list(server.scopes_supported),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

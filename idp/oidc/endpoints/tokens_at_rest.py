@@ -67,7 +67,11 @@ def find_presented_token(server: HubAuthorizationServer, token: str, hint: str |
         claims = server.tokens.verify_access_token(token)
         if claims is None:
             return None
-        revoked = tokens_repo.is_access_token_revoked(rt.db, claims["jti"], claims.get("gid"))
+        # A token of a client removed since (RFC 7592 §2.3, `idp clients remove`) is
+        # inactive: its grants went with it, and a client_credentials token has none.
+        revoked = tokens_repo.is_access_token_revoked(
+            rt.db, claims["jti"], claims.get("gid")) or server.query_client(
+            str(claims.get("client_id", ""))) is None
         return PresentedAccessToken(claims, revoked)
     if len(token) > 512:
         return None

@@ -49,8 +49,29 @@ class Client(Base):
     # The upstream identity providers (FI ids) the client's users may log in with; NULL:
     # every FI (FranceConnect's per-application allow list).
     allowed_providers: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    # RFC 7591: the application that registered this client through /register (NULL: the
+    # operator's), the hash of its registration access token (RFC 7592) and its software_id.
+    owner_client_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    registration_token_hash: Mapped[str | None] = mapped_column(String(64))
+    software_id: Mapped[str | None] = mapped_column(String(255))
+    # The operator's policy for the clients this one may register (NULL scope: none): their
+    # scopes are a subset of these, their audiences among these, their secrets live at most
+    # this many days.
+    registration_scope: Mapped[str | None] = mapped_column(String(1024))
+    registration_audiences: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    registration_max_secret_days: Mapped[int | None]
     created_at: Mapped[int]
     updated_at: Mapped[int]
+
+
+class ClientsVersion(Base):
+    """One row; its version is bumped in the transaction of every change of a client, so
+    every process drops its cached clients within a second (oidc/clients.py ClientCache)."""
+
+    __tablename__ = "clients_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)
 
 
 class BrowserSession(Base):

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from idp.storage.models import Client
+from idp.storage.models import Client, ClientsVersion
 from sitekit.storage.database import rowcount
+
+VERSION_ROW = 1
 
 
 class DuplicateClient(Exception):
@@ -20,6 +22,7 @@ def add_client(s: Session, client: Client) -> Client:
         s.flush()
     except IntegrityError as exc:
         raise DuplicateClient(client.client_id) from exc
+    bump_version(s)
     return client
 
 
@@ -33,7 +36,27 @@ def list_clients(s: Session) -> list[Client]:
 
 def remove_client(s: Session, client_id: str) -> bool:
     result = s.execute(delete(Client).where(Client.client_id == client_id))
-    return rowcount(result) == 1
+    removed = rowcount(result) == 1
+    if removed:
+        bump_version(s)
+    return removed
+
+
+# Every change of a client bumps the version in its transaction: each process, which checks it
+# at most once a second (oidc/clients.py ClientCache), then drops its cached clients.
+
+
+def clients_version(s: Session) -> int:
+    return s.scalar(select(ClientsVersion.version).where(ClientsVersion.id == VERSION_ROW)) or 0
+
+
+def bump_version(s: Session) -> None:
+    updated = s.execute(update(ClientsVersion).where(ClientsVersion.id == VERSION_ROW)
+                        .values(version=ClientsVersion.version + 1))
+    if not rowcount(updated):
+        # The row comes with migration 0021; a database emptied by hand lacks it.
+        s.add(ClientsVersion(id=VERSION_ROW, version=1))
+        s.flush()
 
 
 def clients_by_id(s: Session, client_ids: Iterable[str]) -> dict[str, Client]:

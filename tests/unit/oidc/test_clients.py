@@ -9,6 +9,7 @@ import pytest
 
 from idp.clock import FrozenClock
 from idp.oidc.clients import RegisteredClient, hash_secret
+from idp.oidc.errors import InvalidClientError
 from idp.storage.models import Client
 
 NOW = 1_800_000_000
@@ -94,11 +95,16 @@ def test_a_secret_is_accepted_until_its_expiry() -> None:
     assert client.check_client_secret(SECRET)
 
 
-def test_an_expired_secret_is_refused() -> None:
+def test_an_expired_secret_is_refused_saying_so_only_when_it_is_right() -> None:
     clock = FrozenClock(NOW)
     client = registered(clock, secret_expires_at=NOW + 10)
-    clock.advance(10)
-    assert not client.check_client_secret(SECRET)
+    clock.advance(10)  # at secret_expires_at: expired (RFC 7591 §3.2.1)
+    with pytest.raises(InvalidClientError) as refused:
+        client.check_client_secret(SECRET)
+    assert refused.value.status_code == 401
+    assert refused.value.description == "The client secret expired."
+    # A wrong secret is only wrong: nothing tells that the right one expired.
+    assert not client.check_client_secret(SECRET + "x")
 
 
 def test_a_client_without_a_secret_accepts_none() -> None:
