@@ -161,13 +161,9 @@ def seed(rt: Runtime, apa_url: str, chorus_url: str | None = None) -> None:
 
 
 def _chorus_registration_policy(rt: Runtime) -> None:
-    """What Chorus may register (the hub's registration API, when this hub has it)."""
-    import inspect
-
-    update = getattr(admin, "update_client", None)
-    if update is not None and "registration_scope" in inspect.signature(update).parameters:
-        update(rt.db, rt.clock.now(), "chorus", registration_scope="chorus.factures",
-               registration_audiences=["chorus-api"], registration_max_secret_days=424)
+    """What Chorus may register through the hub's registration API (RFC 7591)."""
+    admin.update_client(rt.db, rt.clock.now(), "chorus", registration_scope="chorus.factures",
+                        registration_audiences=["chorus-api"], registration_max_secret_days=424)
 
 
 def _is_demo_client(row: Client | None, secret: str) -> bool:

@@ -54,7 +54,7 @@ def bump_version(s: Session) -> None:
     updated = s.execute(update(ClientsVersion).where(ClientsVersion.id == VERSION_ROW)
                         .values(version=ClientsVersion.version + 1))
     if not rowcount(updated):
-        # The row comes with migration 0021; a database emptied by hand lacks it.
+        # The row comes with migration 0020; a database emptied by hand lacks it.
         s.add(ClientsVersion(id=VERSION_ROW, version=1))
         s.flush()
 

@@ -1,4 +1,4 @@
-"""Migration 0021 (dynamic client registration) on SQLite and PostgreSQL: existing clients
+"""Migration 0020 (dynamic client registration) on SQLite and PostgreSQL: existing clients
 stay the operator's (no owner, no registration policy), the version row starts at 0; the
 downgrade gives the previous schema back without touching the clients."""
 
@@ -12,7 +12,7 @@ from idp.storage.migrate import alembic_config, upgrade
 from tests.conftest import BACKEND
 from tests.e2e.conftest import new_pg_database
 
-PREVIOUS = "0019"  # the revision 0021 follows
+PREVIOUS = "0019"  # the revision 0020 follows
 
 
 def _roundtrip(url: str) -> None:
@@ -26,7 +26,7 @@ def _roundtrip(url: str) -> None:
             "post_logout_redirect_uris, grant_types, scope, audience, "
             "id_token_signed_response_alg, subject_type, created_at, updated_at) VALUES "
             "('apa', 'APA', 'none', '[]', '[]', '[]', 'openid', '[]', 'RS256', 'public', 0, 0)"))
-    upgrade(url, "0021")
+    upgrade(url, "0020")
     with engine.connect() as c:
         assert c.execute(text(
             "SELECT owner_client_id, registration_token_hash, registration_scope, "
@@ -40,10 +40,10 @@ def _roundtrip(url: str) -> None:
     assert "owner_client_id" not in {col["name"] for col in inspect(engine).get_columns(
         "clients")}
     engine.dispose()
-    upgrade(url, "0021")  # and up again
+    upgrade(url, "0020")  # and up again
 
 
-def test_migration_0021_up_and_down(tmp_path: Path) -> None:
+def test_migration_0020_up_and_down(tmp_path: Path) -> None:
     if BACKEND == "postgresql":
         with new_pg_database("idp_migration") as url:
             _roundtrip(url)
