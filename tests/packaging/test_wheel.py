@@ -35,6 +35,8 @@ class Installed:
     workdir: Path  # the empty folder every command runs from
     hub: str
     apa: str
+    chorus: str
+    env: dict[str, str]
 
 
 def run(*command: str | Path, cwd: Path, env: dict[str, str]) -> str:
@@ -72,14 +74,17 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     workdir, data = tmp / "empty", tmp / "data"
     workdir.mkdir()
     data.mkdir()
-    hub_port, apa_port = free_port(), free_port()
+    hub_port, apa_port, chorus_port = free_port(), free_port(), free_port()
     hub, apa = f"http://127.0.0.1:{hub_port}", f"http://127.0.0.1:{apa_port}"
+    chorus = f"http://127.0.0.1:{chorus_port}"
     with contextlib.ExitStack() as stack:
         if BACKEND == "postgresql":
             hub_db = stack.enter_context(new_pg_database("idp_wheel"))
             apa_db = stack.enter_context(new_pg_database("apa_wheel"))
+            chorus_db = stack.enter_context(new_pg_database("chorus_wheel"))
         else:
             hub_db, apa_db = f"sqlite:///{data}/idp.sqlite3", f"sqlite:///{data}/apa.sqlite3"
+            chorus_db = f"sqlite:///{data}/chorus.sqlite3"
         # Nothing of the caller's environment: no PYTHONPATH, no virtualenv, no IDP_* left over.
         env = {"PATH": f"{venv}/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(data),
                "IDP_ISSUER": hub, "IDP_DATABASE_URL": hub_db, "IDP_KEYS_DIR": f"{data}/keys",
@@ -93,14 +98,20 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
                 "APA_CLIENT_SECRET": client["client_secret"], "APA_DATABASE_URL": apa_db,
                 "APA_FILES_DIR": f"{data}/apa-files"}
         run("apa", "db", "upgrade", cwd=workdir, env=env)
+        env |= {"CHORUS_BASE_URL": chorus, "CHORUS_HUB_ISSUER": hub,
+                "CHORUS_DATABASE_URL": chorus_db}
+        run("chorus", "db", "upgrade", cwd=workdir, env=env)
         servers = [subprocess.Popen(["idp", "serve", "--port", str(hub_port)], cwd=workdir,
                                     env=env),
                    subprocess.Popen(["apa", "serve", "--port", str(apa_port)], cwd=workdir,
-                                    env=env)]
+                                    env=env),
+                   subprocess.Popen(["chorus", "serve", "--port", str(chorus_port)],
+                                    cwd=workdir, env=env)]
         try:
             wait_until_up(f"{hub}/healthz", servers[0])
             wait_until_up(f"{apa}/healthz", servers[1])
-            yield Installed(venv, workdir, hub, apa)
+            wait_until_up(f"{chorus}/healthz", servers[2])
+            yield Installed(venv, workdir, hub, apa, chorus, env)
         finally:
             for server in servers:
                 server.terminate()
@@ -159,6 +170,35 @@ def test_apa_sends_a_visitor_to_the_hub_which_shows_its_login_page(
         assert response.status_code == 200, response.text
         assert '<html lang="fr"' in response.text and "Se connecter" in response.text
     assert httpx.get(f"{installed.apa}/static/apa-upload.js", timeout=10).status_code == 200
+
+
+def test_the_registration_page_and_its_human_check_are_shipped(installed: Installed) -> None:
+    # altcha (a run-time dependency), the page's template and its solver script.
+    page = httpx.get(f"{installed.hub}/inscription", timeout=10)
+    assert page.status_code == 200, page.text
+    assert '<html lang="fr"' in page.text and 'name="altcha"' in page.text, page.text[:300]
+    assert 'src="/static/human-check.js"' in page.text
+    script = httpx.get(f"{installed.hub}/static/human-check.js", timeout=10)
+    assert script.status_code == 200 and "crypto.subtle" in script.text
+
+
+def test_chorus_runs_from_the_installed_package(installed: Installed) -> None:
+    # Its migrations, templates and static files are inside the package.
+    assert httpx.get(f"{installed.chorus}/healthz", timeout=10).status_code == 200
+    assert httpx.get(f"{installed.chorus}/static/chorus-copy.js", timeout=10).status_code == 200
+    home = httpx.get(f"{installed.chorus}/", timeout=10)
+    assert home.status_code in (302, 303, 307) and "/auth/login" in home.headers["location"]
+
+
+def test_the_connector_without_its_secret_stops_with_the_configuration_status(
+        installed: Installed, tmp_path: Path) -> None:
+    env = {k: v for k, v in installed.env.items() if not k.startswith("CHORUS_")}
+    result = subprocess.run(
+        ["chorus-connector", "--dossier", str(tmp_path / "factures"),
+         "--etat", str(tmp_path / "etat.json")],
+        cwd=installed.workdir, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "CHORUS_CONNECTOR" in result.stderr
 
 
 def test_discovery_names_the_issuer(installed: Installed) -> None:
