@@ -266,27 +266,3 @@ def test_the_confirmation_page_says_what_happens(http, factories, rt: Runtime) -
     assert "Retirer l&#39;accès de Assurance" in text
     assert "il vous sera de nouveau demandé si elle peut recevoir vos données" in text
 
-
-def test_logout_deliveries_for_every_client_of_an_account(
-        http, app, factories, rt: Runtime, receiver: Receiver) -> None:  # type: ignore[no-untyped-def]
-    """What deleting an account reuses: one logout token per session and client."""
-    from idp.oidc.endpoints.backchannel_logout import account_logout_deliveries
-
-    uri = f"{receiver.base}/bcl"
-    a = factories.client(name="A", backchannel_logout_uri=uri)
-    b = factories.client(name="B", backchannel_logout_uri=uri)
-    silent = factories.client(name="Sans déconnexion")
-    factories.account("alice")
-    factories.account("bob")
-    for client in (a, b, silent):
-        tokens_for(http, client, "alice")
-    tokens_for(TestClient(app, base_url=ISSUER), a, "alice")  # a second session
-    tokens_for(TestClient(app, base_url=ISSUER), b, "bob")
-    from idp.oidc.server import HubAuthorizationServer
-
-    server = HubAuthorizationServer(rt)
-    with rt.db.transaction() as s:
-        deliveries = account_logout_deliveries(server, s, account_id(rt, "alice"))
-    assert sorted(d[0] for d in deliveries) == sorted([a.client_id, a.client_id, b.client_id])
-    with rt.db.transaction() as s:  # forgotten once prepared
-        assert account_logout_deliveries(server, s, account_id(rt, "alice")) == []

@@ -59,14 +59,6 @@ def account_client_logout_deliveries(server: HubAuthorizationServer, s: Session,
             for sid in sorted(sids)]
 
 
-def account_logout_deliveries(server: HubAuthorizationServer, s: Session, account_id: int
-                              ) -> list[tuple[str, str, str]]:
-    """`account_client_logout_deliveries` for every client of the account's sessions (an
-    account deleted: call it before the account row goes, in the same transaction)."""
-    return [delivery for client_id in sessions_repo.account_session_client_ids(s, account_id)
-            for delivery in account_client_logout_deliveries(server, s, account_id, client_id)]
-
-
 async def deliver(server: HubAuthorizationServer, deliveries: list[tuple[str, str, str]]) -> None:
     if not deliveries:
         return

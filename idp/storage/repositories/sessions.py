@@ -68,12 +68,6 @@ def account_client_sessions(s: Session, account_id: int, client_id: str) -> list
         SessionClient.account_id == account_id, SessionClient.client_id == client_id)))
 
 
-def account_session_client_ids(s: Session, account_id: int) -> list[str]:
-    """The clients that received tokens in any of the account's browser sessions."""
-    return sorted(set(s.scalars(select(SessionClient.client_id).where(
-        SessionClient.account_id == account_id))))
-
-
 def forget_account_client(s: Session, account_id: int, client_id: str) -> None:
     s.execute(delete(SessionClient).where(SessionClient.account_id == account_id,
                                           SessionClient.client_id == client_id))
