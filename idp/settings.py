@@ -7,7 +7,6 @@ settings table is tested against this module (tests/unit/test_settings.py).
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ from sitekit.settings import (  # noqa: F401  (re-exported: the hub's code impor
     check_issuer_url,
     check_numbers,
     convert,
+    values_from_env,
 )
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -229,14 +229,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Read ``IDP_*`` variables; keyword overrides win over the environment."""
-        env: Mapping[str, str] = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            raw = env.get("IDP_" + f.name.upper())
-            if raw is not None:
-                values[f.name] = convert("IDP_", f, raw)
-        values.update(overrides)
-        settings = cls(**values)
+        settings = cls(**values_from_env(cls, "IDP_", environ, overrides))
         settings.validate()
         return settings
 

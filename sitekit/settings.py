@@ -4,6 +4,8 @@ application: a bad value stops the command with one line naming the variable (Se
 from __future__ import annotations
 
 import dataclasses
+import os
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,6 +44,20 @@ def convert(prefix: str, f: dataclasses.Field[Any], raw: str) -> Any:
         raise SettingError(f"{prefix}{f.name.upper()}={raw!r}: not {expected}; give {expected} "
                            f"({meaning}; default {f.default})") from None
     return raw
+
+
+def values_from_env(cls: type, prefix: str, environ: Mapping[str, str] | None,
+                    overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """A settings dataclass's values: each field from `<prefix><FIELD>` when set (converted
+    to the field's type), then `overrides`."""
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        raw = env.get(prefix + f.name.upper())
+        if raw is not None:
+            values[f.name] = convert(prefix, f, raw)
+    values.update(overrides)
+    return values
 
 
 def check_issuer_url(variable: str, url: str) -> None:

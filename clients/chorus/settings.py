@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +13,7 @@ from sitekit.settings import (
     check_database_url,
     check_issuer_url,
     check_numbers,
-    convert,
+    values_from_env,
 )
 
 
@@ -60,14 +59,7 @@ class ChorusSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any,
                  ) -> ChorusSettings:
-        env: Mapping[str, str] = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            raw = env.get("CHORUS_" + f.name.upper())
-            if raw is not None:
-                values[f.name] = convert("CHORUS_", f, raw)
-        values.update(overrides)
-        settings = cls(**values)
+        settings = cls(**values_from_env(cls, "CHORUS_", environ, overrides))
         settings.validate()
         return settings
 
