@@ -153,13 +153,13 @@ def revoke_access_token(s: Session, jti: str, expires_at: int, now: int) -> None
         s.flush()
 
 
-# Revoked: the token itself, or its grant revoked, or its grant gone (deleted with its
-# account, idp/portal/deletion.py, or merged into another, idp/accounts/linking.py; a grant
-# outlives its access tokens, so a purged one has none left alive).
+# Revoked: the token itself, or its grant is not there alive: revoked, or gone with its account
+# (idp/portal/deletion.py; merged into another, idp/accounts/linking.py). One index probe on
+# grants; a grant outlives its access tokens, so a purged one has none left alive.
 _REVOKED_SQL = (
     "SELECT 1 FROM revoked_access_tokens WHERE jti = {p} "
-    "UNION ALL SELECT 1 FROM grants WHERE id = {p} AND revoked_at IS NOT NULL "
-    "UNION ALL SELECT 1 WHERE {p} <> '' AND NOT EXISTS (SELECT 1 FROM grants WHERE id = {p})"
+    "UNION ALL SELECT 1 WHERE {p} <> '' "
+    "AND NOT EXISTS (SELECT 1 FROM grants WHERE id = {p} AND revoked_at IS NULL)"
 )
 # Introspection's hot path: one statement per driver parameter style, no ORM.
 ACCESS_TOKEN_REVOKED = {
@@ -171,7 +171,7 @@ ACCESS_TOKEN_REVOKED = {
 def is_access_token_revoked(db: Database, jti: str, grant_id: str | None) -> bool:
     """One round trip: the token itself, or the grant it belongs to, was revoked."""
     gid = grant_id or ""
-    return db.fetch_one(ACCESS_TOKEN_REVOKED, (jti, gid, gid, gid)) is not None
+    return db.fetch_one(ACCESS_TOKEN_REVOKED, (jti, gid, gid)) is not None
 
 
 # Client assertions (RFC 7523) ----------------------------------------------------------------
