@@ -157,3 +157,24 @@ def test_finding3_database_sessions_carry_the_configured_timeouts(rt) -> None:  
         assert db.engine.pool.timeout() == 1.0
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize("path", [
+    "/inscription", "/inscription/confirmation?jeton=" + "a" * 43,
+    "/mot-de-passe-oublie/courriel", "/mot-de-passe-oublie/nouveau?jeton=" + "a" * 43,
+    "/compte/historique", "/compte/applications", "/compte/informations", "/compte/liaisons",
+    "/compte/securite", "/compte/suppression", "/compte/finaliser"])
+def test_the_citizens_pages_answer_503_with_the_directory_page_when_the_database_is_out(  # type: ignore[no-untyped-def]
+        cut_off, rt, path):
+    cut_off.cookies.set(rt.settings.session_cookie, "some-session")
+    _assert_page_503(cut_off.get(path))
+
+
+def test_client_registration_answers_503_when_the_database_is_out(  # type: ignore[no-untyped-def]
+        http, factories, rt, cut_off):
+    from tests.integration.test_client_registration import TECHNICAL, make_app, token_of
+
+    token = token_of(http, make_app(factories, rt))  # while the database was fine
+    headers = {"Authorization": f"Bearer {token}"}
+    _assert_protocol_503(cut_off.post("/register", json=TECHNICAL, headers=headers))
+    _assert_protocol_503(cut_off.get("/register/" + "c" * 43, headers=headers))
