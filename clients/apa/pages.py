@@ -46,12 +46,14 @@ def who(claims: dict[str, Any]) -> str:
 
 
 def day(timestamp: int | None) -> str:
+    """27/11/2026: short enough for the tables to fit (the cells never wrap it)."""
     return "" if timestamp is None else datetime.fromtimestamp(timestamp, UTC).strftime(
-        "%d-%m-%Y")
+        "%d/%m/%Y")
 
 
 def moment(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%d-%m-%Y %H:%M:%S")
+    """27/11/2026 23:40 (UTC, as every date of APA's pages)."""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%d/%m/%Y %H:%M")
 
 
 async def _user(request: Request) -> tuple[UserSession | None, Response | None]:
@@ -106,6 +108,9 @@ async def health(request: Request) -> Response:
 
 
 async def home(request: Request) -> Response:
+    apa = apa_of(request)
+    if apa.login.just_logged_out(request):  # back from the hub's logout (post_logout_redirect_uri)
+        return apa.pages.render(request, "logged_out.html", 200)
     session = await _logged_in(request)
     if isinstance(session, Response):
         return session

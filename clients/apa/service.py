@@ -226,9 +226,10 @@ class ApaService:
 
 
 def human_size(size: int) -> str:
-    """As the seed shows sizes: 529 o, 7 Ko, 2 Mo."""
+    """As the seed shows sizes: 529 o, 7 Ko, 2 Mo — a no-break space between the number and
+    its unit, so "496 o" never wraps into "496 / o"."""
     if size < 1024:
-        return f"{size} o"
+        return f"{size}\u00a0o"
     if size < 1024 * 1024:
-        return f"{round(size / 1024)} Ko"
-    return f"{round(size / 1024 / 1024)} Mo"
+        return f"{round(size / 1024)}\u00a0Ko"
+    return f"{round(size / 1024 / 1024)}\u00a0Mo"

@@ -147,10 +147,12 @@ async def _guarded(request: Request, run: Guarded) -> Response:
 
 async def home(request: Request, error: FormError | None = None, status: int = 200
                ) -> Response:
+    chorus = chorus_of(request)
+    if chorus.login.just_logged_out(request):  # back from the hub's logout
+        return chorus.pages.render(request, "logged_out.html", 200)
     session = await _logged_in(request)
     if isinstance(session, Response):
         return session
-    chorus = chorus_of(request)
     page, services = await chorus.blocking(chorus.service.my_structures, session.sub,
                                            _page_number(request))
     pending = await chorus.blocking(chorus.service.pending_requests, session.sub)

@@ -29,6 +29,7 @@ T = TypeVar("T")
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 REFRESH_MARGIN = 15  # refresh an access token this many seconds before it expires
 LOGOUT_TOKEN_MAX_AGE = 300
+LOGOUT_STATE = "logout_state"  # the login-flow cookie's key for the logout's `state`
 
 
 class Blocking(Protocol):
@@ -121,14 +122,29 @@ class HubLogin:
         session = await self.run(self.store.load, session_id, self.now())
         if session is not None:
             await self.run(self.store.end, session.id)
+        state = secrets.token_urlsafe(16)
+        # Kept in the signed login-flow cookie: the hub sends it back with the browser
+        # (RP-Initiated Logout 1.0 §3), and `just_logged_out` then shows the confirmation.
+        request.session[LOGOUT_STATE] = state
         query = {"post_logout_redirect_uri": f"{self.settings.base_url}/",
-                 "client_id": self.settings.client_id, "state": secrets.token_urlsafe(12)}
+                 "client_id": self.settings.client_id, "state": state}
         if session is not None:
             query["id_token_hint"] = session.id_token
         response = RedirectResponse(f"{self.settings.issuer}/logout?{urlencode(query)}",
                                     status_code=303)
         response.delete_cookie(self.settings.session_cookie, path="/")
         return response
+
+    def just_logged_out(self, request: Request) -> bool:
+        """Whether this request is the hub sending the browser back after our logout: the
+        `state` we gave it, once (a copied or replayed link shows nothing special)."""
+        expected = request.session.get(LOGOUT_STATE)
+        given = request.query_params.get("state", "")
+        if not (isinstance(expected, str) and given and secrets.compare_digest(
+                expected.encode(), given.encode())):
+            return False
+        del request.session[LOGOUT_STATE]
+        return True
 
     async def backchannel_logout(self, request: Request) -> Response:
         """OpenID Connect Back-Channel Logout 1.0 §2.6-2.8: validate, end the sessions."""

@@ -46,7 +46,8 @@ def deposit(live: Live, browser: httpx.Client, name: str, data: bytes) -> httpx.
 
 
 def text_of(response: httpx.Response) -> str:
-    return html.unescape(response.text)
+    """The page's text, long names whole again (the tables let them wrap with <wbr>)."""
+    return html.unescape(response.text.replace("<wbr>", ""))
 
 
 def wait_for_response(live: Live, browser: httpx.Client, name: str) -> str:
@@ -55,8 +56,8 @@ def wait_for_response(live: Live, browser: httpx.Client, name: str) -> str:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         page = browser.get(live.url + "/retrait")
-        match = re.search(r'<td>' + re.escape(response_name) +
-                          r'</td>\s*<td><a [^>]*href="(/retrait/[0-9a-f]{32})"', page.text)
+        match = re.search(r'href="(/retrait/[0-9a-f]{32})" download title="[^"]* ' +
+                          re.escape(response_name) + '"', page.text)
         if match:
             return match.group(1)
         time.sleep(0.1)
@@ -101,13 +102,13 @@ def test_deposit_response_withdrawal_and_histories(live: Live, browser) -> None:
     assert b'statut="accepte"' in first.content and b"revenuFiscalReference" in first.content
     assert first.headers["content-disposition"].endswith('_REP.xml"')
     row = re.compile(re.escape(name.removesuffix(".xml")) + r"_REP\.xml</td>.*?</tr>", re.S)
-    listed = row.search(browser.get(live.url + "/retrait").text).group(0)  # type: ignore[union-attr]
-    first_day = re.findall(r"\d{2}-\d{2}-\d{4}", listed)
+    listed = row.search(text_of(browser.get(live.url + "/retrait"))).group(0)  # type: ignore[union-attr]
+    first_day = re.findall(r"\d{2}/\d{2}/\d{4}", listed)
     assert len(first_day) == 3  # made available, expiry, first download
     live.clock.offset += 86400  # a day later, a second download keeps the first date
     assert browser.get(live.url + link).status_code == 200
-    again = row.search(browser.get(live.url + "/retrait").text).group(0)  # type: ignore[union-attr]
-    assert re.findall(r"\d{2}-\d{2}-\d{4}", again)[2] == first_day[2]
+    again = row.search(text_of(browser.get(live.url + "/retrait"))).group(0)  # type: ignore[union-attr]
+    assert re.findall(r"\d{2}/\d{2}/\d{4}", again)[2] == first_day[2]
     live.clock.offset -= 86400
 
     deposits = text_of(browser.get(live.url + "/historique/depots"))
@@ -192,12 +193,13 @@ def test_another_departments_and_expired_files_answer_404_then_are_purged(  # ty
     other = live.browser()
     assert live.log_in(other, "rep_b").status_code == 303
     assert other.get(live.url + link).status_code == 404
-    assert name.removesuffix(".xml") not in other.get(live.url + "/retrait").text
+    assert name.removesuffix(".xml") not in text_of(other.get(live.url + "/retrait"))
 
     live.clock.offset += 22 * 86400
     try:
         assert browser.get(live.url + link).status_code == 404
-        assert name.removesuffix(".xml") + "_REP" not in browser.get(live.url + "/retrait").text
+        assert name.removesuffix(".xml") + "_REP" not in text_of(
+            browser.get(live.url + "/retrait"))
         counts = live.apa.service.purge()
         assert counts["response_files"] >= 1
         assert not (live.files_dir / "responses" / f"{link.rsplit('/', 1)[1]}.xml").exists()
@@ -248,6 +250,18 @@ def test_apa_logout_ends_the_hub_session_too(live: Live, browser) -> None:  # ty
     assert browser.get(live.url + "/depot").status_code == 303
     hub_home = browser.get(live.hub.issuer + "/")
     assert "Liste des applications" not in text_of(hub_home)
+    # The hub sends the browser back with our state: APA says "Vous êtes déconnecté", once.
+    assert page.status_code in (302, 303)
+    back = page.headers["location"]
+    assert back.startswith(live.url + "/?") and "state=" in back
+    stranger = live.browser()  # the link alone, without this browser's cookie: nothing shown
+    assert stranger.get(back).status_code == 303
+    assert browser.get(live.url + "/?state=forged").status_code == 303
+    notice = browser.get(back)
+    assert notice.status_code == 200
+    assert "Vous êtes déconnecté" in text_of(notice) and "fr-alert--success" in notice.text
+    assert "/auth/logout" not in notice.text
+    assert browser.get(back).status_code == 303  # once
 
 
 # API -------------------------------------------------------------------------------------

@@ -35,11 +35,20 @@ CONTEXTS = {
     "download_history.html": [dict(page=Page([DOWNLOAD], 2, 3))],
     "error.html": [dict(title=t, message=m) for t, m in ERRORS.values()],
     "_apa.html": [dict(current="/retrait")],
+    "logged_out.html": [{}],
 }
 
 
 def test_every_apa_template_has_a_context_here() -> None:
-    assert {p.name for p in TEMPLATES.glob("*.html")} == set(CONTEXTS)
+    pages = {p.name for p in TEMPLATES.glob("*.html")} - {"_apa_macros.html"}  # macros only
+    assert pages == set(CONTEXTS)
+
+
+def test_file_names_may_wrap_only_after_underscores_and_dots() -> None:
+    html = RecordingPages(TEMPLATES).render_text("withdrawal.html", "fr", **{
+        **COMMON, "page": Page([SimpleNamespace(**{**vars(RESPONSE), "name": "a<b_c.xml"})],
+                               1, 1), "days": 21})
+    assert "a&lt;b_<wbr>c.<wbr>xml" in html  # escaped, then the break opportunities
 
 
 @pytest.mark.parametrize("locale", LOCALES)
