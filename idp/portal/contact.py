@@ -12,8 +12,10 @@ import pyotp
 from idp.portal.password_change import Notification
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import outbox as outbox_repo
+from idp.storage.repositories import throttle as throttle_repo
 
 if TYPE_CHECKING:
+    from idp.accounts.recovery import SendLimits
     from idp.audit import AuditLog
     from idp.clock import Clock
     from idp.oidc.keys import KeyStore
@@ -91,6 +93,37 @@ def send_code(db: Database, clock: Clock, keys: KeyStore, kind: str, value: str,
         outbox_repo.enqueue(s, CHANNELS[kind], value, subject, text.format(code=code), now)
     return {"kind": kind, "value": value, "hash": _hash(keys, value, code),
             "expires_at": now + CODE_TTL, "attempts": 0}
+
+
+def resend_code(db: Database, clock: Clock, keys: KeyStore, limits: SendLimits,
+                account_id: int, state: PendingChange, subject: str, text: str,
+                address: str | None) -> int:
+    """"Renvoyer le code": a new code to the same number or address, the previous one
+    replaced in `state` (so no longer accepted); attempts are not reset. Limited as a
+    forgotten password's SMS are (`SendLimits`: per account, per number or address, per
+    client address, over the window): 0 when sent, else the seconds until a code may be
+    asked again (nothing sent, the current code still valid). Every counter is written,
+    so a refusal costs what a send does."""
+    now = clock.now()
+    counted = [(f"contact-account:{account_id}", limits.per_account),
+               ("contact-value:" + keys.keyed_hash("contact-value", state["value"]),
+                limits.per_phone),
+               ("contact-address:" + (address or "unknown")[:200], limits.per_address)]
+    code = pyotp.HOTP(pyotp.random_base32()).at(0)
+    with db.transaction() as s:
+        wait = 0
+        for key, limit in counted:
+            row = throttle_repo.record_failure(s, key, now, limits.window, limit + 1,
+                                               limits.window)
+            if row.failures > limit:
+                wait = max(wait, row.window_start + limits.window - now, 1)
+        if wait:
+            return wait
+        outbox_repo.enqueue(s, CHANNELS[state["kind"]], state["value"], subject,
+                            text.format(code=code), now)
+    state["hash"] = _hash(keys, state["value"], code)
+    state["expires_at"] = now + CODE_TTL
+    return 0
 
 
 def confirm_code(db: Database, clock: Clock, keys: KeyStore, audit: AuditLog, account: Account,

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from idp.storage.models import Account
 
 WRONG_CODE = N_("The code is wrong or has expired.")
+RESEND_LIMITED = N_("Too many codes were sent: no new code was sent. Try again in {minutes} "
+                    "minutes.")
 ADDRESS_TAKEN = N_("This address, or its part before the @, is already used to log in to "
                    "another account: choose another one.")
 
@@ -155,6 +157,29 @@ async def code_submit(request: Request, session: SessionState, form: FormData) -
     await hub.rt.blocking(hub.sessions.save, session)
     return hub.pages.render(request, "contact_changed.html", kind=state["kind"],
                             next=safe_next(state["next"]))
+
+
+@form_post(admit=require_login)
+async def code_resend(request: Request, session: SessionState, form: FormData) -> Response:
+    """"Renvoyer le code": a new code, the previous one no longer valid (portal/contact.py)."""
+    hub = hub_of(request)
+    state = session.data.get("contact")
+    if not isinstance(state, dict):
+        return RedirectResponse("/", status_code=303)
+    spec = KINDS[state["kind"]]
+    locale = hub.pages.locale_of(request)
+    gettext = hub.pages.catalogues.gettext
+    wait = await hub.rt.blocking(
+        contact.resend_code, hub.rt.db, hub.rt.clock, hub.rt.keys, hub.recovery_limits,
+        session.logged_in_account.id, state, gettext(locale, spec.subject) if spec.subject
+        else "", gettext(locale, spec.text), request.client.host if request.client else None)
+    if wait:
+        return hub.pages.render(request, "contact_code.html", 429, kind=state["kind"],
+                                csrf_token=session.csrf_token, resend_error=RESEND_LIMITED,
+                                minutes=-(-wait // 60))
+    await hub.rt.blocking(hub.sessions.save, session)  # the new code's hash
+    return hub.pages.render(request, "contact_code.html", kind=state["kind"],
+                            csrf_token=session.csrf_token, resent=True)
 
 
 def _current(account: Account, kind: str) -> str:

@@ -26,6 +26,15 @@ from idp.web.sessions import SessionState
 from sitekit.texts import N_
 
 LOGIN_STEP_SECONDS = 300  # time to type the code after the password
+# The recovery codes are stored hashed: the only copy in clear is the page that shows them
+# and, for this long, the session (sealed by the keys folder's secret box) so "Télécharger"
+# can give them as a file; then they are forgotten.
+CODES_DOWNLOAD_SECONDS = 300
+CODES_KEY = "recovery_codes"
+CODES_FILE = N_("recovery-codes.txt")
+CODES_FILE_TEXT = N_("Recovery codes of the identifier {username} (two-step verification). "
+                     "Each code can be used once, instead of the code of your authenticator "
+                     "app. Keep this file somewhere safe.")
 
 
 # -- At login, or to step up ---------------------------------------------------------------
@@ -116,9 +125,14 @@ async def manage_submit(request: Request, session: SessionState, form: FormData)
             rt.audit.record("second_factor.enrolment_refused", account_id=account.id, ip=ip)
             return await _manage_form(request, session, errors, 400)
         session.data.pop("enrolment", None)
+        session.data[CODES_KEY] = {
+            "sealed": rt.keys.secret_box.encrypt("\n".join(codes).encode()).decode(),
+            "until": rt.clock.now() + CODES_DOWNLOAD_SECONDS}
         await rt.blocking(hub.sessions.save, session)
         await _notify(request, account)
-        return hub.pages.render(request, "second_factor_enabled.html", codes=codes)
+        return hub.pages.render(request, "second_factor_enabled.html", codes=codes,
+                                csrf_token=session.csrf_token,
+                                minutes=CODES_DOWNLOAD_SECONDS // 60)
     try:
         # A guess at the enrolled authenticator: counted like a wrong code at login.
         if not errors and not await current_code_ok(request, account, code):
@@ -128,19 +142,46 @@ async def manage_submit(request: Request, session: SessionState, form: FormData)
     if errors:
         rt.audit.record("second_factor.removal_refused", account_id=account.id, ip=ip)
         return await _manage_form(request, session, errors, 400)
+    session.data.pop(CODES_KEY, None)
     await rt.blocking(second_factor.remove, rt.db, rt.audit, account.id, "second_factor.removed",
                       ip)
     await _notify(request, account)
     return await _manage_form(request, session, [], removed=True)
 
 
+@form_post(admit=require_login)
+async def codes_download(request: Request, session: SessionState, form: FormData) -> Response:
+    """"Télécharger": the recovery codes just generated, as a text file, while this session
+    still holds them (CODES_DOWNLOAD_SECONDS); afterwards, or from another session, 410."""
+    hub = hub_of(request)
+    rt = hub.rt
+    held = session.data.get(CODES_KEY)
+    if not isinstance(held, dict) or int(held.get("until", 0)) <= rt.clock.now():
+        if held is not None:
+            session.data.pop(CODES_KEY, None)
+            await rt.blocking(hub.sessions.save, session)
+        return await _manage_form(request, session, [], 410, codes_gone=True)
+    codes = rt.keys.secret_box.decrypt(str(held["sealed"]).encode()).decode().split("\n")
+    account = session.account
+    assert account is not None  # admitted by require_login
+    locale = hub.pages.locale_of(request)
+    gettext = hub.pages.catalogues.gettext
+    text = gettext(locale, CODES_FILE_TEXT).format(username=account.username)
+    body = "\r\n".join([text, "", *codes, ""])
+    return Response(body.encode(), media_type="text/plain; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{gettext(locale, CODES_FILE)}"',
+        "Cache-Control": "no-store"})
+
+
 async def _manage_form(request: Request, session: SessionState, errors: list[tuple[str, str]],
-                       status: int = 200, removed: bool = False) -> Response:
+                       status: int = 200, removed: bool = False, codes_gone: bool = False
+                       ) -> Response:
     hub = hub_of(request)
     rt, account = hub.rt, session.account
     assert account is not None  # a logged-in session (logged_in_session, require_login)
     enrolled = await rt.blocking(second_factor.is_enrolled, rt.db, account.id)
-    context: dict[str, Any] = {"enrolled": enrolled, "removed": removed}
+    context: dict[str, Any] = {"enrolled": enrolled, "removed": removed,
+                               "codes_gone": codes_gone}
     if enrolled:
         context["remaining"] = await rt.blocking(second_factor.remaining_recovery_codes,
                                                  rt.db, account.id)

@@ -23,7 +23,7 @@ from idp.web.messages import (
 )
 from idp.web.messages import WRONG_CODE as MERGE_WRONG_CODE
 from idp.web.pages import linking, password_reset, registration, security
-from idp.web.pages.contact import KINDS
+from idp.web.pages.contact import KINDS, RESEND_LIMITED
 from idp.web.pages.contact import WRONG_CODE as MOBILE_WRONG_CODE
 from idp.web.pages.legal import PAGES
 from idp.web.pages.recovery import RESEND_REFUSED, WRONG_CODE
@@ -242,7 +242,9 @@ CONTEXTS: dict[str, list[dict]] = {
     "contact_change.html": [dict(csrf_token="t", next="/", kind=kind, action="/", current="",
                                  error=KINDS[kind].invalid) for kind in KINDS],
     "contact_code.html": [dict(csrf_token="t", kind=kind, error=MOBILE_WRONG_CODE)
-                          for kind in KINDS],
+                          for kind in KINDS] + [
+        dict(csrf_token="t", kind="mobile", resent=True),
+        dict(csrf_token="t", kind="email", resend_error=RESEND_LIMITED, minutes=15)],
     "contact_changed.html": [dict(next="/", kind=kind) for kind in KINDS],
     "recovery_code.html": [
         dict(csrf_token="t", resent=True, rules=[r.message for r in POLICIES["portal"].rules],
@@ -273,8 +275,11 @@ CONTEXTS: dict[str, list[dict]] = {
              errors=[("current_password", WRONG_PASSWORD), ("code", OTP_WRONG_CODE)],
              by_field={"current_password": [WRONG_PASSWORD], "code": [MISSING_CODE]}),
         dict(account=ACCOUNT, csrf_token="t", enrolled=True, remaining=9, errors=[],
-             by_field={}, removed=False)],
-    "second_factor_enabled.html": [dict(codes=["ABCD-EFGH-IJKL-MNOP"])],
+             by_field={}, removed=False),
+        dict(account=ACCOUNT, csrf_token="t", enrolled=True, remaining=9, errors=[],
+             by_field={}, codes_gone=True)],
+    "second_factor_enabled.html": [dict(codes=["ABCD-EFGH-IJKL-MNOP"], csrf_token="t",
+                                        minutes=5)],
     "password_changed.html": [dict(account=ACCOUNT, expires="22/11/2027"),
                               dict(account=ACCOUNT, expires=None)],
     **REGISTRATION_CONTEXTS,
