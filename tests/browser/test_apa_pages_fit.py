@@ -133,3 +133,25 @@ def test_tables_fit_errors_clear_and_logout_is_confirmed(page: Page, live, tmp_p
     page.reload()
     page.wait_for_url(live.hub + "/**")
     expect(page.locator("h1")).to_have_text("Se connecter")
+
+
+def test_without_javascript_the_next_post_shows_no_stale_error(browser, live, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(locale="fr-FR", bypass_csp=True, java_script_enabled=False,
+                                  viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        _log_in_to_apa(page, live.hub, live.apa)
+        wrong = tmp_path / "appel.xml"
+        wrong.write_text(CALL)
+        page.set_input_files("#fichier", str(wrong))
+        page.click("form button[type=submit]")
+        expect(page.locator("#error-summary")).to_be_visible()
+        good = tmp_path / NAME.replace("091500", "091501")
+        good.write_text(CALL)
+        page.set_input_files("#fichier", str(good))
+        page.click("form button[type=submit]")
+        expect(page.locator(".fr-alert--success")).to_contain_text("identifiant du dépôt")
+        expect(page.locator("#error-summary, #fichier-error")).to_have_count(0)
+        expect(page.locator("#fichier")).not_to_have_attribute("aria-invalid", "true")
+    finally:
+        context.close()

@@ -4,12 +4,13 @@ first code), the recovery codes shown once, then a login that asks for the code.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PASSWORD, check_page
+from tests.browser.conftest import ARTIFACTS, PASSWORD, check_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
@@ -31,6 +32,25 @@ def test_enrol_an_authenticator_then_log_in_with_a_recovery_code(page: Page, liv
     codes = page.locator(".hub-recovery-codes code").all_inner_texts()
     assert len(codes) == 10 and all(re.fullmatch(r"[A-Z2-7-]{19}", c) for c in codes)
     check_page(page, "31-second-factor-recovery-codes")
+    # "Télécharger": the same codes as a text file (issue 15), from the session that made them.
+    with page.expect_download() as download:
+        page.click("button:has-text('Télécharger')")
+    assert download.value.suggested_filename == "codes-de-secours.txt"
+    saved = Path(download.value.path()).read_text(encoding="utf-8")
+    assert all(code in saved for code in codes)
+    # "Imprimer": the browser's print dialog; printed, the page shows the codes and their title.
+    printing = page.locator("button[data-print]")
+    expect(printing).to_be_visible()
+    page.evaluate("window.print = () => { window.printed = true; }")
+    printing.click()
+    assert page.evaluate("window.printed === true")
+    page.emulate_media(media="print")
+    expect(page.locator(".hub-recovery-codes")).to_be_visible()
+    expect(page.locator("#recovery-codes-title")).to_be_visible()
+    expect(page.locator("h1")).to_be_hidden()
+    expect(printing).to_be_hidden()
+    page.screenshot(path=str(ARTIFACTS / "31b-second-factor-recovery-codes-print.png"))
+    page.emulate_media(media="screen")
 
     page.goto(live.hub + "/logout")
     page.click("form button[type=submit]")
