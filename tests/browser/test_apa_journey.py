@@ -83,9 +83,11 @@ def test_apa_journey_of_the_seed(page: Page, live, tmp_path) -> None:  # type: i
     check_page(page, "46-apa-withdrawal-history")
 
     page.click("text=Se déconnecter")
-    page.wait_for_url(live.hub + "/**")
-    if page.locator("form button[type=submit]").count():
+    page.wait_for_load_state()
+    if page.url.startswith(live.hub) and page.locator("form button[type=submit]").count():
         page.click("form button[type=submit]")
+    page.wait_for_url(live.apa + "/**")  # back at APA: « Vous êtes déconnecté »
+    expect(page.locator(".fr-alert--success")).to_contain_text("Vous êtes déconnecté")
     page.goto(live.apa + "/depot")
     page.wait_for_url(live.hub + "/**")
     expect(page.locator("h1")).to_have_text("Se connecter")
