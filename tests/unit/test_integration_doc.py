@@ -1,0 +1,81 @@
+"""docs/integration.md and its English twin against the code: claims per scope, acr levels,
+demo accounts, the CLI options it shows, the examples' code, and the twins' shape. (The
+tables the running hub holds — discovery, ID token, introspection, logout token, errors —
+are checked by tests/e2e/test_integration_doc_live.py.)"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+import pytest
+
+from idp.cli import build_parser
+from idp.demo import DEMO_PASSWORD, DEMO_USERS
+from idp.oidc.assurance import LEVELS
+from idp.oidc.claims import SCOPE_CLAIMS, requested_claim_names
+from tests.integration_doc import DOCS, codes, examples, first_codes, table, table_names, text
+
+LANGS = ("fr", "en")
+
+
+def test_the_twins_have_the_same_sections_tables_and_examples() -> None:
+    def shape(lang: str) -> list[str]:
+        return re.findall(r"^(#+) ", text(lang), re.M)
+
+    assert shape("fr") == shape("en")
+    assert table_names("fr") == table_names("en")
+    for name in table_names("fr"):  # first columns are names, the same in both languages
+        assert [r[0] for r in table("fr", name)] == [r[0] for r in table("en", name)], name
+    # The error table's facts (endpoint, HTTP answer, code), row by row.
+    assert [(r[0], r[2], r[3]) for r in table("fr", "errors")] == [
+        (r[0], r[2], r[3]) for r in table("en", "errors")]
+    assert examples("fr").keys() == examples("en").keys() == {
+        "python_authlib/app.py", "node_openid_client/app.mjs"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_examples_in_the_guide_are_the_files_the_tests_run(lang: str) -> None:
+    for path, block in examples(lang).items():
+        assert block == (DOCS / "examples" / path).read_text(encoding="utf-8"), path
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_claims_per_scope_are_the_hubs_and_all_go_to_userinfo(lang: str) -> None:
+    rows = table(lang, "scopes")
+    documented = {codes(row[0])[0]: set(codes(row[1])) for row in rows}
+    assert documented == {scope: set(claims) for scope, claims in SCOPE_CLAIMS.items()}
+    for row in rows:
+        assert row[2] == "userinfo"
+        # OIDC Core §5.4 in the code flow: a scope puts nothing in the ID token ("Bonjour None").
+        assert requested_claim_names(codes(row[0])[0], None, "id_token") == set()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_acr_levels_are_the_hubs(lang: str) -> None:
+    assert first_codes(lang, "acr") == sorted(LEVELS, key=LEVELS.__getitem__)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_demo_accounts_are_the_demos(lang: str) -> None:
+    rows = table(lang, "demo-accounts")
+    assert [(codes(r[0])[0], r[1], codes(r[2])[0]) for r in rows] == [
+        (u["username"], f"{u['given_name']} {u['family_name']}", u["population"])
+        for u in DEMO_USERS]
+    assert f"`{DEMO_PASSWORD}`" in text(lang)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_commands_shown_are_accepted_by_the_cli(lang: str) -> None:
+    joined = re.sub(r"\\\n\s*", " ", text(lang))  # continuation lines joined
+    commands = re.findall(r"^\s*(idp clients add .*)$", joined, re.M)
+    assert len(commands) >= 2
+    for command in commands:
+        args = build_parser().parse_args(shlex.split(command)[1:])
+        assert args.client_id
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_linked_documents_exist(lang: str) -> None:
+    for target in re.findall(r"\]\(([\w.-]+\.md)(?:#[\w-]+)?\)", text(lang)):
+        assert (DOCS / target).is_file(), target
