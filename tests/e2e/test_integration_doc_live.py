@@ -95,12 +95,15 @@ def test_discovery_fields_are_the_documents(world: World, lang: str) -> None:
 @pytest.mark.parametrize("lang", LANGS)
 def test_id_token_has_the_claims_documented_and_no_name(world: World, lang: str) -> None:
     tokens = world.tokens()
+    assert {"access_token", "id_token", "refresh_token", "token_type", "expires_in",
+            "scope"} <= set(tokens)
     claims = _payload(tokens["id_token"])
     assert set(claims) == set(first_codes(lang, "id-token"))
     assert "name" not in claims and "email" not in claims  # "Bonjour None"
     userinfo = httpx.get(world.meta["userinfo_endpoint"],
                          headers={"Authorization": f"Bearer {tokens['access_token']}"}).json()
     assert userinfo["sub"] == claims["sub"] and userinfo["name"] == "Camille Bernard"
+    assert "updated_at" not in userinfo  # the guide says the hub never sends it
 
 
 @pytest.mark.parametrize("lang", LANGS)
