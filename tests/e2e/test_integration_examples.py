@@ -19,6 +19,7 @@ import pytest
 from idp import admin
 from tests.e2e.browsing import log_in_and_consent, params_of
 from tests.e2e.conftest import PASSWORD, Hub
+from tests.oidc_helpers import csrf_token, hidden
 from tests.servers import free_port, wait_until_up
 
 pytestmark = pytest.mark.e2e
@@ -100,3 +101,43 @@ def test_example_greets_by_the_userinfo_name_and_logs_out(hub: Hub, example: str
         again = browser.get(browser.get(app + "/login").headers["location"])
         assert again.status_code in (302, 303)
         assert again.headers["location"].startswith("/login")
+
+
+def _log_in_and_refuse(browser: httpx.Client, url: str, username: str, prefix: str) -> str:
+    response = browser.get(url)
+    for _ in range(8):
+        if response.status_code in (302, 303):
+            if response.headers["location"].startswith(prefix):
+                return str(response.headers["location"])
+            response = browser.get(response.headers["location"])
+        elif 'action="/login"' in response.text:
+            response = browser.post("/login", data={
+                "csrf_token": csrf_token(response.text), "username": username,
+                "password": PASSWORD, "rid": hidden(response.text, "rid")})
+        else:
+            assert 'action="/authorize/consent"' in response.text, response.text[:300]
+            response = browser.post("/authorize/consent", data={
+                "csrf_token": csrf_token(response.text), "rid": hidden(response.text, "rid"),
+                "decision": "refuse"})
+    raise AssertionError("too many steps")
+
+
+@pytest.mark.parametrize("example", ["python_authlib", "node_openid_client"])
+def test_example_shows_a_refused_consent_and_a_forged_callback_as_failures(
+        hub: Hub, example: str, tmp_path: Path) -> None:
+    username = hub.user()
+    with running_example(example, hub, tmp_path) as app, \
+            httpx.Client(base_url=hub.issuer, follow_redirects=False, timeout=10) as browser:
+        authorization = browser.get(app + "/login").headers["location"]
+        callback = _log_in_and_refuse(browser, authorization, username, app + "/callback")
+        assert params_of(callback)["error"] == "access_denied"
+        refused = browser.get(callback)
+        assert refused.status_code == 400 and "access_denied" in refused.text
+        assert "Se connecter" in browser.get(app + "/").text
+
+        # A callback the application did not start: no login, whatever its code.
+        browser.get(app + "/login")
+        forged = browser.get(app + "/callback", params={
+            "code": "forged", "state": "not-the-one", "iss": hub.issuer})
+        assert forged.status_code == 400
+        assert "Se connecter" in browser.get(app + "/").text

@@ -58,12 +58,20 @@ async function handle (request, response) {
     if (!flow) return send(response, 400, {}, 'Aucune connexion en cours.')
     // Checks state and the RFC 9207 iss, redeems the code with the verifier, validates the
     // ID token (signature, iss, aud, exp, nonce). Its claims hold no name: ask userinfo.
-    const tokens = await oidc.authorizationCodeGrant(config, url, {
-      pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce,
-      idTokenExpected: true })
+    let tokens
+    try {
+      tokens = await oidc.authorizationCodeGrant(config, url, {
+        pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce,
+        idTokenExpected: true })
+    } catch (refused) { // access_denied, a forged callback, a refused code...
+      return send(response, 400, {}, `<p>La connexion a échoué (${escape(String(
+        refused.error ?? refused.code))}).</p><p><a href="/login">Réessayer</a></p>`)
+    }
     const { sub } = tokens.claims()
-    const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, sub)
-    Object.assign(session, { name: userinfo.name, idToken: tokens.id_token })
+    const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, sub) // same sub
+    // A citizen's account may have no name yet (registered with an e-mail address only).
+    const name = userinfo.name ?? userinfo.email ?? sub
+    Object.assign(session, { name, idToken: tokens.id_token })
     return send(response, 303, { Location: '/' })
   }
   if (url.pathname === '/logout') {

@@ -58,9 +58,11 @@ async def callback(request: Request) -> Response:
                             '<p><a href="/login">Réessayer</a></p>', status_code=400)
     userinfo = await oauth.hub.userinfo(token=token)  # GET /userinfo with the access token
     if userinfo["sub"] != token["userinfo"]["sub"]:  # OIDC Core §5.3.2
-        return RedirectResponse("/", status_code=303)
+        return HTMLResponse("<p>La connexion a échoué.</p>", status_code=400)
+    # A citizen's account may have no name yet (registered with an e-mail address only).
+    name = userinfo.get("name") or userinfo.get("email") or userinfo["sub"]
     request.session.clear()
-    request.session.update(name=userinfo["name"], id_token=token["id_token"])
+    request.session.update(name=name, id_token=token["id_token"])
     return RedirectResponse("/", status_code=303)
 
 
