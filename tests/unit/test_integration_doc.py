@@ -12,6 +12,7 @@ import pytest
 
 from idp.cli import build_parser
 from idp.demo import DEMO_PASSWORD, DEMO_USERS
+from idp.limits import AUTHORIZATION_PARAMETER_CHARS, OTHER_AUTHORIZATION_PARAMETER_CHARS
 from idp.oidc.assurance import LEVELS
 from idp.oidc.claims import SCOPE_CLAIMS, requested_claim_names
 from tests.integration_doc import DOCS, codes, examples, first_codes, table, table_names, text
@@ -79,3 +80,25 @@ def test_the_commands_shown_are_accepted_by_the_cli(lang: str) -> None:
 def test_linked_documents_exist(lang: str) -> None:
     for target in re.findall(r"\]\(([\w.-]+\.md)(?:#[\w-]+)?\)", text(lang)):
         assert (DOCS / target).is_file(), target
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_links_inside_the_guide_reach_a_heading(lang: str) -> None:
+    # GitHub's anchors: lower case, punctuation dropped (letters with accents kept), - for spaces.
+    anchors = {re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+               for title in re.findall(r"^#+ (.+)$", text(lang), re.M)}
+    links = re.findall(r"\]\(#([^)]+)\)", text(lang))
+    assert links and set(links) <= anchors, set(links) - anchors
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_authorization_parameters_and_their_limits_are_the_hubs(lang: str) -> None:
+    rows = table(lang, "authorization-parameters")
+    for row in rows:
+        name = codes(row[0])[0]
+        assert int(row[3]) == AUTHORIZATION_PARAMETER_CHARS.get(
+            name, OTHER_AUTHORIZATION_PARAMETER_CHARS), name
+    named = {codes(row[0])[0] for row in rows}
+    # Every parameter the hub bounds by name is documented, except those it does not use.
+    assert set(AUTHORIZATION_PARAMETER_CHARS) - named == {"response_mode", "display",
+                                                          "claims_locales"}
