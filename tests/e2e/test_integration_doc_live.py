@@ -104,6 +104,9 @@ def test_id_token_has_the_claims_documented_and_no_name(world: World, lang: str)
                          headers={"Authorization": f"Bearer {tokens['access_token']}"}).json()
     assert userinfo["sub"] == claims["sub"] and userinfo["name"] == "Camille Bernard"
     assert "updated_at" not in userinfo  # the guide says the hub never sends it
+    # The guide's way to have a value in the ID token: the claims parameter (OIDC Core §5.5).
+    asked = world.tokens(claims=json.dumps({"id_token": {"given_name": None}}))
+    assert _payload(asked["id_token"])["given_name"] == "Camille"
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -114,6 +117,17 @@ def test_introspection_answer_has_the_members_documented(world: World, lang: str
                         auth=(world.client_id, world.secret)).json()
     assert set(answer) == set(first_codes(lang, "introspection"))
     assert answer["active"] is True and answer["token_type"] == "Bearer"
+
+
+def test_a_reused_refresh_token_revokes_the_whole_grant(world: World) -> None:
+    first = world.tokens()
+    second = world.token(grant_type="refresh_token", refresh_token=first["refresh_token"]).json()
+    assert second["refresh_token"] != first["refresh_token"]
+    assert world.token(grant_type="refresh_token",
+                       refresh_token=first["refresh_token"]).json()["error"] == "invalid_grant"
+    for token in (first["access_token"], second["access_token"], second["refresh_token"]):
+        assert httpx.post(world.meta["introspection_endpoint"], data={"token": token},
+                          auth=(world.client_id, world.secret)).json() == {"active": False}
 
 
 def test_logout_token_has_the_claims_documented(hub: Hub) -> None:

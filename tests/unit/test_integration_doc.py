@@ -5,12 +5,14 @@ are checked by tests/e2e/test_integration_doc_live.py.)"""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
+from pathlib import Path
 
 import pytest
 
-from idp.cli import build_parser
+from idp.cli import main
 from idp.demo import DEMO_PASSWORD, DEMO_USERS
 from idp.limits import AUTHORIZATION_PARAMETER_CHARS, OTHER_AUTHORIZATION_PARAMETER_CHARS
 from idp.oidc.assurance import LEVELS
@@ -67,13 +69,19 @@ def test_demo_accounts_are_the_demos(lang: str) -> None:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_the_commands_shown_are_accepted_by_the_cli(lang: str) -> None:
+def test_the_commands_shown_register_their_clients(lang: str, monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("IDP_DATABASE_URL", f"sqlite:///{tmp_path}/doc.sqlite3")
+    monkeypatch.setenv("IDP_KEYS_DIR", str(tmp_path / "keys"))
     joined = re.sub(r"\\\n\s*", " ", text(lang))  # continuation lines joined
     commands = re.findall(r"^\s*(idp clients add .*)$", joined, re.M)
     assert len(commands) >= 2
+    assert main(["db", "upgrade"]) == 0
     for command in commands:
-        args = build_parser().parse_args(shlex.split(command)[1:])
-        assert args.client_id
+        assert main(["--json", *shlex.split(command)[1:]]) == 0, command
+        printed = capsys.readouterr().out
+        assert json.loads(printed[printed.index("{"):])["client_secret"]
 
 
 @pytest.mark.parametrize("lang", LANGS)
