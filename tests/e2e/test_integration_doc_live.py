@@ -225,6 +225,24 @@ def _wrong_verifier(world: World) -> Observed:
                        code_verifier=secrets.token_urlsafe(48))
 
 
+def _other_redirect_uri(world: World) -> Observed:
+    code, verifier = world.code()
+    return world.token(grant_type="authorization_code", code=code, code_verifier=verifier,
+                       redirect_uri=CALLBACK + "/other")
+
+
+def _unknown_code(world: World) -> Observed:
+    return world.token(grant_type="authorization_code", code=secrets.token_urlsafe(32),
+                       code_verifier=secrets.token_urlsafe(48), redirect_uri=CALLBACK)
+
+
+def _no_client_authentication(world: World) -> Observed:
+    code, verifier = world.code()
+    return httpx.post(world.hub.issuer + "/token", data={
+        "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
+        "redirect_uri": CALLBACK, "client_id": world.client_id})
+
+
 def _no_verifier(world: World) -> Observed:
     code, _ = world.code()
     return world.token(grant_type="authorization_code", code=code, redirect_uri=CALLBACK)
@@ -294,8 +312,9 @@ SCENARIOS: dict[tuple[str, str, str], list[Scenario]] = {
     ("authorize", "303, redirection", "unmet_authentication_requirements"): [
         lambda w: (w.code(), _authorize(w, w.browser, acr_values="eidas2"))[1]],
     ("authorize", "303, redirection", "access_denied"): [_refused_consent],
-    ("token", "401", "invalid_client"): [_wrong_secret],
-    ("token", "400", "invalid_grant"): [_code_reused, _wrong_verifier, _refresh_reused],
+    ("token", "401", "invalid_client"): [_wrong_secret, _no_client_authentication],
+    ("token", "400", "invalid_grant"): [_code_reused, _wrong_verifier, _refresh_reused,
+                                        _other_redirect_uri, _unknown_code],
     ("token", "400", "invalid_request"): [_no_verifier],
     ("token", "400", "unauthorized_client"): [
         lambda w: w.token(grant_type="client_credentials")],
