@@ -16,6 +16,7 @@ const config = await oidc.discovery(
   // Plain http only for a hub on this machine (tests, demo); production is https.
   HUB_ISSUER.startsWith('http://127.0.0.1') ? { execute: [oidc.allowInsecureRequests] } : {})
 
+// Sessions in memory, for the example; a real application keeps them in a store with expiry.
 const sessions = new Map() // session id (cookie) -> { name, idToken, flow }
 
 function sessionOf (request, response) {

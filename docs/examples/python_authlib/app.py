@@ -6,6 +6,9 @@ token carries no profile or e-mail claim: OIDC Core §5.4), RP-initiated logout.
 
     HUB_ISSUER=http://127.0.0.1:8000 CLIENT_ID=... CLIENT_SECRET=... \
     APP_URL=http://127.0.0.1:5000 python app.py
+
+The session is Starlette's signed cookie (SESSION_SECRET, random when unset): enough for an
+example; a real application keeps its sessions on the server (clients/rp/sessions.py).
 """
 
 import html
