@@ -14,6 +14,7 @@ import pytest
 
 from idp.cli import main
 from idp.demo import DEMO_PASSWORD, DEMO_USERS
+from idp.demo_providers import DEMO_PROVIDERS
 from idp.limits import AUTHORIZATION_PARAMETER_CHARS, OTHER_AUTHORIZATION_PARAMETER_CHARS
 from idp.oidc.assurance import LEVELS
 from idp.oidc.claims import SCOPE_CLAIMS, requested_claim_names
@@ -66,6 +67,10 @@ def test_demo_accounts_are_the_demos(lang: str) -> None:
         (u["username"], f"{u['given_name']} {u['family_name']}", u["population"])
         for u in DEMO_USERS]
     assert f"`{DEMO_PASSWORD}`" in text(lang)
+    citizens = [(codes(r[0])[0], r[1], r[2].split(" (")[0]) for r in table(lang, "demo-citizens")]
+    assert citizens == [
+        (c.username, fi.name, f"{c.identity['given_name']} {c.identity['family_name']}")
+        for fi in DEMO_PROVIDERS for c in fi.citizens]
 
 
 @pytest.mark.parametrize("lang", LANGS)
