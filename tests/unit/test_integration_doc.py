@@ -5,9 +5,11 @@ are checked by tests/e2e/test_integration_doc_live.py.)"""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shlex
+import sys
 from pathlib import Path
 
 import pytest
@@ -115,3 +117,16 @@ def test_authorization_parameters_and_their_limits_are_the_hubs(lang: str) -> No
     # Every parameter the hub bounds by name is documented, except those it does not use.
     assert set(AUTHORIZATION_PARAMETER_CHARS) - named == {"response_mode", "display",
                                                           "claims_locales"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_python_examples_install_line_covers_its_imports(lang: str) -> None:
+    listed = set(re.findall(r"`pip install ([^`]+)`", text(lang))[0].split())
+    source = (DOCS / "examples" / "python_authlib" / "app.py").read_text(encoding="utf-8")
+    imported = {node.module.split(".")[0] if isinstance(node, ast.ImportFrom) else
+                node.names[0].name.split(".")[0]
+                for node in ast.walk(ast.parse(source))
+                if isinstance(node, ast.Import | ast.ImportFrom)}
+    third_party = imported - set(sys.stdlib_module_names)
+    # authlib's Starlette client needs httpx, Starlette's sessions itsdangerous.
+    assert third_party | {"httpx", "itsdangerous"} == listed
