@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -284,7 +285,7 @@ def _leaf_commands(parser, prefix=()):  # type: ignore[no-untyped-def]
 
 
 POSITIONAL = {("clients", "show"): ["x"], ("clients", "remove"): ["x"],
-              ("clients", "update"): ["x"]}
+              ("clients", "update"): ["x"], ("clients", "rotate-secret"): ["x"]}
 
 
 def test_every_command_accepts_json_before_or_after_the_subcommand() -> None:
@@ -483,7 +484,8 @@ def test_users_add_stores_a_postal_address_shown_as_the_address_claim(capsys) ->
         "formatted": "20 avenue de Ségur\nBâtiment B\n75007 Paris\nFrance"}
     code, out, _ = run(capsys, "users", "show", "alice")
     assert code == 0
-    assert "address        20 avenue de Ségur, Bâtiment B, 75007 Paris, France\n" in out
+    assert re.search(r"^address +20 avenue de Ségur, Bâtiment B, 75007 Paris, France$", out,
+                     re.MULTILINE)
 
 
 @pytest.mark.parametrize(("option", "value", "says"), [
@@ -514,7 +516,7 @@ def test_users_update_changes_only_the_given_fields(capsys) -> None:  # type: ig
     assert updated["email"] == "a@example.test" and updated["groups"] == ["chorus", "apa"]
     assert updated["address"]["formatted"] == "69001 Lyon"
     shown = json.loads(run(capsys, "--json", "users", "show", "alice")[1])
-    assert shown.pop("federation_links") == [] and shown == updated
+    assert shown.pop("federation_links") == [] and {k: shown[k] for k in updated} == updated
 
 
 def test_users_update_with_an_empty_value_clears_the_field(capsys) -> None:  # type: ignore[no-untyped-def]

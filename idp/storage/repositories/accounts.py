@@ -3,6 +3,8 @@ or an e-mail address goes through here, which keeps the table ``login_names`` in
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -84,6 +86,10 @@ def disable_account(s: Session, login: str) -> bool:
         return False
     s.execute(update(Account).where(Account.id == account.id).values(disabled=True))
     return True
+
+
+def set_disabled(s: Session, account_id: int, disabled: bool) -> None:
+    s.execute(update(Account).where(Account.id == account_id).values(disabled=disabled))
 
 
 def record_login(s: Session, account_id: int, now: int) -> None:
@@ -283,3 +289,12 @@ def purge_expired_pending(s: Session, now: int) -> int:
     s.execute(delete(LoginName).where(LoginName.account_id.in_(ids)))
     s.execute(delete(EmailLink).where(EmailLink.account_id.in_(ids)))
     return rowcount(s.execute(delete(Account).where(Account.id.in_(ids))))
+
+
+def usernames(s: Session, account_ids: Iterable[int]) -> dict[int, str]:
+    """The username of each existing account among `account_ids`."""
+    wanted = sorted(set(account_ids))
+    if not wanted:
+        return {}
+    return dict(s.execute(select(Account.id, Account.username).where(
+        Account.id.in_(wanted))).tuples().all())
