@@ -53,7 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"idp: {exc}", file=sys.stderr)
         return 2
     except (admin.AdminError, NothingThere) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {safe(str(exc))}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `idp audit list | head`: the reader left, nothing to say
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python's own advice (signal docs)
         return 1
     except (OperationalError, StorageUnavailable) as exc:  # server down, disk full...
         reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [repr(exc)])[0]

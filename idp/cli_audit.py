@@ -60,8 +60,9 @@ def cmd_list(kit: CommandKit, args: argparse.Namespace) -> int:
     until = None if args.until is None else moment(args.until, now, "--until")
     if since is not None and until is not None and since > until:
         raise AdminError("--since is after --until: nothing can match")
-    if args.client is not None and not (0 < len(args.client) <= 255):
-        raise AdminError("--client: a client id has 1 to 255 characters")
+    if args.client is not None and not (0 < len(args.client) <= 255
+                                        and safe(args.client) == args.client):
+        raise AdminError("--client: a client id has 1 to 255 printable characters")
     with kit.reader().read() as s:
         account_id = None
         if args.account is not None:

@@ -38,11 +38,13 @@ def when(epoch: int) -> str:
 
 
 def dated(value: Any, form: Callable[[int], str]) -> Any:
-    """`value` with each date written by `form`: every `*_at` or `at` member holding a whole
-    number (the hub stores Unix times) in dicts, at any depth."""
+    """`value` with each date written by `form`: every `at`, `*_at` or `*_until` member holding a
+    positive whole number (the hub stores Unix times; 0 stands for "never") in dicts, at any
+    depth."""
     if isinstance(value, dict):
-        return {k: form(v) if (k == "at" or k.endswith("_at")) and isinstance(v, int)
-                and not isinstance(v, bool) else dated(v, form) for k, v in value.items()}
+        return {k: form(v) if (k == "at" or k.endswith(("_at", "_until"))) and isinstance(v, int)
+                and not isinstance(v, bool) and v > 0 else dated(v, form)
+                for k, v in value.items()}
     if isinstance(value, list):
         return [dated(v, form) for v in value]
     return value

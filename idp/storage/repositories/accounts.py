@@ -59,9 +59,14 @@ def add_account(s: Session, account: Account) -> Account:
 
 def find_by_login(s: Session, typed: str) -> Account | None:
     """The account a typed login name designates (identifier, whole e-mail address or agent
-    left part, in any case): one query on the unique index, whatever the form typed."""
+    left part, in any case): one query on the unique index, whatever the form typed. A name
+    with a control character or an undecodable byte (a lone surrogate) is no account's, and
+    is not sent to the database (PostgreSQL refuses NUL, the drivers lone surrogates)."""
+    name = login_names.normalise(typed)[:login_names.MAX_LENGTH]
+    if any(c < " " or c == "\x7f" or "\ud800" <= c <= "\udfff" for c in name):
+        return None
     return s.scalar(select(Account).join(LoginName, LoginName.account_id == Account.id)
-                    .where(LoginName.name == login_names.normalise(typed)[:login_names.MAX_LENGTH]))
+                    .where(LoginName.name == name))
 
 
 # Kept for callers that still use the old name: it resolves any login name.
@@ -296,5 +301,5 @@ def usernames(s: Session, account_ids: Iterable[int]) -> dict[int, str]:
     wanted = sorted(set(account_ids))
     if not wanted:
         return {}
-    return dict(s.execute(select(Account.id, Account.username).where(
-        Account.id.in_(wanted))).tuples().all())
+    return {account_id: username for account_id, username in s.execute(
+        select(Account.id, Account.username).where(Account.id.in_(wanted)))}
