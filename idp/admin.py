@@ -288,13 +288,13 @@ def update_client(
     with db.transaction() as s:
         row = clients_repo.get_client(s, client_id)
         if row is None:
-            raise AdminError(f"no client {_shown(client_id)}")
+            raise AdminError(f"no client {quoted(client_id)}")
         if auth_method is not None and row.token_endpoint_auth_method not in SECRET_METHODS:
-            raise AdminError(f"client {_shown(client_id)} authenticates with "
+            raise AdminError(f"client {quoted(client_id)} authenticates with "
                              f"{row.token_endpoint_auth_method}: it has no secret; register a "
                              "new client to change that")
         if secret_lifetime_days is not None and row.secret_hash is None:
-            raise AdminError(f"client {_shown(client_id)} has no secret: "
+            raise AdminError(f"client {quoted(client_id)} has no secret: "
                              "--secret-lifetime-days does not apply")
         _apply_client_changes(row, now, given)
         _check_client_consistency(row)
@@ -409,10 +409,10 @@ def rotate_client_secret(db: Database, audit: AuditLog, now: int, client_id: str
     with db.transaction() as s:
         row = clients_repo.get_client(s, client_id)
         if row is None:
-            raise AdminError(f"no client {_shown(client_id)}")
+            raise AdminError(f"no client {quoted(client_id)}")
         if row.token_endpoint_auth_method not in SECRET_METHODS:
             raise AdminError(
-                f"client {_shown(client_id)} authenticates with "
+                f"client {quoted(client_id)} authenticates with "
                 f"{row.token_endpoint_auth_method}: it has no secret to rotate"
                 + (" (its keys are at its jwks_uri; it rotates them itself)"
                    if row.token_endpoint_auth_method == "private_key_jwt" else
@@ -432,7 +432,7 @@ def rotate_client_secret(db: Database, audit: AuditLog, now: int, client_id: str
     return RotatedSecret(client_id, secret, expires_at)
 
 
-def _shown(value: str) -> str:
+def quoted(value: str) -> str:
     """A value the operator typed, quoted for an error line: bounded, escapes visible."""
     return repr(value[:100]) + ("…" if len(value) > 100 else "")
 
@@ -593,7 +593,7 @@ def update_user(db: Database, login: str, changes: dict[str, Any], *,
     with db.transaction() as s:
         account = accounts_repo.find_by_login(s, login)
         if account is None:
-            raise AdminError(f"no user {login!r}")
+            raise AdminError(f"no user {quoted(login)}")
         current = account.username
         for name, value in given.items():
             setattr(account, name, value)
@@ -625,7 +625,7 @@ def set_disabled(db: Database, audit: AuditLog, login: str, disabled: bool) -> b
     with db.transaction() as s:
         account = accounts_repo.find_by_login(s, login)
         if account is None:
-            raise AdminError(f"no user {_shown(login)}")
+            raise AdminError(f"no user {quoted(login)}")
         changed = bool(account.disabled) != disabled
         accounts_repo.set_disabled(s, account.id, disabled)
         audit.write(s, "account.disabled_by_operator" if disabled
@@ -652,7 +652,7 @@ def set_identity(db: Database, login: str, identity: PivotIdentity) -> dict[str,
     with db.transaction() as s:
         account = accounts_repo.find_by_login(s, login)
         if account is None:
-            raise AdminError(f"no user {login!r}")
+            raise AdminError(f"no user {quoted(login)}")
         try:
             accounts_repo.set_pivot_identity(s, account.id, pivot_columns(identity))
         except accounts_repo.IdentityTaken:

@@ -448,7 +448,7 @@ def _account_or_fail(session: Any, username: str) -> Any:
     """The account a command names by login name, or the operator's `no user` error."""
     account = _find_account(session, username)
     if account is None:
-        raise admin.AdminError(f"no user {username!r}")
+        raise admin.AdminError(f"no user {admin.quoted(username)}")
     return account
 
 
@@ -583,7 +583,7 @@ def cmd_clients_show(args: argparse.Namespace) -> int:
     from idp.storage.repositories import clients as clients_repo
 
     return _show_command(args, lambda s: clients_repo.get_client(s, args.client_id),
-                         admin.client_as_dict, f"no client {args.client_id!r}")
+                         admin.client_as_dict, f"no client {admin.quoted(args.client_id)}")
 
 
 def cmd_clients_remove(args: argparse.Namespace) -> int:
@@ -592,7 +592,7 @@ def cmd_clients_remove(args: argparse.Namespace) -> int:
     rt = _runtime(existing=True)
     with rt.db.transaction() as s:
         if not clients_repo.remove_client(s, args.client_id):  # bumps clients_version
-            raise admin.AdminError(f"no client {args.client_id!r}")
+            raise admin.AdminError(f"no client {admin.quoted(args.client_id)}")
     emit(args, {"removed": args.client_id}, f"client {args.client_id} removed")
     return 0
 
@@ -746,7 +746,7 @@ def cmd_users_delete(args: argparse.Namespace) -> int:
     deleted = delete_account(build_authorization_server(rt), account_id, reason="operator",
                              notification=None, notify=notify)
     if deleted is None:
-        raise admin.AdminError(f"no user {args.username!r}")
+        raise admin.AdminError(f"no user {admin.quoted(args.username)}")
     emit(args, {"deleted": args.username, "clients_told": list(deleted.clients),
                 "logout_tokens": deleted.logout_tokens,
                 "account_events": deleted.account_events,

@@ -15,7 +15,7 @@ import time
 from functools import partial
 from typing import Any
 
-from idp.admin import AdminError
+from idp.admin import AdminError, quoted
 from idp.cli_output import safe, when
 from idp.cli_providers import CommandKit
 
@@ -69,7 +69,7 @@ def cmd_list(kit: CommandKit, args: argparse.Namespace) -> int:
             account = (accounts_repo.find_by_login(s, args.account)
                        if 0 < len(args.account) <= 320 else None)
             if account is None:
-                raise AdminError(f"no user {safe(args.account[:100])!r}")
+                raise AdminError(f"no user {quoted(args.account)}")
             account_id = account.id
         rows = audit_repo.search_events(
             s, account_id=account_id, events=names, prefixes=prefixes,

@@ -269,6 +269,7 @@ def test_unknown_or_hostile_usernames_are_one_line(capsys, rt, command, username
     code, out, err = run(capsys, "users", command, username)
     assert code == 1 and out == "" and err.startswith("error: no user")
     assert "\x1b" not in err and "\x00" not in err and err.count("\n") == 1
+    assert len(err) < 300
 
 
 # audit list ---------------------------------------------------------------------------------
