@@ -8,9 +8,9 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
             counts = apa.service.purge()
         finally:
             apa.close()
-        print(json.dumps({"purged": counts, "at": int(time.time())}))
+        at = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # ISO 8601
+        print(json.dumps({"purged": counts, "at": at}))
         return 0
     import uvicorn
 
