@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime
 import json
 import logging
 import os
@@ -15,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import OperationalError
 
-from idp import admin, admin_providers, cli_providers
+from idp import admin, admin_providers, cli_audit, cli_providers
 from idp.accounts import address
+from idp.cli_output import UNSAFE, dated, iso, safe, when
 from idp.federation.pivot import PivotIdentity
 from idp.federation.providers import InvalidProvider, split_list
-from idp.oidc.clients import CONSENT_MODES
+from idp.oidc.clients import CONSENT_MODES, GRANT_TYPES
 from idp.settings import Settings
 from idp.storage.location import NothingThere
 from sitekit.settings import SettingError
@@ -53,7 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"idp: {exc}", file=sys.stderr)
         return 2
     except (admin.AdminError, NothingThere) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {safe(str(exc))}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `idp audit list | head`: the reader left, nothing to say
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python's own advice (signal docs)
         return 1
     except (OperationalError, StorageUnavailable) as exc:  # server down, disk full...
         reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [repr(exc)])[0]
@@ -78,6 +82,8 @@ class _Commands:
         self._sub = parser.add_subparsers()
 
     def add(self, name: str, **options: Any) -> argparse.ArgumentParser:
+        # `idp CMD --help` opens with what `idp --help` says of it.
+        options.setdefault("description", options.get("help"))
         parser = self._sub.add_parser(name, **options)
         _json_option(parser)
         return parser
@@ -107,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="language of what the demo prints")
     demo.set_defaults(handler=cmd_demo)
 
-    db = sub.group("db", help="database")
+    db = sub.group("db", help="the database: `idp db upgrade` applies its migrations")
     db.add("upgrade", help="apply migrations").set_defaults(handler=cmd_db_upgrade)
 
     clients = sub.group("clients", help="relying applications")
@@ -150,11 +156,34 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument("--scope", help="the registered scopes, replaced as a whole")
     update.add_argument("--redirect-uri", action="append",
                         help="repeat for each; replaces the registered list")
+    update.add_argument("--post-logout-redirect-uri", action="append",
+                        help="repeat for each; replaces the list ('' alone: none)")
+    update.add_argument("--grant-type", action="append", choices=list(GRANT_TYPES),
+                        help="repeat for each; replaces the list")
+    update.add_argument("--auth-method", choices=["client_secret_basic", "client_secret_post"],
+                        help="switch between the two secret methods (the secret is kept); to "
+                             "or from private_key_jwt or none: register a new client")
+    update.add_argument("--audience", action="append",
+                        help="aud of its access tokens, repeat for each; replaces the list "
+                             "('' alone: its client_id)")
+    update.add_argument("--jwks-uri", help="its public keys (private_key_jwt); '' : none")
+    update.add_argument("--id-token-alg", choices=["RS256", "ES256"])
+    update.add_argument("--introspection-signed-alg", choices=["RS256", "ES256", ""],
+                        help="RS256 or ES256: signed introspection answers (RFC 9701); '': JSON")
+    update.add_argument("--userinfo-signed-alg", choices=["RS256", "ES256", ""],
+                        help="RS256 or ES256: signed userinfo answers; '': JSON")
+    update.add_argument("--backchannel-logout-uri", help="'' : not told of logouts")
+    update.add_argument("--home-url", help="the application's start page; '' : none")
+    update.add_argument("--access-rule", help="e.g. 'group:apa population:portal' (any of "
+                                              "them admits); '' : every account")
+    update.add_argument("--secret-lifetime-days", type=int, metavar="DAYS",
+                        help="the current secret expires DAYS from now (0: never)")
     update.add_argument("--consent", choices=list(CONSENT_MODES), help=CONSENT_HELP)
     facing = update.add_mutually_exclusive_group()
     facing.add_argument("--citizen-facing", dest="citizen_facing", action="store_true",
                         default=None, help=CITIZEN_FACING_HELP)
-    facing.add_argument("--not-citizen-facing", dest="citizen_facing", action="store_false")
+    facing.add_argument("--not-citizen-facing", dest="citizen_facing", action="store_false",
+                        help="the ordinary request rules")
     update.add_argument("--providers", help="FI ids its users may log in with, comma-separated "
                                             "('': every FI)")
     update.add_argument("--account-events-uri", help=EVENTS_HELP + " ('': not told)")
@@ -167,16 +196,24 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument("--registration-max-secret-days", type=int, metavar="DAYS",
                         help="longest lifetime of their secrets, in days (0: no limit)")
     update.set_defaults(handler=cmd_clients_update)
-    clients.add("list").set_defaults(handler=cmd_clients_list)
-    show = clients.add("show")
+    clients.add("list", help="every client, one a line").set_defaults(
+        handler=cmd_clients_list)
+    rotate = clients.add("rotate-secret", help="give a client a new secret, printed once; the "
+                                               "old one is refused at once everywhere")
+    rotate.add_argument("client_id")
+    rotate.add_argument("--secret-lifetime-days", type=int, metavar="DAYS",
+                        help="the new secret expires after DAYS (default: as the old one "
+                             "was set, else never; 0: never)")
+    rotate.set_defaults(handler=cmd_clients_rotate_secret)
+    show = clients.add("show", help="a client's registration (never its secret)")
     show.add_argument("client_id")
     show.set_defaults(handler=cmd_clients_show)
-    remove = clients.add("remove")
+    remove = clients.add("remove", help="delete a client; its tokens stop working at once")
     remove.add_argument("client_id")
     remove.set_defaults(handler=cmd_clients_remove)
 
     users = sub.group("users", help="accounts")
-    uadd = users.add("add")
+    uadd = users.add("add", help="create an account (portal, citizen or technical)")
     uadd.add_argument("--username", required=True)
     uadd.add_argument("--password", help="or IDP_NEW_PASSWORD in the environment")
     _account_options(uadd, default_population="portal")
@@ -187,13 +224,18 @@ def build_parser() -> argparse.ArgumentParser:
     uupdate.add_argument("username", help="any name the account logs in with, in any case")
     uupdate.add_argument("--new-username", help="the new identifier")
     _account_options(uupdate, default_population=None)
+    uupdate.add_argument("--add-group", action="append", metavar="GROUP",
+                         help="put the account in GROUP (access rules 'group:GROUP'); "
+                              "repeat for several")
+    uupdate.add_argument("--remove-group", action="append", metavar="GROUP",
+                         help="take the account out of GROUP; repeat for several")
     uupdate.set_defaults(handler=cmd_users_update)
     users.add(
         "check-identifiers",
         help="recompute login names under IDP_AGENT_EMAIL_DOMAINS; list accounts lacking "
              "one because another account has it (exit status 1 if any)",
     ).set_defaults(handler=cmd_users_check_identifiers)
-    users.add("list").set_defaults(handler=cmd_users_list)
+    users.add("list", help="every account, one a line").set_defaults(handler=cmd_users_list)
     unlock = users.add("unlock", help="lift a lock after too many failed logins")
     unlock.add_argument("username")
     unlock.set_defaults(handler=cmd_users_unlock)
@@ -215,12 +257,17 @@ def build_parser() -> argparse.ArgumentParser:
     identity.add_argument("--family-name", required=True, help="birth name")
     _identity_options(identity, required=True)
     identity.set_defaults(handler=cmd_users_set_identity)
-    ushow = users.add("show")
+    ushow = users.add("show", help="an account: state, lock, two-step verification, "
+                                     "password expiry, groups, identity providers")
     ushow.add_argument("username")
     ushow.set_defaults(handler=cmd_users_show)
-    udisable = users.add("disable")
+    udisable = users.add("disable", help="refuse the account's logins (audited; undo with "
+                                           "enable)")
     udisable.add_argument("username")
     udisable.set_defaults(handler=cmd_users_disable)
+    uenable = users.add("enable", help="let a disabled account log in again (audited)")
+    uenable.add_argument("username")
+    uenable.set_defaults(handler=cmd_users_enable)
     udelete = users.add("delete", help="delete an account for good, as its owner can "
                                        "(applications told, address blocked, audit kept "
                                        "without identity; docs/account-events.md)")
@@ -228,11 +275,15 @@ def build_parser() -> argparse.ArgumentParser:
     udelete.add_argument("--yes", action="store_true", help="required: the deletion is final")
     udelete.set_defaults(handler=cmd_users_delete)
 
-    cli_providers.add_commands(sub, cli_providers.CommandKit(emit, _fields, _runtime, _reader))
+    kit = cli_providers.CommandKit(emit, _fields, _runtime, _reader)
+    cli_providers.add_commands(sub, kit)
+    cli_audit.add_commands(sub, kit)
 
     keys = sub.group("keys", help="signing keys")
-    keys.add("list").set_defaults(handler=cmd_keys_list)
-    keys.add("rotate").set_defaults(handler=cmd_keys_rotate)
+    keys.add("list", help="the signing keys and their states (creates none)").set_defaults(
+        handler=cmd_keys_list)
+    keys.add("rotate", help="next key signs, current one published until retire_at, "
+                           "a new next key").set_defaults(handler=cmd_keys_rotate)
     return parser
 
 
@@ -287,23 +338,28 @@ def _postal_address(args: argparse.Namespace) -> dict[str, str | None]:
 
 
 def emit(args: argparse.Namespace, value: Any, human: str) -> None:
+    """Print `value` as JSON (dates as ISO 8601) or the `human` text; neither ever carries a
+    control character, an invisible format character or a lone surrogate to the terminal
+    (an escape sequence in a stored value cannot drive it)."""
     if args.json:
-        print(json.dumps(value, indent=2, ensure_ascii=False))
+        text = json.dumps(dated(value, iso), indent=2, ensure_ascii=False)
+        print(UNSAFE.sub(lambda m: json.dumps(m.group())[1:-1], text))
     else:
-        print(human)
+        print(safe(human, keep_lines=True))
 
 
 def _fields(data: dict[str, Any]) -> str:
+    data = dated(data, when)
     width = max(len(k) for k in data)
     return "\n".join(f"{k.ljust(width)}  {_text(v)}" for k, v in data.items())
 
 
 def _text(value: Any) -> str:
     if isinstance(value, dict) and "formatted" in value:  # the address claim
-        return str(value["formatted"]).replace("\n", ", ")
+        return safe(str(value["formatted"]).replace("\n", ", "))
     if isinstance(value, list):
-        return ", ".join(map(str, value)) or "-"
-    return "-" if value is None else str(value)
+        return ", ".join(safe(str(v)) for v in value) or "-"
+    return "-" if value is None else safe(str(value))
 
 
 # Commands -----------------------------------------------------------------------------------
@@ -392,7 +448,7 @@ def _account_or_fail(session: Any, username: str) -> Any:
     """The account a command names by login name, or the operator's `no user` error."""
     account = _find_account(session, username)
     if account is None:
-        raise admin.AdminError(f"no user {username!r}")
+        raise admin.AdminError(f"no user {admin.quoted(username)}")
     return account
 
 
@@ -473,20 +529,43 @@ def cmd_clients_add(args: argparse.Namespace) -> int:
 
 
 def cmd_clients_update(args: argparse.Namespace) -> int:
+    def listed(values: list[str] | None) -> list[str] | None:  # [""]: an empty list
+        return None if values is None else [v for v in values if v]
+
     rt = _runtime(existing=True)
     data = admin.update_client(
         rt.db, rt.clock.now(), args.client_id, name=args.name, scope=args.scope,
-        redirect_uris=args.redirect_uri, consent_mode=args.consent,
+        redirect_uris=args.redirect_uri,
+        post_logout_redirect_uris=listed(args.post_logout_redirect_uri),
+        grant_types=args.grant_type, auth_method=args.auth_method,
+        audience=listed(args.audience), jwks_uri=args.jwks_uri, id_token_alg=args.id_token_alg,
+        introspection_alg=args.introspection_signed_alg, userinfo_alg=args.userinfo_signed_alg,
+        backchannel_logout_uri=args.backchannel_logout_uri, home_url=args.home_url,
+        access_rule=args.access_rule, secret_lifetime_days=args.secret_lifetime_days,
+        consent_mode=args.consent,
         citizen_facing=args.citizen_facing, account_events_uri=args.account_events_uri,
         allowed_providers=None if args.providers is None else (
             admin_providers.check_allowed_providers(rt.db, list(split_list(args.providers)))
             or []),
         registration_scope=args.registration_scopes,
-        registration_audiences=None if args.registration_audience is None else [
-            a for a in args.registration_audience if a],
+        registration_audiences=listed(args.registration_audience),
         registration_max_secret_days=args.registration_max_secret_days,
+        audit=rt.audit,
     )
     emit(args, data, _fields(data))
+    return 0
+
+
+def cmd_clients_rotate_secret(args: argparse.Namespace) -> int:
+    rt = _runtime(existing=True)
+    rotated = admin.rotate_client_secret(rt.db, rt.audit, rt.clock.now(), args.client_id,
+                                         args.secret_lifetime_days)
+    emit(args, {"client_id": rotated.client_id, "client_secret": rotated.secret,
+                "client_secret_expires_at": rotated.expires_at},
+         f"client_secret  {rotated.secret}\n"
+         f"expires        {when(rotated.expires_at) if rotated.expires_at else 'never'}\n"
+         "Keep it now: it is stored hashed and will not be shown again. The old secret is "
+         "refused from now on.")
     return 0
 
 
@@ -504,7 +583,7 @@ def cmd_clients_show(args: argparse.Namespace) -> int:
     from idp.storage.repositories import clients as clients_repo
 
     return _show_command(args, lambda s: clients_repo.get_client(s, args.client_id),
-                         admin.client_as_dict, f"no client {args.client_id!r}")
+                         admin.client_as_dict, f"no client {admin.quoted(args.client_id)}")
 
 
 def cmd_clients_remove(args: argparse.Namespace) -> int:
@@ -513,7 +592,7 @@ def cmd_clients_remove(args: argparse.Namespace) -> int:
     rt = _runtime(existing=True)
     with rt.db.transaction() as s:
         if not clients_repo.remove_client(s, args.client_id):  # bumps clients_version
-            raise admin.AdminError(f"no client {args.client_id!r}")
+            raise admin.AdminError(f"no client {admin.quoted(args.client_id)}")
     emit(args, {"removed": args.client_id}, f"client {args.client_id} removed")
     return 0
 
@@ -542,7 +621,7 @@ def cmd_users_update(args: argparse.Namespace) -> int:
         "email": args.email, "given_name": args.given_name, "family_name": args.family_name,
         "phone_number": args.phone, "siret": args.siret, "groups": groups,
         "population": args.population, **_postal_address(args),
-    })
+    }, add_groups=args.add_group, remove_groups=args.remove_group, audit=rt.audit)
     emit(args, data, _fields(data))
     return 0
 
@@ -578,30 +657,73 @@ def cmd_users_set_identity(args: argparse.Namespace) -> int:
 
 
 def cmd_users_show(args: argparse.Namespace) -> int:
+    import time
+
+    from idp.accounts.policy import PasswordPolicies
+    from idp.oidc.keys import existing_identifier_key
+
+    settings = _settings()
+    policies = PasswordPolicies.load(settings.password_policies_file)
+    key = existing_identifier_key(settings.keys_dir)  # read only: nothing created
+    now = int(time.time())
     with _reader().read() as s:
-        data = admin.account_details(s, _account_or_fail(s, args.username))
-    human = {k: v for k, v in data.items() if k != "federation_links"}
-    human["fi_links"] = [  # the identity providers the account logs in through
-        f"{link['provider_id']} {link['provider_sub']} (first {_iso(link['first_used_at'])}, "
-        f"last {_iso(link['last_used_at'])})" for link in data["federation_links"]]
-    emit(args, data, _fields(human))
+        account = _account_or_fail(s, args.username)
+        data = admin.account_details(s, account, now=now, identifier_key=key,
+                                     policy=policies(account.population))
+    emit(args, data, _account_text(data))
     return 0
 
 
-def _iso(epoch: int) -> str:
-    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).isoformat()
+def _account_text(data: dict[str, Any]) -> str:
+    """`users show` for the assistance desk: state, lock, second factor and password first."""
+    shown = dated(data, when)
+    factor = shown["second_factor"]
+    if data["password"] == "none":
+        password = "none (logs in through an identity provider)"
+    elif data["password_expired"]:
+        password = "expired: a new one is chosen at the next login"
+    elif shown["password_expires_at"]:
+        password = f"expires {shown['password_expires_at']}"
+    else:
+        password = "never expires"
+    summary = {
+        "username": data["username"], "population": data["population"],
+        "state": "disabled" if data["disabled"] else (
+            "awaiting e-mail confirmation" if data["pending_confirmation"] else "active"),
+        "locked": (f"until {shown['locked_until']} (idp users unlock)" if data["locked_until"]
+                   else "no" if data["lock_known"] else "unknown (no keys folder here)"),
+        "two_step": (f"authenticator app (TOTP) since {factor['enrolled_at']}, "
+                     f"{factor['recovery_codes_left']} recovery codes left") if factor
+                    else "none",
+        "password": password,
+        "last_login": shown["last_login_at"] or "never",
+        "groups": data["groups"],
+    }
+    hidden = {"federation_links", "second_factor", "lock_known", "locked_until",
+              "password", "password_expired", "password_expires_at", "pending_confirmation",
+              "disabled", "last_login_at", *summary}
+    rest = {k: v for k, v in shown.items() if k not in hidden}
+    rest["fi_links"] = [  # the identity providers the account logs in through
+        f"{link['provider_id']} {link['provider_sub']} (first {link['first_used_at']}, "
+        f"last {link['last_used_at']})" for link in shown["federation_links"]]
+    return _fields({**summary, **rest})
 
 
 def cmd_users_disable(args: argparse.Namespace) -> int:
-    from idp.storage.repositories import accounts as accounts_repo
-
     rt = _runtime(existing=True)
-    with rt.db.transaction() as s:
-        account = _account_or_fail(s, args.username)
-        if not accounts_repo.disable_account(s, args.username):
-            raise admin.AdminError(f"no user {args.username!r}")
-        rt.audit.write(s, "account.disabled_by_operator", account_id=account.id)
-    emit(args, {"disabled": args.username}, f"user {args.username} disabled")
+    changed = admin.set_disabled(rt.db, rt.audit, args.username, disabled=True)
+    emit(args, {"disabled": args.username, "changed": changed},
+         f"user {args.username} disabled" if changed
+         else f"user {args.username} was already disabled")
+    return 0
+
+
+def cmd_users_enable(args: argparse.Namespace) -> int:
+    rt = _runtime(existing=True)
+    changed = admin.set_disabled(rt.db, rt.audit, args.username, disabled=False)
+    emit(args, {"enabled": args.username, "changed": changed},
+         f"user {args.username} enabled" if changed
+         else f"user {args.username} was not disabled")
     return 0
 
 
@@ -624,7 +746,7 @@ def cmd_users_delete(args: argparse.Namespace) -> int:
     deleted = delete_account(build_authorization_server(rt), account_id, reason="operator",
                              notification=None, notify=notify)
     if deleted is None:
-        raise admin.AdminError(f"no user {args.username!r}")
+        raise admin.AdminError(f"no user {admin.quoted(args.username)}")
     emit(args, {"deleted": args.username, "clients_told": list(deleted.clients),
                 "logout_tokens": deleted.logout_tokens,
                 "account_events": deleted.account_events,
@@ -643,7 +765,7 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
         raise NothingThere(f"no signing keys in {folder} (IDP_KEYS_DIR): nothing there yet "
                            "(`idp serve` or `idp keys rotate` creates them)")
     human = "\n".join(f"{k['kid']:<32} {k['alg']:<6} {k['state']:<9} "
-                      f"{'retire_at ' + str(k['retire_at']) if 'retire_at' in k else ''}"
+                      f"{'retire_at ' + when(k['retire_at']) if 'retire_at' in k else ''}"
                       for k in keys)
     emit(args, keys, human)
     return 0

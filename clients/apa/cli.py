@@ -8,10 +8,11 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import sys
-import time
 from pathlib import Path
+from typing import Any
 
 from clients.apa.settings import ApaSettings
 from sitekit.settings import SettingError
@@ -24,17 +25,27 @@ def upgrade(database_url: str) -> None:
     migrate.upgrade(database_url, migrations=MIGRATIONS)
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="apa", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run APA under uvicorn")
+    serve = _command(commands, "serve", "run APA under uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8001)
     serve.add_argument("--no-upgrade", action="store_true")
-    db = commands.add_parser("db", help="database")
+    db = _command(commands, "db", "the database: `db upgrade` applies its migrations")
     db.add_argument("action", choices=["upgrade"])
-    commands.add_parser("purge", help="delete expired response files and old history entries")
+    _command(commands, "purge", "delete expired response files and old history entries")
+    return parser
+
+
+def _command(commands: Any, name: str, text: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(name, help=text, description=text)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return run(args)
@@ -62,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
             counts = apa.service.purge()
         finally:
             apa.close()
-        print(json.dumps({"purged": counts, "at": int(time.time())}))
+        at = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # ISO 8601
+        print(json.dumps({"purged": counts, "at": at}))
         return 0
     import uvicorn
 

@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from clients.chorus.settings import ChorusSettings
 from sitekit.settings import SettingError
@@ -24,20 +25,30 @@ def upgrade(database_url: str) -> None:
     migrate.upgrade(database_url, migrations=MIGRATIONS)
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chorus", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run Chorus under uvicorn")
+    serve = _command(commands, "serve", "run Chorus under uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8004)
     serve.add_argument("--no-upgrade", action="store_true")
-    db = commands.add_parser("db", help="database")
+    db = _command(commands, "db", "the database: `db upgrade` applies its migrations")
     db.add_argument("action", choices=["upgrade"])
-    commands.add_parser("notices", help="e-mail the managers of expiring technical users")
-    demo = commands.add_parser("demo-data", help="invented structures, users and invoices")
+    _command(commands, "notices", "e-mail the managers of expiring technical users")
+    demo = _command(commands, "demo-data", "invented structures, users and invoices")
     demo.add_argument("--sub", action="append", default=[],
                       help="hub subject:e-mail:name of a main manager (repeatable)")
+    return parser
+
+
+def _command(commands: Any, name: str, text: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(name, help=text, description=text)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return run(args)

@@ -132,8 +132,7 @@ class KeyStore:
         self._hash_key = (self.dir / HASH_KEY).read_bytes()
         # Keys the identifiers typed at failed logins (throttle keys, audit events): its own
         # key, derived from hash.key by HKDF (RFC 5869), so no file is added.
-        self.identifier_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                                   info=b"idp identifier hmac v1").derive(self._hash_key)
+        self.identifier_key = identifier_key(self._hash_key)
         self._load()
 
     def _create_once(self, name: str, content: bytes) -> None:
@@ -249,6 +248,20 @@ class KeyStore:
                 ]
             }
             self._keyset = KeySet([k.jwk for k in keys])
+
+
+def identifier_key(hash_key: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=b"idp identifier hmac v1").derive(hash_key)
+
+
+def existing_identifier_key(keys_dir: str | Path) -> bytes | None:
+    """The identifier key of a keys folder, read without creating anything (the read-only
+    commands); None when the folder has no hash.key."""
+    try:
+        return identifier_key((Path(keys_dir) / HASH_KEY).read_bytes())
+    except FileNotFoundError:
+        return None
 
 
 def read_manifest(keys_dir: str | Path) -> dict[str, Any]:

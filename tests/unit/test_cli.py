@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -284,7 +285,7 @@ def _leaf_commands(parser, prefix=()):  # type: ignore[no-untyped-def]
 
 
 POSITIONAL = {("clients", "show"): ["x"], ("clients", "remove"): ["x"],
-              ("clients", "update"): ["x"]}
+              ("clients", "update"): ["x"], ("clients", "rotate-secret"): ["x"]}
 
 
 def test_every_command_accepts_json_before_or_after_the_subcommand() -> None:
@@ -483,7 +484,8 @@ def test_users_add_stores_a_postal_address_shown_as_the_address_claim(capsys) ->
         "formatted": "20 avenue de Ségur\nBâtiment B\n75007 Paris\nFrance"}
     code, out, _ = run(capsys, "users", "show", "alice")
     assert code == 0
-    assert "address        20 avenue de Ségur, Bâtiment B, 75007 Paris, France\n" in out
+    assert re.search(r"^address +20 avenue de Ségur, Bâtiment B, 75007 Paris, France$", out,
+                     re.MULTILINE)
 
 
 @pytest.mark.parametrize(("option", "value", "says"), [
@@ -514,7 +516,7 @@ def test_users_update_changes_only_the_given_fields(capsys) -> None:  # type: ig
     assert updated["email"] == "a@example.test" and updated["groups"] == ["chorus", "apa"]
     assert updated["address"]["formatted"] == "69001 Lyon"
     shown = json.loads(run(capsys, "--json", "users", "show", "alice")[1])
-    assert shown.pop("federation_links") == [] and shown == updated
+    assert shown.pop("federation_links") == [] and {k: shown[k] for k in updated} == updated
 
 
 def test_users_update_with_an_empty_value_clears_the_field(capsys) -> None:  # type: ignore[no-untyped-def]
@@ -682,3 +684,32 @@ def test_clients_update_sets_the_registration_policy(capsys) -> None:  # type: i
 def test_clients_update_of_an_unknown_client_is_an_error(capsys, database) -> None:  # type: ignore[no-untyped-def]
     code, _, err = run(capsys, "clients", "update", "nobody", "--consent", "none")
     assert code == 1 and "no client 'nobody'" in err
+
+
+# Issue 15: dates and the read-only `users show` -------------------------------------------
+
+
+def test_users_show_creates_no_keys_and_says_the_lock_is_unknown_without_them(  # type: ignore[no-untyped-def]
+        capsys, tmp_path):
+    import shutil
+
+    _user(capsys)
+    shutil.rmtree(tmp_path / "keys")
+    code, out, _ = run(capsys, "--json", "users", "show", "alice")
+    assert code == 0 and json.loads(out)["lock_known"] is False
+    code, out, _ = run(capsys, "users", "show", "alice")
+    assert re.search(r"^locked +unknown \(no keys folder here\)$", out, re.MULTILINE)
+    assert not (tmp_path / "keys").exists()
+
+
+def test_dates_are_iso_8601_in_json_and_readable_in_text(capsys, signing_keys) -> None:  # type: ignore[no-untyped-def]
+    iso = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+    run(capsys, "keys", "rotate")
+    keys = json.loads(run(capsys, "--json", "keys", "list")[1])
+    assert all(iso.fullmatch(k["created_at"]) for k in keys)
+    assert all(iso.fullmatch(k["retire_at"]) for k in keys if "retire_at" in k)
+    assert re.search(r"retire_at \d{4}-\d\d-\d\d \d\d:\d\d UTC", run(capsys, "keys", "list")[1])
+    created = add_client(capsys, "--secret-lifetime-days", "10")
+    assert iso.fullmatch(created["created_at"]) and iso.fullmatch(created["secret_expires_at"])
+    user = json.loads(_user(capsys, "--json")[1])
+    assert iso.fullmatch(user["created_at"]) and user["last_login_at"] is None

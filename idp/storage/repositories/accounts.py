@@ -3,6 +3,8 @@ or an e-mail address goes through here, which keeps the table ``login_names`` in
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -57,9 +59,14 @@ def add_account(s: Session, account: Account) -> Account:
 
 def find_by_login(s: Session, typed: str) -> Account | None:
     """The account a typed login name designates (identifier, whole e-mail address or agent
-    left part, in any case): one query on the unique index, whatever the form typed."""
+    left part, in any case): one query on the unique index, whatever the form typed. A name
+    with a control character or an undecodable byte (a lone surrogate) is no account's, and
+    is not sent to the database (PostgreSQL refuses NUL, the drivers lone surrogates)."""
+    name = login_names.normalise(typed)[:login_names.MAX_LENGTH]
+    if any(c < " " or c == "\x7f" or "\ud800" <= c <= "\udfff" for c in name):
+        return None
     return s.scalar(select(Account).join(LoginName, LoginName.account_id == Account.id)
-                    .where(LoginName.name == login_names.normalise(typed)[:login_names.MAX_LENGTH]))
+                    .where(LoginName.name == name))
 
 
 # Kept for callers that still use the old name: it resolves any login name.
@@ -84,6 +91,10 @@ def disable_account(s: Session, login: str) -> bool:
         return False
     s.execute(update(Account).where(Account.id == account.id).values(disabled=True))
     return True
+
+
+def set_disabled(s: Session, account_id: int, disabled: bool) -> None:
+    s.execute(update(Account).where(Account.id == account_id).values(disabled=disabled))
 
 
 def record_login(s: Session, account_id: int, now: int) -> None:
@@ -283,3 +294,12 @@ def purge_expired_pending(s: Session, now: int) -> int:
     s.execute(delete(LoginName).where(LoginName.account_id.in_(ids)))
     s.execute(delete(EmailLink).where(EmailLink.account_id.in_(ids)))
     return rowcount(s.execute(delete(Account).where(Account.id.in_(ids))))
+
+
+def usernames(s: Session, account_ids: Iterable[int]) -> dict[int, str]:
+    """The username of each existing account among `account_ids`."""
+    wanted = sorted(set(account_ids))
+    if not wanted:
+        return {}
+    return {account_id: username for account_id, username in s.execute(
+        select(Account.id, Account.username).where(Account.id.in_(wanted)))}

@@ -4,8 +4,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import ColumnElement
 
 from idp.storage.models import AuditEvent
 from sitekit.storage.database import rowcount
@@ -86,3 +87,28 @@ def purge_older_than(s: Session, before: int, limit: int) -> int:
     return rowcount(s.execute(delete(AuditEvent).where(
         AuditEvent.id.in_(oldest.scalar_subquery())), execution_options={
             "synchronize_session": False}))
+
+
+# `idp audit list`: the operator's search of the trail, newest first.
+
+def search_events(s: Session, *, account_id: int | None = None,
+                  events: Iterable[str] = (), prefixes: Iterable[str] = (),
+                  client_id: str | None = None, since: int | None = None,
+                  until: int | None = None, limit: int = 50) -> list[AuditEvent]:
+    """Events matching every filter given; `events` and `prefixes` together: any of those
+    names, or names starting with any of those prefixes (taken literally, `_` included)."""
+    query = select(AuditEvent)
+    if account_id is not None:
+        query = query.where(AuditEvent.account_id == account_id)
+    names: list[ColumnElement[bool]] = [AuditEvent.event.in_(list(events))] if events else []
+    names += [AuditEvent.event.startswith(prefix, autoescape=True) for prefix in prefixes]
+    if names:
+        query = query.where(or_(*names))
+    if client_id is not None:
+        query = query.where(AuditEvent.client_id == client_id)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at <= until)
+    return list(s.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+                          .limit(limit)))

@@ -27,7 +27,16 @@ def add_client(s: Session, client: Client) -> Client:
 
 
 def get_client(s: Session, client_id: str) -> Client | None:
+    if not _possible_id(client_id):
+        return None
     return s.get(Client, client_id)
+
+
+def _possible_id(client_id: str) -> bool:
+    """Whether a client id could be stored: a control character (PostgreSQL refuses NUL) or
+    a lone surrogate (undecodable bytes) is no client's, and is not sent to the database."""
+    return len(client_id) <= 255 and not any(
+        c < " " or c == "\x7f" or "\ud800" <= c <= "\udfff" for c in client_id)
 
 
 def list_clients(s: Session) -> list[Client]:
@@ -35,6 +44,8 @@ def list_clients(s: Session) -> list[Client]:
 
 
 def remove_client(s: Session, client_id: str) -> bool:
+    if not _possible_id(client_id):
+        return False
     result = s.execute(delete(Client).where(Client.client_id == client_id))
     removed = rowcount(result) == 1
     if removed:
