@@ -87,3 +87,18 @@ def test_the_copied_snippet_renders_the_button_on_another_site(  # type: ignore[
     check_page(page, f"connect-button-other-site-{width}")
     page.goto(live.hub + "/a-propos")
     expect(page.locator("h1")).to_have_text("Qu'est-ce que ce service ?")
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_the_refused_request_page_names_the_parameter(page: Page, live, width) -> None:  # type: ignore[no-untyped-def]
+    w, h = WIDTHS[width]
+    page.set_viewport_size({"width": w, "height": h})
+    page.goto(live.hub + "/authorize?response_type=code&client_id=test-rp&scope=openid"
+              "&redirect_uri=https%3A%2F%2Fevil.test%2F%3Cscript%3E&state=abcdefgh"
+              "&code_challenge=" + "a" * 43 + "&code_challenge_method=S256")
+    expect(page.locator("h1")).to_have_text("Demande invalide")
+    expect(page.locator("#developer-details")).to_have_text("Détails pour le développeur")
+    expect(page.locator("main")).to_contain_text(
+        "redirect_uri: contains characters it may not hold")
+    assert "evil.test" not in (page.locator("main").text_content() or "")
+    check_page(page, f"authorize-refused-{width}")
