@@ -103,10 +103,12 @@ def authorization_request_problem(items: list[tuple[str, str]]) -> tuple[str, st
     problem = authorization_limit_problem(items)
     if problem is None:
         return None
-    name, reason = problem
-    if not name:
-        return name, f"The request's {reason}."
-    return name, f"Parameter {printable_name(name)} is {reason}."
+    return problem[0], limit_description(*problem)
+
+
+def limit_description(name: str, reason: str) -> str:
+    """The error_description of a problem of authorization_limit_problem."""
+    return f"Parameter {printable_name(name)} is {reason}." if name else f"The request's {reason}."
 
 
 def authorization_limit_problem(items: list[tuple[str, str]]) -> tuple[str, str] | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from idp.limits import authorization_limit_problem, printable_name
+from idp.limits import authorization_limit_problem, limit_description
 from idp.oidc.checks import (
     AUTHORIZATION_CHECKS,
     Authn,
@@ -159,9 +159,8 @@ def _refuse_parameter(server: HubAuthorizationServer, request: HubOAuth2Request,
     report(server, request, refusal)
     # The description names the parameter as sent (printable, bounded: limits.printable_name);
     # the page and the log only from the protocol's vocabulary.
-    description = (f"Parameter {printable_name(name)} is {reason}." if name
-                   else f"The request's {reason}.")
-    return _error_outcome(server, InvalidRequestError(description, state=state,
+    return _error_outcome(server, InvalidRequestError(limit_description(name, reason),
+                                                      state=state,
                                                       redirect_uri=redirect_uri),
                           refusal.detail)
 
