@@ -24,6 +24,7 @@ def test_the_stylesheet_is_shared_with_any_site_and_cached(http) -> None:  # typ
     assert css.headers["content-type"].startswith("text/css")
     assert css.headers["access-control-allow-origin"] == "*"
     assert css.headers["cache-control"] == "public, max-age=604800"
+    assert css.headers["cross-origin-resource-policy"] == "cross-origin"
     assert ".hub-connect-button" in css.text
     assert "etag" in css.headers
     again = http.get(CSS, headers={"if-none-match": css.headers["etag"]})
