@@ -28,6 +28,7 @@ from idp.web.pages import (
     federation,
     history,
     home,
+    integration,
     legal,
     linking,
     login,
@@ -40,6 +41,7 @@ from idp.web.pages import (
     security,
 )
 from idp.web.protocol_asgi import ProtocolEndpoints
+from idp.web.static_files import SharedStaticFiles
 from sitekit.log_hygiene import keep_secrets_out_of_logs
 from sitekit.storage.errors import StorageUnavailable
 from sitekit.web.security_headers import SecurityHeadersMiddleware
@@ -128,6 +130,10 @@ def create_app(settings: Settings, clock: Clock | None = None,
         Route("/healthz", protocol.health),
         Route("/readyz", protocol.ready),
         *[Route(f"/{slug}", legal.legal_page) for slug in legal.PAGES],
+        Route(integration.BUTTON_PATH, integration.connect_button, methods=["GET"]),
+        # Before /static: these files are loaded by other sites (cross-origin, cached).
+        Mount("/static/connect-button",
+              SharedStaticFiles(directory=sitekit.STATIC / "connect-button")),
         Mount("/static", StaticFiles(directory=sitekit.STATIC), name="static"),
     ]
 

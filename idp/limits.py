@@ -100,19 +100,33 @@ def authorization_request_problem(items: list[tuple[str, str]]) -> tuple[str, st
     """(parameter, reason) for the first authorization parameter over its limit or out of its
     syntax, or None. The reason is plain ASCII without quotes or backslashes, so it can be an
     error_description (RFC 6749 §4.1.2.1: %x20-21 / %x23-5B / %x5D-7E)."""
+    problem = authorization_limit_problem(items)
+    if problem is None:
+        return None
+    return problem[0], limit_description(*problem)
+
+
+def limit_description(name: str, reason: str) -> str:
+    """The error_description of a problem of authorization_limit_problem."""
+    return f"Parameter {printable_name(name)} is {reason}." if name else f"The request's {reason}."
+
+
+def authorization_limit_problem(items: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """(parameter, short reason) for the first authorization parameter over its limit or out
+    of its syntax, or None; the parameter is "" when the request as a whole is too long. The
+    reason holds no value of the request, only the limit (for the developer's error page)."""
     total = 0
     for name, value in items:
         limit = AUTHORIZATION_PARAMETER_CHARS.get(name, OTHER_AUTHORIZATION_PARAMETER_CHARS)
-        shown = printable_name(name)
         if len(value) > limit:
-            return name, f"Parameter {shown} is longer than {limit} characters."
+            return name, f"longer than {limit} characters"
         syntax = SYNTAX.get(name)
         if syntax is not None and value and not syntax.fullmatch(value):
-            return name, f"Parameter {shown} contains characters it may not hold."
+            return name, "contains characters it may not hold"
         total += len(name) + len(value)
     if total > MAX_AUTHORIZATION_REQUEST_CHARS:
-        return "", (f"The request's parameters are longer than "
-                    f"{MAX_AUTHORIZATION_REQUEST_CHARS} characters in all.")
+        return "", (f"parameters are longer than {MAX_AUTHORIZATION_REQUEST_CHARS} "
+                    "characters in all")
     return None
 
 

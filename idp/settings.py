@@ -35,6 +35,10 @@ class Settings:
     issuer: str = _setting(
         "http://127.0.0.1:8000", "Issuer URL: the hub's public base URL, no trailing slash."
     )
+    service_name: str = _setting(
+        "Identité Publique", "The hub's name on its pages and on the connect button offered "
+        "to applications (\"S'identifier avec ...\")."
+    )
     database_url: str = _setting(
         "sqlite:///var/idp.sqlite3",
         "SQLAlchemy URL of the database (SQLite file or postgresql+psycopg://...).",

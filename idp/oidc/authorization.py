@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from idp.limits import authorization_request_problem
+from idp.limits import authorization_limit_problem, limit_description
 from idp.oidc.checks import (
     AUTHORIZATION_CHECKS,
     Authn,
@@ -22,6 +22,14 @@ from idp.oidc.checks import (
 )
 from idp.oidc.errors import AccessDeniedError, InvalidRequestError, OAuth2Error
 from idp.oidc.extensions.iss import add_issuer
+from idp.oidc.refusals import (
+    Refusal,
+    named_description,
+    refusal_of,
+    report,
+    shown_parameter,
+    untrusted_redirect_refusal,
+)
 from idp.storage.repositories import consents as consents_repo
 
 if TYPE_CHECKING:
@@ -46,6 +54,8 @@ class ErrorPage:
 
     error: str
     description: str
+    # For the developer: the parameter (a protocol name) and why, no value of the request.
+    detail: str
 
 
 Outcome = RedirectToClient | ErrorPage | NeedLogin | NeedConsent | Refuse
@@ -56,13 +66,17 @@ def decide(
     consent_given: bool = False,
 ) -> Outcome:
     request.user = authn.account
-    problem = authorization_request_problem(request.payload.datalist_items())
+    problem = authorization_limit_problem(request.payload.datalist_items())
     if problem is not None:
         return _refuse_parameter(server, request, *problem)
+    refusal = untrusted_redirect_refusal(server, request)
+    if refusal is not None:
+        report(server, request, refusal)
+        return ErrorPage(refusal.error, named_description(refusal), refusal.detail)
     try:
         grant = server.get_consent_grant(request, end_user=authn.account)
     except OAuth2Error as error:
-        return _error_outcome(server, error)
+        return _refused(server, request, error)
     ctx = AuthorizationContext(
         server=server,
         request=request,
@@ -75,12 +89,15 @@ def decide(
     try:
         for check in AUTHORIZATION_CHECKS:
             outcome = check(ctx)
+            if isinstance(outcome, Refuse):
+                report(server, request, Refusal(outcome.reason, "", "refused by the "
+                                                "client's access rule"))
             if outcome is not None:
                 return outcome
     except OAuth2Error as error:
         error.redirect_uri = grant.redirect_uri
         error.state = request.payload.state
-        return _error_outcome(server, error)
+        return _refused(server, request, error)
 
     rt = server.rt
     if consent_given and ctx.disclosure_mode in PAGE_EVENTS:
@@ -100,7 +117,7 @@ def decide(
     )
     location = dict(headers).get("Location")
     if location is None:  # pragma: no cover - authlib always redirects here
-        return ErrorPage("server_error", "No redirect produced.")
+        return ErrorPage("server_error", "No redirect produced.", "")
     # Each transfer is an event of the person's history: names of the claims, never values.
     assert authn.account is not None  # a code is issued to a logged-in user only
     rt.audit.record(TRANSFER_EVENTS[ctx.disclosure_mode], account_id=authn.account.id,
@@ -116,7 +133,7 @@ def deny(server: HubAuthorizationServer, request: HubOAuth2Request, authn: Authn
     try:
         grant = server.get_consent_grant(request, end_user=authn.account)
     except OAuth2Error as error:
-        return _error_outcome(server, error)
+        return _refused(server, request, error)
     server.rt.audit.record("consent.refused", account_id=getattr(authn.account, "id", None),
                            client_id=request.client.client_id, ip=request.remote_addr)
     denied = AccessDeniedError(redirect_uri=grant.redirect_uri, state=request.payload.state)
@@ -124,7 +141,7 @@ def deny(server: HubAuthorizationServer, request: HubOAuth2Request, authn: Authn
 
 
 def _refuse_parameter(server: HubAuthorizationServer, request: HubOAuth2Request, name: str,
-                      description: str) -> Outcome:
+                      reason: str) -> Outcome:
     """A parameter over its limit or out of its syntax (idp/limits.py), checked before authlib
     reads any of them: invalid_request, redirected only when the client and its redirect
     URI are themselves valid and registered (RFC 6749 §4.1.2.1), otherwise a page. The state
@@ -136,15 +153,35 @@ def _refuse_parameter(server: HubAuthorizationServer, request: HubOAuth2Request,
         if client is not None and client.check_redirect_uri(payload.redirect_uri):
             redirect_uri = payload.redirect_uri
     state = payload.state if name != "state" else None
-    return _error_outcome(server, InvalidRequestError(description, state=state,
-                                                      redirect_uri=redirect_uri))
+    refusal = Refusal("invalid_request", shown_parameter(name), reason)
+    if name and not refusal.parameter:
+        refusal = Refusal("invalid_request", "", f"a parameter the hub does not use is {reason}")
+    report(server, request, refusal)
+    # The description names the parameter as sent (printable, bounded: limits.printable_name);
+    # the page and the log only from the protocol's vocabulary.
+    return _error_outcome(server, InvalidRequestError(limit_description(name, reason),
+                                                      state=state,
+                                                      redirect_uri=redirect_uri),
+                          refusal.detail)
 
 
-def _error_outcome(server: HubAuthorizationServer, error: OAuth2Error) -> Outcome:
+def _refused(server: HubAuthorizationServer, request: HubOAuth2Request,
+             error: OAuth2Error) -> Outcome:
+    """An error of authlib or of our checks: logged, audited, its description naming the
+    parameter, then redirected (a trusted redirect URI) or shown."""
+    refusal = refusal_of(error)
+    report(server, request, refusal)
+    error.description = named_description(refusal)
+    return _error_outcome(server, error, refusal.detail)
+
+
+def _error_outcome(server: HubAuthorizationServer, error: OAuth2Error,
+                   detail: str = "") -> Outcome:
     if error.redirect_uri:
         _, _, headers = error()
         return RedirectToClient(add_issuer(dict(headers)["Location"], server.rt.settings.issuer))
-    return ErrorPage(error.error or "invalid_request", error.get_error_description() or "")
+    return ErrorPage(error.error or "invalid_request", error.get_error_description() or "",
+                     detail)
 
 
 __all__ = ["Authn", "ErrorPage", "NeedConsent", "Outcome", "RedirectToClient", "decide", "deny"]

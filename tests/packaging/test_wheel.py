@@ -182,6 +182,15 @@ def test_the_registration_page_and_its_human_check_are_shipped(installed: Instal
     assert script.status_code == 200 and "crypto.subtle" in script.text
 
 
+def test_the_connect_button_and_its_page_are_shipped(installed: Installed) -> None:
+    # The shared stylesheet (package data) with its cross-origin headers, the page's template.
+    css = httpx.get(f"{installed.hub}/static/connect-button/connect-button.css", timeout=10)
+    assert css.status_code == 200 and ".hub-connect-button" in css.text
+    assert css.headers["access-control-allow-origin"] == "*"
+    page = httpx.get(f"{installed.hub}/integration/bouton-de-connexion", timeout=10)
+    assert page.status_code == 200 and "hub-connect-button__brand" in page.text, page.text[:300]
+
+
 def test_chorus_runs_from_the_installed_package(installed: Installed) -> None:
     # Its migrations, templates and static files are inside the package.
     assert httpx.get(f"{installed.chorus}/healthz", timeout=10).status_code == 200

@@ -13,6 +13,7 @@ from typing import Any
 
 from idp.oidc.checks.context import AuthorizationContext, NeedLogin
 from idp.oidc.errors import LoginRequiredError, UnmetAuthenticationRequirementsError
+from idp.oidc.refusals import about
 
 
 def check_acr(ctx: AuthorizationContext) -> NeedLogin | None:
@@ -24,7 +25,8 @@ def check_acr(ctx: AuthorizationContext) -> NeedLogin | None:
     asked = [levels[v] for v in [*voluntary, *essential] if v in levels]
     if not asked:
         if essential:
-            raise UnmetAuthenticationRequirementsError("The requested acr cannot be achieved.")
+            raise about(UnmetAuthenticationRequirementsError(
+                "The requested essential acr cannot be achieved."), "claims")
         return None
     needed = min(asked)
     if levels.get(ctx.authn.acr or "", 0) >= needed:

@@ -4,6 +4,7 @@ import hmac
 
 from idp.oidc.checks.context import AuthorizationContext, NeedLogin
 from idp.oidc.errors import InvalidRequestError, LoginRequiredError
+from idp.oidc.refusals import about
 
 
 def check_id_token_hint(ctx: AuthorizationContext) -> NeedLogin | None:
@@ -20,5 +21,6 @@ def check_id_token_hint(ctx: AuthorizationContext) -> NeedLogin | None:
     if hmac.compare_digest(str(claims.get("sub", "")), expected):
         return None
     if "none" in ctx.prompts:
-        raise LoginRequiredError("The hinted user is not the one logged in.")
+        raise about(LoginRequiredError("The hinted user is not the one logged in."),
+                    "id_token_hint")
     return NeedLogin("id_token_hint")

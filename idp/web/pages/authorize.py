@@ -79,8 +79,10 @@ async def _respond(request: Request, outcome: Outcome, oauth_request: HubOAuth2R
     ui_locales = oauth_request.payload.data.get("ui_locales")
     if isinstance(outcome, ErrorPage):
         message = ERROR_MESSAGES.get(outcome.error, ERROR_MESSAGES["invalid_request"])
+        # The detail names the parameter and why, from a fixed vocabulary (oidc/refusals.py):
+        # nothing of the request is reflected, no registered value is told.
         return hub.pages.render(request, "error.html", 400, ui_locales, code=outcome.error,
-                                **message)
+                                developer_detail=outcome.detail, **message)
     if isinstance(outcome, Refuse):
         return hub.pages.render(request, "error.html", 403, ui_locales,
                                 **ERROR_MESSAGES[outcome.reason])

@@ -59,6 +59,11 @@ PAGES = {
     "a-propos": (N_("What is this service?"), [
         N_("This service is the common login of public-service applications: one identifier, "
            "one password, and the list of applications you are entitled to."),
+        N_("When an application shows the button to log in with this service, it sends you "
+           "here: you log in on this site, never on the application's, and the application "
+           "receives only the information it needs."),
+        N_("Your identifier and password are never given to the application. Each login and "
+           "each data exchange appears in the history of your account."),
     ]),
 }
 

@@ -219,7 +219,13 @@ CONTEXTS: dict[str, list[dict]] = {
                          dict(csrf_token="t", rid="r", client_name="APA", data_kinds=[])],
     "error.html": [dict(code="invalid_request", **m) for m in ERROR_MESSAGES.values()]
     + [dict(message="A technical error occurred. Try again in a few moments."),
-       dict(PASSWORD_EXPIRED_ASSISTANCE)],
+       dict(PASSWORD_EXPIRED_ASSISTANCE),
+       dict(code="invalid_request", developer_detail="redirect_uri: not registered",
+            **ERROR_MESSAGES["invalid_request"])],
+    "integration_button.html": [dict(stylesheet_url="https://hub.test/static/connect-button/"
+                                          "connect-button.css",
+                                          about_url="https://hub.test/a-propos",
+                                          source=str)],
     "logout_confirm.html": [dict(csrf_token="t", client_name="APA", carry=[]),
                             dict(csrf_token="t", client_name=None, carry=[])],
     "logged_out.html": [{}],
