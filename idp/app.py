@@ -125,6 +125,8 @@ def create_app(settings: Settings, clock: Clock | None = None,
         Route("/healthz", protocol.health),
         Route("/readyz", protocol.ready),
         *[Route(f"/{slug}", legal.legal_page) for slug in legal.PAGES],
+        Route("/assistance", legal.assistance_page),
+        Route("/faq", legal.faq_page),
         Mount("/static", StaticFiles(directory=sitekit.STATIC), name="static"),
     ]
 
