@@ -26,7 +26,6 @@ from urllib.parse import urlsplit
 from sitekit.settings import SettingError
 
 DEFAULTS_FILE = Path(__file__).with_name("content.toml")
-LANGUAGES = ("fr", "en")
 SECTIONS = ("welcome", "conditions", "fraud_alert", "guides", "assistance", "faq")
 
 MAX_FILE_BYTES = 256 * 1024
