@@ -72,7 +72,9 @@ def test_login_page_surroundings_at_desktop_width(page: Page, live) -> None:  # 
     check_page(page, "menu-00-login-surroundings-desktop")
     help_links.get_by_role("link", name="Accéder à la foire aux questions (FAQ)").click()
     expect(page.locator("h1")).to_have_text("Foire aux questions")
+    expect(page.locator("#faq-1")).to_be_hidden()
     page.get_by_role("button", name="J'ai oublié mon mot de passe : que faire ?").click()
+    expect(page.locator("#faq-1")).to_be_visible()
     expect(page.locator("#faq-1")).to_contain_text("Mot de passe oublié")
     check_page(page, "menu-01-faq")
     page.get_by_role("link", name="Consulter les coordonnées du service d'assistance").click()
@@ -165,6 +167,9 @@ def test_without_javascript_the_header_tools_stay_reachable_on_a_phone(  # type:
     page.screenshot(path=str(_artifact("menu-08-portal-phone-without-javascript")), full_page=True)
     logout.click()
     expect(page.locator("h1")).to_have_text("Vous êtes déconnecté")
+    page.goto(live.hub + "/faq")  # the answers cannot be unfolded: they are open
+    expect(page.locator("#faq-1")).to_be_visible()
+    expect(page.locator("#faq-1")).to_contain_text("Mot de passe oublié")
     context.close()
 
 
