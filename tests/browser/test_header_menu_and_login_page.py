@@ -89,6 +89,10 @@ def test_logged_in_header_at_desktop_width(page: Page, live) -> None:  # type: i
     expect(tools).to_contain_text("Camille Bernard")
     expect(tools.get_by_role("button", name="Se déconnecter")).to_be_visible()
     check_page(page, "menu-03-portal-header-desktop")
+    # Narrowed past the DSFR's breakpoint: the tools go into the (closed) menu at once.
+    page.set_viewport_size(PHONE)
+    expect(page.locator("#header-menu-button")).to_be_visible()
+    check_page(page, "menu-03-portal-header-narrowed")
 
 
 def test_phone_menu_on_the_login_page(phone: Page, live) -> None:  # type: ignore[no-untyped-def]
