@@ -134,6 +134,8 @@ def create_app(settings: Settings, clock: Clock | None = None,
         # Before /static: these files are loaded by other sites (cross-origin, cached).
         Mount("/static/connect-button",
               SharedStaticFiles(directory=sitekit.STATIC / "connect-button")),
+        Route("/assistance", legal.assistance_page),
+        Route("/faq", legal.faq_page),
         Mount("/static", StaticFiles(directory=sitekit.STATIC), name="static"),
     ]
 

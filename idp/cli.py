@@ -371,9 +371,11 @@ _opened: list[Callable[[], None]] = []
 def _settings() -> Settings:
     """The settings of a command, every one checked (SettingError names the variable)."""
     from idp.accounts.policy import PasswordPolicies
+    from idp.portal.content import SiteContent
 
     settings = Settings.from_env()
     PasswordPolicies.load(settings.password_policies_file)
+    SiteContent.load(settings.content_file)
     return settings
 
 

@@ -26,6 +26,7 @@ from idp.messaging.senders import (
 from idp.oidc.clients import ClientCache
 from idp.oidc.keys import KeyStore
 from idp.oidc.tokens import TokenService
+from idp.portal.content import SiteContent
 from idp.settings import Settings
 from sitekit.background import Every
 from sitekit.storage.database import Database
@@ -42,6 +43,7 @@ class Runtime:
     keys: KeyStore
     passwords: Passwords
     policies: PasswordPolicies
+    content: SiteContent
     clients: ClientCache
     audit: AuditLog
     housekeeping: Every
@@ -63,6 +65,7 @@ class Runtime:
         clock = clock or SystemClock()
         keys = KeyStore(settings.keys_dir, clock, settings.key_retire_after)
         policies = PasswordPolicies.load(settings.password_policies_file)
+        content = SiteContent.load(settings.content_file)
         db = Database(settings.database_url, timeouts=DatabaseTimeouts(
             settings.db_connect_timeout, settings.db_statement_timeout,
             settings.db_pool_timeout))
@@ -75,6 +78,7 @@ class Runtime:
             keys=keys,
             passwords=Passwords(settings),
             policies=policies,
+            content=content,
             clients=clients,
             audit=audit,
             housekeeping=housekeeping(db, clock, settings.purge_interval, Retention(

@@ -211,6 +211,11 @@ class Settings:
         "", "TOML file changing the password rules of each population (see "
         "docs/password-policies.toml); empty: the built-in rules."
     )
+    content_file: str = _setting(
+        "", "TOML file of the texts around the login page and of the assistance and FAQ "
+        "pages: welcome, conditions of use, fraud alert, guides, contacts, questions (see "
+        "docs/content.toml); empty: the demo's texts."
+    )
     agent_email_domains: str = _setting(
         "", "E-mail domains of agents, comma-separated: an account whose address is in one "
         "also logs in with the part before the @ (seed 001); empty: none."

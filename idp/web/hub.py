@@ -36,7 +36,7 @@ class Hub:
             runtime.db, runtime.clock, self.server.tokens, runtime.audit, runtime.clients,
             runtime.settings.issuer)
         self.sessions = BrowserSessions(runtime.db, runtime.clock, runtime.settings.session_ttl)
-        self.pages = Pages(runtime.settings.service_name)
+        self.pages = Pages(runtime.settings.service_name, content=runtime.content)
         self.throttle_rules = ThrottleRules.from_settings(runtime.settings, runtime.keys)
         self.authentication = Authentication(
             runtime.db, runtime.clock, runtime.passwords, runtime.policies, self.throttle_rules,

@@ -140,6 +140,8 @@ def test_the_hub_serves_its_login_page_in_french(installed: Installed) -> None:
     assert '<html lang="fr"' in page.text
     assert "Se connecter" in page.text and "Mot de passe" in page.text
     assert 'href="/static/dsfr/dsfr.min.css"' in page.text
+    # The demo's texts around the form come from the package (idp/portal/content.toml).
+    assert "ALERTE ESCROQUERIE" in page.text
 
 
 @pytest.mark.parametrize("server", ["hub", "apa"])

@@ -410,6 +410,7 @@ def test_a_missing_postgresql_database_is_named_without_its_password(  # type: i
     ("IDP_LOG_LEVEL", "loud", "allowed: debug, info, warning, error"),
     ("IDP_DATABASE_URL", "mysql://u:pw@db/x", "database 'mysql' is not supported"),
     ("IDP_PASSWORD_POLICIES_FILE", "/nonexistent.toml", "IDP_PASSWORD_POLICIES_FILE="),
+    ("IDP_CONTENT_FILE", "/nonexistent.toml", "IDP_CONTENT_FILE=/nonexistent.toml: cannot read"),
 ])
 @pytest.mark.parametrize("command", [["serve"], ["db", "upgrade"], ["clients", "list"],
                                      ["users", "add", "--username", "u", "--password", "p"],
@@ -439,6 +440,17 @@ def test_idp_serve_with_a_bad_setting_prints_no_traceback(tmp_path) -> None:  # 
     assert done.stderr.splitlines() == [
         "idp: IDP_ACCESS_TOKEN_TTL='abc': not a whole number; give a whole number "
         "(Lifetime of an access token (JWT), in seconds; default 600)"]
+
+
+def test_idp_serve_refuses_a_content_file_with_a_script_link(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    content = tmp_path / "content.toml"
+    content.write_text('[[guides]]\nlabel = "Aide"\nhref = "javascript:alert(1)"\n',
+                       encoding="utf-8")
+    done = _process("idp", "serve", "--port", "1", env={"IDP_CONTENT_FILE": str(content)})
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        f"idp: IDP_CONTENT_FILE={content}: guides[0].href: a link must be https://host/..., "
+        "http://host/... or a path starting with /"]
 
 
 @pytest.mark.parametrize(("variable", "value", "says"), [

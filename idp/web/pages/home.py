@@ -31,7 +31,8 @@ async def home(request: Request) -> Response:
     apps = await hub.rt.blocking(applications_for, hub.rt.db, account)
     status = password_status(hub.rt.policies, account, hub.rt.clock.now())
     return hub.pages.render(
-        request, "portal.html", account=account, applications=apps,
+        request, "portal.html", account=account, csrf_token=session.csrf_token,
+        applications=apps,
         expires=as_date(status.expires_at), warn_days=status.days_left if status.warn else None,
         previous_login=as_date(session.data.get("previous_login_at")),
         password=password_choice(account),

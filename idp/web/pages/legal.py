@@ -1,5 +1,6 @@
 """The pages every public service links from its footer: accessibility statement, legal
-notice and terms, personal data, assistance contacts, and what the service is."""
+notice and terms, personal data, what the service is; and the assistance contacts and the
+FAQ, whose entries the operator sets (IDP_CONTENT_FILE)."""
 
 from __future__ import annotations
 
@@ -43,19 +44,6 @@ PAGES = {
            "check them. You may exercise your rights of access, rectification and erasure "
            "with the assistance desk."),
     ]),
-    "assistance": (N_("Assistance contacts"), [
-        N_("For any question about your account, contact the assistance desk of your "
-           "organisation, or the assistance desk of the application concerned."),
-        N_("Never give your password to anyone, including the assistance desk."),
-    ]),
-    "faq": (N_("Frequently asked questions"), [
-        N_("I forgot my password: use the link on the login page, or contact the assistance "
-           "desk of your organisation."),
-        N_("My password has expired: at your next login you will be asked to choose a new "
-           "one."),
-        N_("An application is missing from my list: your organisation's manager grants "
-           "access to applications."),
-    ]),
     "a-propos": (N_("What is this service?"), [
         N_("This service is the common login of public-service applications: one identifier, "
            "one password, and the list of applications you are entitled to."),
@@ -66,6 +54,16 @@ PAGES = {
            "each data exchange appears in the history of your account."),
     ]),
 }
+
+
+async def assistance_page(request: Request) -> Response:
+    """The assistance desk's contacts: the operator's (IDP_CONTENT_FILE, portal/content.py)."""
+    return hub_of(request).pages.render(request, "assistance.html")
+
+
+async def faq_page(request: Request) -> Response:
+    """The operator's questions and answers (IDP_CONTENT_FILE, portal/content.py)."""
+    return hub_of(request).pages.render(request, "faq.html")
 
 
 async def legal_page(request: Request) -> Response:
