@@ -129,7 +129,7 @@ def create_app(settings: Settings, clock: Clock | None = None,
         Route("/compte/mot-de-passe-expire", account.expired_submit, methods=["POST"]),
         Route("/healthz", protocol.health),
         Route("/readyz", Readiness().endpoint),
-        Route("/metrics", web_metrics.endpoint(backlog)),
+        Route("/metrics", web_metrics.endpoint(settings.metrics_token, backlog)),
         *[Route(f"/{slug}", legal.legal_page) for slug in legal.PAGES],
         Mount("/static", StaticFiles(directory=sitekit.STATIC), name="static"),
     ]

@@ -17,13 +17,13 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     generate_latest,
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
@@ -126,16 +126,17 @@ def authorized(expected: str, authorization: str) -> bool:
         value.strip().encode(), expected.encode())
 
 
-def endpoint(backlog: OutboxBacklog) -> Any:
+def endpoint(expected: str, backlog: OutboxBacklog) -> Any:
+    """The handler of /metrics for the token `expected` (IDP_METRICS_TOKEN)."""
     async def metrics_page(request: Request) -> Response:
         hub = hub_of(request)
-        expected = hub.settings.metrics_token
         if not expected:
             return Response("Not Found", status_code=404, media_type="text/plain")
         if not authorized(expected, request.headers.get("authorization", "")):
             return Response("Unauthorized", status_code=401, media_type="text/plain",
                             headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
         body = await hub.rt.blocking(exposition, hub.rt, backlog)
-        return Response(body, media_type=CONTENT_TYPE_LATEST,
+        # The classic text format (version 0.0.4), which every Prometheus server reads.
+        return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4,
                         headers={"Cache-Control": "no-store"})
     return metrics_page
