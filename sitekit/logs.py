@@ -13,13 +13,13 @@ Values are whatever the code logged: secrets are kept out by the code and by
 
 from __future__ import annotations
 
-import datetime
 import json
 import logging
 import logging.config
 import os
 import re
 import sys
+import time
 from contextvars import ContextVar
 from typing import Any
 
@@ -31,6 +31,9 @@ REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 # An incoming X-Request-Id is kept only when short and plain; anything else is replaced.
 SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+# One encoder for every line (json.dumps with options would build one per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
 
 # The attributes every LogRecord has: anything else was given by `extra=` and is written.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -44,9 +47,17 @@ def default_format(stream: Any = None) -> str:
     return "text" if isatty is not None and isatty() else "json"
 
 
+_second: tuple[int, str] = (-1, "")
+
+
 def _timestamp(record: logging.LogRecord) -> str:
-    moment = datetime.datetime.fromtimestamp(record.created, datetime.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(record.msecs):03d}Z"
+    """ISO 8601 in UTC with milliseconds; the part up to the second formatted once a second."""
+    global _second
+    whole = int(record.created)
+    cached = _second
+    if cached[0] != whole:
+        cached = _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{cached[1]}.{int(record.msecs):03d}Z"
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
@@ -72,7 +83,7 @@ class JsonFormatter(logging.Formatter):
             line["exc"] = self.formatException(record.exc_info)
         if record.stack_info:
             line["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return _ENCODER.encode(line)
 
 
 class TextFormatter(logging.Formatter):

@@ -55,9 +55,9 @@ class RequestMetrics:
         # Routes with parameters: their endpoint → template (the others' path is their own).
         self.templates: dict[int, str] = {}
         for route in routes:
-            if getattr(route, "param_convertors", None):
-                endpoint = getattr(route, "endpoint", None) or getattr(route, "app", None)
-                self.templates[id(endpoint)] = route.path_format  # type: ignore[attr-defined]  # Route and Mount have it
+            endpoint = getattr(route, "endpoint", None)
+            if endpoint is not None and getattr(route, "param_convertors", None):
+                self.templates[id(endpoint)] = route.path_format  # type: ignore[attr-defined]  # a Route's
         self._next_pool_sample = 0.0
 
     def __call__(self, scope: Scope, status: int, seconds: float) -> None:
@@ -74,7 +74,9 @@ class RequestMetrics:
             return path
         endpoint = scope.get("endpoint")
         if endpoint is None:
-            return "unmatched"
+            # A Mount (the static files) sets no endpoint, but its root path and parameters.
+            mounted = scope.get("root_path", "")
+            return f"{mounted}/{{path}}" if mounted and scope.get("path_params") else "unmatched"
         if scope.get("path_params"):
             return self.templates.get(id(endpoint), "unmatched")
         return path

@@ -58,7 +58,7 @@ class Readiness:
             return None
         at = ", ".join(sorted(applied)) or "none"
         return (f"database at revision {at}, this release expects "
-                f"{', '.join(sorted(expected))} (run `idp db upgrade`)")
+                f"{', '.join(sorted(expected))} (run: idp db upgrade)")
 
     async def endpoint(self, request: Request) -> Response:
         hub = hub_of(request)

@@ -17,7 +17,6 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -79,12 +78,12 @@ class RequestContextMiddleware:
 
     def _access_line(self, scope: Scope, status: int, elapsed: float) -> None:
         client = scope.get("client")
-        self.log.info("%s %s %d", scope["method"], scope["path"], status, extra={
-            "method": scope["method"], "path": scope["path"], "status": status,
+        path: str = scope["path"]
+        if not path.isprintable():  # a decoded %0A must not start a forged line in text logs
+            path = path.encode("unicode_escape").decode("ascii")
+        self.log.info("%s %s %d", scope["method"], path, status, extra={
+            "method": scope["method"], "path": path, "status": status,
             "duration_ms": round(elapsed * 1000, 2),
             "client": client[0] if client else None,
         })
 
-
-def with_request_context(app: Any, **options: Any) -> Any:
-    return RequestContextMiddleware(app, **options)

@@ -168,6 +168,7 @@ def test_metrics_exposition_parses_and_moves_with_traffic(rt, factories) -> None
                       auth=(machine.client_id, "wrong"))
             http.get("/register/some-client-id-" + "x" * 10)
             http.get("/no/such/path/12345")
+            assert http.get("/static/site.css").status_code == 200
             login(http, "alice", "not-her-password")
         after = scrape(server.base)
 
@@ -179,6 +180,7 @@ def test_metrics_exposition_parses_and_moves_with_traffic(rt, factories) -> None
     assert moved(count, route="/token", method="POST", status="401") == 1
     assert moved(count, route="/register/{client_id}", method="GET", status="401") == 1
     assert moved(count, route="unmatched", method="GET", status="404") == 1
+    assert moved(count, route="/static/{path}", method="GET", status="200") == 1
     assert moved(count, route="/login", method="POST", status="401") == 1
     assert not any("12345" in str(labels) or "xxxxxxxx" in str(labels) for _, labels in after)
     assert moved("idp_tokens_issued_total", grant_type="client_credentials") == 3
