@@ -72,11 +72,14 @@ class RequestMetrics:
         path: str = scope["path"]
         if path in BARE_ROUTES:
             return path
+        # A Mount (the static files) extends the root path: its template, whatever the file
+        # asked (a missing one included).
+        root, app_root = scope.get("root_path", ""), scope.get("app_root_path", "")
+        if len(root) > len(app_root):
+            return f"{root[len(app_root):]}/{{path}}"
         endpoint = scope.get("endpoint")
         if endpoint is None:
-            # A Mount (the static files) sets no endpoint, but its root path and parameters.
-            mounted = scope.get("root_path", "")
-            return f"{mounted}/{{path}}" if mounted and scope.get("path_params") else "unmatched"
+            return "unmatched"
         if scope.get("path_params"):
             return self.templates.get(id(endpoint), "unmatched")
         return path

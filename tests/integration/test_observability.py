@@ -169,6 +169,7 @@ def test_metrics_exposition_parses_and_moves_with_traffic(rt, factories) -> None
             http.get("/register/some-client-id-" + "x" * 10)
             http.get("/no/such/path/12345")
             assert http.get("/static/site.css").status_code == 200
+            assert http.get("/static/no-such-file-98765.css").status_code == 404
             login(http, "alice", "not-her-password")
         after = scrape(server.base)
 
@@ -181,8 +182,10 @@ def test_metrics_exposition_parses_and_moves_with_traffic(rt, factories) -> None
     assert moved(count, route="/register/{client_id}", method="GET", status="401") == 1
     assert moved(count, route="unmatched", method="GET", status="404") == 1
     assert moved(count, route="/static/{path}", method="GET", status="200") == 1
+    assert moved(count, route="/static/{path}", method="GET", status="404") == 1
     assert moved(count, route="/login", method="POST", status="401") == 1
-    assert not any("12345" in str(labels) or "xxxxxxxx" in str(labels) for _, labels in after)
+    assert not any(raw in str(labels) for _, labels in after
+                   for raw in ("12345", "xxxxxxxx", "site.css", "98765"))
     assert moved("idp_tokens_issued_total", grant_type="client_credentials") == 3
     assert moved("idp_logins_total", outcome="failure") == 1
     assert moved("idp_audit_events_total", event="token.refused") == 1
