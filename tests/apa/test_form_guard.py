@@ -92,4 +92,3 @@ def test_a_form_without_a_session_goes_to_the_login_first(live: Live) -> None:
                           files={"fichier": (name, data, "text/xml")})
     assert response.status_code == 303
     assert response.headers["location"].startswith("/auth/login?")
-
