@@ -12,11 +12,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import sitekit
+from idp import metrics
 from idp.accounts.login_name_sync import follow_agent_domains_at_start
 from idp.clock import Clock
 from idp.runtime import Runtime
 from idp.settings import Settings
 from idp.web import client_registration, protocol
+from idp.web import metrics as web_metrics
 from idp.web.errors import http_error, storage_unavailable, unexpected_error
 from idp.web.hub import Hub
 from idp.web.middleware.request_limits import RequestLimitsMiddleware
@@ -42,8 +44,10 @@ from idp.web.pages import (
 )
 from idp.web.protocol_asgi import ProtocolEndpoints
 from idp.web.static_files import SharedStaticFiles
+from idp.web.readiness import Readiness
 from sitekit.log_hygiene import keep_secrets_out_of_logs
 from sitekit.storage.errors import StorageUnavailable
+from sitekit.web.request_context import RequestContextMiddleware
 from sitekit.web.security_headers import SecurityHeadersMiddleware
 
 
@@ -53,6 +57,7 @@ def create_app(settings: Settings, clock: Clock | None = None,
     runtime = runtime or Runtime.build(settings, clock)
     hub = Hub(runtime)
     inactivity = deletion.inactivity_job(hub)  # décret 2009-730 (portal/inactivity.py)
+    backlog = web_metrics.OutboxBacklog(runtime)
 
     routes = [
         Route("/", home.home),
@@ -128,7 +133,8 @@ def create_app(settings: Settings, clock: Clock | None = None,
         Route("/compte/mot-de-passe-expire", account.expired_page, methods=["GET"]),
         Route("/compte/mot-de-passe-expire", account.expired_submit, methods=["POST"]),
         Route("/healthz", protocol.health),
-        Route("/readyz", protocol.ready),
+        Route("/readyz", Readiness().endpoint),
+        Route("/metrics", web_metrics.endpoint(settings.metrics_token, backlog)),
         *[Route(f"/{slug}", legal.legal_page) for slug in legal.PAGES],
         Route(integration.BUTTON_PATH, integration.connect_button, methods=["GET"]),
         # Before /static: these files are loaded by other sites (cross-origin, cached).
@@ -154,6 +160,7 @@ def create_app(settings: Settings, clock: Clock | None = None,
         finally:
             inactivity.stop()
             runtime.close()
+            metrics.process_exit()
 
     app = Starlette(
         routes=routes,
@@ -162,9 +169,13 @@ def create_app(settings: Settings, clock: Clock | None = None,
         lifespan=lifespan,
     )
     app.state.hub = hub
-    # Outermost first: security headers on every answer (the 500 page of Starlette's
+    # Outermost first: the request id, access log and metrics around everything (the bare
+    # endpoints included), security headers on every answer (the 500 page of Starlette's
     # ServerErrorMiddleware included), then the request limits (idp/limits.py) before any
     # handler; the token, introspection and revocation endpoints answer before Starlette's
     # stack.
-    return SecurityHeadersMiddleware(  # type: ignore[return-value]  # an ASGI app, used as such
-        RequestLimitsMiddleware(ProtocolEndpoints(app, hub), hub.pages))
+    return RequestContextMiddleware(  # type: ignore[return-value]  # an ASGI app, used as such
+        SecurityHeadersMiddleware(
+            RequestLimitsMiddleware(ProtocolEndpoints(app, hub), hub.pages)),
+        access_log=bool(settings.access_log), access_logger="idp.access",
+        observer=web_metrics.RequestMetrics(runtime, routes))

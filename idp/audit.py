@@ -30,6 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from idp import metrics
 from idp.audit_values import clean_event
 from idp.clock import Clock
 from idp.storage.repositories import audit as audit_repo
@@ -38,6 +39,9 @@ from sitekit.storage.database import Database
 from sitekit.storage.errors import StorageUnavailable
 
 log = logging.getLogger("idp.audit")
+# Each event also goes to the log stream (issue 15) with the values written to the table:
+# bounded and cleaned (audit_values.py), never a secret; `at` is the line's own time.
+events_log = logging.getLogger("idp.audit.events")
 
 BATCH_SIZE = 500
 REPORT_INTERVAL = 60.0
@@ -81,6 +85,7 @@ class AuditLog:
         """Buffer an event; written within ``flush_interval``. ``fi``: the upstream identity
         provider the person logged in with, when there is one."""
         row = clean_event(self.clock.now(), event, account_id, client_id, ip, detail, fi)
+        _observe(row, detail)
         with self._pending_lock:
             if len(self._pending) >= self.buffer_max:
                 self._stats.dropped_buffer_full += 1
@@ -100,8 +105,9 @@ class AuditLog:
     ) -> None:
         """Write an event in the caller's transaction `s`: committed with the change it
         records, or rolled back with it."""
-        audit_repo.write_events(
-            s, [clean_event(self.clock.now(), event, account_id, client_id, ip, detail, fi)])
+        row = clean_event(self.clock.now(), event, account_id, client_id, ip, detail, fi)
+        audit_repo.write_events(s, [row])
+        _observe(row, detail)
 
     def stats(self) -> AuditStats:
         with self._pending_lock:
@@ -192,6 +198,15 @@ class AuditLog:
         self._report_if_due(force=True)
         if lost := self.stats().pending:
             log.error("audit trail: %d events could not be written before shutdown", lost)
+
+
+def _observe(row: dict[str, Any], detail: dict[str, Any]) -> None:
+    metrics.audit_event(row, detail)
+    if events_log.isEnabledFor(logging.INFO):
+        events_log.info(row["event"], extra={
+            "audit_at": row["at"], "account_id": row["account_id"],
+            "client_id": row["client_id"], "ip": row["ip"], "fi": row["fi"],
+            "detail": row["detail"]})
 
 
 def _describe(exc: Exception) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import logging
 import os
 import sys
 from collections.abc import Callable
@@ -474,11 +473,15 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from sitekit.log_hygiene import keep_secrets_out_of_logs
+    from idp.metrics import prepare_multiprocess
+    from sitekit.logs import configure_logging
 
     settings = _settings()
-    logging.basicConfig(level=settings.log_level.upper())
-    keep_secrets_out_of_logs()
+    # JSON lines or text (sitekit/logs.py), for this process, uvicorn, Alembic and workers.
+    log_config = configure_logging(settings.log_level, settings.log_format or None,
+                                   {"idp.access": "info"} if settings.access_log else None)
+    if args.workers > 1:
+        prepare_multiprocess()  # the workers' metrics summed at each scrape (idp/metrics.py)
     if not args.no_upgrade:
         from idp.storage.migrate import upgrade
 
@@ -493,7 +496,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     uvicorn.run(
         "idp.asgi:app_factory", factory=True, host=args.host, port=args.port,
         workers=args.workers, loop="uvloop", http="httptools", log_level=settings.log_level,
-        access_log=False, proxy_headers=bool(settings.forwarded_allow_ips),
+        log_config=log_config, access_log=False,
+        proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
     return 0

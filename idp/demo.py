@@ -42,6 +42,7 @@ from idp.settings import Settings
 from idp.storage.migrate import upgrade
 from idp.storage.models import Client
 from idp.storage.repositories import clients as clients_repo
+from sitekit.logs import configure_logging
 from sitekit.texts import N_
 
 DEMO_PASSWORD = "Bienvenue-2026!"
@@ -294,8 +295,10 @@ def run_demo(host: str, port: int, lang: str = "fr") -> int:
             app = WithMailPage(create_app(settings, runtime=rt),
                                mail_page_app(catcher.folder,
                                              lambda m: catalogues.gettext(lang, m), lang))
+            log_config = configure_logging("warning", settings.log_format or None)
             config = uvicorn.Config(app, host=host, port=port, loop="uvloop", http="httptools",
-                                    log_level="warning", access_log=False, lifespan="on")
+                                    log_level="warning", log_config=log_config,
+                                    access_log=False, lifespan="on")
 
             def ready() -> None:
                 print(banner(t, urls, settings, catcher), flush=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -58,7 +59,9 @@ class Runtime:
 
         A plain executor: anyio's to_thread costs about twice as much per call here.
         """
-        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+        # The request's context (its id for the log lines, sitekit/logs.py) goes along.
+        return await asyncio.get_running_loop().run_in_executor(
+            self.executor, contextvars.copy_context().run, fn, *args)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Runtime:

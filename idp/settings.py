@@ -23,6 +23,7 @@ from sitekit.settings import (  # noqa: F401  (re-exported: the hub's code impor
 )
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("json", "text")
 SIGNING_ALGS = ("ES256", "RS256")
 
 
@@ -221,6 +222,19 @@ class Settings:
         "also logs in with the part before the @ (seed 001); empty: none."
     )
     log_level: str = _setting("info", "Log level: debug, info, warning, error.")
+    log_format: str = _setting(
+        "", "Log format: json (one JSON object a line: ts, level, logger, event, request_id, "
+        "fields) or text (a line for a terminal); empty: text when stderr is a terminal, json "
+        "otherwise."
+    )
+    access_log: int = _setting(
+        0, "1: one log line per request (logger idp.access: method, path without its query, "
+        "status, duration_ms, request_id, client); 0: none."
+    )
+    metrics_token: str = _setting(
+        "", "Bearer token Prometheus sends to read /metrics (at least 32 characters); empty: "
+        "/metrics answers 404."
+    )
     forwarded_allow_ips: str = _setting(
         "",
         "Addresses of the reverse proxies whose X-Forwarded-For is trusted (comma-separated); "
@@ -251,14 +265,22 @@ class Settings:
         for name, allowed in (("access_token_alg", SIGNING_ALGS),
                               ("default_id_token_alg", SIGNING_ALGS),
                               ("expired_password_action", ("change", "assistance")),
-                              ("log_level", LOG_LEVELS)):
+                              ("log_level", LOG_LEVELS),
+                              ("log_format", ("", *LOG_FORMATS)),
+                              ("access_log", (0, 1))):
             value = getattr(self, name)
             if value not in allowed:
                 raise SettingError(f"IDP_{name.upper()}={value!r}: unknown value; allowed: "
-                                   f"{', '.join(allowed)}")
+                                   f"{', '.join(str(a) or '(empty)' for a in allowed)}")
         check_numbers("IDP_", self, CAN_BE_ZERO)
         if not 0 < self.smtp_port < 65536:
             raise SettingError(f"IDP_SMTP_PORT={self.smtp_port}: must be a port, 1 to 65535")
+        if self.metrics_token and (len(self.metrics_token) < 32
+                                   or not self.metrics_token.isascii()
+                                   or not self.metrics_token.isprintable()
+                                   or " " in self.metrics_token):
+            raise SettingError("IDP_METRICS_TOKEN: at least 32 printable ASCII characters "
+                               "without space (e.g. `openssl rand -hex 32`)")
         if problem := domains_problem(self.agent_email_domains):
             raise SettingError(f"IDP_AGENT_EMAIL_DOMAINS: {problem}")
 
@@ -269,7 +291,7 @@ class Settings:
 # Numeric settings where 0 has a meaning (no background loop, no cache, no slow-down);
 # every other one must be more than 0.
 CAN_BE_ZERO = ("purge_interval", "outbox_interval", "audit_flush_interval", "client_cache_ttl",
-               "login_max_delay", "providers_refresh")
+               "login_max_delay", "providers_refresh", "access_log")
 
 
 def documented_settings() -> list[tuple[str, Any, str]]:

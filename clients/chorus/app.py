@@ -31,6 +31,7 @@ from sitekit.log_hygiene import keep_secrets_out_of_logs
 from sitekit.storage.database import Database
 from sitekit.texts import N_
 from sitekit.web.pages import Pages
+from sitekit.web.request_context import RequestContextMiddleware
 from sitekit.web.security_headers import SecurityHeadersMiddleware
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -123,6 +124,7 @@ def create_app(settings: ChorusSettings, chorus: Chorus | None = None) -> Starle
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(RequestContextMiddleware, access_logger="chorus.access"),  # request ids
             Middleware(SecurityHeadersMiddleware),
             Middleware(SessionMiddleware, secret_key=flow_secret,
                        session_cookie=settings.session_cookie + "_login",

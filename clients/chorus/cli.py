@@ -83,11 +83,14 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from clients.chorus.app import create_app
+    from sitekit.logs import configure_logging
 
+    # JSON lines, or text on a terminal (sitekit/logs.py), uvicorn's and Alembic's included.
+    log_config = configure_logging("warning")
     if not args.no_upgrade:
         upgrade(settings.database_url)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning",
-                proxy_headers=False)
+                log_config=log_config, proxy_headers=False)
     return 0
 
 

@@ -97,7 +97,8 @@ class MetadataCache:
     def _resolve(self, provider: Provider) -> ProviderMetadata:
         document: dict[str, Any] = {}
         if provider.discovery_url:
-            document = self._transport.get(provider.discovery_url, "discovery").json_object(
+            document = self._transport.get(provider.discovery_url, "discovery",
+                                           fi=provider.id).json_object(
                 "discovery")
             discovered = _text(document, "issuer")
             if discovered is None:
@@ -165,7 +166,8 @@ class MetadataCache:
         return self._fetch_keys(provider, metadata)
 
     def _fetch_keys(self, provider: Provider, metadata: ProviderMetadata) -> list[AsymmetricKey]:
-        document = self._transport.get(metadata.jwks_uri, "jwks").json_object("jwks")
+        document = self._transport.get(metadata.jwks_uri, "jwks",
+                                       fi=provider.id).json_object("jwks")
         keys = parse_key_set(document)
         self._store(self._keys, provider.id, (*_config_key(provider), metadata.jwks_uri), keys)
         return keys

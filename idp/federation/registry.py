@@ -122,7 +122,7 @@ class ProviderRegistry:
             provider = self.get(provider_id)
             if provider is None or not provider.enabled or provider.health_url is None:
                 continue  # removed, or switched off by the operator: nothing to show back
-            problem = self._probe(provider.health_url)
+            problem = self._probe(provider.health_url, provider_id)
             if problem is None:
                 self.record_success(provider_id)
             else:
@@ -133,12 +133,12 @@ class ProviderRegistry:
 
     # Internals -----------------------------------------------------------------------------
 
-    def _probe(self, url: str) -> str | None:
+    def _probe(self, url: str, provider_id: str = "") -> str | None:
         """None when `url` answers 200 with the JSON object expected; else what was wrong."""
         what = "discovery document" if url.endswith(DISCOVERY_SUFFIX) else "key set"
         transport = Transport(self.probe_timeout)  # bounded: timeout, size, no redirect
         try:
-            answer = transport.get(url, what)
+            answer = transport.get(url, what, fi=provider_id)
             if answer.status != 200:
                 return f"{what}: HTTP {answer.status}"
             document = answer.json_object(what)

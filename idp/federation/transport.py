@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from idp import metrics
 from idp.federation.errors import ProviderBadAnswer, ProviderTimeout, ProviderUnreachable
 
 MAX_ANSWER_BYTES = 1024 * 1024  # a discovery document, a key set or a token is a few kB
@@ -42,15 +43,28 @@ class Transport:
     def close(self) -> None:
         self._client.close()
 
-    def get(self, url: str, what: str, headers: Mapping[str, str] | None = None) -> Answer:
-        return self._send("GET", url, what, headers=headers)
+    def get(self, url: str, what: str, headers: Mapping[str, str] | None = None, *,
+            fi: str = "") -> Answer:
+        return self._send("GET", url, what, headers=headers, fi=fi)
 
     def post_form(self, url: str, what: str, form: Mapping[str, str],
-                  headers: Mapping[str, str] | None = None) -> Answer:
-        return self._send("POST", url, what, headers=headers, form=form)
+                  headers: Mapping[str, str] | None = None, *, fi: str = "") -> Answer:
+        return self._send("POST", url, what, headers=headers, form=form, fi=fi)
 
     def _send(self, method: str, url: str, what: str, *, headers: Mapping[str, str] | None,
-              form: Mapping[str, str] | None = None) -> Answer:
+              form: Mapping[str, str] | None = None, fi: str = "") -> Answer:
+        """The FI's answer; counted per FI and call (idp/metrics.py), a failure being no
+        usable HTTP answer: timeout, network, protocol error, 5xx, redirect."""
+        failed = True
+        try:
+            answer = self._exchange(method, url, what, headers, form)
+            failed = False
+            return answer
+        finally:
+            metrics.fi_call(fi or "unknown", what, failed)
+
+    def _exchange(self, method: str, url: str, what: str, headers: Mapping[str, str] | None,
+                  form: Mapping[str, str] | None) -> Answer:
         try:
             request = self._client.build_request(method, url, headers=headers, data=form)
             response = self._client.send(request, stream=True)

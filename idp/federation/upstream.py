@@ -237,7 +237,8 @@ class UpstreamClient:
                                                     self._keys, alg, self._clock.now()))
         else:
             raise ValueError(f"FI {provider.id}: unknown token_endpoint_auth_method {method!r}")
-        answer = self._transport.post_form(metadata.token_endpoint, "token", form, headers)
+        answer = self._transport.post_form(metadata.token_endpoint, "token", form, headers,
+                                           fi=provider.id)
         if answer.status != 200:
             body = answer.json_object("token") if answer.content_type == "application/json" \
                 else {}
@@ -280,7 +281,8 @@ class UpstreamClient:
         assert metadata.userinfo_endpoint is not None
         answer = self._transport.get(metadata.userinfo_endpoint, "userinfo",
                                      {"Authorization": f"Bearer {access_token}",
-                                      "Accept": "application/json, application/jwt"})
+                                      "Accept": "application/json, application/jwt"},
+                                     fi=provider.id)
         if answer.status != 200:
             raise ProviderBadAnswer(f"userinfo: HTTP {answer.status}")
         if answer.content_type != "application/jwt":

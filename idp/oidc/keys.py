@@ -77,6 +77,16 @@ class KeyStore:
                 return key
         raise LookupError(f"no current {alg} key")
 
+    def problem(self) -> str | None:
+        """Why this process cannot sign now (readiness): the keys folder's manifest gone, or
+        no current key of an algorithm; None when it can."""
+        if not (self.dir / MANIFEST).is_file():
+            return f"no {MANIFEST} in the keys folder"
+        self._maybe_reload()
+        algs = {key.alg for key in self._keys if key.state == "current"}
+        missing = sorted(set(ALGORITHMS) - algs)
+        return f"no current {', '.join(missing)} key" if missing else None
+
     def by_kid(self, kid: str) -> SigningKey | None:
         self._maybe_reload()
         return self._by_kid.get(kid)

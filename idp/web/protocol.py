@@ -11,7 +11,6 @@ from idp.oidc.endpoints.discovery import discovery_document
 from idp.oidc.endpoints.jwks import jwks_document
 from idp.oidc.endpoints.userinfo import userinfo_response
 from idp.oidc.server import to_starlette
-from idp.web.errors import RETRY_AFTER
 from idp.web.hub import hub_of
 
 
@@ -56,13 +55,3 @@ async def health(request: Request) -> Response:
     states = await hub.rt.blocking(provider_states, hub.rt.providers)
     return JSONResponse({"status": "ok", "providers": states},
                         headers={"Cache-Control": "no-store"})
-
-
-async def ready(request: Request) -> Response:
-    """Readiness: this process can serve requests now, i.e. its database answers within the
-    timeouts (IDP_DB_*_TIMEOUT). A load balancer stops sending traffic while it is 503."""
-    hub = hub_of(request)
-    if await hub.rt.blocking(hub.rt.db.is_ready):
-        return JSONResponse({"status": "ready"})
-    return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503,
-                        headers={"Retry-After": RETRY_AFTER})

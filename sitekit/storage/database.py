@@ -44,6 +44,16 @@ class Database:
             max_overflow=20, pool_pre_ping=False, pool_recycle=600, hide_parameters=True)
         self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
 
+    def pool_status(self) -> tuple[int, int]:
+        """(connections checked out, pool size) over this process's pools, for the metrics;
+        cheap (no I/O). A pool kind without these counts (SQLite in memory) gives 0."""
+        out = size = 0
+        for engine in {id(e): e for e in (self.engine, self._hot_engine)}.values():
+            pool: Any = engine.pool
+            out += int(pool.checkedout()) if hasattr(pool, "checkedout") else 0
+            size += int(pool.size()) if hasattr(pool, "size") else 0
+        return out, size
+
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from idp.storage.models import OutboxMessage
@@ -71,3 +71,15 @@ def mark_failed(s: Session, message_id: int, attempts: int, error: str, retry_at
 def messages_to(s: Session, recipient: str) -> list[OutboxMessage]:
     return list(s.scalars(select(OutboxMessage).where(OutboxMessage.recipient == recipient)
                           .order_by(OutboxMessage.id)))
+
+
+BACKLOG_COUNT_LIMIT = 100_000
+
+
+def backlog(s: Session) -> dict[str, int]:
+    """Messages not yet delivered, per channel, for the metrics (read at each scrape): counted
+    over at most BACKLOG_COUNT_LIMIT rows so a huge backlog keeps the scrape cheap."""
+    pending = (select(OutboxMessage.channel).where(OutboxMessage.sent_at.is_(None))
+               .limit(BACKLOG_COUNT_LIMIT).subquery())
+    rows = s.execute(select(pending.c.channel, func.count()).group_by(pending.c.channel))
+    return {channel: int(count) for channel, count in rows}

@@ -1,0 +1,89 @@
+"""The outermost ASGI layer of the hub and the applications (issue 15): a request id for every
+request, an optional access log line, and a hook the metrics use.
+
+The id is the incoming ``X-Request-Id`` when it is short and plain (``[A-Za-z0-9._-]{1,64}``:
+a proxy or a client may correlate its own logs), else a new random one; it is sent back as
+``X-Request-Id`` on every answer and set in ``sitekit.logs.REQUEST_ID`` while the request runs,
+so every log line of the request carries it (the thread pool copies the context).
+
+The access log (``idp.access`` / ``<app>.access`` at INFO) writes one line per request:
+method, path without its query string (it may hold codes or tokens), status, duration in
+milliseconds, request id and the client address as uvicorn's proxy settings give it.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sitekit.logs import REQUEST_ID, SAFE_REQUEST_ID
+
+HEADER = b"x-request-id"
+
+# Called once per HTTP request after its answer: (scope, status, seconds).
+Observer = Callable[[Scope, int, float], None]
+
+
+def request_id_of(headers: list[tuple[bytes, bytes]]) -> str:
+    for name, value in headers:
+        if name == HEADER:
+            try:
+                candidate = value.decode("ascii")
+            except UnicodeDecodeError:
+                break
+            if SAFE_REQUEST_ID.fullmatch(candidate):
+                return candidate
+            break
+    return secrets.token_hex(8)
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, *, access_log: bool = False,
+                 access_logger: str = "idp.access", observer: Observer | None = None) -> None:
+        self.app = app
+        self.access_log = access_log
+        self.log = logging.getLogger(access_logger)
+        self.observer = observer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = request_id_of(scope.get("headers", []))
+        token = REQUEST_ID.set(request_id)
+        started = time.perf_counter()
+        status = 500  # what the server answers when the app fails before starting its answer
+        raw_id = request_id.encode("ascii")
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (HEADER, raw_id)]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            if self.observer is not None:
+                self.observer(scope, status, elapsed)
+            if self.access_log:
+                self._access_line(scope, status, elapsed)
+            REQUEST_ID.reset(token)
+
+    def _access_line(self, scope: Scope, status: int, elapsed: float) -> None:
+        client = scope.get("client")
+        path: str = scope["path"]
+        if not path.isprintable():  # a decoded %0A must not start a forged line in text logs
+            path = path.encode("unicode_escape").decode("ascii")
+        self.log.info("%s %s %d", scope["method"], path, status, extra={
+            "method": scope["method"], "path": path, "status": status,
+            "duration_ms": round(elapsed * 1000, 2),
+            "client": client[0] if client else None,
+        })
+
