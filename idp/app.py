@@ -43,8 +43,8 @@ from idp.web.pages import (
     security,
 )
 from idp.web.protocol_asgi import ProtocolEndpoints
-from idp.web.static_files import SharedStaticFiles
 from idp.web.readiness import Readiness
+from idp.web.static_files import SharedStaticFiles
 from sitekit.log_hygiene import keep_secrets_out_of_logs
 from sitekit.storage.errors import StorageUnavailable
 from sitekit.web.request_context import RequestContextMiddleware
