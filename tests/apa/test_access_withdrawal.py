@@ -69,7 +69,8 @@ def test_withdrawing_apas_access_ends_its_session_and_asks_consent_again(live: L
     events = _history_events(live, browser)
     # Within one second the history follows the order events reached the table: APA's
     # buffered "data read" event of the same second may be written after the withdrawal.
-    assert "Accès retiré" in events[:3] and "Connexion" in events
+    # events of that same second (login, data given, data read) may all come first.
+    assert "Accès retiré" in events[:4] and "Connexion" in events
 
 
 def _last_event_id(live: Live) -> int:
