@@ -214,7 +214,10 @@ def test_an_organisations_account_is_not_deleted_from_the_page(
 
 def _federated_session(rt: Runtime, app, http, username: str) -> None:  # type: ignore[no-untyped-def]
     """A session as a login through an FI leaves it (the FI itself is tested elsewhere)."""
-    hub = app.app.app.app.state.hub  # security headers, request limits, protocol endpoints
+    inner = app
+    while not hasattr(inner, "state"):  # the middleware layers around the Starlette app
+        inner = inner.app
+    hub = inner.state.hub
     with rt.db.transaction() as s:
         account = accounts_repo.find_by_login(s, username)
         accounts_repo.set_password_hash(s, account.id, "!unusable")
