@@ -59,6 +59,7 @@ def test_tables_fit_errors_clear_and_logout_is_confirmed(page: Page, live, tmp_p
     page.click("form button[type=submit]")
     expect(page.locator("#error-summary")).to_be_visible()
     expect(page.locator("#fichier-error")).to_be_visible()
+    expect(page.locator("#deposit-form[data-enhanced]")).to_have_count(1)  # its script ran
     good = tmp_path / NAME
     good.write_text(CALL)
     page.set_input_files("#fichier", str(good))
