@@ -56,6 +56,9 @@ def create_app(settings: Settings, clock: Clock | None = None,
     keep_secrets_out_of_logs()
     runtime = runtime or Runtime.build(settings, clock)
     hub = Hub(runtime)
+    # Forgotten-password requests are handled off the request path (portal/password_reset.py).
+    runtime.outbox.add_job(password_reset.RequestedLinks.CHANNEL,
+                           password_reset.RequestedLinks(hub))
     inactivity = deletion.inactivity_job(hub)  # décret 2009-730 (portal/inactivity.py)
     backlog = web_metrics.OutboxBacklog(runtime)
 

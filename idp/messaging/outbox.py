@@ -2,7 +2,11 @@
 marked sent; a failure is retried later (30 s, doubling, at most an hour apart). A channel
 may have a maximum age: a message still undelivered then is given up. A refusal for good
 (`Refused`: a relying application's 400) stops the retries at once. Both are logged and, for
-the channels to relying applications, reported (audited) with the client's id."""
+the channels to relying applications, reported (audited) with the client's id.
+
+A job channel (`add_job`) carries work recorded by a request and done here, off the request
+path (a forgotten-password request: portal/password_reset.py); what a job enqueues is
+delivered in the same call."""
 
 from __future__ import annotations
 
@@ -36,14 +40,31 @@ class OutboxDispatcher:
         self.max_age = dict(max_age or {})
         self.report = report
         self.reported = reported
+        self.jobs: set[str] = set()
+
+    def add_job(self, channel: str, handler: Sender) -> None:
+        """Handle `channel`'s rows with `handler` (work, not messages: not counted as sent)."""
+        self.senders[channel] = handler
+        self.jobs.add(channel)
 
     def deliver_due(self) -> int:
-        """Deliver what is due now; the number of messages handed over."""
+        """Deliver what is due now, with what the due jobs enqueue; the number of messages
+        handed over."""
+        sent = 0
+        for _ in range(3):  # a job's messages are due at once: one more round takes them
+            handed, jobs_done = self._deliver_round()
+            sent += handed
+            if not jobs_done:
+                break
+        return sent
+
+    def _deliver_round(self) -> tuple[int, bool]:
         now = self.clock.now()
         with self.db.transaction() as s:
             claimed = [(m.id, m.channel, m.recipient, m.subject, m.body, m.attempts,
                         m.created_at) for m in outbox_repo.claim_due(s, now, LEASE)]
         sent = 0
+        jobs_done = False
         for message_id, channel, recipient, subject, body, attempts, created_at in claimed:
             limit = self.max_age.get(channel)
             if limit is not None and self.clock.now() - created_at > limit:
@@ -65,8 +86,11 @@ class OutboxDispatcher:
             with self.db.transaction() as s:
                 outbox_repo.mark_sent(s, message_id, self.clock.now())
             self._report("delivery.acknowledged", channel, recipient, None)
-            sent += 1
-        return sent
+            if channel in self.jobs:
+                jobs_done = True
+            else:
+                sent += 1
+        return sent, jobs_done
 
     def _give_up(self, message_id: int, channel: str, recipient: str, event: str,
                  reason: str) -> None:

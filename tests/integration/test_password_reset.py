@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from idp.accounts import email_links
-from idp.storage.models import BrowserSession, EmailLink, Grant, OutboxMessage
+from idp.storage.models import AuditEvent, BrowserSession, EmailLink, Grant, OutboxMessage
 from idp.storage.repositories import accounts as accounts_repo
 from tests.conftest import ISSUER
 from tests.factories import PASSWORD
@@ -305,3 +305,39 @@ def test_a_portal_account_keeps_its_sms_recovery(http, factories, rt, smtp):  # 
     page = http.get("/mot-de-passe-oublie")
     assert page.status_code == 200
 
+
+
+def test_the_request_only_records_and_the_outbox_decides(http, factories, rt, smtp):  # type: ignore[no-untyped-def]
+    """No work on the request path depends on the address (module docstring of
+    portal/password_reset.py): one job row per request, known or not, no link before the
+    outbox handles it; once handled its text (address, client address, language) is gone."""
+    citizen(factories)
+    rt.outbox_loop.stop()  # the test hands the rows over itself
+    for email in (CITIZEN, "nobody@example.test"):
+        assert ask(http, email).status_code == 200
+    with rt.db.read() as s:
+        jobs = list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        assert [(j.channel, j.recipient, j.sent_at) for j in jobs] == [
+            ("reset-request", "", None), ("reset-request", "", None)]
+        assert CITIZEN in jobs[0].body and "nobody@example.test" in jobs[1].body
+        assert s.scalar(select(func.count()).select_from(EmailLink)) == 0
+    assert rt.outbox.deliver_due() == 1  # the one e-mail: jobs are not messages
+    assert [m["To"] for m in smtp.messages] == [CITIZEN]
+    with rt.db.read() as s:
+        handled = list(s.scalars(select(OutboxMessage).where(
+            OutboxMessage.channel == "reset-request")))
+        assert all(j.sent_at is not None and j.body == "" and j.subject == "" for j in handled)
+    rt.audit.flush()
+    with rt.db.read() as s:
+        events = list(s.scalars(select(AuditEvent.event).where(
+            AuditEvent.event.like("password_reset.%")).order_by(AuditEvent.id)))
+    assert events == ["password_reset.link_sent", "password_reset.no_link_sent"]
+
+
+def test_the_e_mail_is_in_the_language_of_the_request(http, factories, rt, smtp):  # type: ignore[no-untyped-def]
+    citizen(factories)
+    page = http.get("/mot-de-passe-oublie/courriel?lang=en")
+    http.post("/mot-de-passe-oublie/courriel?lang=en",
+              data={"csrf_token": csrf_token(page.text), "email": CITIZEN})
+    [message] = delivered(rt, smtp)
+    assert subject_of(message) == "Create a new password"

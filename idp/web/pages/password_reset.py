@@ -18,10 +18,11 @@ from idp.portal.password_change import Notification
 from idp.portal.password_reset import LinkUnusable, Reset
 from idp.storage.models import Account
 from idp.web.cookies import session_id_from, set_session_cookie
-from idp.web.hub import hub_of
+from idp.web.hub import Hub, hub_of
 from idp.web.pages.account import change_notification
 from idp.web.pages.form_guard import form_post
 from idp.web.sessions import SessionState
+from idp.web.templating import Pages
 from sitekit.texts import N_
 
 REQUEST_PATH = "/mot-de-passe-oublie/courriel"
@@ -60,13 +61,30 @@ def valid_email(value: str) -> bool:
 def link_mail(request: Request) -> password_reset.LinkMail:
     """The e-mail carrying the link, in the page's language."""
     pages = hub_of(request).pages
-    locale = pages.locale_of(request)
+    return link_mail_in(pages, pages.locale_of(request))
 
+
+def link_mail_in(pages: Pages, locale: str) -> password_reset.LinkMail:
+    """The e-mail carrying the link, in `locale` (a catalogue's; another falls back)."""
     def mail(url: str, minutes: int) -> Notification:
         return Notification(pages.catalogues.gettext(locale, MAIL_SUBJECT),
                             pages.catalogues.gettext(locale, MAIL_BODY).format(
                                 url=url, minutes=minutes))
     return mail
+
+
+class RequestedLinks:
+    """The outbox's handler of recorded forgotten-password requests (password_reset.REQUEST_JOB:
+    the language in the row's subject, the request in its body)."""
+
+    CHANNEL = password_reset.REQUEST_JOB
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    def send(self, recipient: str, subject: str, body: str) -> None:
+        password_reset.send_requested_link(self.hub.rt, body,
+                                           link_mail_in(self.hub.pages, subject))
 
 
 def _ip(request: Request) -> str | None:
@@ -104,8 +122,9 @@ async def request_submit(request: Request, session: SessionState, form: FormData
                                 csrf_token=session.csrf_token, error=message,
                                 email=email if valid_email(email[:400]) else "")
     await hub.rt.blocking(password_reset.request_link, hub.rt, hub.recovery_limits, email,
-                          _ip(request), link_mail(request))
-    # The same page whether or not a link went out (no account enumeration).
+                          _ip(request), hub.pages.locale_of(request))
+    # The same page, after the same work, whether or not a link goes out (no account
+    # enumeration: the outbox decides, off the request path).
     return hub.pages.render(request, "password_reset_sent.html", email=email)
 
 
