@@ -35,22 +35,22 @@ def socket_inodes(pid: int) -> set[int]:
     return inodes
 
 
-def sockets_on(port: int, state: str) -> dict[int, int]:
-    """Remote port → inode of the sockets on local `port` in `state` (/proc/net/tcp: 01
+def sockets_on(port: int, state: str) -> list[tuple[int, int]]:
+    """(remote port, inode) of the sockets on local `port` in `state` (/proc/net/tcp: 01
     established, 0A listening)."""
-    found = {}
+    found = []
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
         local_port = int(fields[1].split(":")[1], 16)
         remote_port = int(fields[2].split(":")[1], 16)
         if local_port == port and fields[3] == state:
-            found[remote_port] = int(fields[9])
+            found.append((remote_port, int(fields[9])))
     return found
 
 
 def listening_workers(parent: int, port: int) -> list[int]:
     """The worker processes with a listening socket of their own on `port`."""
-    listening = set(sockets_on(port, "0A").values())
+    listening = {inode for _, inode in sockets_on(port, "0A")}
     children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
     return [int(pid) for pid in children if socket_inodes(int(pid)) & listening]
 
@@ -81,7 +81,7 @@ def test_keep_alive_connections_spread_over_the_workers(tmp_path: Path) -> None:
     connections: list[socket.socket] = []
     try:
         wait_until_up(url + "/healthz", process)
-        deadline = time.monotonic() + 180  # a busy machine: workers start slowly
+        deadline = time.monotonic() + 120  # a busy machine: workers start slowly
         while len(pids := listening_workers(process.pid, port)) < 2 \
                 and time.monotonic() < deadline:
             time.sleep(0.2)  # wait_until_up saw one worker; the other may still be starting
@@ -91,7 +91,7 @@ def test_keep_alive_connections_spread_over_the_workers(tmp_path: Path) -> None:
         connections = [socket.create_connection(("127.0.0.1", port)) for _ in range(CONNECTIONS)]
         for _ in range(2):  # keep-alive: a second request on the same connection
             assert {get(conn, "/healthz") for conn in connections} == {b"HTTP/1.1 200 OK"}
-        ends = sockets_on(port, "01")
+        ends = dict(sockets_on(port, "01"))
         held = {pid: socket_inodes(pid) for pid in pids}
         per_worker = {pid: sum(ends[conn.getsockname()[1]] in inodes for conn in connections)
                       for pid, inodes in held.items()}
