@@ -290,25 +290,31 @@ def run_logins(server: Server, seconds: float, connections: int,
         generators.append(subprocess.Popen(
             [sys.executable, str(BENCH / "login_load.py"), json.dumps(cfg)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE))
-    for g in generators:
-        assert g.stdout is not None
-        line = g.stdout.readline()
-        if line.strip() != b"ready":
-            raise RuntimeError(f"login generator: {line!r}")
-    gen_before = sum(cpu_seconds(g.pid) for g in generators)
-    window = CpuWindow(server)
-    window.start()
-    for g in generators:
-        assert g.stdin is not None
-        g.stdin.write(b"go\n")
-        g.stdin.flush()
-    outputs, gen_cpu = [], 0.0
-    for g in generators:
-        assert g.stdout is not None
-        outputs.append(json.loads(g.stdout.readline()))
-        _, _, usage = os.wait4(g.pid, 0)
-        g.returncode = 0
-        gen_cpu += usage.ru_utime + usage.ru_stime
+    try:
+        for g in generators:
+            assert g.stdout is not None
+            line = g.stdout.readline()
+            if line.strip() != b"ready":
+                raise RuntimeError(f"login generator: {line!r}")
+        gen_before = sum(cpu_seconds(g.pid) for g in generators)
+        window = CpuWindow(server)
+        window.start()
+        for g in generators:
+            assert g.stdin is not None
+            g.stdin.write(b"go\n")
+            g.stdin.flush()
+        outputs, gen_cpu = [], 0.0
+        for g in generators:
+            assert g.stdout is not None
+            outputs.append(json.loads(g.stdout.readline()))
+            _, _, usage = os.wait4(g.pid, 0)
+            g.returncode = 0
+            gen_cpu += usage.ru_utime + usage.ru_stime
+    finally:
+        for g in generators:
+            if g.returncode is None:
+                g.kill()
+                g.wait()
     cpu = window.stop()
     durations = sorted(d for o in outputs for d in o["durations_ms"])
     elapsed = max(o["seconds"] for o in outputs)
