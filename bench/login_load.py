@@ -1,10 +1,18 @@
-"""Load generator for complete browser logins, run in its own process (not the hub's).
+"""Load generator for complete browser logins, run by bench/run.py in one or more processes
+(never in the hub's).
 
-Each virtual user loops: GET /authorize (PKCE S256, state, nonce) → login page → POST the
-login form → back to /authorize/resume → redirect to the client with a code (consent was
-given once beforehand) → POST /token → GET /userinfo. A fresh cookie jar per login, as a
-new browser would have. Prints one JSON line: logins, per second, p50 and p99 of a login.
-Usage: login_load.py ISSUER CLIENT_ID SECRET REDIRECT_URI PASSWORD SECONDS USER...
+Each virtual user has one keep-alive TCP connection, opened before the measure (as a browser
+or a load balancer keeps one), and loops: GET /authorize (PKCE S256, state, nonce) → login
+page → POST the login form → /authorize/resume → redirect with a code (consent given in an
+unmeasured first login) → POST /token → GET /userinfo, with a fresh cookie jar per login.
+
+HTTP/1.1 is spoken over asyncio streams directly (one write per request, Content-Length or
+chunked bodies, cookies by name): an HTTP library (httpx: ~1 ms of CPU per request here) would
+make the generator the bottleneck; this costs a few tens of µs per request.
+
+Protocol with bench/run.py: argv[1] is a JSON config; the process opens its connections,
+runs the warm-up logins, prints "ready", waits for a line on stdin, runs for `seconds`, then
+prints one JSON line: logins, errors, requests, durations of each login (ms).
 """
 
 from __future__ import annotations
@@ -15,18 +23,95 @@ import hashlib
 import json
 import re
 import secrets
-import statistics
 import sys
 import time
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import httpx
-
-FIELD = re.compile(r'name="(csrf_token|rid)" value="([^"]*)"')
+FIELD = re.compile(rb'name="(csrf_token|rid)" value="([^"]*)"')
 
 
-async def one_login(http: httpx.AsyncClient, cfg: dict, username: str) -> None:
-    http.cookies.clear()
+class Response:
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+
+class Browser:
+    """One keep-alive connection and a cookie jar."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.authority = f"{host}:{port}".encode()
+        self.cookies: dict[str, str] = {}
+        self.requests = 0
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def connect(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def request(self, method: str, target: str, body: bytes = b"",
+                      headers: tuple[bytes, ...] = ()) -> Response:
+        if self.writer is None:
+            await self.connect()
+        assert self.reader is not None and self.writer is not None
+        head = [f"{method} {target} HTTP/1.1".encode(), b"Host: " + self.authority, *headers]
+        if self.cookies:
+            head.append(b"Cookie: " + "; ".join(
+                f"{k}={v}" for k, v in self.cookies.items()).encode())
+        if body:
+            head += [b"Content-Type: application/x-www-form-urlencoded",
+                     b"Content-Length: " + str(len(body)).encode()]
+        self.writer.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
+        raw = await self.reader.readuntil(b"\r\n\r\n")
+        lines = raw[:-4].decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        fields: dict[str, str] = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            name, value = name.lower(), value.strip()
+            if name == "set-cookie":
+                pair, _, attributes = value.partition(";")
+                key, _, val = pair.partition("=")
+                if "max-age=0" in attributes.lower().replace(" ", ""):
+                    self.cookies.pop(key.strip(), None)
+                else:
+                    self.cookies[key.strip()] = val.strip()
+            fields[name] = value
+        if "content-length" in fields:
+            content = await self.reader.readexactly(int(fields["content-length"]))
+        elif fields.get("transfer-encoding", "").lower() == "chunked":
+            content = b""
+            while size := int((await self.reader.readline()).split(b";")[0], 16):
+                content += await self.reader.readexactly(size)
+                await self.reader.readline()
+            await self.reader.readline()
+        else:
+            content = b""
+        if fields.get("connection", "").lower() == "close":
+            self.writer.close()
+            self.writer = None
+        self.requests += 1
+        return Response(status, fields, content)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def path_of(location: str) -> str:
+    parts = urlsplit(location)
+    return parts.path + ("?" + parts.query if parts.query else "")
+
+
+def form(fields: dict[str, str]) -> bytes:
+    return urlencode(fields).encode()
+
+
+async def one_login(browser: Browser, cfg: dict[str, Any], username: str) -> None:
+    browser.cookies.clear()
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
     query = urlencode({
@@ -34,57 +119,70 @@ async def one_login(http: httpx.AsyncClient, cfg: dict, username: str) -> None:
         "redirect_uri": cfg["redirect_uri"], "state": secrets.token_urlsafe(8),
         "nonce": secrets.token_urlsafe(8), "code_challenge_method": "S256",
         "code_challenge": challenge.rstrip(b"=").decode()})
-    response = await http.get("/authorize?" + query)
-    page = await http.get(response.headers["location"])
-    fields = dict(FIELD.findall(page.text))
-    response = await http.post("/login", data={**fields, "username": username,
-                                               "password": cfg["password"]})
-    response = await http.get(response.headers["location"])
+    response = await browser.request("GET", "/authorize?" + query)
+    page = await browser.request("GET", path_of(response.headers["location"]))
+    fields = {k.decode(): v.decode() for k, v in FIELD.findall(page.body)}
+    response = await browser.request("POST", "/login", form(
+        {**fields, "username": username, "password": cfg["password"]}))
+    response = await browser.request("GET", path_of(response.headers["location"]))
     location = response.headers.get("location", "")
     if not location.startswith(cfg["redirect_uri"]):
         # First login of this user: consent once (then remembered).
-        fields = dict(FIELD.findall(response.text))
-        response = await http.post("/authorize/consent", data={**fields, "decision": "accept"})
+        fields = {k.decode(): v.decode() for k, v in FIELD.findall(response.body)}
+        response = await browser.request("POST", "/authorize/consent",
+                                         form({**fields, "decision": "accept"}))
         location = response.headers["location"]
     code = parse_qs(urlsplit(location).query)["code"][0]
-    token = await http.post("/token", data={
+    token = await browser.request("POST", "/token", form({
         "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
-        "redirect_uri": cfg["redirect_uri"]}, auth=(cfg["client_id"], cfg["secret"]))
-    access_token = token.json()["access_token"]
-    info = await http.get("/userinfo", headers={"Authorization": f"Bearer {access_token}"})
-    info.raise_for_status()
+        "redirect_uri": cfg["redirect_uri"]}), (cfg["basic"],))
+    access_token = json.loads(token.body)["access_token"]
+    info = await browser.request("GET", "/userinfo",
+                                 headers=(b"Authorization: Bearer " + access_token.encode(),))
+    if info.status != 200:
+        raise RuntimeError(f"userinfo answered {info.status}")
 
 
-async def virtual_user(http: httpx.AsyncClient, cfg: dict, username: str, until: float,
-                       durations: list) -> None:
+async def virtual_user(browser: Browser, cfg: dict[str, Any], username: str, until: float,
+                       durations: list[float], errors: list[str]) -> None:
     while time.monotonic() < until:
         started = time.monotonic()
-        await one_login(http, cfg, username)
-        durations.append(time.monotonic() - started)
+        try:
+            await one_login(browser, cfg, username)
+        except (KeyError, ValueError, RuntimeError, OSError, asyncio.IncompleteReadError) as exc:
+            errors.append(repr(exc)[:200])
+            browser.close()
+            browser.writer = None  # a new connection for the next login
+            continue
+        durations.append((time.monotonic() - started) * 1000)
 
 
 async def main() -> None:
-    issuer, client_id, secret, redirect_uri, password, seconds, *users = sys.argv[1:]
-    cfg = dict(issuer=issuer, client_id=client_id, secret=secret, redirect_uri=redirect_uri,
-               password=password)
+    cfg = json.loads(sys.argv[1])
+    cfg["basic"] = b"Authorization: Basic " + base64.b64encode(
+        f"{cfg['client_id']}:{cfg['secret']}".encode())
+    split = urlsplit(cfg["issuer"])
+    users = [cfg["users"][i % len(cfg["users"])] for i in range(cfg["connections"])]
+    browsers = [Browser(split.hostname or "127.0.0.1", split.port or 80) for _ in users]
+    await asyncio.gather(*(b.connect() for b in browsers))  # all at once, as a pool does
+    # Warm-up, not measured: each virtual user's first login (consent for a new user).
+    await asyncio.gather(*(one_login(b, cfg, u) for b, u in zip(browsers, users, strict=True)))
+    for b in browsers:
+        b.requests = 0
+    print("ready", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     durations: list[float] = []
-    clients = [httpx.AsyncClient(base_url=issuer, timeout=30) for _ in users]
-    # Warm-up, not measured: each user's first login, which also gives consent.
-    await asyncio.gather(*(one_login(http, cfg, u) for http, u in zip(clients, users, strict=True)))
+    errors: list[str] = []
     started = time.monotonic()
-    until = started + float(seconds)
-    await asyncio.gather(*(virtual_user(http, cfg, u, until, durations)
-                           for http, u in zip(clients, users, strict=True)))
+    until = started + float(cfg["seconds"])
+    await asyncio.gather(*(virtual_user(b, cfg, u, until, durations, errors)
+                           for b, u in zip(browsers, users, strict=True)))
     elapsed = time.monotonic() - started
-    for http in clients:
-        await http.aclose()
-    ordered = sorted(durations)
-    print(json.dumps({
-        "logins": len(durations), "seconds": round(elapsed, 3),
-        "per_second": round(len(durations) / elapsed, 1),
-        "p50_ms": round(statistics.median(ordered) * 1000, 1),
-        "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 1),
-    }))
+    for b in browsers:
+        b.close()
+    print(json.dumps({"logins": len(durations), "seconds": round(elapsed, 3),
+                      "requests": sum(b.requests for b in browsers), "errors": len(errors),
+                      "first_errors": errors[:3], "durations_ms": durations}), flush=True)
 
 
 if __name__ == "__main__":

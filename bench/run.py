@@ -1,7 +1,17 @@
-"""Orchestrates the benchmark: start a hub (`idp serve --workers 2`), seed it, measure with
-load generators in other processes (wrk for client_credentials and introspection,
-login_load.py for complete browser logins), read the workers' memory, stop it.
-Prints a Markdown table and writes bench/results/latest.json."""
+"""The hub beside node-oidc-provider in one sitting (issue 16): see bench/README.md.
+
+Servers, started once and kept for the sitting: node-oidc-provider (one process, in memory),
+and for each backend the hub with one worker and with two (`idp serve --workers N`, the real
+CLI), plus, with --rows N, the same hubs on a PostgreSQL database holding N rows per growing
+table. Each round runs every measure on every server, the order reversed from one round to
+the next (so neither side always goes first); the figures are the medians over the rounds.
+
+Per measure: requests/s, p50/p99, the server's CPU per request (utime+stime from
+/proc/<pid>/stat of the server process and all its descendants, before and after the measured
+window; for PostgreSQL, the backends of the hub's database apart), each worker's share of that
+CPU and resident memory after the load, and the load generator's own CPU (its processes'
+rusage) so that one sees it was not the bottleneck.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +21,14 @@ import json
 import os
 import secrets
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -23,161 +36,439 @@ from sqlalchemy import create_engine, text
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-PASSWORD = "Bench-mark-2026!"
 REDIRECT = "http://127.0.0.1:9/callback"
+PASSWORD = "Bench-mark-2026!"
+TICK = os.sysconf("SC_CLK_TCK")
+CORES = os.cpu_count() or 1
+MEASURES = ("client_credentials", "introspection", "logins")
 
 
-def free_port() -> int:
+# -- processes ------------------------------------------------------------------------------
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (threads included), in seconds; 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                todo += [int(c) for c in (task / "children").read_text().split()]
+            except FileNotFoundError:
+                continue
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except FileNotFoundError:
+        pass
+    return 0.0
+
+
+def is_tracker(pid: int) -> bool:
+    try:
+        return b"resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return True
+
+
+def port_free(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
-def wait_up(url: str, timeout: float = 30) -> None:
+class Ports:
+    """Ports from `base` upwards (0: any free port)."""
+
+    def __init__(self, base: int) -> None:
+        self.next = base
+
+    def take(self) -> int:
+        if not self.next:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                return int(s.getsockname()[1])
+        while not port_free(self.next):
+            self.next += 1
+        self.next += 1
+        return self.next - 1
+
+
+# -- servers --------------------------------------------------------------------------------
+
+@dataclass
+class Server:
+    name: str
+    kind: str  # "hub" or "node"
+    url: str
+    process: subprocess.Popen[bytes]
+    auth: tuple[str, str]
+    token: str = ""
+    users: list[str] = field(default_factory=list)
+    workers: int = 1
+    database: str = ""  # a PostgreSQL database's name, for its backends' CPU
+    measures: tuple[str, ...] = ("client_credentials", "introspection")
+
+    def pids(self) -> list[int]:
+        return [p for p in descendants(self.process.pid) if not is_tracker(p)]
+
+    def worker_pids(self) -> list[int]:
+        pids = self.pids()
+        return pids[1:] if self.workers > 1 else pids[:1]
+
+
+def wait_up(url: str, process: subprocess.Popen[bytes], timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: the server exited with {process.returncode}")
         try:
-            httpx.get(url, timeout=1)
+            httpx.get(url, timeout=2)
             return
         except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not start")
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not start in {timeout} s")
 
 
-def wrk(url: str, body: str, auth: tuple[str, str], seconds: int, connections: int) -> dict:
-    env = dict(os.environ, BODY=body,
-               AUTH=base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode())
-    out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s",
-         str(BENCH / "post.lua"), url], env=env, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def pg_backends(database: str) -> list[int]:
+    if not database:
+        return []
+    with PG.connect() as c:
+        return [int(r[0]) for r in c.execute(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": database})]
 
 
-def worker_rss_mb(parent: int) -> float:
-    """Largest resident memory among the hub's worker processes, in MB."""
-    children = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True,
-                              text=True).stdout.split()
-    sizes = []
-    for pid in children:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    sizes.append(int(line.split()[1]) / 1024)
-        except FileNotFoundError:
-            continue
-    return round(max(sizes), 1) if sizes else 0.0
+PG = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", pool_size=1)
 
 
-def bench_hub(backend: str, seconds: int, connections: int, login_users: int) -> dict:
-    tmp = Path(tempfile.mkdtemp(prefix="idp-bench-"))
+def start_hub(backend: str, workers: int, rows: int, ports: Ports, login_users: int,
+              tmp: Path) -> Server:
+    label = f"hub {backend}{f' +{rows:,} rows' if rows else ''}, {workers} worker" + \
+        ("s" if workers > 1 else "")
+    folder = Path(tempfile.mkdtemp(prefix="hub-", dir=tmp))
+    database = ""
     if backend == "postgresql":
-        name = f"idp_bench_{secrets.token_hex(4)}"
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        database_url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+        database = f"idp_bench_{secrets.token_hex(4)}"
+        with PG.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{database}"'))
+        database_url = PG_ADMIN.rsplit("/", 1)[0] + "/" + database
     else:
-        database_url = f"sqlite:///{tmp}/bench.sqlite3"
-    port = free_port()
-    issuer = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, IDP_ISSUER=issuer, IDP_DATABASE_URL=database_url,
-               IDP_KEYS_DIR=str(tmp / "keys"), IDP_LOG_LEVEL="warning")
-    seed = subprocess.run([sys.executable, str(BENCH / "seed.py"), str(login_users)], env=env,
-                          capture_output=True, text=True, check=True)
-    seeded = json.loads(seed.stdout)
-    server = subprocess.Popen([str(ROOT / ".venv/bin/idp"), "serve", "--port", str(port),
-                               "--workers", "2"], env=env)
-    try:
-        wait_up(issuer + "/healthz")
-        auth = (seeded["client_id"], seeded["secret"])
-        token = httpx.post(issuer + "/token", data={"grant_type": "client_credentials"},
-                           auth=auth).json()["access_token"]
-        wrk(issuer + "/token", "grant_type=client_credentials", auth, 2, connections)  # warm
-        grants = wrk(issuer + "/token", "grant_type=client_credentials", auth, seconds,
-                     connections)
-        introspections = wrk(issuer + "/introspect", f"token={token}", auth, seconds,
-                             connections)
-        logins = json.loads(subprocess.run(
-            [sys.executable, str(BENCH / "login_load.py"), issuer, seeded["client_id"],
-             seeded["secret"], REDIRECT, PASSWORD, str(seconds), *seeded["users"]],
-            capture_output=True, text=True, check=True).stdout)
-        rss = worker_rss_mb(server.pid)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        if backend == "postgresql":
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-    return {"client_credentials": grants, "introspection": introspections, "logins": logins,
-            "worker_rss_mb": rss}
+        database_url = f"sqlite:///{folder}/bench.sqlite3"
+    port = ports.take()
+    url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, IDP_ISSUER=url, IDP_DATABASE_URL=database_url,
+               IDP_KEYS_DIR=str(folder / "keys"), IDP_LOG_LEVEL="warning")
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    seeded = json.loads(subprocess.run(
+        [sys.executable, str(BENCH / "seed.py"), str(login_users)], env=env,
+        capture_output=True, text=True, check=True).stdout)
+    if rows:
+        print(f"{label}: seeding {rows:,} rows per table", file=sys.stderr)
+        subprocess.run([sys.executable, str(BENCH / "rows.py"), database_url, str(rows),
+                        seeded["client_id"]], env=env, check=True)
+    process = subprocess.Popen([str(ROOT / ".venv/bin/idp"), "serve", "--port", str(port),
+                                "--workers", str(workers), "--no-upgrade"], env=env,
+                               cwd=folder)
+    server = Server(label, "hub", url, process, (seeded["client_id"], seeded["secret"]),
+                    users=seeded["users"], workers=workers, database=database,
+                    measures=MEASURES if workers > 1 else MEASURES[:2])
+    wait_up(url + "/healthz", process)
+    deadline = time.monotonic() + 300
+    while len(server.worker_pids()) < workers and time.monotonic() < deadline:
+        time.sleep(0.5)
+    server.token = httpx.post(url + "/token", data={"grant_type": "client_credentials"},
+                              auth=server.auth, timeout=30).json()["access_token"]
+    return server
 
 
-def bench_peer(seconds: int, connections: int) -> dict:
+def start_node(ports: Ports) -> Server:
     peer = BENCH / "peer"
     if not (peer / "node_modules" / "oidc-provider").exists():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=peer,
                        check=True)
-    port = free_port()
-    issuer = f"http://127.0.0.1:{port}"
+    port = ports.take()
+    url = f"http://127.0.0.1:{port}"
     auth = ("peer", "peer-secret-" + secrets.token_hex(8))
-    server = subprocess.Popen(["node", "server.mjs", str(port), *auth], cwd=peer,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(["node", "server.mjs", str(port), *auth], cwd=peer,
+                               stdout=subprocess.DEVNULL)
+    wait_up(url + "/.well-known/openid-configuration", process)
+    token = httpx.post(url + "/token", data={"grant_type": "client_credentials", "scope": "api"},
+                       auth=auth, timeout=30).json()["access_token"]
+    return Server("node-oidc-provider, 1 process", "node", url, process, auth, token)
+
+
+def stop(server: Server) -> None:
+    server.process.terminate()
     try:
-        wait_up(issuer + "/.well-known/openid-configuration")
-        body = "grant_type=client_credentials&scope=api"
-        token = httpx.post(issuer + "/token", data=dict(
-            grant_type="client_credentials", scope="api"), auth=auth).json()["access_token"]
-        wrk(issuer + "/token", body, auth, 2, connections)
-        grants = wrk(issuer + "/token", body, auth, seconds, connections)
-        introspections = wrk(issuer + "/token/introspection", f"token={token}", auth, seconds,
-                             connections)
-        rss = 0.0
-        status = Path(f"/proc/{server.pid}/status").read_text()
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                rss = round(int(line.split()[1]) / 1024, 1)
+        server.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+    if server.database:
+        with PG.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{server.database}" WITH (FORCE)'))
+
+
+# -- one measure ----------------------------------------------------------------------------
+
+class CpuWindow:
+    """The CPU time the server (and its database backends) spend between start and stop."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+
+    def start(self) -> None:
+        self.before = {p: cpu_seconds(p) for p in self.server.pids()}
+        self.db_before = {p: cpu_seconds(p) for p in pg_backends(self.server.database)}
+        self.wall = time.monotonic()
+
+    def stop(self) -> dict[str, Any]:
+        wall = time.monotonic() - self.wall
+        after = {p: cpu_seconds(p) for p in self.server.pids()}
+        used = {p: after[p] - self.before.get(p, 0.0) for p in after}
+        db_after = {p: cpu_seconds(p) for p in pg_backends(self.server.database)}
+        db_used = sum(db_after[p] - self.db_before.get(p, 0.0) for p in db_after)
+        total = sum(used.values())
+        workers = self.server.worker_pids()
+        return {"server_cpu_s": round(total, 3), "db_cpu_s": round(db_used, 3),
+                "wall_s": round(wall, 3),
+                "worker_cpu_share": [round(used.get(p, 0.0) / total, 3) if total else 0.0
+                                     for p in workers]}
+
+
+def run_wrk(server: Server, measure: str, seconds: float, connections: int) -> dict[str, Any]:
+    if measure == "client_credentials":
+        path, body = "/token", "grant_type=client_credentials"
+        if server.kind == "node":
+            body += "&scope=api"
+    else:
+        path = "/introspect" if server.kind == "hub" else "/token/introspection"
+        body = f"token={server.token}"
+    env = dict(os.environ, BODY=body, AUTH=base64.b64encode(
+        ":".join(server.auth).encode()).decode())
+    command = ["wrk", "-t1", f"-c{connections}", "--latency", "-s", str(BENCH / "post.lua"),
+               server.url + path]
+    subprocess.run([*command[:3], "-d1s", *command[3:]], env=env, capture_output=True,
+                   check=True)  # warm-up
+    window = CpuWindow(server)
+    window.start()
+    wrk = subprocess.Popen([*command[:3], f"-d{max(1, round(seconds))}s", *command[3:]], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert wrk.stdout is not None
+    out = wrk.stdout.read().decode()
+    _, status, usage = os.wait4(wrk.pid, 0)
+    wrk.returncode = os.waitstatus_to_exitcode(status)
+    cpu = window.stop()
+    result = json.loads(out.strip().splitlines()[-1])
+    result.update(cpu, loadgen_cpu_s=round(usage.ru_utime + usage.ru_stime, 3))
+    return result
+
+
+def run_logins(server: Server, seconds: float, connections: int,
+               processes: int) -> dict[str, Any]:
+    per = [connections // processes + (i < connections % processes) for i in range(processes)]
+    generators = []
+    for count in per:
+        cfg = {"issuer": server.url, "client_id": server.auth[0], "secret": server.auth[1],
+               "redirect_uri": REDIRECT, "password": PASSWORD, "users": server.users,
+               "connections": count, "seconds": seconds}
+        generators.append(subprocess.Popen(
+            [sys.executable, str(BENCH / "login_load.py"), json.dumps(cfg)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE))
+    try:
+        for g in generators:
+            assert g.stdout is not None
+            line = g.stdout.readline()
+            if line.strip() != b"ready":
+                raise RuntimeError(f"login generator: {line!r}")
+        gen_before = sum(cpu_seconds(g.pid) for g in generators)
+        window = CpuWindow(server)
+        window.start()
+        for g in generators:
+            assert g.stdin is not None
+            g.stdin.write(b"go\n")
+            g.stdin.flush()
+        outputs, gen_cpu = [], 0.0
+        for g in generators:
+            assert g.stdout is not None
+            outputs.append(json.loads(g.stdout.readline()))
+            _, _, usage = os.wait4(g.pid, 0)
+            g.returncode = 0
+            gen_cpu += usage.ru_utime + usage.ru_stime
     finally:
-        server.terminate()
-        server.wait(timeout=10)
-    return {"client_credentials": grants, "introspection": introspections, "worker_rss_mb": rss}
+        for g in generators:
+            if g.returncode is None:
+                g.kill()
+                g.wait()
+    cpu = window.stop()
+    durations = sorted(d for o in outputs for d in o["durations_ms"])
+    elapsed = max(o["seconds"] for o in outputs)
+    logins = len(durations)
+    return {"requests": logins, "seconds": elapsed,
+            "per_second": round(logins / elapsed, 1),
+            "http_requests": sum(o["requests"] for o in outputs),
+            "errors": sum(o["errors"] for o in outputs),
+            "first_errors": [e for o in outputs for e in o["first_errors"]][:3],
+            "p50_ms": round(statistics.median(durations), 1) if durations else 0.0,
+            "p99_ms": round(durations[max(0, int(logins * 0.99) - 1)], 1) if durations else 0.0,
+            "loadgen_cpu_s": round(gen_cpu - gen_before, 3), **cpu}
 
 
-def table(results: dict) -> str:
-    rows = ["| server | client_credentials /s (p50, p99 ms) | introspection /s (p50, p99 ms) "
-            "| complete logins /s (p50, p99 ms) | RSS per process (MB) |",
-            "| --- | --- | --- | --- | --- |"]
+def measure(server: Server, name: str, args: argparse.Namespace) -> dict[str, Any]:
+    if name == "logins":
+        result = run_logins(server, args.seconds, args.login_connections, args.login_processes)
+    else:
+        result = run_wrk(server, name, args.seconds, args.connections)
+    count = max(result["requests"], 1)
+    result["cpu_us_per_request"] = round(result["server_cpu_s"] / count * 1e6, 1)
+    result["db_cpu_us_per_request"] = round(result["db_cpu_s"] / count * 1e6, 1)
+    # Of the machine (all cores), over the measured window.
+    result["loadgen_machine_share"] = round(result["loadgen_cpu_s"] / (result["wall_s"] * CORES), 3)
+    result["worker_rss_mb"] = [rss_mb(p) for p in server.worker_pids()]
+    return result
 
-    def cell(m: dict | None) -> str:
-        if not m:
-            return "-"
-        return f"{m['per_second']:,.0f} ({m['p50_ms']}, {m['p99_ms']})"
 
-    for name, r in results.items():
-        rows.append(f"| {name} | {cell(r['client_credentials'])} | {cell(r['introspection'])} "
-                    f"| {cell(r.get('logins'))} | {r['worker_rss_mb']} |")
-    return "\n".join(rows)
+# -- the sitting ----------------------------------------------------------------------------
+
+KEYS = ("per_second", "p50_ms", "p99_ms", "cpu_us_per_request", "db_cpu_us_per_request",
+        "loadgen_machine_share")
+
+
+def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    summary: dict[str, Any] = {k: round(statistics.median(r[k] for r in runs), 3) for k in KEYS}
+    summary["errors"] = sum(r.get("errors", 0) + r.get("non_2xx", 0) for r in runs)
+    summary["worker_rss_mb"] = [max(r["worker_rss_mb"][i] for r in runs
+                                    if i < len(r["worker_rss_mb"]))
+                                for i in range(max(len(r["worker_rss_mb"]) for r in runs))]
+    summary["worker_cpu_share"] = runs[-1]["worker_cpu_share"]
+    return summary
+
+
+def cell(m: dict[str, Any] | None) -> str:
+    if not m:
+        return "-"
+    db = f" + db {m['db_cpu_us_per_request']:,.0f}" if m["db_cpu_us_per_request"] else ""
+    errors = f", {m['errors']} errors" if m["errors"] else ""
+    return (f"{m['per_second']:,.1f}/s ({m['p50_ms']}, {m['p99_ms']} ms); "
+            f"{m['cpu_us_per_request']:,.0f}{db} µs; gen {m['loadgen_machine_share']:.0%}{errors}")
+
+
+def ratio(a: dict[str, Any], b: dict[str, Any], key: str) -> str:
+    return f"{a[key] / b[key]:.2f}" if b[key] else "-"
+
+
+def report(summary: dict[str, dict[str, Any]], rows: int) -> str:
+    lines = ["| server | client_credentials | introspection | complete logins | RSS per worker "
+             "(MB) | worker CPU shares (last round, last measure) |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for name, results in summary.items():
+        rss = max((m["worker_rss_mb"] for m in results.values()), key=sum, default=[])
+        shares = results.get("logins", results.get("introspection", {})).get(
+            "worker_cpu_share", [])
+        lines.append(f"| {name} | " + " | ".join(cell(results.get(k)) for k in MEASURES)
+                     + f" | {', '.join(map(str, rss))} | {', '.join(map(str, shares))} |")
+    lines += ["", "Cells: requests/s (p50, p99); server CPU per request (+ the PostgreSQL "
+              "backends'); gen: the load generator's share of the machine's CPU."]
+    node = summary.get("node-oidc-provider, 1 process")
+    ratios = []
+    for name, results in summary.items():
+        if node and name.startswith("hub"):
+            for k in MEASURES[:2]:
+                if k in results and k in node:
+                    hub, peer = results[k], node[k]
+                    ratios.append(
+                        f"- {name} / node, {k}: req/s x{ratio(hub, peer, 'per_second')}, "
+                        f"CPU per request x{ratio(hub, peer, 'cpu_us_per_request')}"
+                        " (issue 16, one worker: req/s ≥ 1.3, CPU ≤ 1/1.3 = 0.77)")
+        empty = summary.get(name.replace(f" +{rows:,} rows", "")) if rows else None
+        if empty and "rows" in name:
+            for k in MEASURES:
+                if k in results and k in empty:
+                    full, bare = results[k], empty[k]
+                    ratios.append(
+                        f"- {name} / empty, {k}: req/s x{ratio(full, bare, 'per_second')}, "
+                        f"CPU per request x{ratio(full, bare, 'cpu_us_per_request')}, "
+                        f"p99 x{ratio(full, bare, 'p99_ms')} (issue 16: within 10 %)")
+    return "\n".join(lines + (["", "Ratios:", *ratios] if ratios else []))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--login-users", type=int, default=8)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10, help="per measure (default 10)")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--with-peer", action="store_true",
-                        help="also measure node-oidc-provider (npm package oidc-provider)")
+    parser.add_argument("--only", default=",".join(MEASURES),
+                        help="measures, among " + ", ".join(MEASURES))
+    parser.add_argument("--workers", default="1,2",
+                        help="hub worker counts to start (logins run with more than one)")
+    parser.add_argument("--no-peer", action="store_true", help="without node-oidc-provider")
+    parser.add_argument("--rows", type=int, default=0,
+                        help="also the PostgreSQL hubs on a database with this many rows "
+                             "per growing table (bench/rows.py), compared with the empty one")
+    parser.add_argument("--connections", type=int, default=32, help="wrk's")
+    parser.add_argument("--login-connections", type=int, default=32)
+    parser.add_argument("--login-processes", type=int, default=2)
+    parser.add_argument("--login-users", type=int, default=16)
+    parser.add_argument("--port-base", type=int, default=0,
+                        help="servers' ports from this one upwards (default: any free)")
     args = parser.parse_args()
-    results = {}
-    for backend in args.backends.split(","):
-        results[f"hub, {backend}, 2 workers"] = bench_hub(backend, args.seconds,
-                                                          args.connections, args.login_users)
-    if args.with_peer:
-        results["node-oidc-provider (memory), 1 process"] = bench_peer(args.seconds,
-                                                                       args.connections)
+    only = [m for m in MEASURES if m in args.only.split(",")]
+    ports = Ports(args.port_base)
+    started = time.monotonic()
+    tmp = Path(tempfile.mkdtemp(prefix="idp-bench-"))
+    servers: list[Server] = []
+    try:
+        if not args.no_peer and set(only) & {"client_credentials", "introspection"}:
+            servers.append(start_node(ports))
+        for backend in args.backends.split(","):
+            for rows in ([0, args.rows] if args.rows and backend == "postgresql" else [0]):
+                for workers in map(int, args.workers.split(",")):
+                    if workers == 1 and only == ["logins"]:
+                        continue
+                    servers.append(start_hub(backend, workers, rows, ports,
+                                             args.login_users, tmp))
+                    print(f"started {servers[-1].name} at {servers[-1].url}", file=sys.stderr)
+        runs: dict[str, dict[str, list[dict[str, Any]]]] = {s.name: {} for s in servers}
+        for round_ in range(args.rounds):
+            for name in only:
+                order = [s for s in servers if name in s.measures]
+                for server in order if round_ % 2 == 0 else order[::-1]:
+                    result = measure(server, name, args)
+                    runs[server.name].setdefault(name, []).append(result)
+                    print(f"round {round_ + 1}, {server.name}, {name}: {cell(medians([result]))}",
+                          file=sys.stderr)
+    finally:
+        for server in servers:
+            stop(server)
+        PG.dispose()
+    summary = {name: {k: medians(v) for k, v in by_measure.items()}
+               for name, by_measure in runs.items()}
+    sitting = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+               "command": " ".join(["bench/run", *sys.argv[1:]]),
+               "machine": {"cores": CORES, "load_average_after": os.getloadavg()},
+               "minutes": round((time.monotonic() - started) / 60, 1),
+               "summary": summary, "runs": runs}
     (BENCH / "results").mkdir(exist_ok=True)
-    (BENCH / "results" / "latest.json").write_text(json.dumps(results, indent=2))
-    print(table(results))
+    (BENCH / "results" / "latest.json").write_text(json.dumps(sitting, indent=1))
+    print(report(summary, args.rows))
+    print(f"\n{sitting['date']}, {sitting['minutes']} min, load average after "
+          f"{os.getloadavg()[0]:.1f}; bench/results/latest.json")
 
 
 if __name__ == "__main__":

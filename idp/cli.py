@@ -493,13 +493,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # glibc gives each thread its own malloc arena and keeps freed argon2 buffers in them;
     # two arenas keep a worker's memory flat (the workers inherit the environment).
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
-    uvicorn.run(
-        "idp.asgi:app_factory", factory=True, host=args.host, port=args.port,
-        workers=args.workers, loop="uvloop", http="httptools", log_level=settings.log_level,
-        log_config=log_config, access_log=False,
-        proxy_headers=bool(settings.forwarded_allow_ips),
-        forwarded_allow_ips=settings.forwarded_allow_ips or None,
-    )
+    options: dict[str, Any] = dict(
+        factory=True, host=args.host, port=args.port, workers=args.workers, loop="uvloop",
+        http="httptools", log_level=settings.log_level, log_config=log_config,
+        access_log=False, proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None)
+    if args.workers > 1:
+        from idp.workers import run_workers
+
+        # One listening socket per worker (SO_REUSEPORT), so connections spread (issue 16).
+        # uvicorn kills a worker that has not answered its health ping within 5 s, which a
+        # starting worker (imports, app) misses on a busy machine: killed, restarted, killed.
+        run_workers(uvicorn.Config("idp.asgi:app_factory", timeout_worker_healthcheck=30,
+                                   **options))
+    else:
+        uvicorn.run("idp.asgi:app_factory", **options)
     return 0
 
 
