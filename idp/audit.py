@@ -144,7 +144,10 @@ class AuditLog:
                 self._pending.clear()
             if self.chain is not None:
                 # Events kept from a failed write keep the numbers they were given.
-                self.chain.link([row for row in pending if "chain" not in row])
+                refused = self.chain.link([row for row in pending if "chain" not in row])
+                for row in refused:
+                    self._set_aside(row, TypeError("not encodable as JSON"))
+                pending = [row for row in pending if "chain" in row]
             for start in range(0, len(pending), BATCH_SIZE):
                 if not self._write(pending[start:start + BATCH_SIZE]):
                     self._keep_for_later(pending[start:])

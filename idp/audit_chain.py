@@ -71,13 +71,22 @@ class Chain:
         self.seq = 0
         self.head = ""
 
-    def link(self, rows: list[dict[str, Any]]) -> None:
-        """Give `rows`, in order, the next numbers of the stream and their chain values."""
+    def link(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Give `rows`, in order, the next numbers of the stream and their chain values; the
+        rows that cannot be encoded (a value that is not JSON: never from clean_event) are
+        given none and returned, for the caller to set aside."""
+        refused = []
         with self._lock:
             if self._pid != os.getpid():  # a fresh stream in each (forked) process
                 self._pid, self.stream = os.getpid(), secrets.token_hex(8)
                 self.seq, self.head = 0, ""
             for row in rows:
+                try:
+                    chain = mac(self._key, self.stream, self.seq + 1, self.head, row)
+                except (TypeError, ValueError):
+                    refused.append(row)
+                    continue
                 self.seq += 1
                 row["stream"], row["seq"], row["prev"] = self.stream, self.seq, self.head
-                self.head = row["chain"] = mac(self._key, self.stream, self.seq, self.head, row)
+                self.head = row["chain"] = chain
+        return refused

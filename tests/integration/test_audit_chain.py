@@ -6,6 +6,7 @@ deleted or swapped directly in the database. Real SQLite or PostgreSQL."""
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -69,7 +70,7 @@ def test_an_intact_trail_verifies_with_the_command(rt, monkeypatch, capsys) -> N
     events = trail(rt)
     assert [e.seq for e in events] == [1, 2, 3, 4, 5, 6]
     assert len({e.stream for e in events}) == 1
-    assert all(e.prev == before.chain for before, e in zip(events, events[1:], strict=False))
+    assert all(e.prev == before.chain for before, e in pairwise(events))
     monkeypatch.setenv("IDP_DATABASE_URL", rt.settings.database_url)
     monkeypatch.setenv("IDP_KEYS_DIR", rt.settings.keys_dir)
     assert main(["--json", "audit", "verify"]) == 0

@@ -27,7 +27,7 @@ def write_events(s: Session, events: list[dict[str, Any]]) -> None:
 
 
 def write_at_commit(s: Session, row: dict[str, Any],
-                    prepare: Callable[[list[dict[str, Any]]], None]) -> None:
+                    prepare: Callable[[list[dict[str, Any]]], object]) -> None:
     """Write `row` in `s`'s transaction when it commits, after `prepare(rows)` (the chain
     numbers them then: a transaction rolled back leaves no gap in its stream)."""
     pending: list[dict[str, Any]] | None = s.info.get("audit_at_commit")
