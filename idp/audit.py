@@ -5,7 +5,8 @@ Two ways in (issue 10, findings 1 and 8):
 - ``write(s, ...)``: in the caller's transaction, for the events that must not be lost —
   account and token changes (password changed or reset, second factor on or off, e-mail or
   mobile changed, account disabled or unlocked, grant revoked, code or refresh token
-  replayed). The event is committed with the change it records, or neither is.
+  replayed). The event is committed with the change it records, or neither is; it is chained
+  as the transaction commits.
 - ``record(...)``: buffered in memory and written in batches by one background thread, so
   issuing a token costs no database round trip. A process killed with ``kill -9`` loses at
   most ``audit_flush_interval`` of these (logins, tokens issued, refusals).
@@ -15,6 +16,10 @@ recorded (audit_values.py); a batch the database still refuses is split in halve
 event at fault is alone, and that one is counted and logged, never retried; while the
 database is out, events wait in a buffer of at most ``audit_buffer_max``, and what does not
 fit is counted. The counts are logged once per ``REPORT_INTERVAL`` and given by ``stats()``.
+
+Both are chained (issue 16, item 6; idp/audit_chain.py): the writer thread numbers and chains
+its batch before one Core executemany, and signs a checkpoint every ``checkpoint_interval``;
+nothing of it runs on the request path.
 """
 
 from __future__ import annotations
@@ -24,19 +29,23 @@ import threading
 import time
 from collections import deque
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from idp import metrics
+from idp.audit_chain import Chain
 from idp.audit_values import clean_event
 from idp.clock import Clock
 from idp.storage.repositories import audit as audit_repo
 from sitekit.background import Every
 from sitekit.storage.database import Database
 from sitekit.storage.errors import StorageUnavailable
+
+if TYPE_CHECKING:  # signs with the hub's keys (idp.oidc, a layer above this module's users)
+    from idp.audit_checkpoints import Checkpoints
 
 log = logging.getLogger("idp.audit")
 # Each event also goes to the log stream (issue 15) with the values written to the table:
@@ -45,6 +54,7 @@ events_log = logging.getLogger("idp.audit.events")
 
 BATCH_SIZE = 500
 REPORT_INTERVAL = 60.0
+CHECKPOINT_INTERVAL = 60.0
 
 
 @dataclass
@@ -58,8 +68,18 @@ class AuditStats:
 
 class AuditLog:
     def __init__(self, db: Database, clock: Clock, flush_interval: float,
-                 buffer_max: int = 10_000) -> None:
+                 buffer_max: int = 10_000, *, chain: Chain | None = None,
+                 checkpoints: Checkpoints | None = None,
+                 checkpoint_interval: float = CHECKPOINT_INTERVAL) -> None:
+        """`chain`, `checkpoints`: the hub's (Runtime.build); without them events are written
+        unchained (tests of the buffering alone)."""
         self.db = db
+        self.chain = chain
+        self.checkpoints = checkpoints
+        self.checkpoint_interval = checkpoint_interval
+        # The last row the writer wrote since its last checkpoint, and when that was.
+        self._unsigned: dict[str, Any] | None = None
+        self._checkpointed_at = float("-inf")
         self.clock = clock
         self.flush_interval = flush_interval
         self.buffer_max = buffer_max
@@ -106,7 +126,10 @@ class AuditLog:
         """Write an event in the caller's transaction `s`: committed with the change it
         records, or rolled back with it."""
         row = clean_event(self.clock.now(), event, account_id, client_id, ip, detail, fi)
-        audit_repo.write_events(s, [row])
+        if self.chain is None:
+            audit_repo.write_events(s, [row])
+        else:
+            audit_repo.write_at_commit(s, row, self.chain.link)
         _observe(row, detail)
 
     def stats(self) -> AuditStats:
@@ -119,6 +142,12 @@ class AuditLog:
             with self._pending_lock:
                 pending = list(self._pending)
                 self._pending.clear()
+            if self.chain is not None:
+                # Events kept from a failed write keep the numbers they were given.
+                refused = self.chain.link([row for row in pending if "chain" not in row])
+                for row in refused:
+                    self._set_aside(row, TypeError("not encodable as JSON"))
+                pending = [row for row in pending if "chain" in row]
             for start in range(0, len(pending), BATCH_SIZE):
                 if not self._write(pending[start:start + BATCH_SIZE]):
                     self._keep_for_later(pending[start:])
@@ -127,7 +156,26 @@ class AuditLog:
                 if self._stats.database_out and pending:
                     self._stats.database_out = False
                     log.warning("audit trail: database reachable again, events written")
+            self._checkpoint_if_due()
             self._report_if_due()
+
+    def _checkpoint_if_due(self, force: bool = False) -> None:
+        """Sign the head of what this writer last wrote, every `checkpoint_interval`."""
+        now = time.monotonic()
+        if self.checkpoints is None or self._unsigned is None or (
+                not force and now - self._checkpointed_at < self.checkpoint_interval):
+            return
+        head, self._unsigned = self._unsigned, None
+        try:
+            checkpoint = self.checkpoints.sign(head["stream"], head["seq"], head["chain"],
+                                               self.clock.now())
+            with self.db.transaction() as s:
+                audit_repo.write_checkpoint(s, checkpoint)
+        except Exception as exc:  # the next one covers this head too (the chain links them)
+            log.warning("audit trail: checkpoint not written (%s)", _describe(exc))
+            self._unsigned = self._unsigned or head
+            return
+        self._checkpointed_at = now
 
     def _write(self, batch: list[dict[str, Any]]) -> bool:
         """Write `batch`, setting apart the events the database refuses; False when the
@@ -144,6 +192,11 @@ class AuditLog:
             middle = len(batch) // 2
             return self._write(batch[:middle]) and self._write(batch[middle:])
         self._stats.written += len(batch)
+        if self.chain is not None:
+            last = max(batch, key=lambda row: int(row["seq"]))
+            if self._unsigned is None or last["seq"] > self._unsigned["seq"] or (
+                    last["stream"] != self._unsigned["stream"]):
+                self._unsigned = last
         return True
 
     def _database_reachable(self) -> bool:
@@ -195,6 +248,7 @@ class AuditLog:
     def stop(self) -> None:
         self._writer.stop()
         self.flush()
+        self._checkpoint_if_due(force=True)
         self._report_if_due(force=True)
         if lost := self.stats().pending:
             log.error("audit trail: %d events could not be written before shutdown", lost)

@@ -46,6 +46,10 @@ def add_commands(sub: Any, kit: CommandKit) -> None:
                          help=f"at most this many events (default {DEFAULT_LIMIT}, "
                               f"at most {MAX_LIMIT})")
     listing.set_defaults(handler=partial(cmd_list, kit))
+    verify = group.add("verify", help="check the hash chain and signed checkpoints: exit 0 "
+                                      "when intact, 1 with the first altered, missing or "
+                                      "reordered event of each stream (read-only)")
+    verify.set_defaults(handler=partial(cmd_verify, kit))
 
 
 def cmd_list(kit: CommandKit, args: argparse.Namespace) -> int:
@@ -81,6 +85,32 @@ def cmd_list(kit: CommandKit, args: argparse.Namespace) -> int:
                    "fi": r.fi, "detail": r.detail or {}} for r in rows]
     kit.emit(args, events, "\n".join(_line(e) for e in events) or "no events")
     return 0
+
+
+def cmd_verify(kit: CommandKit, args: argparse.Namespace) -> int:
+    """docs/operations.md, "Audit trail integrity"."""
+    from idp.audit_chain import existing_chain_key
+    from idp.audit_checkpoints import checkpoint_verifier
+    from idp.audit_verify import verify
+    from idp.settings import Settings
+
+    settings = Settings.from_env()
+    key = existing_chain_key(settings.keys_dir)
+    if key is None:
+        raise AdminError(f"no hash.key in the keys folder {settings.keys_dir}: the chain "
+                         "cannot be checked without it")
+    report = verify(kit.reader(), key, checkpoint_verifier(settings.keys_dir),
+                    int(time.time()), settings.history_kept_days * 86400)
+    summary = (f"{report.events} events in {report.streams} streams, {report.checkpoints} "
+               f"checkpoints" + (f", {report.unchained} older events not chained"
+                                 if report.unchained else ""))
+    lines = [safe(f"{p.kind}: {p.message}") for p in report.problems]
+    kit.emit(args, {"intact": not report.problems, "events": report.events,
+                    "streams": report.streams, "checkpoints": report.checkpoints,
+                    "unchained": report.unchained,
+                    "problems": [p.as_dict() for p in report.problems]},
+             "\n".join([*lines, ("NOT INTACT: " if lines else "intact: ") + summary]))
+    return 1 if report.problems else 0
 
 
 def event_filters(values: list[str]) -> tuple[list[str], list[str]]:

@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 from idp.accounts.passwords import Passwords
 from idp.accounts.policy import PasswordPolicies
 from idp.audit import AuditLog
+from idp.audit_chain import Chain, chain_key
+from idp.audit_checkpoints import Checkpoints
 from idp.clock import Clock, SystemClock
 from idp.federation.registry import ProviderRegistry, probe_interval
 from idp.housekeeping import Retention, housekeeping
@@ -73,7 +75,9 @@ class Runtime:
             settings.db_connect_timeout, settings.db_statement_timeout,
             settings.db_pool_timeout))
         clients = ClientCache(db, settings.client_cache_ttl, clock)
-        audit = AuditLog(db, clock, settings.audit_flush_interval, settings.audit_buffer_max)
+        audit = AuditLog(db, clock, settings.audit_flush_interval, settings.audit_buffer_max,
+                         chain=Chain(chain_key(keys.hash_key_bytes())),
+                         checkpoints=Checkpoints(keys))
         return cls(
             settings=settings,
             clock=clock,

@@ -112,6 +112,10 @@ class KeyStore:
         message = purpose.encode() + b"\x00" + value.encode()
         return hmac.new(self._hash_key, message, hashlib.sha256).hexdigest()
 
+    def hash_key_bytes(self) -> bytes:
+        """hash.key itself, for deriving purpose keys (the audit chain's, idp/audit_chain.py)."""
+        return self._hash_key
+
     def list(self) -> list[dict[str, Any]]:
         keys: list[dict[str, Any]] = self._read_manifest()["keys"]
         return keys

@@ -1,7 +1,7 @@
 """SQLAlchemy 2 models. Import every module so Base.metadata is complete for Alembic."""
 
 from idp.storage.models.accounts import Account, LoginName, LoginNameSettings, LoginThrottle
-from idp.storage.models.audit import AuditEvent
+from idp.storage.models.audit import AuditCheckpoint, AuditEvent
 from idp.storage.models.base import Base
 from idp.storage.models.citizen_records import BlockedAddress, EmailLink, UsedChallenge
 from idp.storage.models.devices import KnownDevice
@@ -26,6 +26,7 @@ from idp.storage.models.subjects import Subject
 
 __all__ = [
     "Account",
+    "AuditCheckpoint",
     "AuditEvent",
     "Authenticator",
     "AuthorizationCode",

@@ -1,20 +1,97 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import Table, delete, event, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement
 
-from idp.storage.models import AuditEvent
+from idp.storage.models import AuditCheckpoint, AuditEvent
 from sitekit.storage.database import rowcount
+
+_EVENTS = cast(Table, AuditEvent.__table__)
+_CHECKPOINTS = cast(Table, AuditCheckpoint.__table__)
+# Every column the writer gives (a row without the chain columns leaves them NULL).
+_COLUMNS = ("at", "event", "account_id", "client_id", "ip", "fi", "detail", "stream", "seq",
+            "prev", "chain")
 
 
 def write_events(s: Session, events: list[dict[str, Any]]) -> None:
+    """One Core executemany on the session's connection (issue 16: the ORM's bulk path cost
+    the writer thread several times more per row, competing with requests)."""
     if events:
-        s.execute(insert(AuditEvent), events)
+        s.connection().execute(insert(_EVENTS), [
+            {c: e.get(c) for c in _COLUMNS} for e in events])
+
+
+def write_at_commit(s: Session, row: dict[str, Any],
+                    prepare: Callable[[list[dict[str, Any]]], object]) -> None:
+    """Write `row` in `s`'s transaction when it commits, after `prepare(rows)` (the chain
+    numbers them then: a transaction rolled back leaves no gap in its stream)."""
+    pending: list[dict[str, Any]] | None = s.info.get("audit_at_commit")
+    if pending is None:
+        pending = s.info["audit_at_commit"] = []
+
+        def before_commit(session: Session) -> None:
+            rows = session.info.pop("audit_at_commit", [])
+            # The transaction's own changes first: a refused one rolls back before numbering.
+            session.flush()
+            prepare(rows)
+            write_events(session, rows)
+
+        event.listen(s, "before_commit", before_commit, once=True)
+    pending.append(row)
+
+
+def write_checkpoint(s: Session, checkpoint: dict[str, Any]) -> None:
+    s.connection().execute(insert(_CHECKPOINTS), [checkpoint])
+
+
+# `idp audit verify` (idp/audit_verify.py): each stream in order, by chunks.
+
+def streams(s: Session) -> list[str]:
+    return [v for v in s.scalars(select(AuditEvent.stream).where(
+        AuditEvent.stream.is_not(None)).distinct().order_by(AuditEvent.stream)) if v]
+
+
+def stream_events(s: Session, stream: str, after_seq: int, limit: int) -> list[AuditEvent]:
+    return list(s.scalars(select(AuditEvent).where(
+        AuditEvent.stream == stream, AuditEvent.seq > after_seq).order_by(
+        AuditEvent.seq, AuditEvent.id).limit(limit)))
+
+
+def event_at(s: Session, stream: str, seq: int) -> AuditEvent | None:
+    return s.scalars(select(AuditEvent).where(
+        AuditEvent.stream == stream, AuditEvent.seq == seq).order_by(AuditEvent.id)
+        .limit(1)).first()
+
+
+def unchained(s: Session) -> tuple[int, int]:
+    """(events without chain columns, how many of them were written after the first chained
+    one: those cannot come from the writer)."""
+    first = s.scalar(select(func.min(AuditEvent.id)).where(AuditEvent.stream.is_not(None)))
+    total = int(s.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.stream.is_(None))) or 0)
+    after = 0 if first is None else int(s.scalar(
+        select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.stream.is_(None), AuditEvent.id > first)) or 0)
+    return total, after
+
+
+def first_unchained_after_chain(s: Session) -> int | None:
+    first = s.scalar(select(func.min(AuditEvent.id)).where(AuditEvent.stream.is_not(None)))
+    if first is None:
+        return None
+    found: int | None = s.scalar(select(func.min(AuditEvent.id)).where(
+        AuditEvent.stream.is_(None), AuditEvent.id > first))
+    return found
+
+
+def checkpoints(s: Session) -> list[AuditCheckpoint]:
+    return list(s.scalars(select(AuditCheckpoint).order_by(
+        AuditCheckpoint.stream, AuditCheckpoint.seq, AuditCheckpoint.id)))
 
 
 def recent_events(s: Session, limit: int = 100, event: str | None = None) -> list[AuditEvent]:
@@ -81,12 +158,28 @@ def latest_details(s: Session, account_id: int, client_id: str, events: Iterable
 
 def purge_older_than(s: Session, before: int, limit: int) -> int:
     """Delete at most `limit` events written before `before`, oldest first (a backlog is
-    cleared over several runs, none holding a long lock); how many were deleted."""
-    oldest = select(AuditEvent.id).where(AuditEvent.at < before).order_by(
-        AuditEvent.at).limit(limit)
-    return rowcount(s.execute(delete(AuditEvent).where(
-        AuditEvent.id.in_(oldest.scalar_subquery())), execution_options={
-            "synchronize_session": False}))
+    cleared over several runs, none holding a long lock); how many were deleted.
+
+    The chain (idp/audit_chain.py) stays whole: a stream is only ever cut at its start, so
+    the few events of a stream numbered before one deleted here (numbered at commit, their
+    `at` can be a second later) go with it; checkpoints older than `before` too."""
+    oldest = s.execute(select(AuditEvent.id, AuditEvent.stream, AuditEvent.seq).where(
+        AuditEvent.at < before).order_by(AuditEvent.at).limit(limit)).all()
+    if not oldest:
+        return 0
+    options = {"synchronize_session": False}
+    deleted = rowcount(s.execute(delete(AuditEvent).where(
+        AuditEvent.id.in_([row.id for row in oldest])), execution_options=options))
+    cut: dict[str, int] = {}
+    for row in oldest:
+        if row.stream is not None and row.seq is not None:
+            cut[row.stream] = max(cut.get(row.stream, 0), row.seq)
+    for stream, seq in cut.items():
+        deleted += rowcount(s.execute(delete(AuditEvent).where(
+            AuditEvent.stream == stream, AuditEvent.seq < seq), execution_options=options))
+    s.execute(delete(AuditCheckpoint).where(AuditCheckpoint.at < before),
+              execution_options=options)
+    return deleted
 
 
 # `idp audit list`: the operator's search of the trail, newest first.
