@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from idp.accounts import throttling
 from idp.accounts.errors import (
@@ -41,6 +41,9 @@ from idp.storage.models import Account
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import second_factor as second_factor_repo
 from sitekit.storage.database import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 # Authentication methods of a completed login (RFC 8176 §2): what idp/oidc/assurance.py
 # turns into an acr level.
@@ -97,12 +100,18 @@ class Authentication:
         password, from the client `address`."""
         if not typed_name or not password:
             raise MissingCredentials
-        account, enrolled = self._find(typed_name)
-        # Failures count for the account the name designates, whichever of its names was
-        # typed, or for the name itself when no account has it.
-        name = throttling.login_name(account, typed_name, self.agent_domains)
-        self._refuse_if_locked(name, address, "login.locked",
-                               identifier_hmac=self._digest(name))
+        # One read for the account, its second factor and the locks: the same queries
+        # whether the account exists or not (issue 10, finding 4).
+        now = self.clock.now()
+        with self.db.read() as s:
+            account, enrolled = self._find(s, typed_name)
+            # Failures count for the account the name designates, whichever of its names
+            # was typed, or for the name itself when no account has it.
+            name = throttling.login_name(account, typed_name, self.agent_domains)
+            locks = throttling.lock_state(s, self.throttle, name, address, now)
+        if locks.until is not None:
+            self._refuse_locked(locks.until, now, "login.locked", address,
+                                identifier_hmac=self._digest(name))
         # Verify even for an unknown or disabled account: same work, same time, same answer.
         ok = self.passwords.verify(account.password_hash if account else None, password)
         # A registration past its month is as good as deleted (the purge removes it).
@@ -120,7 +129,8 @@ class Authentication:
                 accounts_repo.set_password_hash(s, account.id, self.passwords.hash(password))
         if enrolled:
             return SecondFactorRequired(account)
-        throttling.record_success(self.db, self.throttle, name)
+        if locks.counted:  # nothing to clear otherwise (a failure counted since stays)
+            throttling.record_success(self.db, self.throttle, name)
         return self._after_every_factor(account, PASSWORD_AMR, address)
 
     def confirm_code(self, account: Account, code: str,
@@ -163,15 +173,15 @@ class Authentication:
 
     # -- The rules each step shares -----------------------------------------------------------
 
-    def _find(self, typed_name: str) -> tuple[Account | None, bool]:
+    @staticmethod
+    def _find(s: Session, typed_name: str) -> tuple[Account | None, bool]:
         """(account or None, has a second factor) for the login name typed."""
-        with self.db.read() as s:
-            account = accounts_repo.find_by_login(s, typed_name)
-            # The second-factor lookup runs for an unknown identifier too (id 0 matches
-            # nothing): the same queries whether the account exists or not (issue 10,
-            # finding 4).
-            authenticator = second_factor_repo.get(s, account.id if account is not None else 0)
-            return account, account is not None and authenticator is not None
+        account = accounts_repo.find_by_login(s, typed_name)
+        # The second-factor lookup runs for an unknown identifier too (id 0 matches
+        # nothing): the same queries whether the account exists or not (issue 10,
+        # finding 4).
+        authenticator = second_factor_repo.get(s, account.id if account is not None else 0)
+        return account, account is not None and authenticator is not None
 
     def _refuse_if_locked(self, name: str, address: str | None, event: str,
                           **who: Any) -> None:
@@ -179,8 +189,12 @@ class Authentication:
         now = self.clock.now()
         until = throttling.locked_until(self.db, self.throttle, name, address, now)
         if until is not None:
-            self.audit.record(event, ip=address, **who)
-            raise Locked(max(1, -(-(until - now) // 60)))
+            self._refuse_locked(until, now, event, address, **who)
+
+    def _refuse_locked(self, until: int, now: int, event: str, address: str | None,
+                       **who: Any) -> NoReturn:
+        self.audit.record(event, ip=address, **who)
+        raise Locked(max(1, -(-(until - now) // 60)))
 
     def _count_failure(self, name: str, address: str | None,
                        refusal: type[AuthenticationRefused]) -> NoReturn:

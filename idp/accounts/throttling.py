@@ -74,12 +74,24 @@ def address_key(address: str | None) -> str:
 def locked_until(db: Database, rules: ThrottleRules, username: str, address: str | None,
                  now: int) -> int | None:
     """When the lock on this account or address ends, if one is in force."""
-    keys = (account_key(rules.identifier_key, username), address_key(address))
     with db.read() as s:
-        ends = [row.locked_until for key in keys
-                if (row := throttle_repo.get(s, key)) and row.locked_until
-                and row.locked_until > now]
-    return max(ends) if ends else None
+        return lock_state(s, rules, username, address, now).until
+
+
+@dataclass(frozen=True)
+class LockState:
+    until: int | None  # when the lock in force on the account or address ends
+    counted: bool  # whether the account has a failure counter (a success must clear it)
+
+
+def lock_state(s: Session, rules: ThrottleRules, username: str, address: str | None,
+               now: int) -> LockState:
+    """The locks on this account and address, read in the caller's transaction `s`."""
+    rows = [throttle_repo.get(s, key)
+            for key in (account_key(rules.identifier_key, username), address_key(address))]
+    ends = [row.locked_until for row in rows
+            if row is not None and row.locked_until and row.locked_until > now]
+    return LockState(max(ends) if ends else None, rows[0] is not None)
 
 
 def record_failure(db: Database, rules: ThrottleRules, username: str, address: str | None,

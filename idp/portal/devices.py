@@ -24,6 +24,8 @@ from idp.storage.repositories import devices as devices_repo
 from idp.storage.repositories import outbox as outbox_repo
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from idp.portal.password_change import Notification
     from idp.runtime import Runtime
 
@@ -73,23 +75,34 @@ def note_login_device(rt: Runtime, account_id: int, presented: str | None,
                       mail: AlertMail) -> tuple[str, bool]:
     """Record the browser of a login that just succeeded; (the cookie the browser keeps,
     whether an alert was queued). A missing or malformed cookie is replaced by a new one."""
-    cookie = presented if presented is not None and plausible_cookie(presented) else new_cookie()
-    now = rt.clock.now()
     with rt.db.transaction() as s:
-        account = accounts_repo.get_account(s, account_id)
-        if account is None:
-            return cookie, False
-        first_login = not devices_repo.has_devices(s, account_id)
-        known = devices_repo.see_device(s, account_id, cookie, now, KEEP_PER_ACCOUNT)
-        alert = (not known and not first_login and account.new_device_alerts
-                 and bool(account.email) and account.email_verified)
-        if alert:
-            assert account.email is not None
-            notification = mail(paris_time(now))
-            outbox_repo.enqueue(s, "email", account.email, notification.subject,
-                                notification.body, now)
-        if not known and not first_login:
-            rt.audit.write(s, "login.new_device", account_id=account_id, alerted=alert)
+        return note_login_device_in(s, rt, account_id, presented, mail)
+
+
+def note_login_device_in(s: Session, rt: Runtime, account_id: int, presented: str | None,
+                         mail: AlertMail) -> tuple[str, bool]:
+    """`note_login_device` in the caller's transaction `s` (the login's own, which opens
+    the session)."""
+    fresh = presented is None or not plausible_cookie(presented)
+    cookie = new_cookie() if fresh else str(presented)
+    now = rt.clock.now()
+    account = accounts_repo.get_account(s, account_id)
+    if account is None:
+        return cookie, False
+    known_before = devices_repo.count_devices(s, account_id)
+    # A cookie made just now is known to no account (256 random bits): nothing to look up.
+    if not fresh and devices_repo.see_device(s, account_id, cookie, now):
+        return cookie, False
+    devices_repo.add_device(s, account_id, cookie, now, KEEP_PER_ACCOUNT, known_before)
+    if known_before == 0:  # the first login: nothing to compare with, no alert
+        return cookie, False
+    alert = account.new_device_alerts and bool(account.email) and account.email_verified
+    if alert:
+        assert account.email is not None
+        notification = mail(paris_time(now))
+        outbox_repo.enqueue(s, "email", account.email, notification.subject,
+                            notification.body, now)
+    rt.audit.write(s, "login.new_device", account_id=account_id, alerted=alert)
     return cookie, alert
 
 

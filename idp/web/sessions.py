@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,8 @@ from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import sessions as sessions_repo
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from idp.clock import Clock
     from idp.storage.models import Account
     from sitekit.storage.database import Database
@@ -134,11 +136,13 @@ class BrowserSessions:
             return accounts_repo.get_account(s, account_id)
 
     def log_in(self, previous: SessionState | None, account: Account, acr: str,
-               amr: tuple[str, ...], extra: dict[str, Any] | None = None) -> SessionState:
+               amr: tuple[str, ...], extra: dict[str, Any] | None = None,
+               within: Callable[[Session], object] | None = None) -> SessionState:
         """A new session id for the authenticated user; pending requests carry over. The sid
         (OIDC session) stays when the same user authenticates again (step-up, prompt=login),
         so the clients already told of it still get its logout. ``extra`` is kept in the new
-        session's data (a federated login's FI and its ID token, for the logout)."""
+        session's data (a federated login's FI and its ID token, for the logout); ``within``
+        runs in the same transaction (the login's device, portal/devices.py)."""
         now = self.clock.now()
         same_user = previous if previous is not None and previous.account is not None and (
             previous.account.id == account.id) else None
@@ -161,6 +165,8 @@ class BrowserSessions:
             row.acr = acr
             row.amr = list(amr)
             accounts_repo.record_login(s, account.id, now)
+            if within is not None:
+                within(s)
         return SessionState(session_id, sid, account, now, acr, amr, data)
 
     def destroy(self, state: SessionState) -> None:

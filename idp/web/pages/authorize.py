@@ -25,26 +25,44 @@ if TYPE_CHECKING:
 async def authorize(request: Request) -> Response:
     hub = hub_of(request)
     oauth_request = await read_oauth2_request(request, hub.settings.issuer)
-    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
+    session_id = session_id_from(request, hub.settings)
     started_at = hub.rt.clock.now()
-    outcome = await hub.rt.blocking(
-        decide, hub.server, oauth_request, session.authn if session else _anonymous(), started_at
-    )
+
+    def load_and_decide() -> tuple[SessionState | None, Outcome]:
+        # One trip to the thread pool for the session and the decision.
+        session = hub.sessions.load(session_id)
+        return session, decide(hub.server, oauth_request,
+                               session.authn if session else _anonymous(), started_at)
+
+    session, outcome = await hub.rt.blocking(load_and_decide)
     return await _respond(request, outcome, oauth_request, session, started_at, rid=None)
 
 
 async def resume(request: Request) -> Response:
     """Back from the login page: the stored request is decided again, now with a user."""
     hub = hub_of(request)
-    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
+    session_id = session_id_from(request, hub.settings)
     rid = request.query_params.get("rid")
-    pending = session.get_pending(rid) if session else None
-    if session is None or pending is None:
+
+    def load_and_decide() -> tuple[SessionState, dict[str, Any], HubOAuth2Request,
+                                   Outcome] | None:
+        # One trip to the thread pool for the session and the decision.
+        session = hub.sessions.load(session_id)
+        pending = session.get_pending(rid) if session else None
+        if session is None or pending is None:
+            return None
+        oauth_request = _stored_request(hub, request, pending)
+        outcome = decide(hub.server, oauth_request, session.authn, pending["started_at"])
+        if isinstance(outcome, RedirectToClient) and rid is not None:
+            # Answered: the request leaves the session (as `_respond` would do).
+            session.drop_pending(rid)
+            hub.sessions.save(session)
+        return session, pending, oauth_request, outcome
+
+    decided = await hub.rt.blocking(load_and_decide)
+    if decided is None:
         return _expired(hub, request)
-    oauth_request = _stored_request(hub, request, pending)
-    outcome = await hub.rt.blocking(
-        decide, hub.server, oauth_request, session.authn, pending["started_at"]
-    )
+    session, pending, oauth_request, outcome = decided
     return await _respond(request, outcome, oauth_request, session, pending["started_at"], rid)
 
 

@@ -7,6 +7,7 @@ browser session (second factor awaited, expired password, session rotated)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -32,6 +33,7 @@ from idp.accounts.errors import (
     WrongCode,
 )
 from idp.oidc.assurance import acr_for
+from idp.portal import devices
 from idp.portal.contact import needs_mobile_reminder
 from idp.storage.models import Account
 from idp.web.cookies import set_session_cookie
@@ -46,7 +48,7 @@ from idp.web.messages import (
     PASSWORD_EXPIRED_ASSISTANCE,
     WRONG_CODE,
 )
-from idp.web.pages.new_device import note_device
+from idp.web.pages.new_device import login_device, remember_device
 from idp.web.sessions import SessionState
 
 Form = Literal["login", "code", "account"]
@@ -170,7 +172,12 @@ async def complete_login(request: Request, session: SessionState, account: Accou
     pending = session.get_pending(rid)
     rid = rid if pending else None
     acr = acr_for(hub.settings, amr)
-    new = await hub.rt.blocking(hub.sessions.log_in, session, account, acr, amr)
+    # The session rotated and the browser noted (new-device alert) in one transaction.
+    presented, mail = login_device(request)
+    noted: list[tuple[str, bool]] = []
+    new = await hub.rt.blocking(functools.partial(
+        hub.sessions.log_in, session, account, acr, amr, within=lambda s: noted.append(
+            devices.note_login_device_in(s, hub.rt, account.id, presented, mail))))
     # An event of the person's history: the application the login is for, and its level
     # (as the federated login's event, pages/federation.py).
     hub.rt.audit.record("login.success", account_id=account.id, amr=" ".join(amr), acr=acr,
@@ -181,5 +188,5 @@ async def complete_login(request: Request, session: SessionState, account: Accou
         target = "/compte/rappel-mobile?next=" + quote(target, safe="")
     response = RedirectResponse(target, status_code=ANSWERS[("login", Authenticated)].status)
     set_session_cookie(response, hub.settings, new.id)
-    await note_device(request, response, account.id)
+    remember_device(request, response, noted[0][0])
     return response

@@ -30,6 +30,17 @@ async def note_device(request: Request, response: Response, account_id: int,
                       provider_id: str | None = None) -> None:
     """Call once the login succeeded, with the response that carries the session cookie."""
     hub = hub_of(request)
+    presented, mail = login_device(request, provider_id)
+    cookie, _ = await hub.rt.blocking(devices.note_login_device, hub.rt, account_id,
+                                      presented, mail)
+    remember_device(request, response, cookie)
+
+
+def login_device(request: Request, provider_id: str | None = None
+                 ) -> tuple[str | None, devices.AlertMail]:
+    """(the device cookie presented, the alert e-mail in the page's language) of a login
+    from this request, for portal/devices.py."""
+    hub = hub_of(request)
     pages = hub.pages
     locale = pages.locale_of(request)
     lines = []
@@ -48,6 +59,9 @@ async def note_device(request: Request, response: Response, account_id: int,
                                 when=when, details=details,
                                 url=hub.settings.issuer + "/compte/securite"))
 
-    cookie, _ = await hub.rt.blocking(devices.note_login_device, hub.rt, account_id,
-                                      request.cookies.get(DEVICE_COOKIE), mail)
-    set_device_cookie(response, hub.settings, cookie, devices.COOKIE_MAX_AGE)
+    return request.cookies.get(DEVICE_COOKIE), mail
+
+
+def remember_device(request: Request, response: Response, cookie: str) -> None:
+    """The device cookie the browser keeps (portal/devices.py)."""
+    set_device_cookie(response, hub_of(request).settings, cookie, devices.COOKIE_MAX_AGE)
