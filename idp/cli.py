@@ -488,6 +488,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         upgrade(settings.database_url)
     from idp.clock import SystemClock
     from idp.oidc.keys import KeyStore
+    from sitekit.web.http_protocol import CoalescingHttpToolsProtocol
 
     KeyStore(settings.keys_dir, SystemClock(), settings.key_retire_after)  # create keys once
     # glibc gives each thread its own malloc arena and keeps freed argon2 buffers in them;
@@ -495,7 +496,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     options: dict[str, Any] = dict(
         factory=True, host=args.host, port=args.port, workers=args.workers, loop="uvloop",
-        http="httptools", log_level=settings.log_level, log_config=log_config,
+        http=CoalescingHttpToolsProtocol, log_level=settings.log_level, log_config=log_config,
         access_log=False, proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or None)
     if args.workers > 1:

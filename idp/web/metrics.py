@@ -59,10 +59,17 @@ class RequestMetrics:
             if endpoint is not None and getattr(route, "param_convertors", None):
                 self.templates[id(endpoint)] = route.path_format  # type: ignore[attr-defined]  # a Route's
         self._next_pool_sample = 0.0
+        # Each label set's child, looked up once (prometheus_client's labels() costs more
+        # than the observation); as bounded as the labels themselves.
+        self._children: dict[tuple[str, str, int], Any] = {}
 
     def __call__(self, scope: Scope, status: int, seconds: float) -> None:
-        metrics.HTTP_REQUESTS.labels(self.route_of(scope), scope["method"],
-                                     str(status)).observe(seconds)
+        key = (self.route_of(scope), scope["method"], status)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metrics.HTTP_REQUESTS.labels(
+                key[0], key[1], str(status))
+        child.observe(seconds)
         now = time.monotonic()
         if now >= self._next_pool_sample:
             self._next_pool_sample = now + POOL_SAMPLE_SECONDS

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -21,13 +24,34 @@ from sitekit.storage.timeouts import (
 )
 
 if TYPE_CHECKING:
-    import sqlite3
     from types import TracebackType
 
     from sqlalchemy.engine import Connection, Dialect
     from sqlalchemy.pool import ConnectionPoolEntry
 
 UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+
+# Set while a request runs on the event loop itself (issue 16): only `fetch_one` on a SQLite
+# file may then answer, at once; anything else raises WouldBlock.
+_ON_EVENT_LOOP: ContextVar[bool] = ContextVar("on_event_loop", default=False)
+
+
+class WouldBlock(Exception):
+    """Raised under ``on_event_loop()`` by whatever database access could wait (a pool, the
+    network, a lock): the caller runs the whole request again in the thread pool."""
+
+
+@contextmanager
+def on_event_loop() -> Iterator[None]:
+    """Run a request's database reads on the event loop where that cannot block it (see
+    ``Database.fetch_one``); any other access raises ``WouldBlock``. The request must have
+    done nothing that a second run would repeat (no write, no audit event) before its
+    reads."""
+    token = _ON_EVENT_LOOP.set(True)
+    try:
+        yield
+    finally:
+        _ON_EVENT_LOOP.reset(token)
 
 
 class Database:
@@ -43,6 +67,13 @@ class Database:
             url, self.timeouts, isolation_level="AUTOCOMMIT", pool_size=pool_size,
             max_overflow=20, pool_pre_ping=False, pool_recycle=600, hide_parameters=True)
         self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
+        # A plain file (not in memory, not a URI with options): its own readers see the
+        # pool's commits.
+        path = self.engine.url.database if self.is_sqlite and not self.engine.url.query else None
+        self._sqlite_file = path if path and path != ":memory:" else None
+        self._loop_readers = threading.local()
+        self._loop_connections: list[sqlite3.Connection] = []
+        self._loop_lock = threading.Lock()
 
     def pool_status(self) -> tuple[int, int]:
         """(connections checked out, pool size) over this process's pools, for the metrics;
@@ -53,6 +84,11 @@ class Database:
             out += int(pool.checkedout()) if hasattr(pool, "checkedout") else 0
             size += int(pool.size()) if hasattr(pool, "size") else 0
         return out, size
+
+    @property
+    def reads_on_event_loop(self) -> bool:
+        """Whether ``fetch_one`` can answer under ``on_event_loop()`` (a SQLite file)."""
+        return self._sqlite_file is not None
 
     @property
     def is_sqlite(self) -> bool:
@@ -70,6 +106,8 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only unit of work (on SQLite, it does not take the write lock)."""
+        if _ON_EVENT_LOOP.get():
+            raise WouldBlock
         try:
             with self._read_sessions.begin() as session:
                 yield session
@@ -83,8 +121,14 @@ class Database:
     def fetch_one(self, sql: dict[str, str], params: tuple[Any, ...]) -> tuple[Any, ...] | None:
         """One row of a single indexed read on a hot path, through a pooled DB-API
         connection, without ORM or transaction bookkeeping. ``sql`` maps a dialect name
-        ("sqlite", "postgresql") to its statement in that driver's parameter style."""
+        ("sqlite", "postgresql") to its statement in that driver's parameter style.
+
+        Under ``on_event_loop()``, a SQLite file is read at once on a connection of the
+        calling thread's own, which never waits (WAL readers take no lock; a busy database
+        raises WouldBlock instead); PostgreSQL (a network round trip) raises WouldBlock."""
         statement = sql[self.engine.dialect.name]
+        if _ON_EVENT_LOOP.get():
+            return self._fetch_one_now(statement, params)
         dbapi = self._hot_engine.dialect.loaded_dbapi
         for attempt in (1, 2):
             try:
@@ -108,6 +152,32 @@ class Database:
                 connection.close()
         raise AssertionError("unreachable")
 
+    def _fetch_one_now(self, statement: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        if self._sqlite_file is None:
+            raise WouldBlock
+        try:
+            connection = getattr(self._loop_readers, "connection", None)
+            if connection is None:
+                connection = self._open_loop_reader(self._sqlite_file)
+            cursor = connection.execute(statement, params)
+            try:
+                row: tuple[Any, ...] | None = cursor.fetchone()
+            finally:
+                cursor.close()  # ends the statement, so no read snapshot stays open
+        except sqlite3.Error:
+            raise WouldBlock from None  # busy, or worse: the thread pool's path decides
+        return row
+
+    def _open_loop_reader(self, path: str) -> sqlite3.Connection:
+        # Autocommit, read-only, no busy wait: a lock held elsewhere is WouldBlock at once.
+        connection = sqlite3.connect(path, timeout=0, isolation_level=None,
+                                     check_same_thread=False)
+        connection.execute("PRAGMA query_only=ON")
+        with self._loop_lock:
+            self._loop_connections.append(connection)
+        self._loop_readers.connection = connection
+        return connection
+
     def is_ready(self) -> bool:
         """Whether the database answers a trivial query now, within the timeouts."""
         try:
@@ -118,6 +188,11 @@ class Database:
         return True
 
     def dispose(self) -> None:
+        with self._loop_lock:
+            for connection in self._loop_connections:
+                connection.close()
+            self._loop_connections.clear()
+        self._loop_readers = threading.local()
         self.engine.dispose()
         self._hot_engine.dispose()
 

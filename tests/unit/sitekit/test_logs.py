@@ -19,7 +19,7 @@ from sitekit.logs import (
     format_from_env,
     logging_config,
 )
-from sitekit.web.request_context import request_id_of
+from sitekit.web.request_context import RandomIds, request_id_of
 
 
 def record(message: str = "hello %s", args: tuple = ("world",), **extra) -> logging.LogRecord:  # type: ignore[no-untyped-def, type-arg]
@@ -129,3 +129,11 @@ def test_incoming_request_id_kept_only_when_short_and_plain(sent: bytes, kept: b
 def test_a_request_id_is_made_when_none_is_sent() -> None:
     first, second = request_id_of([]), request_id_of([])
     assert first != second and len(first) == 16
+
+
+def test_new_request_ids_are_random_hex_and_read_in_chunks() -> None:
+    new_id = RandomIds()
+    ids = [new_id() for _ in range(2 * RandomIds.CHUNK // 8 + 3)]  # past two refills
+    assert all(len(i) == 16 and int(i, 16) >= 0 for i in ids)
+    assert len(set(ids)) == len(ids)
+    assert request_id_of([], new_id) not in ids
