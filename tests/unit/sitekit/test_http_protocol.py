@@ -4,6 +4,7 @@ writes of one event-loop step go out as one, in order; close sends, abort drops.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sitekit.web.http_protocol import CoalescingTransport
@@ -39,7 +40,10 @@ def run(steps: Any) -> Recorder:
         transport = CoalescingTransport(real, asyncio.get_running_loop())  # type: ignore[arg-type]  # duck-typed
         await steps(transport, real)
         return real
-    return asyncio.run(main())
+    # A loop of its own in a thread of its own: a session-scoped browser (Playwright's sync
+    # API) may hold a running loop in this worker's main thread.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, main()).result()
 
 
 def test_head_and_body_written_in_one_step_are_sent_once_in_order() -> None:
