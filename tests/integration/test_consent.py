@@ -63,3 +63,38 @@ def test_consent_without_csrf_token_is_refused(http, factories):  # type: ignore
         "rid": hidden(page.text, "rid"), "decision": "accept"}, follow_redirects=False)
     assert response.status_code == 403
     assert "location" not in response.headers
+
+
+def test_two_decisions_racing_for_one_client_are_merged_not_a_500(rt, factories):  # type: ignore[no-untyped-def]
+    """Two tabs of one person decide at once for one client: the second INSERT meets the
+    first's row once it commits (PostgreSQL) or waits for its write lock (SQLite); both
+    decisions end in one merged row, no error. Found by bench/login_load.py (a 500)."""
+    import threading
+
+    from idp.storage.repositories import accounts as accounts_repo
+    from idp.storage.repositories import consents as consents_repo
+
+    client = factories.client()
+    factories.account("alice")
+    with rt.db.read() as s:
+        account_id = accounts_repo.find_by_login(s, "alice").id
+    errors: list[BaseException] = []
+
+    def second_tab() -> None:
+        try:
+            with rt.db.transaction() as s:
+                consents_repo.remember_consent(s, account_id, client.client_id, {"email"}, 2)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    with rt.db.transaction() as first:
+        consents_repo.remember_consent(first, account_id, client.client_id, {"openid"}, 1)
+        thread = threading.Thread(target=second_tab)
+        thread.start()
+        thread.join(0.5)  # the second decision now waits for the first's row (or lock)
+        assert thread.is_alive()
+    thread.join(10)
+    assert not thread.is_alive() and errors == []
+    with rt.db.read() as s:
+        remembered = consents_repo.remembered_disclosure(s, account_id, client.client_id)
+    assert remembered is not None and remembered.scopes == {"openid", "email"}

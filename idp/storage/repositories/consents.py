@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from idp.storage.models import Consent
@@ -35,13 +36,22 @@ def remember_consent(
     """Add `scopes` and `claims` to what is remembered; a page of another mode than the one
     remembered replaces it (an information page seen is no consent, and the reverse)."""
     claims = claims or set()
-    row = s.scalar(
-        select(Consent).where(Consent.account_id == account_id, Consent.client_id == client_id)
-    )
+    row = _consent_row(s, account_id, client_id)
     if row is None:
-        s.add(Consent(account_id=account_id, client_id=client_id, scope=" ".join(sorted(scopes)),
-                      claims=sorted(claims), mode=mode, granted_at=now))
-    elif row.mode != mode:
+        # Two decisions of one person for one client may race (two tabs, two devices): on
+        # PostgreSQL the second INSERT then meets the first's row once it commits. In a
+        # savepoint, that is caught and the row merged as below instead of answering 500.
+        try:
+            with s.begin_nested():
+                s.add(Consent(account_id=account_id, client_id=client_id,
+                              scope=" ".join(sorted(scopes)), claims=sorted(claims), mode=mode,
+                              granted_at=now))
+            return
+        except IntegrityError:
+            row = _consent_row(s, account_id, client_id)
+            if row is None:
+                raise
+    if row.mode != mode:
         row.scope = " ".join(sorted(scopes))
         row.claims = sorted(claims)
         row.mode = mode
@@ -51,6 +61,12 @@ def remember_consent(
         row.claims = sorted(set(row.claims or ()) | claims)
         row.granted_at = now
     s.flush()
+
+
+def _consent_row(s: Session, account_id: int, client_id: str) -> Consent | None:
+    return s.scalar(
+        select(Consent).where(Consent.account_id == account_id, Consent.client_id == client_id)
+    )
 
 
 def withdraw_consent(s: Session, account_id: int, client_id: str) -> None:
