@@ -124,6 +124,7 @@ class Server:
     workers: int = 1
     database: str = ""  # a PostgreSQL database's name, for its backends' CPU
     measures: tuple[str, ...] = ("client_credentials", "introspection")
+    seeded: Seeded | None = None
 
     def pids(self) -> list[int]:
         return [p for p in descendants(self.process.pid) if not is_tracker(p)]
@@ -157,10 +158,17 @@ def pg_backends(database: str) -> list[int]:
 PG = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", pool_size=1)
 
 
-def start_hub(backend: str, workers: int, rows: int, ports: Ports, login_users: int,
-              tmp: Path) -> Server:
-    label = f"hub {backend}{f' +{rows:,} rows' if rows else ''}, {workers} worker" + \
-        ("s" if workers > 1 else "")
+@dataclass
+class Seeded:
+    """A hub's database and keys, seeded once; a later hub of the sitting may reuse them
+    (the 1,000,000-row database takes minutes to fill)."""
+    database: str  # PostgreSQL database name, "" for SQLite
+    database_url: str
+    folder: Path
+    answer: dict[str, Any]
+
+
+def seed(backend: str, rows: int, login_users: int, tmp: Path, label: str) -> Seeded:
     folder = Path(tempfile.mkdtemp(prefix="hub-", dir=tmp))
     database = ""
     if backend == "postgresql":
@@ -170,24 +178,43 @@ def start_hub(backend: str, workers: int, rows: int, ports: Ports, login_users: 
         database_url = PG_ADMIN.rsplit("/", 1)[0] + "/" + database
     else:
         database_url = f"sqlite:///{folder}/bench.sqlite3"
-    port = ports.take()
-    url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, IDP_ISSUER=url, IDP_DATABASE_URL=database_url,
+    env = dict(os.environ, IDP_ISSUER="http://127.0.0.1", IDP_DATABASE_URL=database_url,
                IDP_KEYS_DIR=str(folder / "keys"), IDP_LOG_LEVEL="warning")
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    seeded = json.loads(subprocess.run(
+    answer = json.loads(subprocess.run(
         [sys.executable, str(BENCH / "seed.py"), str(login_users)], env=env,
         capture_output=True, text=True, check=True).stdout)
     if rows:
         print(f"{label}: seeding {rows:,} rows per table", file=sys.stderr)
         subprocess.run([sys.executable, str(BENCH / "rows.py"), database_url, str(rows),
-                        seeded["client_id"]], env=env, check=True)
+                        answer["client_id"]], env=env, check=True)
+    return Seeded(database, database_url, folder, answer)
+
+
+def drop(seeded: Seeded) -> None:
+    if seeded.database:
+        with PG.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{seeded.database}" WITH (FORCE)'))
+
+
+def start_hub(backend: str, workers: int, rows: int, ports: Ports, login_users: int,
+              tmp: Path, seeded: Seeded | None = None) -> Server:
+    label = f"hub {backend}{f' +{rows:,} rows' if rows else ''}, {workers} worker" + \
+        ("s" if workers > 1 else "")
+    seeded = seeded or seed(backend, rows, login_users, tmp, label)
+    database, database_url, folder = seeded.database, seeded.database_url, seeded.folder
+    port = ports.take()
+    url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, IDP_ISSUER=url, IDP_DATABASE_URL=database_url,
+               IDP_KEYS_DIR=str(folder / "keys"), IDP_LOG_LEVEL="warning")
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    seeded_answer = seeded.answer
     process = subprocess.Popen([str(ROOT / ".venv/bin/idp"), "serve", "--port", str(port),
                                 "--workers", str(workers), "--no-upgrade"], env=env,
                                cwd=folder)
-    server = Server(label, "hub", url, process, (seeded["client_id"], seeded["secret"]),
-                    users=seeded["users"], workers=workers, database=database,
-                    measures=MEASURES if workers > 1 else MEASURES[:2])
+    server = Server(label, "hub", url, process,
+                    (seeded_answer["client_id"], seeded_answer["secret"]),
+                    users=seeded_answer["users"], workers=workers, database=database,
+                    measures=MEASURES if workers > 1 else MEASURES[:2], seeded=seeded)
     wait_up(url + "/healthz", process)
     deadline = time.monotonic() + 300
     while len(server.worker_pids()) < workers and time.monotonic() < deadline:
@@ -214,14 +241,12 @@ def start_node(ports: Ports) -> Server:
 
 
 def stop(server: Server) -> None:
+    """Stop the server; its database stays until the end of the sitting (see `drop`)."""
     server.process.terminate()
     try:
         server.process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         server.process.kill()
-    if server.database:
-        with PG.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{server.database}" WITH (FORCE)'))
 
 
 # -- one measure ----------------------------------------------------------------------------
@@ -395,8 +420,10 @@ def report(summary: dict[str, dict[str, Any]], rows: int) -> str:
                         f"- {name} / node, {k}: req/s x{ratio(hub, peer, 'per_second')}, "
                         f"CPU per request x{ratio(hub, peer, 'cpu_us_per_request')}"
                         " (issue 16, one worker: req/s ≥ 1.3, CPU ≤ 1/1.3 = 0.77)")
-        empty = summary.get(name.replace(f" +{rows:,} rows", "")) if rows else None
-        if empty and "rows" in name:
+        bare_name = name.replace(f" +{rows:,} rows", "")
+        empty = (summary.get(bare_name + ", beside the rows") or summary.get(bare_name)
+                 ) if rows else None
+        if empty and f" +{rows:,} rows" in name:
             for k in MEASURES:
                 if k in results and k in empty:
                     full, bare = results[k], empty[k]
@@ -432,30 +459,72 @@ def main() -> None:
     ports = Ports(args.port_base)
     started = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="idp-bench-"))
+    worker_counts = [w for w in map(int, args.workers.split(","))
+                     if not (w == 1 and only == ["logins"])]
+    backends = args.backends.split(",")
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {}
     servers: list[Server] = []
-    try:
-        if not args.no_peer and set(only) & {"client_credentials", "introspection"}:
-            servers.append(start_node(ports))
-        for backend in args.backends.split(","):
-            for rows in ([0, args.rows] if args.rows and backend == "postgresql" else [0]):
-                for workers in map(int, args.workers.split(",")):
-                    if workers == 1 and only == ["logins"]:
-                        continue
-                    servers.append(start_hub(backend, workers, rows, ports,
-                                             args.login_users, tmp))
-                    print(f"started {servers[-1].name} at {servers[-1].url}", file=sys.stderr)
-        runs: dict[str, dict[str, list[dict[str, Any]]]] = {s.name: {} for s in servers}
+    seeds: list[Seeded] = []
+    rows_seed: list[Seeded] = []
+
+    def sitting_stage(specs: list[tuple[str, int, int]], suffix: str = "") -> None:
+        """Start the stage's servers (("node", 0, 0) or (backend, workers, rows)), stop
+        those of the stage before that it does not keep, then run the rounds on them."""
+        def key(server: Server) -> tuple[str, int, int]:
+            if server.kind == "node":
+                return ("node", 0, 0)
+            backend = "postgresql" if server.database else "sqlite"
+            rows_ = args.rows if server.name.count(" rows") else 0
+            return (backend, server.workers, rows_)
+
+        for server in [s for s in servers if key(s) not in specs]:
+            stop(server)
+            servers.remove(server)
+        for spec in specs:
+            if any(key(s) == spec for s in servers):
+                continue
+            if spec[0] == "node":
+                servers.append(start_node(ports))
+            else:
+                backend, workers, rows = spec
+                # The rows database is filled once and reused by the next worker count.
+                reuse = rows_seed[0] if rows and rows_seed else None
+                server = start_hub(backend, workers, rows, ports, args.login_users, tmp, reuse)
+                assert server.seeded is not None
+                if server.seeded not in seeds:
+                    seeds.append(server.seeded)
+                if rows:
+                    rows_seed[:] = [server.seeded]
+                servers.append(server)
+            print(f"started {servers[-1].name} at {servers[-1].url}", file=sys.stderr)
         for round_ in range(args.rounds):
             for name in only:
                 order = [s for s in servers if name in s.measures]
                 for server in order if round_ % 2 == 0 else order[::-1]:
                     result = measure(server, name, args)
-                    runs[server.name].setdefault(name, []).append(result)
-                    print(f"round {round_ + 1}, {server.name}, {name}: {cell(medians([result]))}",
+                    label = server.name + (suffix if "rows" not in server.name else "")
+                    runs.setdefault(label, {}).setdefault(name, []).append(result)
+                    print(f"round {round_ + 1}, {label}, {name}: {cell(medians([result]))}",
                           file=sys.stderr)
+
+    try:
+        first: list[tuple[str, int, int]] = []
+        if not args.no_peer and set(only) & {"client_credentials", "introspection"}:
+            first.append(("node", 0, 0))
+        first += [(b, w, 0) for b in backends for w in worker_counts]
+        sitting_stage(first)
+        if args.rows and "postgresql" in backends:
+            # PostgreSQL's 100 connections do not hold every hub at once (each worker keeps
+            # its pools' connections): each worker count of the rows database runs in a stage
+            # of its own, beside the empty database's hub with as many workers.
+            for w in worker_counts:
+                sitting_stage([("postgresql", w, 0), ("postgresql", w, args.rows)],
+                              suffix=", beside the rows")
     finally:
         for server in servers:
             stop(server)
+        for seeded in seeds:
+            drop(seeded)
         PG.dispose()
     summary = {name: {k: medians(v) for k, v in by_measure.items()}
                for name, by_measure in runs.items()}
