@@ -32,6 +32,11 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 HASH_KEY = "hash.key"
 # The fields of an event covered by its chain value, in this order.
 FIELDS = ("at", "event", "account_id", "client_id", "ip", "fi", "detail")
+# The row key under which link() leaves the detail's JSON text for the writer.
+DETAIL_JSON = "detail_json"
+# The canonical encoding's options (see canonical), one encoder for every event.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                            allow_nan=False)
 
 
 def chain_key(hash_key: bytes) -> bytes:
@@ -51,9 +56,22 @@ def canonical(stream: str, seq: int, prev: str, row: dict[str, Any]) -> bytes:
     """One unambiguous byte string per event: a JSON array (RFC 8259) with sorted keys, no
     spaces, UTF-8 (any NUL, quote or non-ASCII character is escaped or encoded one way only),
     so no two different events share an encoding."""
-    values = [stream, seq, prev, *(row.get(f) for f in FIELDS[:-1]), row.get("detail") or {}]
-    return json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-                      allow_nan=False).encode("utf-8", "surrogatepass")
+    return _joined(stream, seq, prev, row, detail_json(row.get("detail") or {}))
+
+
+def detail_json(detail: Any) -> str:
+    """The detail's part of the canonical encoding; the writer also stores this text in the
+    ``detail`` column (the same JSON value, encoded once)."""
+    return _ENCODER.encode(detail)
+
+
+def _joined(stream: str, seq: int, prev: str, row: dict[str, Any], detail: str) -> bytes:
+    # json.dumps of a list is "[" + its items' encodings joined by "," + "]": the head's
+    # scalars encoded together, then the detail's encoding appended, give the same bytes.
+    get = row.get
+    head = _ENCODER.encode([stream, seq, prev, get("at"), get("event"), get("account_id"),
+                            get("client_id"), get("ip"), get("fi")])
+    return (head[:-1] + "," + detail + "]").encode("utf-8", "surrogatepass")
 
 
 def mac(key: bytes, stream: str, seq: int, prev: str, row: dict[str, Any]) -> str:
@@ -82,11 +100,15 @@ class Chain:
                 self.seq, self.head = 0, ""
             for row in rows:
                 try:
-                    chain = mac(self._key, self.stream, self.seq + 1, self.head, row)
+                    detail = detail_json(row.get("detail") or {})
+                    encoded = _joined(self.stream, self.seq + 1, self.head, row, detail)
                 except (TypeError, ValueError):
                     refused.append(row)
                     continue
+                chain = hmac.new(self._key, encoded, hashlib.sha256).hexdigest()
                 self.seq += 1
                 row["stream"], row["seq"], row["prev"] = self.stream, self.seq, self.head
                 self.head = row["chain"] = chain
+                if isinstance(row.get("detail"), dict):
+                    row[DETAIL_JSON] = detail  # stored as is (audit repository)
         return refused

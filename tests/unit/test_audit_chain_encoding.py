@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 
-from idp.audit_chain import Chain, canonical, mac
+from hypothesis import given
+from hypothesis import strategies as st
+
+from idp.audit_chain import DETAIL_JSON, FIELDS, Chain, canonical, mac
 
 KEY = b"k" * 32
 ROW = {"at": 1_700_000_000, "event": "login.succeeded", "account_id": 7, "client_id": "apa",
@@ -54,3 +57,28 @@ def test_a_chain_numbers_and_links_in_order() -> None:
     assert {r["stream"] for r in rows} == {chain.stream}
     for r in rows:
         assert r["chain"] == mac(KEY, r["stream"], r["seq"], r["prev"], r)
+
+
+_SCALARS = st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=8)
+_DETAILS = st.dictionaries(st.text(max_size=6), _SCALARS | st.lists(_SCALARS, max_size=3)
+                           | st.dictionaries(st.text(max_size=4), _SCALARS, max_size=3),
+                           max_size=5)
+
+
+@given(client_id=st.none() | st.text(max_size=10), detail=_DETAILS)
+def test_the_encoding_is_the_whole_event_as_one_json_array(
+        client_id: str | None, detail: dict[str, object]) -> None:
+    """canonical() joins the fields' encoding and the detail's (the writer stores the
+    latter): the bytes are those of the event's values encoded as one JSON array."""
+    row = {**ROW, "client_id": client_id, "detail": detail}
+    values = ["s", 4, "p", *(row[f] for f in FIELDS[:-1]), detail]
+    assert canonical("s", 4, "p", row) == json.dumps(
+        values, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+        allow_nan=False).encode("utf-8", "surrogatepass")
+
+
+def test_a_linked_row_carries_its_detail_as_the_json_text_it_was_chained_with() -> None:
+    row = {**ROW, "detail": {"z": 1, "a": "é", "n": None}}
+    Chain(KEY).link([row])
+    assert row[DETAIL_JSON] == '{"a":"é","n":null,"z":1}'
+    assert json.loads(str(row[DETAIL_JSON])) == row["detail"]
