@@ -75,6 +75,8 @@ class Runtime:
             settings.db_connect_timeout, settings.db_statement_timeout,
             settings.db_pool_timeout))
         clients = ClientCache(db, settings.client_cache_ttl, clock)
+        executor = ThreadPoolExecutor(settings.threads, thread_name_prefix="idp")
+        clients.submit = executor.submit
         audit = AuditLog(db, clock, settings.audit_flush_interval, settings.audit_buffer_max,
                          chain=Chain(chain_key(keys.hash_key_bytes())),
                          checkpoints=Checkpoints(keys))
@@ -92,7 +94,7 @@ class Runtime:
                 settings.outbox_keep_seconds,
                 max(settings.login_failure_window, settings.recovery_send_window),
                 settings.history_kept_days * 86400)),
-            executor=ThreadPoolExecutor(settings.threads, thread_name_prefix="idp"),
+            executor=executor,
             **_outbox(settings, db, clock, keys, clients, audit),
             **_providers(settings, db, keys, clock),
         )

@@ -6,6 +6,11 @@ the database's ``clients_version`` changed, which it checks at most once a secon
 removed by ``idp clients remove`` or deleted through RFC 7592) is seen within about a second,
 at the cost of one one-row read per second per process, not one per token request; a change
 made through this process's own ``invalidate`` is seen at once.
+
+Under load the check is made ahead (issue 16): the first lookup past half the interval has it
+read in the thread pool while the cache keeps answering, so the requests arriving when the
+interval ends do not all find it due and leave the event loop together (a burst of thread
+hops and pool connections every second). Two reads a second at most; the bound is the same.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749 import ClientMixin
@@ -170,6 +176,10 @@ class ClientCache:
         self._lock = threading.Lock()
         self._version: int | None = None
         self._checked = -math.inf  # time.monotonic() of the last version check
+        # Runs a version check away from the event loop (Runtime: the thread pool's submit);
+        # None: no check ahead.
+        self.submit: Callable[[Callable[[], None]], object] | None = None
+        self._ahead = False  # a check ahead is submitted and not done
 
     def get(self, client_id: str | None) -> RegisteredClient | None:
         if not is_clean_identifier(client_id):
@@ -191,20 +201,41 @@ class ClientCache:
     def peek(self, client_id: str | None) -> RegisteredClient | None:
         """The cached client if its entry is fresh and the version was checked less than
         ``version_check`` seconds ago, without touching the database."""
-        if time.monotonic() - self._checked >= self.version_check:
+        age = time.monotonic() - self._checked
+        if age >= self.version_check:
             return None  # get() reads the version first
+        if age >= self.version_check / 2 and not self._ahead and self.submit is not None:
+            self._check_ahead()
         entry = self._entries.get(client_id) if client_id else None
         if entry is not None and entry[0] > time.monotonic():
             return entry[1]
         return None
 
-    def _follow_version(self) -> None:
+    def _check_ahead(self) -> None:
+        assert self.submit is not None
+        self._ahead = True
+        try:
+            self.submit(self._check_version_ahead)
+        except RuntimeError:  # the pool is shutting down
+            self._ahead = False
+
+    def _check_version_ahead(self) -> None:
+        try:
+            self._follow_version(ahead=True)
+        except Exception:  # a bug: the pool would drop it silently; the next get() reads
+            log.exception("client cache: version check ahead failed")
+        finally:
+            self._ahead = False
+
+    def _follow_version(self, ahead: bool = False) -> None:
         """Drop every cached client when another process changed one (at most one read of
-        the one-row version table per ``version_check`` seconds)."""
-        if time.monotonic() - self._checked < self.version_check:
+        the one-row version table per ``version_check`` seconds, or per half of it when
+        checking `ahead`)."""
+        due = self.version_check / 2 if ahead else self.version_check
+        if time.monotonic() - self._checked < due:
             return
         with self._lock:
-            if time.monotonic() - self._checked < self.version_check:
+            if time.monotonic() - self._checked < due:
                 return
             try:
                 with self.db.read() as s:

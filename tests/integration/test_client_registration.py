@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -522,3 +523,28 @@ def test_the_client_cache_follows_the_version_of_other_processes(rt, factories, 
     assert other.peek("svc") is None  # a version check is due: no answer without I/O
     assert other.get("svc").check_client_secret("second-secret-of-svc")
     assert not other.get("svc").check_client_secret("first-secret-of-svc")
+
+
+def test_the_client_cache_checks_the_version_ahead_under_load(rt, factories, clock) -> None:  # type: ignore[no-untyped-def]
+    """Past half the interval, a lookup has the version read away from the event loop (the
+    submitted check) and still answers; the check ahead sees another process's change."""
+    from idp.oidc.clients import ClientCache, hash_secret
+
+    factories.client("svc", grant_types=["client_credentials"], redirect_uris=[],
+                     scope="x", secret="first-secret-of-svc")
+    other = ClientCache(rt.db, ttl=3600, clock=clock, version_check=2.0)
+    submitted: list[Callable[[], None]] = []
+    other.submit = submitted.append
+    assert other.get("svc") is not None
+    assert other.peek("svc") is not None and not submitted  # checked just now
+    with rt.db.transaction() as s:
+        row = clients_repo.get_client(s, "svc")
+        row.secret_hash = hash_secret("second-secret-of-svc")
+        clients_repo.bump_version(s)
+    time.sleep(1.1)
+    assert other.peek("svc") is not None  # still within the interval: answered
+    assert other.peek("svc") is not None and len(submitted) == 1  # one check at a time
+    submitted.pop()()  # the pool runs it: the change is seen, the cache dropped
+    assert other.peek("svc") is None
+    assert other.get("svc").check_client_secret("second-secret-of-svc")
+    assert other.peek("svc") is not None and not submitted
