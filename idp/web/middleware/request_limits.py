@@ -39,6 +39,9 @@ MULTIPART = b"multipart/form-data"
 # A control byte, or the percent-encoding of one (or of tab, LF, CR, which the full check
 # then accepts). UTF-8 sequences cannot decode to a control: their bytes are >= 0x80.
 ENCODED_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|%(?:[01][0-9a-fA-F]|7[fF])")
+# The bytes of its first alternative: without "%", deleting them (bytes.translate, ~10x
+# faster than the search on an access token) tells the same.
+CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
 class Refusal(Exception):
@@ -128,7 +131,10 @@ async def _read_body(receive: Receive) -> bytes | None:
 def _check_body(headers: Headers, body: bytes) -> None:
     if not body:
         return
-    content_type, _ = parse_options_header(headers.get("content-type", ""))
+    declared = headers.get("content-type", "")
+    # The protocol endpoints' usual value, as parse_options_header gives it back.
+    content_type = FORM if declared == "application/x-www-form-urlencoded" else (
+        parse_options_header(declared)[0])
     if content_type == MULTIPART:
         raise Refusal(415, "unsupported_media_type", "Multipart bodies are not accepted.")
     if content_type == FORM:
@@ -140,9 +146,16 @@ def _check_encoded(raw: bytes) -> None:
     FormParser and protocol_asgi.py parse them. Fast path (the token endpoint's): short,
     few fields and no control character, so no parameter can break a rule."""
     if (len(raw) <= MAX_PARAMETER_CHARS and raw.count(b"&") < MAX_PARAMETERS
-            and ENCODED_CONTROL.search(raw) is None):
+            and not has_encoded_control(raw)):
         return
     _check_parameters(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+
+
+def has_encoded_control(raw: bytes) -> bool:
+    """Whether ENCODED_CONTROL matches somewhere in `raw`."""
+    if b"%" in raw:
+        return ENCODED_CONTROL.search(raw) is not None
+    return len(raw.translate(None, CONTROL_BYTES)) != len(raw)
 
 
 def _check_parameters(items: list[tuple[str, str]]) -> None:
