@@ -29,6 +29,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 _SHA256 = hashes.SHA256()
 _ECDSA_SHA256 = ec.ECDSA(_SHA256)
 _PKCS1 = padding.PKCS1v15()
+# json.dumps with options builds an encoder per call; one, reused, gives the same text.
+_CLAIMS_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def b64url(data: bytes) -> bytes:
@@ -45,7 +47,7 @@ def sign_compact(
     claims: dict[str, Any], alg: str, kid: str, typ: str,
     private_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey,
 ) -> str:
-    payload = b64url(json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode())
+    payload = b64url(_CLAIMS_JSON.encode(claims).encode())
     signing_input = _encoded_header(alg, kid, typ) + b"." + payload
     if alg == "ES256":
         assert isinstance(private_key, ec.EllipticCurvePrivateKey)

@@ -20,7 +20,6 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from idp.limits import MAX_BODY_BYTES, MAX_PARAMETERS
@@ -28,6 +27,7 @@ from idp.oidc.server import HubOAuth2Request, ProtocolResponse
 from idp.web.errors import RETRY_AFTER, TEMPORARILY_UNAVAILABLE
 from sitekit.storage.database import WouldBlock, on_event_loop
 from sitekit.storage.errors import StorageUnavailable
+from sitekit.web.headers import RequestHeaders
 from sitekit.web.security_headers import JSON_HEADERS
 
 if TYPE_CHECKING:
@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("idp.web")
 
 FORM = "application/x-www-form-urlencoded"
+# json.dumps with options builds an encoder per call; one, reused, gives the same text.
+_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 class ProtocolEndpoints:
@@ -72,7 +74,7 @@ class ProtocolEndpoints:
         if scope["method"] != "POST":
             return 405, {"error": "invalid_request",
                          "error_description": "Use POST."}, [("Allow", "POST")]
-        headers = Headers(scope=scope)
+        headers = RequestHeaders(scope)
         body = await _read_body(receive)
         if body is None:
             return 413, {"error": "invalid_request",
@@ -133,7 +135,7 @@ async def _send(send: Send, status: int, body: Any, headers: list[tuple[str, str
         payload = body.encode("ascii")
         content_type = next(v for k, v in headers if k.lower() == "content-type").encode()
     else:
-        payload = json.dumps(body, separators=(",", ":")).encode()
+        payload = _JSON.encode(body).encode()
     raw = [(b"content-type", content_type),
            (b"content-length", str(len(payload)).encode())]
     seen = set()

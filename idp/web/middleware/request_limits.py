@@ -30,6 +30,7 @@ from idp.limits import (
 )
 from idp.web.errors import PROTOCOL_PATHS
 from idp.web.messages import ERROR_MESSAGES
+from sitekit.web.headers import RequestHeaders
 
 if TYPE_CHECKING:
     from sitekit.web.pages import Pages
@@ -61,7 +62,7 @@ class RequestLimitsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
+        headers = RequestHeaders(scope)
         try:
             _check_query(scope["query_string"])
             _check_declared_length(headers)
