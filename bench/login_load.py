@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import fcntl
 import hashlib
 import json
 import re
 import secrets
 import sys
+import tempfile
 import time
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -101,6 +103,14 @@ class Browser:
             self.writer.close()
 
 
+def expect(response: Response, statuses: tuple[int, ...], what: str) -> Response:
+    """A failed step names its status and the start of its body (not a bare KeyError)."""
+    if response.status not in statuses:
+        body = response.body[:300].decode("utf-8", "replace")
+        raise RuntimeError(f"{what} answered {response.status}: {body!r}")
+    return response
+
+
 def path_of(location: str) -> str:
     parts = urlsplit(location)
     return parts.path + ("?" + parts.query if parts.query else "")
@@ -119,28 +129,34 @@ async def one_login(browser: Browser, cfg: dict[str, Any], username: str) -> Non
         "redirect_uri": cfg["redirect_uri"], "state": secrets.token_urlsafe(8),
         "nonce": secrets.token_urlsafe(8), "code_challenge_method": "S256",
         "code_challenge": challenge.rstrip(b"=").decode()})
-    response = await browser.request("GET", "/authorize?" + query)
-    page = await browser.request("GET", path_of(response.headers["location"]))
+    response = expect(await browser.request("GET", "/authorize?" + query), (302, 303),
+                      "GET /authorize")
+    page = expect(await browser.request("GET", path_of(response.headers["location"])), (200,),
+                  "login page")
     fields = {k.decode(): v.decode() for k, v in FIELD.findall(page.body)}
-    response = await browser.request("POST", "/login", form(
-        {**fields, "username": username, "password": cfg["password"]}))
+    response = expect(await browser.request("POST", "/login", form(
+        {**fields, "username": username, "password": cfg["password"]})), (302, 303),
+        "POST /login")
     response = await browser.request("GET", path_of(response.headers["location"]))
     location = response.headers.get("location", "")
     if not location.startswith(cfg["redirect_uri"]):
         # First login of this user: consent once (then remembered).
+        expect(response, (200,), "/authorize/resume")
         fields = {k.decode(): v.decode() for k, v in FIELD.findall(response.body)}
-        response = await browser.request("POST", "/authorize/consent",
-                                         form({**fields, "decision": "accept"}))
+        response = expect(await browser.request("POST", "/authorize/consent",
+                                                form({**fields, "decision": "accept"})),
+                          (302, 303), "POST /authorize/consent")
         location = response.headers["location"]
-    code = parse_qs(urlsplit(location).query)["code"][0]
-    token = await browser.request("POST", "/token", form({
+    query_fields = parse_qs(urlsplit(location).query)
+    if "code" not in query_fields:
+        raise RuntimeError(f"redirect without a code: {location[:300]!r}")
+    code = query_fields["code"][0]
+    token = expect(await browser.request("POST", "/token", form({
         "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
-        "redirect_uri": cfg["redirect_uri"]}), (cfg["basic"],))
+        "redirect_uri": cfg["redirect_uri"]}), (cfg["basic"],)), (200,), "POST /token")
     access_token = json.loads(token.body)["access_token"]
-    info = await browser.request("GET", "/userinfo",
-                                 headers=(b"Authorization: Bearer " + access_token.encode(),))
-    if info.status != 200:
-        raise RuntimeError(f"userinfo answered {info.status}")
+    expect(await browser.request("GET", "/userinfo", headers=(
+        b"Authorization: Bearer " + access_token.encode(),)), (200,), "GET /userinfo")
 
 
 async def virtual_user(browser: Browser, cfg: dict[str, Any], username: str, until: float,
@@ -165,7 +181,19 @@ async def main() -> None:
     users = [cfg["users"][i % len(cfg["users"])] for i in range(cfg["connections"])]
     browsers = [Browser(split.hostname or "127.0.0.1", split.port or 80) for _ in users]
     await asyncio.gather(*(b.connect() for b in browsers))  # all at once, as a pool does
-    # Warm-up, not measured: each virtual user's first login (consent for a new user).
+    # Warm-up, not measured. A user's first login gives consent; the generator processes
+    # share the seeded users, so those first logins run one process at a time (a file lock
+    # per hub) and, in a process, once per user; then every virtual user logs in once.
+    lock_path = f"{tempfile.gettempdir()}/bench-login-warmup-{split.port}.lock"
+    with open(lock_path, "w") as lock:
+        await asyncio.get_running_loop().run_in_executor(None, fcntl.flock, lock, fcntl.LOCK_EX)
+        try:
+            firsts = {}
+            for b, u in zip(browsers, users, strict=True):
+                firsts.setdefault(u, b)
+            await asyncio.gather(*(one_login(b, cfg, u) for u, b in firsts.items()))
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     await asyncio.gather(*(one_login(b, cfg, u) for b, u in zip(browsers, users, strict=True)))
     for b in browsers:
         b.requests = 0

@@ -494,6 +494,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # glibc gives each thread its own malloc arena and keeps freed argon2 buffers in them;
     # two arenas keep a worker's memory flat (the workers inherit the environment).
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
+    if args.workers > 1 and not settings.argon2_threads:
+        # The cores shared out among the workers: each hashing thread keeps its argon2
+        # buffers in its malloc arena (idp/accounts/passwords.py).
+        os.environ["IDP_ARGON2_THREADS"] = str(max(1, (os.cpu_count() or 1) // args.workers))
     options: dict[str, Any] = dict(
         factory=True, host=args.host, port=args.port, workers=args.workers, loop="uvloop",
         http=CoalescingHttpToolsProtocol, log_level=settings.log_level, log_config=log_config,

@@ -85,6 +85,10 @@ class Settings:
     argon2_memory_kib: int = _setting(19456, "argon2id memory cost in KiB (OWASP minimum).")
     argon2_time_cost: int = _setting(2, "argon2id iterations.")
     argon2_parallelism: int = _setting(1, "argon2id parallelism.")
+    argon2_threads: int = _setting(
+        0, "Passwords hashed at once by each process (argon2id, each in a thread of its own); "
+        "0: the machine's cores, divided by the workers under `idp serve --workers`."
+    )
     backchannel_logout_timeout: float = _setting(
         5.0, "Timeout of each back-channel logout POST to a client, in seconds."
     )
@@ -291,7 +295,7 @@ class Settings:
 # Numeric settings where 0 has a meaning (no background loop, no cache, no slow-down);
 # every other one must be more than 0.
 CAN_BE_ZERO = ("purge_interval", "outbox_interval", "audit_flush_interval", "client_cache_ttl",
-               "login_max_delay", "providers_refresh", "access_log")
+               "login_max_delay", "providers_refresh", "access_log", "argon2_threads")
 
 
 def documented_settings() -> list[tuple[str, Any, str]]:

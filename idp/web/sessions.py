@@ -157,13 +157,9 @@ class BrowserSessions:
         with self.db.transaction() as s:
             if previous is not None:
                 sessions_repo.delete_session(s, previous.id)
-            row = sessions_repo.create_session(
-                s, session_id, sid, now, now + self.ttl, data
-            )
-            row.account_id = account.id
-            row.auth_time = now
-            row.acr = acr
-            row.amr = list(amr)
+            # One INSERT with the login in it (no UPDATE of the new row after).
+            sessions_repo.create_session(s, session_id, sid, now, now + self.ttl, data,
+                                         account_id=account.id, acr=acr, amr=amr)
             accounts_repo.record_login(s, account.id, now)
             if within is not None:
                 within(s)

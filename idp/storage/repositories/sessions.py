@@ -13,10 +13,15 @@ from sitekit.storage.database import rowcount
 
 
 def create_session(
-    s: Session, session_id: str, sid: str, now: int, expires_at: int, data: dict[str, Any]
+    s: Session, session_id: str, sid: str, now: int, expires_at: int, data: dict[str, Any],
+    account_id: int | None = None, acr: str | None = None, amr: tuple[str, ...] = (),
 ) -> BrowserSession:
+    """A new session row; with `account_id`, a logged-in one (authenticated at `now`),
+    written by one INSERT."""
     row = BrowserSession(
-        id_hash=sha256_hex(session_id), sid=sid, data=data, created_at=now, expires_at=expires_at
+        id_hash=sha256_hex(session_id), sid=sid, data=data, created_at=now, expires_at=expires_at,
+        account_id=account_id, auth_time=now if account_id is not None else None, acr=acr,
+        amr=list(amr),
     )
     s.add(row)
     s.flush()

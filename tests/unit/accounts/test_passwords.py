@@ -60,3 +60,26 @@ def test_a_hash_made_with_other_parameters_needs_rehashing() -> None:
     weak = Passwords(Settings.from_env({}, argon2_memory_kib=1024, argon2_time_cost=1))
     strong = Passwords(Settings.from_env({}, argon2_memory_kib=2048, argon2_time_cost=2))
     assert strong.needs_rehash(weak.hash("x")) and not weak.needs_rehash(weak.hash("x"))
+
+
+def test_hashes_run_in_the_configured_number_of_threads_of_their_own() -> None:
+    """Issue 16: glibc keeps a freed argon2 buffer in the malloc arena of the thread that
+    hashed, so hashes run in `argon2_threads` threads of their own, not in the callers'."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    def hashing_threads() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name.startswith("argon2")}
+
+    before = hashing_threads()
+    one = Passwords(Settings.from_env({}, argon2_memory_kib=1024, argon2_time_cost=1,
+                                      argon2_threads=1))
+    hashed = one.hash(PASSWORD)
+    with ThreadPoolExecutor(8) as callers:
+        assert all(callers.map(lambda _: one.verify(hashed, PASSWORD), range(16)))
+    assert len(hashing_threads() - before) == 1
+
+
+def test_argon2_threads_is_read_from_the_environment() -> None:
+    assert Settings.from_env({"IDP_ARGON2_THREADS": "3"}).argon2_threads == 3
+    assert Settings.from_env({}).argon2_threads == 0
