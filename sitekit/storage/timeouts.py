@@ -87,22 +87,3 @@ def bounded_connection_class(client_wait: float) -> type[psycopg.Connection[Any]
 
     return BoundedConnection
 
-
-def bounded_async_connection_class(client_wait: float) -> type[psycopg.AsyncConnection[Any]]:
-    """The same bound for ``psycopg.AsyncConnection``: a wait cut by the client closes the
-    connection at once (an asyncio cancellation instead would make psycopg try to cancel
-    the query on the server first, up to 10 s more)."""
-    import psycopg
-    from psycopg import errors as pg_errors
-
-    class BoundedAsyncConnection(psycopg.AsyncConnection[Any]):
-        async def wait(self, gen: PQGen[RV], interval: float = 0.1,
-                       timeout: float | None = None) -> RV:
-            try:
-                return await super().wait(gen, interval,
-                                          client_wait if timeout is None else timeout)
-            except pg_errors._WaitTimeout:
-                self.pgconn.finish()
-                raise
-
-    return BoundedAsyncConnection
