@@ -1,23 +1,26 @@
-"""Single-row reads on PostgreSQL from the event loop itself (issue 16): a few autocommit
-``psycopg.AsyncConnection`` of one event loop, each read bounded as the thread pool's are.
+"""Single-row reads on PostgreSQL from the event loop itself (issue 16): one autocommit
+connection per event loop in libpq's pipeline mode, so the reads of all the requests under
+way travel together (each sent at once, the answers dispatched in order as they come), each
+read bounded as the thread pool's are.
 
 - Connecting: libpq's ``connect_timeout`` (and the same bound on the client side).
 - The statement: PostgreSQL's ``statement_timeout`` (server side, set at connection) and the
   client's wait (``DatabaseTimeouts.client_wait``): a silent server never holds a request
-  longer; the connection cut mid-exchange is closed, not reused.
-- Waiting for a free connection: ``DatabaseTimeouts.pool``.
+  longer. The connection is then closed, never reused, and so is a connection that failed
+  (every read under way on it is refused); the next read opens a new one.
 
-Any of these, or a server that refuses or drops connections, is ``StorageUnavailable``.
-A pooled connection the server closed (restart, idle timeout) is dropped and the read tried
-once more on a fresh one. Parameters never appear in an error or a log line.
+Any of these, or a server that refuses or drops connections, is ``StorageUnavailable``. A
+read sent on a connection that the server had closed (restart, idle timeout) is tried once
+more on a fresh one. Parameters never appear in an error or a log line.
 
-Connections belong to the event loop that opened them: when reads come from another loop (a
-test client's, one after the other) the old loop's connections are closed and new ones opened.
+The connection belongs to the event loop that opened it: when reads come from another loop
+(a test client's, one after the other) the old one is closed and a new one opened.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from sitekit.storage.errors import StorageUnavailable
@@ -25,182 +28,222 @@ from sitekit.storage.timeouts import CLIENT_MARGIN, DatabaseTimeouts
 
 if TYPE_CHECKING:
     import psycopg
-
-# Per event loop (worker): 2 gave 2,000 reads/s, 4 2,200/s, 8 3,000/s, 16 3,450/s in one
-# process with 32 requests at once; PostgreSQL's connections are few (max_connections).
-DEFAULT_SIZE = 8
+    from psycopg.pq.abc import PGresult
 
 
 class LoopReads:
-    def __init__(self, conninfo: str, timeouts: DatabaseTimeouts, size: int = DEFAULT_SIZE,
-                 ) -> None:
+    def __init__(self, conninfo: str, timeouts: DatabaseTimeouts) -> None:
         self._conninfo = conninfo
         self._timeouts = timeouts
-        self._size = size
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._slots = asyncio.Semaphore(size)
-        self._idle: list[_Reader] = []
+        self._pipeline: _Pipeline | None = None
+        self._connecting: asyncio.Future[_Pipeline] | None = None
 
     async def fetch_one(self, statement: str, params: tuple[Any, ...],
                         ) -> tuple[Any, ...] | None:
+        import psycopg
+
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self.close()
-            self._loop, self._slots = loop, asyncio.Semaphore(self._size)
-        if self._slots.locked():
-            try:
-                async with asyncio.timeout(self._timeouts.pool):
-                    await self._slots.acquire()
-            except TimeoutError:
-                raise StorageUnavailable("no database connection free in time") from None
-        else:
-            await self._slots.acquire()  # free: at once
-        try:
-            return await self._fetch_one(statement, params)
-        finally:
-            self._slots.release()
-
-    async def _fetch_one(self, statement: str, params: tuple[Any, ...],
-                         ) -> tuple[Any, ...] | None:
-        import psycopg
-
-        idle = self._idle  # replaced (and closed) when another loop takes over
+            self._loop = loop
         for attempt in (1, 2):
-            reader = idle.pop() if idle else None
-            fresh = reader is None
+            pipeline = self._pipeline
+            fresh = pipeline is None
             try:
-                if reader is None:
-                    reader = _Reader(await self._connect())
-                row = await reader.fetch_one(statement, params, self._timeouts.client_wait)
+                if pipeline is None:
+                    pipeline = await self._connect(loop)
+                return await pipeline.fetch_one(statement, params, self._timeouts.client_wait)
             except psycopg.errors.QueryCanceled:
                 # The server's statement timeout: the connection stays usable.
-                if reader is not None:
-                    self._give_back(idle, reader)
                 raise StorageUnavailable("the database did not answer in time") from None
             except (psycopg.OperationalError, psycopg.InterfaceError, TimeoutError,
                     OSError) as exc:
-                if reader is not None:
-                    reader.close()
+                if pipeline is not None:
+                    self._drop(pipeline, exc)
                 stalled = isinstance(exc, TimeoutError)
                 if fresh or attempt == 2 or stalled:
                     raise StorageUnavailable("the database did not answer in time" if stalled
                                              else "database unreachable") from None
-                continue  # a pooled connection the server closed: once more, on a fresh one
-            except BaseException:
-                # Cancelled mid-exchange, or a bug: the connection's state is unknown.
-                if reader is not None:
-                    reader.close()
-                raise
-            self._give_back(idle, reader)
-            return row
+                # A connection the server had closed: once more, on a fresh one.
         raise AssertionError("unreachable")
 
-    def _give_back(self, idle: list[_Reader], reader: _Reader) -> None:
-        if idle is self._idle:
-            idle.append(reader)
-        else:
-            reader.close()
+    async def _connect(self, loop: asyncio.AbstractEventLoop) -> _Pipeline:
+        """The loop's connection, opened once for all the reads that ask at the same time."""
+        if self._connecting is None:
+            self._connecting = loop.create_task(self._open(loop))
+        connecting = self._connecting
+        try:
+            return await asyncio.shield(connecting)
+        finally:
+            if self._connecting is connecting and connecting.done():
+                self._connecting = None
 
-    async def _connect(self) -> psycopg.AsyncConnection[Any]:
+    async def _open(self, loop: asyncio.AbstractEventLoop) -> _Pipeline:
         import psycopg
 
         connect_args = self._timeouts.postgresql_connect_args()
         async with asyncio.timeout(connect_args["connect_timeout"] + CLIENT_MARGIN):
-            return await psycopg.AsyncConnection.connect(
+            connection = await psycopg.AsyncConnection.connect(
                 self._conninfo, autocommit=True, **connect_args)
+        pipeline = _Pipeline(connection, loop)
+        if self._loop is loop:
+            self._pipeline = pipeline
+        return pipeline
+
+    def _drop(self, pipeline: _Pipeline, exc: BaseException) -> None:
+        pipeline.fail(exc)
+        if self._pipeline is pipeline:
+            self._pipeline = None
 
     def close(self) -> None:
-        """Close the idle connections (from any thread, with or without their loop)."""
-        idle, self._idle = self._idle, []
-        for reader in idle:
-            reader.close()
+        """Close the connection (from any thread, with or without its loop)."""
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            pipeline.close()
 
 
-class _Reader:
-    """One connection used straight through libpq (``psycopg.pq``): each statement prepared
-    once, then one ``send_query_prepared`` and the socket's readiness awaited on the event
-    loop. psycopg's cursors (AsyncConnection.execute) spent 1.6 times its CPU here; psycopg's
-    adapters still turn the parameters into text and the row into Python values."""
+class _Pipeline:
+    """One connection used straight through libpq (``psycopg.pq``) in pipeline mode: each
+    statement prepared once; a read is one ``send_query_prepared`` and a sync; the socket is
+    watched by the loop, and each answer completes the oldest read waiting. psycopg's
+    adapters turn the parameters into text and the row into Python values."""
 
-    def __init__(self, connection: psycopg.AsyncConnection[Any]) -> None:
+    def __init__(self, connection: psycopg.AsyncConnection[Any],
+                 loop: asyncio.AbstractEventLoop) -> None:
         from psycopg.adapt import Transformer
 
         self.connection = connection
         self.pgconn = connection.pgconn
+        self.loop = loop
         self.transformer = Transformer(connection)
         self.prepared: dict[str, bytes] = {}
+        self.waiting: deque[asyncio.Future[PGresult]] = deque()
+        self.results: list[PGresult] = []
+        self.failure: BaseException | None = None
+        self.writing = False
+        self.closed = False
+        self.fd = self.pgconn.socket
+        self.pgconn.enter_pipeline_mode()
+        loop.add_reader(self.fd, self._readable)
 
     async def fetch_one(self, statement: str, params: tuple[Any, ...], wait: float,
                         ) -> tuple[Any, ...] | None:
         from psycopg.adapt import PyFormat
 
-        # The client's bound on the whole exchange: a silent server is cut off here (the
-        # caller then closes the connection) instead of waiting for a cancellation.
+        if self.failure is not None:
+            raise self.failure
+        name = self.prepared.get(statement)
+        prepared = None
+        if name is None:
+            name = f"idp_hot_{len(self.prepared)}".encode()
+            self.pgconn.send_prepare(name, _numbered(statement).encode())
+            prepared = self._sent()
+            self.prepared[statement] = name  # the reads sent after it come after it
+        tx = self.transformer
+        self.pgconn.send_query_prepared(
+            name, tx.dump_sequence(params, [PyFormat.TEXT] * len(params)))
+        answer = self._sent()
+        self._flush()
+        # The client's bound: a silent server is cut off here (the caller then closes the
+        # connection) instead of waiting for a cancellation.
         async with asyncio.timeout(wait):
-            name = self.prepared.get(statement)
-            if name is None:
-                name = f"idp_hot_{len(self.prepared)}".encode()
-                self.pgconn.send_prepare(name, _numbered(statement).encode())
-                self._check(await self._result())
-                self.prepared[statement] = name
-            tx = self.transformer
-            values = tx.dump_sequence(params, [PyFormat.TEXT] * len(params))
-            self.pgconn.send_query_prepared(name, values)
-            result = self._check(await self._result())
+            if prepared is not None:
+                try:
+                    self._check(await prepared)
+                except BaseException:
+                    self.prepared.pop(statement, None)
+                    raise
+            result = self._check(await answer)
         if result.ntuples == 0:
             return None
         tx.set_pgresult(result)
         row: tuple[Any, ...] = tx.load_row(0, tuple)
         return row
 
-    async def _result(self) -> psycopg.pq.abc.PGresult:
-        """The first result of what was sent, all of them consumed."""
-        pgconn = self.pgconn
-        while pgconn.flush():
-            await self._ready(writable=True)
-        first = None
-        while True:
-            pgconn.consume_input()
-            if pgconn.is_busy():
-                await self._ready(writable=False)
-                continue
-            result = pgconn.get_result()
-            if result is None:
-                break
-            first = first or result
-        if first is None:
-            raise self._lost()
-        return first
+    def _sent(self) -> asyncio.Future[PGresult]:
+        self.pgconn.pipeline_sync()
+        waiter: asyncio.Future[PGresult] = self.loop.create_future()
+        self.waiting.append(waiter)
+        return waiter
 
-    def _check(self, result: psycopg.pq.abc.PGresult) -> psycopg.pq.abc.PGresult:
+    def _flush(self) -> None:
+        if self.writing:
+            return
+        try:
+            pending = self.pgconn.flush()
+        except Exception as exc:  # the connection failed: every read under way with it
+            self.fail(exc)
+            return
+        if pending:
+            self.writing = True
+            self.loop.add_writer(self.fd, self._writable)
+
+    def _writable(self) -> None:
+        try:
+            pending = self.pgconn.flush()
+        except Exception as exc:
+            self.fail(exc)
+            return
+        if not pending:
+            self.writing = False
+            self.loop.remove_writer(self.fd)
+
+    def _readable(self) -> None:
+        from psycopg import pq
+
+        pgconn = self.pgconn
+        try:
+            pgconn.consume_input()
+            while not pgconn.is_busy():
+                result = pgconn.get_result()
+                if result is None:
+                    if not self.results:
+                        break
+                    first, self.results = self.results[0], []
+                    if self.waiting:
+                        waiter = self.waiting.popleft()
+                        if not waiter.done():
+                            waiter.set_result(first)
+                elif result.status != pq.ExecStatus.PIPELINE_SYNC:
+                    self.results.append(result)
+        except Exception as exc:
+            self.fail(exc)
+
+    def _check(self, result: PGresult) -> PGresult:
         from psycopg import errors, pq
 
         if result.status not in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK):
             raise errors.error_from_result(result, encoding=self.connection.info.encoding)
         return result
 
-    def _lost(self) -> Exception:
+    def fail(self, exc: BaseException) -> None:
+        """The connection is done for: refuse every read under way with it, close it."""
         import psycopg
 
-        return psycopg.OperationalError("no answer from the database")
-
-    async def _ready(self, writable: bool) -> None:
-        loop = asyncio.get_running_loop()
-        waiter = loop.create_future()
-        fd = self.pgconn.socket
-        (loop.add_writer if writable else loop.add_reader)(fd, _wake, waiter)
-        try:
-            await waiter
-        finally:
-            (loop.remove_writer if writable else loop.remove_reader)(fd)
+        if self.failure is None:
+            self.failure = (exc if isinstance(exc, (psycopg.Error, TimeoutError))
+                            else psycopg.OperationalError("the database connection failed"))
+            self.close()
+        while self.waiting:
+            waiter = self.waiting.popleft()
+            if not waiter.done():
+                waiter.set_exception(self.failure)
 
     def close(self) -> None:
-        self.pgconn.finish()
+        import psycopg
 
-
-def _wake(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
+        if self.failure is None:
+            self.failure = psycopg.OperationalError("the database connection was closed")
+        if not self.closed:
+            self.closed = True
+            try:
+                self.loop.remove_reader(self.fd)
+                if self.writing:
+                    self.loop.remove_writer(self.fd)
+            except RuntimeError:
+                pass  # the loop is closed already
+            self.pgconn.finish()
 
 
 def _numbered(statement: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import pytest
@@ -70,6 +71,29 @@ def test_introspection_is_answered_on_the_event_loop_and_sees_revocations_at_onc
     assert introspect(hub, client, tokens["access_token"])["active"] is False
     # A thread pool's hop would have been a 500 (checks that the test can fail).
     assert hub.post("/revoke", data={"token": "x"}, auth=auth).status_code == 500
+
+
+def test_introspections_at_once_each_get_their_own_answer(caching, http, factories):  # type: ignore[no-untyped-def]
+    """Many reads under way together (on PostgreSQL, on one pipelined connection): each
+    request gets the answer for its own token."""
+    runtime, hub = caching
+    client = factories.client(grant_types=["client_credentials"], redirect_uris=[],
+                              scope="invoices")
+    auth = (client.client_id, client.secret)
+    tokens = [hub.post("/token", data={"grant_type": "client_credentials"},
+                       auth=auth).json()["access_token"] for _ in range(12)]
+    revoked = set(tokens[::3])
+    for token in revoked:
+        assert http.post("/revoke", data={"token": token}, auth=auth).status_code == 200
+    assert introspect(hub, client, tokens[1])["active"] is True  # the client cached
+    _without_thread_pool(runtime)
+
+    def active(token: str) -> tuple[str, bool]:
+        return token, introspect(hub, client, token)["active"]
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(active, tokens * 8))
+    assert answers == [(token, token not in revoked) for token in tokens * 8]
 
 
 @pytest.mark.skipif(BACKEND != "postgresql", reason="an outage of the PostgreSQL server")
