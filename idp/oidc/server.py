@@ -236,8 +236,8 @@ class HubAuthorizationServer(AuthorizationServer):
 
     def can_introspect_on_event_loop(self, request: HubOAuth2Request) -> bool:
         """An introspection of an access token (a JWT) by a client this process has cached,
-        authenticated by secret, on a SQLite file: the one read it needs (revocations) is
-        answered at once (``Database.fetch_one`` under ``on_event_loop``)."""
+        authenticated by secret: the one read it needs (revocations) is answered on the
+        event loop (``Database.run_on_event_loop``)."""
         return (self.rt.db.reads_on_event_loop
                 and request.form.get("token_type_hint") != "refresh_token"
                 and request.form.get("token", "").count(".") == 2

@@ -7,9 +7,9 @@ media type. The body is read once (``MAX_BODY_BYTES`` at most, already enforced 
 limits in front) and parsed as application/x-www-form-urlencoded
 (RFC 6749 §3.2, RFC 7662 §2.1, RFC 7009 §2.1). A client_credentials request whose client
 is already in this process's cache does no I/O at all, so it runs on the event loop, and so
-does the introspection of an access token on a SQLite file (one indexed read that never
-waits); every other request runs in the thread pool because it reads or writes the
-database.
+does the introspection of an access token (one indexed read: on a SQLite file at once, it
+never waits; on PostgreSQL asynchronously, then the request runs again with the row); every
+other request runs in the thread pool because it reads or writes the database.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from idp.limits import MAX_BODY_BYTES, MAX_PARAMETERS
 from idp.oidc.server import HubOAuth2Request, ProtocolResponse
 from idp.web.errors import RETRY_AFTER, TEMPORARILY_UNAVAILABLE
-from sitekit.storage.database import WouldBlock, on_event_loop
+from sitekit.storage.database import WouldBlock
 from sitekit.storage.errors import StorageUnavailable
 from sitekit.web.headers import RequestHeaders
 from sitekit.web.security_headers import JSON_HEADERS
@@ -102,11 +102,11 @@ class ProtocolEndpoints:
         server = self.hub.server
         if server.can_introspect_on_event_loop(request):
             # Without the thread pool's hop (issue 16): introspection writes nothing and
-            # records no event, so when a read would wait it simply runs again below.
+            # records no event before its reads, so it may run again: after each of its
+            # reads on PostgreSQL (done asynchronously), or below when a read would wait.
             try:
-                with on_event_loop():
-                    answer: ProtocolResponse = server.create_endpoint_response(
-                        "introspection", request)
+                answer: ProtocolResponse = await self.hub.rt.db.run_on_event_loop(
+                    server.create_endpoint_response, "introspection", request)
                 return answer
             except WouldBlock:
                 pass

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import CursorResult, Engine, Result
+from sqlalchemy.engine import CursorResult, Engine, Result, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from sitekit.storage.errors import StorageUnavailable
+from sitekit.storage.loop_reads import LoopReads
 from sitekit.storage.timeouts import (
     DatabaseTimeouts,
     bounded_connection_class,
@@ -30,10 +31,18 @@ if TYPE_CHECKING:
     from sqlalchemy.pool import ConnectionPoolEntry
 
 UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+T = TypeVar("T")
 
 # Set while a request runs on the event loop itself (issue 16): only `fetch_one` on a SQLite
 # file may then answer, at once; anything else raises WouldBlock.
 _ON_EVENT_LOOP: ContextVar[bool] = ContextVar("on_event_loop", default=False)
+# The rows this run of a request has read already on PostgreSQL's event-loop path
+# (``Database.run_on_event_loop``), by (statement, parameters): this request's only.
+_ANSWERS: ContextVar[dict[tuple[str, tuple[Any, ...]], tuple[Any, ...] | None] | None] = (
+    ContextVar("loop_answers", default=None))
+# How many reads one request may do on PostgreSQL's event-loop path (a run per read, then
+# one with every answer) before it goes to the thread pool.
+MAX_LOOP_READS = 3
 
 
 class WouldBlock(Exception):
@@ -41,16 +50,30 @@ class WouldBlock(Exception):
     network, a lock): the caller runs the whole request again in the thread pool."""
 
 
+class NeedsRead(WouldBlock):
+    """Raised by ``fetch_one`` on PostgreSQL under ``Database.run_on_event_loop``: the read
+    is done asynchronously, then the request runs again with its answer. The parameters
+    stay out of the message (they may be secrets)."""
+
+    def __init__(self, statement: str, params: tuple[Any, ...]) -> None:
+        super().__init__("a read to do on the event loop")
+        self.statement = statement
+        self.params = params
+
+
 @contextmanager
-def on_event_loop() -> Iterator[None]:
+def on_event_loop(answers: dict[tuple[str, tuple[Any, ...]], tuple[Any, ...] | None]
+                  | None = None) -> Iterator[None]:
     """Run a request's database reads on the event loop where that cannot block it (see
     ``Database.fetch_one``); any other access raises ``WouldBlock``. The request must have
     done nothing that a second run would repeat (no write, no audit event) before its
     reads."""
     token = _ON_EVENT_LOOP.set(True)
+    answers_token = _ANSWERS.set(answers)
     try:
         yield
     finally:
+        _ANSWERS.reset(answers_token)
         _ON_EVENT_LOOP.reset(token)
 
 
@@ -74,6 +97,10 @@ class Database:
         self._loop_readers = threading.local()
         self._loop_connections: list[sqlite3.Connection] = []
         self._loop_lock = threading.Lock()
+        # PostgreSQL: the hot reads of requests run on the event loop, asynchronously.
+        self._loop_reads = None if self.is_sqlite else LoopReads(
+            make_url(url).set(drivername="postgresql").render_as_string(hide_password=False),
+            self.timeouts)
 
     def pool_status(self) -> tuple[int, int]:
         """(connections checked out, pool size) over this process's pools, for the metrics;
@@ -87,8 +114,28 @@ class Database:
 
     @property
     def reads_on_event_loop(self) -> bool:
-        """Whether ``fetch_one`` can answer under ``on_event_loop()`` (a SQLite file)."""
-        return self._sqlite_file is not None
+        """Whether ``fetch_one`` can answer under ``run_on_event_loop`` (a SQLite file, at
+        once; PostgreSQL, asynchronously)."""
+        return self._sqlite_file is not None or self._loop_reads is not None
+
+    async def run_on_event_loop(self, function: Callable[..., T], *args: Any) -> T:
+        """``function(*args)`` on the event loop, under ``on_event_loop()``. On PostgreSQL,
+        each ``fetch_one`` it asks for is read asynchronously and the function runs again,
+        that answer at hand (``MAX_LOOP_READS`` reads at most). Raises ``WouldBlock`` when
+        it cannot be answered so (the caller then uses the thread pool); the function must
+        allow that many runs (nothing written, no event recorded before its reads)."""
+        answers: dict[tuple[str, tuple[Any, ...]], tuple[Any, ...] | None] = {}
+        for _ in range(MAX_LOOP_READS):
+            try:
+                with on_event_loop(answers):
+                    return function(*args)
+            except NeedsRead as need:
+                if self._loop_reads is None:
+                    raise WouldBlock from None
+                answers[need.statement, need.params] = await self._loop_reads.fetch_one(
+                    need.statement, need.params)
+        with on_event_loop(answers):
+            return function(*args)
 
     @property
     def is_sqlite(self) -> bool:
@@ -125,7 +172,9 @@ class Database:
 
         Under ``on_event_loop()``, a SQLite file is read at once on a connection of the
         calling thread's own, which never waits (WAL readers take no lock; a busy database
-        raises WouldBlock instead); PostgreSQL (a network round trip) raises WouldBlock."""
+        raises WouldBlock instead). PostgreSQL (a network round trip) answers from the rows
+        ``run_on_event_loop`` read for this request, or raises NeedsRead for it to read
+        (WouldBlock under a bare ``on_event_loop()``)."""
         statement = sql[self.engine.dialect.name]
         if _ON_EVENT_LOOP.get():
             return self._fetch_one_now(statement, params)
@@ -154,7 +203,16 @@ class Database:
 
     def _fetch_one_now(self, statement: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
         if self._sqlite_file is None:
-            raise WouldBlock
+            answers = _ANSWERS.get()
+            if answers is None or self._loop_reads is None:
+                raise WouldBlock
+            key = (statement, params)
+            try:
+                return answers[key]
+            except KeyError:
+                raise NeedsRead(statement, params) from None
+            except TypeError:  # parameters that cannot be a key
+                raise WouldBlock from None
         try:
             connection = getattr(self._loop_readers, "connection", None)
             if connection is None:
@@ -193,6 +251,8 @@ class Database:
                 connection.close()
             self._loop_connections.clear()
         self._loop_readers = threading.local()
+        if self._loop_reads is not None:
+            self._loop_reads.close()
         self.engine.dispose()
         self._hot_engine.dispose()
 

@@ -86,3 +86,4 @@ def bounded_connection_class(client_wait: float) -> type[psycopg.Connection[Any]
                 raise
 
     return BoundedConnection
+

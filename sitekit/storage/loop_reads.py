@@ -1,0 +1,255 @@
+"""Single-row reads on PostgreSQL from the event loop itself (issue 16): one autocommit
+connection per event loop in libpq's pipeline mode, so the reads of all the requests under
+way travel together (each sent at once, the answers dispatched in order as they come), each
+read bounded as the thread pool's are.
+
+- Connecting: libpq's ``connect_timeout`` (and the same bound on the client side).
+- The statement: PostgreSQL's ``statement_timeout`` (server side, set at connection) and the
+  client's wait (``DatabaseTimeouts.client_wait``): a silent server never holds a request
+  longer. The connection is then closed, never reused, and so is a connection that failed
+  (every read under way on it is refused); the next read opens a new one.
+
+Any of these, or a server that refuses or drops connections, is ``StorageUnavailable``. A
+read sent on a connection that the server had closed (restart, idle timeout) is tried once
+more on a fresh one. Parameters never appear in an error or a log line.
+
+The connection belongs to the event loop that opened it: when reads come from another loop
+(a test client's, one after the other) the old one is closed and a new one opened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from sitekit.storage.errors import StorageUnavailable
+from sitekit.storage.timeouts import CLIENT_MARGIN, DatabaseTimeouts
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg.pq.abc import PGresult
+
+
+class LoopReads:
+    def __init__(self, conninfo: str, timeouts: DatabaseTimeouts) -> None:
+        self._conninfo = conninfo
+        self._timeouts = timeouts
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pipeline: _Pipeline | None = None
+        self._connecting: asyncio.Future[_Pipeline] | None = None
+
+    async def fetch_one(self, statement: str, params: tuple[Any, ...],
+                        ) -> tuple[Any, ...] | None:
+        import psycopg
+
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self.close()
+            self._loop = loop
+        for attempt in (1, 2):
+            pipeline = self._pipeline
+            fresh = pipeline is None
+            try:
+                if pipeline is None:
+                    pipeline = await self._connect(loop)
+                return await pipeline.fetch_one(statement, params, self._timeouts.client_wait)
+            except psycopg.errors.QueryCanceled:
+                # The server's statement timeout: the connection stays usable.
+                raise StorageUnavailable("the database did not answer in time") from None
+            except (psycopg.OperationalError, psycopg.InterfaceError, TimeoutError,
+                    OSError) as exc:
+                if pipeline is not None:
+                    self._drop(pipeline, exc)
+                stalled = isinstance(exc, TimeoutError)
+                if fresh or attempt == 2 or stalled:
+                    raise StorageUnavailable("the database did not answer in time" if stalled
+                                             else "database unreachable") from None
+                # A connection the server had closed: once more, on a fresh one.
+        raise AssertionError("unreachable")
+
+    async def _connect(self, loop: asyncio.AbstractEventLoop) -> _Pipeline:
+        """The loop's connection, opened once for all the reads that ask at the same time."""
+        if self._connecting is None:
+            self._connecting = loop.create_task(self._open(loop))
+        connecting = self._connecting
+        try:
+            return await asyncio.shield(connecting)
+        finally:
+            if self._connecting is connecting and connecting.done():
+                self._connecting = None
+
+    async def _open(self, loop: asyncio.AbstractEventLoop) -> _Pipeline:
+        import psycopg
+
+        connect_args = self._timeouts.postgresql_connect_args()
+        async with asyncio.timeout(connect_args["connect_timeout"] + CLIENT_MARGIN):
+            connection = await psycopg.AsyncConnection.connect(
+                self._conninfo, autocommit=True, **connect_args)
+        pipeline = _Pipeline(connection, loop)
+        if self._loop is loop:
+            self._pipeline = pipeline
+        return pipeline
+
+    def _drop(self, pipeline: _Pipeline, exc: BaseException) -> None:
+        pipeline.fail(exc)
+        if self._pipeline is pipeline:
+            self._pipeline = None
+
+    def close(self) -> None:
+        """Close the connection (from any thread, with or without its loop)."""
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            pipeline.close()
+
+
+class _Pipeline:
+    """One connection used straight through libpq (``psycopg.pq``) in pipeline mode: each
+    statement prepared once; a read is one ``send_query_prepared`` and a sync; the socket is
+    watched by the loop, and each answer completes the oldest read waiting. psycopg's
+    adapters turn the parameters into text and the row into Python values."""
+
+    def __init__(self, connection: psycopg.AsyncConnection[Any],
+                 loop: asyncio.AbstractEventLoop) -> None:
+        from psycopg.adapt import Transformer
+
+        self.connection = connection
+        self.pgconn = connection.pgconn
+        self.loop = loop
+        self.transformer = Transformer(connection)
+        self.prepared: dict[str, bytes] = {}
+        self.waiting: deque[asyncio.Future[PGresult]] = deque()
+        self.results: list[PGresult] = []
+        self.failure: BaseException | None = None
+        self.writing = False
+        self.closed = False
+        self.fd = self.pgconn.socket
+        self.pgconn.enter_pipeline_mode()
+        loop.add_reader(self.fd, self._readable)
+
+    async def fetch_one(self, statement: str, params: tuple[Any, ...], wait: float,
+                        ) -> tuple[Any, ...] | None:
+        from psycopg.adapt import PyFormat
+
+        if self.failure is not None:
+            raise self.failure
+        name = self.prepared.get(statement)
+        prepared = None
+        if name is None:
+            name = f"idp_hot_{len(self.prepared)}".encode()
+            self.pgconn.send_prepare(name, _numbered(statement).encode())
+            prepared = self._sent()
+            self.prepared[statement] = name  # the reads sent after it come after it
+        tx = self.transformer
+        self.pgconn.send_query_prepared(
+            name, tx.dump_sequence(params, [PyFormat.TEXT] * len(params)))
+        answer = self._sent()
+        self._flush()
+        # The client's bound: a silent server is cut off here (the caller then closes the
+        # connection) instead of waiting for a cancellation.
+        async with asyncio.timeout(wait):
+            if prepared is not None:
+                try:
+                    self._check(await prepared)
+                except BaseException:
+                    self.prepared.pop(statement, None)
+                    raise
+            result = self._check(await answer)
+        if result.ntuples == 0:
+            return None
+        tx.set_pgresult(result)
+        row: tuple[Any, ...] = tx.load_row(0, tuple)
+        return row
+
+    def _sent(self) -> asyncio.Future[PGresult]:
+        self.pgconn.pipeline_sync()
+        waiter: asyncio.Future[PGresult] = self.loop.create_future()
+        self.waiting.append(waiter)
+        return waiter
+
+    def _flush(self) -> None:
+        if self.writing:
+            return
+        try:
+            pending = self.pgconn.flush()
+        except Exception as exc:  # the connection failed: every read under way with it
+            self.fail(exc)
+            return
+        if pending:
+            self.writing = True
+            self.loop.add_writer(self.fd, self._writable)
+
+    def _writable(self) -> None:
+        try:
+            pending = self.pgconn.flush()
+        except Exception as exc:
+            self.fail(exc)
+            return
+        if not pending:
+            self.writing = False
+            self.loop.remove_writer(self.fd)
+
+    def _readable(self) -> None:
+        from psycopg import pq
+
+        pgconn = self.pgconn
+        try:
+            pgconn.consume_input()
+            while not pgconn.is_busy():
+                result = pgconn.get_result()
+                if result is None:
+                    if not self.results:
+                        break
+                    first, self.results = self.results[0], []
+                    if self.waiting:
+                        waiter = self.waiting.popleft()
+                        if not waiter.done():
+                            waiter.set_result(first)
+                elif result.status != pq.ExecStatus.PIPELINE_SYNC:
+                    self.results.append(result)
+        except Exception as exc:
+            self.fail(exc)
+
+    def _check(self, result: PGresult) -> PGresult:
+        from psycopg import errors, pq
+
+        if result.status not in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK):
+            raise errors.error_from_result(result, encoding=self.connection.info.encoding)
+        return result
+
+    def fail(self, exc: BaseException) -> None:
+        """The connection is done for: refuse every read under way with it, close it."""
+        import psycopg
+
+        if self.failure is None:
+            self.failure = (exc if isinstance(exc, (psycopg.Error, TimeoutError))
+                            else psycopg.OperationalError("the database connection failed"))
+            self.close()
+        while self.waiting:
+            waiter = self.waiting.popleft()
+            if not waiter.done():
+                waiter.set_exception(self.failure)
+
+    def close(self) -> None:
+        import psycopg
+
+        if self.failure is None:
+            self.failure = psycopg.OperationalError("the database connection was closed")
+        if not self.closed:
+            self.closed = True
+            try:
+                self.loop.remove_reader(self.fd)
+                if self.writing:
+                    self.loop.remove_writer(self.fd)
+            except RuntimeError:
+                pass  # the loop is closed already
+            self.pgconn.finish()
+
+
+def _numbered(statement: str) -> str:
+    """A statement in psycopg's parameter style (``%s``) in PostgreSQL's own (``$1``)."""
+    first, *rest = statement.split("%s")
+    numbered = first + "".join(f"${n}{part}" for n, part in enumerate(rest, 1))
+    if "%" in numbered:
+        raise ValueError("only %s placeholders are supported here")
+    return numbered

@@ -1,0 +1,128 @@
+"""Issue 16: the introspection of an access token by a client this process has cached is
+answered on the event loop, without the thread pool, on both backends (PostgreSQL: its one
+read done asynchronously, then the request run again with the row). Revocation state is
+never cached: a token revoked by another process is inactive at the very next
+introspection. A database outage on that path is a 503 with Retry-After, not a 500."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
+
+import pytest
+from starlette.testclient import TestClient
+
+from idp.app import create_app
+from idp.runtime import Runtime
+from tests.conftest import BACKEND, ISSUER
+from tests.integration.flows import introspect, sign_in
+from tests.tcp_proxy import TcpProxy
+
+
+def _hub(settings, clock) -> Iterator[tuple[Runtime, TestClient]]:  # type: ignore[no-untyped-def]
+    """A second hub process's worth on the same database, caching clients for a while."""
+    runtime = Runtime.build(settings.replace(client_cache_ttl=300.0), clock)
+    # The version of the clients table is read again only after this: until then a cached
+    # client needs no read (the test machine may be slow).
+    runtime.clients.version_check = 300.0
+    try:
+        with TestClient(create_app(runtime.settings, runtime=runtime),
+                        base_url=ISSUER) as client:
+            yield runtime, client
+    finally:
+        runtime.close()
+
+
+@pytest.fixture
+def caching(rt, clock) -> Iterator[tuple[Runtime, TestClient]]:  # type: ignore[no-untyped-def]
+    yield from _hub(rt.settings, clock)
+
+
+def _without_thread_pool(runtime: Runtime) -> None:
+    """From now on anything sent to the thread pool fails (a 500), so a 200 was answered on
+    the event loop."""
+    runtime.executor.shutdown(wait=True)
+
+
+def test_introspection_is_answered_on_the_event_loop_and_sees_revocations_at_once(  # type: ignore[no-untyped-def]
+        caching, http, factories):
+    runtime, hub = caching
+    client = factories.client(grant_types=[
+        "authorization_code", "refresh_token", "client_credentials"])
+    auth = (client.client_id, client.secret)
+    tokens = sign_in(http, factories, client)
+    other = hub.post("/token", data={"grant_type": "client_credentials"}, auth=auth)
+    assert other.status_code == 200, other.text
+    assert introspect(hub, client, tokens["access_token"])["active"] is True  # client cached
+
+    _without_thread_pool(runtime)
+    for _ in range(3):
+        assert introspect(hub, client, tokens["access_token"])["active"] is True
+        assert introspect(hub, client, other.json()["access_token"])["active"] is True
+    # Revoked through the other hub (its own connections): inactive at the next request.
+    assert http.post("/revoke", data={"token": other.json()["access_token"]},
+                     auth=auth).status_code == 200
+    assert introspect(hub, client, other.json()["access_token"])["active"] is False
+    # The refresh token's grant revoked: its access tokens with it.
+    assert http.post("/revoke", data={"token": tokens["refresh_token"]},
+                     auth=auth).status_code == 200
+    assert introspect(hub, client, tokens["access_token"])["active"] is False
+    # A thread pool's hop would have been a 500 (checks that the test can fail).
+    assert hub.post("/revoke", data={"token": "x"}, auth=auth).status_code == 500
+
+
+def test_introspections_at_once_each_get_their_own_answer(caching, http, factories):  # type: ignore[no-untyped-def]
+    """Many reads under way together (on PostgreSQL, on one pipelined connection): each
+    request gets the answer for its own token."""
+    runtime, hub = caching
+    client = factories.client(grant_types=["client_credentials"], redirect_uris=[],
+                              scope="invoices")
+    auth = (client.client_id, client.secret)
+    tokens = [hub.post("/token", data={"grant_type": "client_credentials"},
+                       auth=auth).json()["access_token"] for _ in range(12)]
+    revoked = set(tokens[::3])
+    for token in revoked:
+        assert http.post("/revoke", data={"token": token}, auth=auth).status_code == 200
+    assert introspect(hub, client, tokens[1])["active"] is True  # the client cached
+    _without_thread_pool(runtime)
+
+    def active(token: str) -> tuple[str, bool]:
+        return token, introspect(hub, client, token)["active"]
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(active, tokens * 8))
+    assert answers == [(token, token not in revoked) for token in tokens * 8]
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="an outage of the PostgreSQL server")
+def test_a_database_outage_on_the_event_loop_path_is_a_503_then_it_recovers(  # type: ignore[no-untyped-def]
+        rt, clock, http, factories):
+    target = urlsplit(rt.settings.database_url.replace("postgresql+psycopg", "postgresql"))
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432)
+    url = rt.settings.database_url.replace(f"{target.hostname}:{target.port}",
+                                           f"127.0.0.1:{proxy.port}")
+    settings = rt.settings.replace(database_url=url, db_connect_timeout=1.0,
+                                   db_statement_timeout=1.0, db_pool_timeout=1.0)
+    client = factories.client()
+    tokens = sign_in(http, factories, client)
+    try:
+        for runtime, hub in _hub(settings, clock):
+            assert introspect(hub, client, tokens["access_token"])["active"] is True
+            _without_thread_pool(runtime)
+            assert introspect(hub, client, tokens["access_token"])["active"] is True
+            for outage in (proxy.cut, proxy.stall):
+                outage()
+                started = time.monotonic()
+                response = hub.post("/introspect", data={"token": tokens["access_token"]},
+                                    auth=(client.client_id, client.secret))
+                assert response.status_code == 503, response.text
+                assert response.headers["retry-after"] == "5"
+                assert response.json()["error"] == "temporarily_unavailable"
+                # Statement wait 1 s + 0.5 s, or libpq's 2 s connect floor, and a margin.
+                assert time.monotonic() - started < 6.0
+                proxy.restore()
+                assert introspect(hub, client, tokens["access_token"])["active"] is True
+    finally:
+        proxy.close()
