@@ -41,6 +41,8 @@ PASSWORD = "Bench-mark-2026!"
 TICK = os.sysconf("SC_CLK_TCK")
 CORES = os.cpu_count() or 1
 MEASURES = ("client_credentials", "introspection", "logins")
+NODE = "node-oidc-provider, 1 process"
+NODE_JWT = "node-oidc-provider, JWT access tokens, 1 process"
 
 
 # -- processes ------------------------------------------------------------------------------
@@ -224,7 +226,7 @@ def start_hub(backend: str, workers: int, rows: int, ports: Ports, login_users: 
     return server
 
 
-def start_node(ports: Ports) -> Server:
+def start_node(ports: Ports, jwt: bool = False) -> Server:
     peer = BENCH / "peer"
     if not (peer / "node_modules" / "oidc-provider").exists():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=peer,
@@ -232,12 +234,17 @@ def start_node(ports: Ports) -> Server:
     port = ports.take()
     url = f"http://127.0.0.1:{port}"
     auth = ("peer", "peer-secret-" + secrets.token_hex(8))
-    process = subprocess.Popen(["node", "server.mjs", str(port), *auth], cwd=peer,
+    process = subprocess.Popen(["node", "server.mjs", str(port), *auth,
+                                *(["jwt"] if jwt else [])], cwd=peer,
                                stdout=subprocess.DEVNULL)
     wait_up(url + "/.well-known/openid-configuration", process)
     token = httpx.post(url + "/token", data={"grant_type": "client_credentials", "scope": "api"},
                        auth=auth, timeout=30).json()["access_token"]
-    return Server("node-oidc-provider, 1 process", "node", url, process, auth, token)
+    if jwt:
+        # ES256-signed JWT access tokens, as the hub's (node does not introspect those).
+        return Server(NODE_JWT, "node", url, process, auth, token,
+                      measures=("client_credentials",))
+    return Server(NODE, "node", url, process, auth, token)
 
 
 def stop(server: Server) -> None:
@@ -409,15 +416,17 @@ def report(summary: dict[str, dict[str, Any]], rows: int) -> str:
                      + f" | {', '.join(map(str, rss))} | {', '.join(map(str, shares))} |")
     lines += ["", "Cells: requests/s (p50, p99); server CPU per request (+ the PostgreSQL "
               "backends'); gen: the load generator's share of the machine's CPU."]
-    node = summary.get("node-oidc-provider, 1 process")
     ratios = []
     for name, results in summary.items():
-        if node and name.startswith("hub"):
+        for peer_name, label in ((NODE, "node"), (NODE_JWT, "node with JWT access tokens")):
+            node = summary.get(peer_name)
+            if not node or not name.startswith("hub"):
+                continue
             for k in MEASURES[:2]:
                 if k in results and k in node:
                     hub, peer = results[k], node[k]
                     ratios.append(
-                        f"- {name} / node, {k}: req/s x{ratio(hub, peer, 'per_second')}, "
+                        f"- {name} / {label}, {k}: req/s x{ratio(hub, peer, 'per_second')}, "
                         f"CPU per request x{ratio(hub, peer, 'cpu_us_per_request')}"
                         " (issue 16, one worker: req/s ≥ 1.3, CPU ≤ 1/1.3 = 0.77)")
         bare_name = name.replace(f" +{rows:,} rows", "")
@@ -472,7 +481,7 @@ def main() -> None:
         those of the stage before that it does not keep, then run the rounds on them."""
         def key(server: Server) -> tuple[str, int, int]:
             if server.kind == "node":
-                return ("node", 0, 0)
+                return ("node-jwt" if server.name == NODE_JWT else "node", 0, 0)
             backend = "postgresql" if server.database else "sqlite"
             rows_ = args.rows if server.name.count(" rows") else 0
             return (backend, server.workers, rows_)
@@ -483,8 +492,8 @@ def main() -> None:
         for spec in specs:
             if any(key(s) == spec for s in servers):
                 continue
-            if spec[0] == "node":
-                servers.append(start_node(ports))
+            if spec[0] in ("node", "node-jwt"):
+                servers.append(start_node(ports, jwt=spec[0] == "node-jwt"))
             else:
                 backend, workers, rows = spec
                 # The rows database is filled once and reused by the next worker count.
@@ -511,6 +520,8 @@ def main() -> None:
         first: list[tuple[str, int, int]] = []
         if not args.no_peer and set(only) & {"client_credentials", "introspection"}:
             first.append(("node", 0, 0))
+            if "client_credentials" in only:
+                first.append(("node-jwt", 0, 0))
         first += [(b, w, 0) for b in backends for w in worker_counts]
         sitting_stage(first)
         if args.rows and "postgresql" in backends:
