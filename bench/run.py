@@ -125,6 +125,7 @@ class Server:
     users: list[str] = field(default_factory=list)
     workers: int = 1
     database: str = ""  # a PostgreSQL database's name, for its backends' CPU
+    rows: int = 0  # the rows per growing table its database was seeded with
     measures: tuple[str, ...] = ("client_credentials", "introspection")
     seeded: Seeded | None = None
 
@@ -215,7 +216,7 @@ def start_hub(backend: str, workers: int, rows: int, ports: Ports, login_users: 
                                cwd=folder)
     server = Server(label, "hub", url, process,
                     (seeded_answer["client_id"], seeded_answer["secret"]),
-                    users=seeded_answer["users"], workers=workers, database=database,
+                    users=seeded_answer["users"], workers=workers, database=database, rows=rows,
                     measures=MEASURES if workers > 1 else MEASURES[:2], seeded=seeded)
     wait_up(url + "/healthz", process)
     deadline = time.monotonic() + 300
@@ -483,8 +484,7 @@ def main() -> None:
             if server.kind == "node":
                 return ("node-jwt" if server.name == NODE_JWT else "node", 0, 0)
             backend = "postgresql" if server.database else "sqlite"
-            rows_ = args.rows if server.name.count(" rows") else 0
-            return (backend, server.workers, rows_)
+            return (backend, server.workers, server.rows)
 
         for server in [s for s in servers if key(s) not in specs]:
             stop(server)
@@ -511,7 +511,7 @@ def main() -> None:
                 order = [s for s in servers if name in s.measures]
                 for server in order if round_ % 2 == 0 else order[::-1]:
                     result = measure(server, name, args)
-                    label = server.name + (suffix if "rows" not in server.name else "")
+                    label = server.name + (suffix if not server.rows else "")
                     runs.setdefault(label, {}).setdefault(name, []).append(result)
                     print(f"round {round_ + 1}, {label}, {name}: {cell(medians([result]))}",
                           file=sys.stderr)

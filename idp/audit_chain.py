@@ -28,12 +28,13 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+# The row key under which link() leaves the detail's JSON text for the writer.
+from idp.storage.repositories.audit import DETAIL_JSON
+
 # keys.py's HASH_KEY (this module stays below idp.oidc: idp.accounts writes audit events).
 HASH_KEY = "hash.key"
 # The fields of an event covered by its chain value, in this order.
 FIELDS = ("at", "event", "account_id", "client_id", "ip", "fi", "detail")
-# The row key under which link() leaves the detail's JSON text for the writer.
-DETAIL_JSON = "detail_json"
 # The canonical encoding's options (see canonical), one encoder for every event.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"),
                             allow_nan=False)

@@ -179,7 +179,10 @@ class ClientCache:
         # Runs a version check away from the event loop (Runtime: the thread pool's submit);
         # None: no check ahead.
         self.submit: Callable[[Callable[[], None]], object] | None = None
-        self._ahead = False  # a check ahead is submitted and not done
+        # A check ahead is submitted and not done. Set by peek() and cleared by the pool's
+        # thread without the lock: a race at worst submits a second check, which
+        # _follow_version's lock and interval make a no-op.
+        self._ahead = False
 
     def get(self, client_id: str | None) -> RegisteredClient | None:
         if not is_clean_identifier(client_id):

@@ -202,12 +202,29 @@ class HubAuthorizationServer(AuthorizationServer):
 
     # Token endpoint ----------------------------------------------------------------------
 
-    def create_token_response(self, request: HubOAuth2Request) -> ProtocolResponse:
+    def _refuse_repeated(self, request: HubOAuth2Request) -> ProtocolResponse | None:
+        """RFC 6749 §3.2: request parameters MUST NOT be included more than once; the same
+        for introspection (RFC 7662 §2.1) and revocation (RFC 7009 §2.1), whose parameters
+        are "using the application/x-www-form-urlencoded format" of the token endpoint."""
         duplicated = [k for k, v in request.payload.datalist.items() if len(v) > 1]
-        if duplicated:
-            # RFC 6749 §3.2: request parameters MUST NOT be included more than once.
-            error = InvalidRequestError(f"Repeated parameter: {printable_name(duplicated[0])}.")
-            refused: ProtocolResponse = self.handle_error_response(request, error)
+        if not duplicated:
+            return None
+        error = InvalidRequestError(f"Repeated parameter: {printable_name(duplicated[0])}.")
+        refused: ProtocolResponse = self.handle_error_response(request, error)
+        return refused
+
+    def create_endpoint_response(self, name: str, request: HubOAuth2Request | None = None,
+                                 ) -> ProtocolResponse:
+        assert request is not None  # the protocol layer always builds one
+        refused = self._refuse_repeated(request)
+        if refused is not None:
+            return refused
+        answer: ProtocolResponse = super().create_endpoint_response(name, request)
+        return answer
+
+    def create_token_response(self, request: HubOAuth2Request) -> ProtocolResponse:
+        refused = self._refuse_repeated(request)
+        if refused is not None:
             return refused
         # Consuming the code (RFC 6749 §4.1.2) or rotating the refresh token (RFC 9700
         # §4.14.2) commits in one transaction with the refresh token that replaces it: a

@@ -23,11 +23,14 @@ import asyncio
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+import psycopg
+from psycopg import errors, pq
+from psycopg.adapt import PyFormat, Transformer
+
 from sitekit.storage.errors import StorageUnavailable
 from sitekit.storage.timeouts import CLIENT_MARGIN, DatabaseTimeouts
 
 if TYPE_CHECKING:
-    import psycopg
     from psycopg.pq.abc import PGresult
 
 
@@ -41,8 +44,6 @@ class LoopReads:
 
     async def fetch_one(self, statement: str, params: tuple[Any, ...],
                         ) -> tuple[Any, ...] | None:
-        import psycopg
-
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self.close()
@@ -80,8 +81,6 @@ class LoopReads:
                 self._connecting = None
 
     async def _open(self, loop: asyncio.AbstractEventLoop) -> _Pipeline:
-        import psycopg
-
         connect_args = self._timeouts.postgresql_connect_args()
         async with asyncio.timeout(connect_args["connect_timeout"] + CLIENT_MARGIN):
             connection = await psycopg.AsyncConnection.connect(
@@ -111,8 +110,6 @@ class _Pipeline:
 
     def __init__(self, connection: psycopg.AsyncConnection[Any],
                  loop: asyncio.AbstractEventLoop) -> None:
-        from psycopg.adapt import Transformer
-
         self.connection = connection
         self.pgconn = connection.pgconn
         self.loop = loop
@@ -129,8 +126,6 @@ class _Pipeline:
 
     async def fetch_one(self, statement: str, params: tuple[Any, ...], wait: float,
                         ) -> tuple[Any, ...] | None:
-        from psycopg.adapt import PyFormat
-
         if self.failure is not None:
             raise self.failure
         name = self.prepared.get(statement)
@@ -190,8 +185,6 @@ class _Pipeline:
             self.loop.remove_writer(self.fd)
 
     def _readable(self) -> None:
-        from psycopg import pq
-
         pgconn = self.pgconn
         try:
             pgconn.consume_input()
@@ -211,16 +204,12 @@ class _Pipeline:
             self.fail(exc)
 
     def _check(self, result: PGresult) -> PGresult:
-        from psycopg import errors, pq
-
         if result.status not in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK):
             raise errors.error_from_result(result, encoding=self.connection.info.encoding)
         return result
 
     def fail(self, exc: BaseException) -> None:
         """The connection is done for: refuse every read under way with it, close it."""
-        import psycopg
-
         if self.failure is None:
             self.failure = (exc if isinstance(exc, (psycopg.Error, TimeoutError))
                             else psycopg.OperationalError("the database connection failed"))
@@ -231,8 +220,6 @@ class _Pipeline:
                 waiter.set_exception(self.failure)
 
     def close(self) -> None:
-        import psycopg
-
         if self.failure is None:
             self.failure = psycopg.OperationalError("the database connection was closed")
         if not self.closed:

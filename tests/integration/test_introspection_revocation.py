@@ -122,3 +122,25 @@ def test_refresh_token_of_a_disabled_account_is_inactive(http, factories, rt):  
     with rt.db.transaction() as s:
         assert accounts_repo.disable_account(s, "alice")
     assert introspect(http, client, tokens["refresh_token"])["active"] is False
+
+
+@pytest.mark.parametrize("endpoint", ["/introspect", "/revoke"])
+def test_a_repeated_parameter_is_refused_not_answered_for_one_of_its_values(  # type: ignore[no-untyped-def]
+        http, factories, endpoint):
+    """RFC 6749 §3.2, which RFC 7662 §2.1 and RFC 7009 §2.1 take over: a parameter given twice
+    is an ambiguous request, refused whatever its values (here a revoked token and a valid
+    one: which one would be answered for?)."""
+    client = factories.client(grant_types=["client_credentials"], redirect_uris=[],
+                              scope="invoices")
+    auth = (client.client_id, client.secret)
+    first, second = _cc_token(http, client), _cc_token(http, client)
+    response = http.post(endpoint, content=f"token={first}&token={second}",
+                         headers={"Content-Type": "application/x-www-form-urlencoded"},
+                         auth=auth)
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid_request",
+                               "error_description": "Repeated parameter: token."}
+    assert response.headers["cache-control"] == "no-store"
+    # Nothing was revoked by the refused request.
+    assert introspect(http, client, first)["active"] is True
+    assert introspect(http, client, second)["active"] is True

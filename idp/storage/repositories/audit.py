@@ -17,10 +17,13 @@ _CHECKPOINTS = cast(Table, AuditCheckpoint.__table__)
 # Every column the writer gives (a row without the chain columns leaves them NULL).
 _COLUMNS = ("at", "event", "account_id", "client_id", "ip", "fi", "detail", "stream", "seq",
             "prev", "chain")
+# The row key under which a row may carry its detail already encoded as JSON text (the audit
+# chain encodes it once, for its hash and for this column).
+DETAIL_JSON = "detail_json"
 
 
 # The writer's statement per driver, sent as is (no compilation, no bind processing per
-# row): the detail is JSON text already (`detail_json` of the chain, else encoded here as
+# row): the detail is JSON text already (DETAIL_JSON, from the chain, else encoded here as
 # SQLAlchemy's JSON type would). Columns in _COLUMNS' order.
 _INSERTS = {
     ("sqlite", "qmark"): "INSERT INTO audit_events (at, event, account_id, client_id, ip, fi, "
@@ -46,7 +49,7 @@ def write_events(s: Session, events: list[dict[str, Any]]) -> None:
     connection.exec_driver_sql(statement, [
         # In _COLUMNS' order.
         (e.get("at"), e.get("event"), e.get("account_id"), e.get("client_id"), e.get("ip"),
-         e.get("fi"), e["detail_json"] if "detail_json" in e else json.dumps(e.get("detail")),
+         e.get("fi"), e[DETAIL_JSON] if DETAIL_JSON in e else json.dumps(e.get("detail")),
          e.get("stream"), e.get("seq"), e.get("prev"), e.get("chain"))
         for e in events])
 
