@@ -47,6 +47,7 @@ class LoopReads:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self.close()
+            self._connecting = None  # a connect begun on the old loop never ends on this one
             self._loop = loop
         for attempt in (1, 2):
             pipeline = self._pipeline
