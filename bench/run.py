@@ -171,7 +171,8 @@ class Seeded:
     answer: dict[str, Any]
 
 
-def seed(backend: str, rows: int, login_users: int, tmp: Path, label: str) -> Seeded:
+def seed(backend: str, rows: int, login_users: int, tmp: Path, label: str,
+         pg_socket: str = "") -> Seeded:
     folder = Path(tempfile.mkdtemp(prefix="hub-", dir=tmp))
     database = ""
     if backend == "postgresql":
@@ -179,6 +180,8 @@ def seed(backend: str, rows: int, login_users: int, tmp: Path, label: str) -> Se
         with PG.connect() as c:
             c.execute(text(f'CREATE DATABASE "{database}"'))
         database_url = PG_ADMIN.rsplit("/", 1)[0] + "/" + database
+        if pg_socket:  # the hub reaches PostgreSQL through its Unix socket, not TCP
+            database_url = f"postgresql+psycopg://postgres@/{database}?host={pg_socket}"
     else:
         database_url = f"sqlite:///{folder}/bench.sqlite3"
     env = dict(os.environ, IDP_ISSUER="http://127.0.0.1", IDP_DATABASE_URL=database_url,
@@ -200,10 +203,10 @@ def drop(seeded: Seeded) -> None:
 
 
 def start_hub(backend: str, workers: int, rows: int, ports: Ports, login_users: int,
-              tmp: Path, seeded: Seeded | None = None) -> Server:
+              tmp: Path, seeded: Seeded | None = None, pg_socket: str = "") -> Server:
     label = f"hub {backend}{f' +{rows:,} rows' if rows else ''}, {workers} worker" + \
         ("s" if workers > 1 else "")
-    seeded = seeded or seed(backend, rows, login_users, tmp, label)
+    seeded = seeded or seed(backend, rows, login_users, tmp, label, pg_socket)
     database, database_url, folder = seeded.database, seeded.database_url, seeded.folder
     port = ports.take()
     url = f"http://127.0.0.1:{port}"
@@ -455,6 +458,9 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2",
                         help="hub worker counts to start (logins run with more than one)")
     parser.add_argument("--no-peer", action="store_true", help="without node-oidc-provider")
+    parser.add_argument("--pg-socket", default="", metavar="DIR",
+                        help="the hubs reach PostgreSQL through the Unix socket in DIR "
+                             "(e.g. /var/run/postgresql) instead of TCP 127.0.0.1:5432")
     parser.add_argument("--rows", type=int, default=0,
                         help="also the PostgreSQL hubs on a database with this many rows "
                              "per growing table (bench/rows.py), compared with the empty one")
@@ -498,7 +504,8 @@ def main() -> None:
                 backend, workers, rows = spec
                 # The rows database is filled once and reused by the next worker count.
                 reuse = rows_seed[0] if rows and rows_seed else None
-                server = start_hub(backend, workers, rows, ports, args.login_users, tmp, reuse)
+                server = start_hub(backend, workers, rows, ports, args.login_users, tmp, reuse,
+                                   args.pg_socket)
                 assert server.seeded is not None
                 if server.seeded not in seeds:
                     seeds.append(server.seeded)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
@@ -21,6 +22,7 @@ from tests.integration.flows import introspect, sign_in
 from tests.tcp_proxy import TcpProxy
 
 
+@contextmanager
 def _hub(settings, clock) -> Iterator[tuple[Runtime, TestClient]]:  # type: ignore[no-untyped-def]
     """A second hub process's worth on the same database, caching clients for a while."""
     runtime = Runtime.build(settings.replace(client_cache_ttl=300.0), clock)
@@ -37,7 +39,8 @@ def _hub(settings, clock) -> Iterator[tuple[Runtime, TestClient]]:  # type: igno
 
 @pytest.fixture
 def caching(rt, clock) -> Iterator[tuple[Runtime, TestClient]]:  # type: ignore[no-untyped-def]
-    yield from _hub(rt.settings, clock)
+    with _hub(rt.settings, clock) as pair:
+        yield pair
 
 
 def _without_thread_pool(runtime: Runtime) -> None:
@@ -110,7 +113,7 @@ if BACKEND == "postgresql":
         client = factories.client()
         tokens = sign_in(http, factories, client)
         try:
-            for runtime, hub in _hub(settings, clock):
+            with _hub(settings, clock) as (runtime, hub):
                 assert introspect(hub, client, tokens["access_token"])["active"] is True
                 _without_thread_pool(runtime)
                 assert introspect(hub, client, tokens["access_token"])["active"] is True
