@@ -131,3 +131,23 @@ if BACKEND == "postgresql":
                     assert introspect(hub, client, tokens["access_token"])["active"] is True
         finally:
             proxy.close()
+
+    def test_a_connect_left_pending_on_a_finished_event_loop_does_not_stop_the_next_reads(  # type: ignore[no-untyped-def]
+            rt):
+        """A test client's event loop may end while its connection is being opened: the next
+        loop opens its own instead of waiting on that one (a 500 before the fix)."""
+        import asyncio
+
+        from sqlalchemy.engine import make_url
+
+        from sitekit.storage.loop_reads import LoopReads
+
+        conninfo = make_url(rt.settings.database_url).set(drivername="postgresql")
+        reads = LoopReads(conninfo.render_as_string(hide_password=False), rt.db.timeouts)
+        finished = asyncio.new_event_loop()
+        reads._loop, reads._connecting = finished, finished.create_future()  # never done
+        finished.close()
+        try:
+            assert asyncio.run(reads.fetch_one("SELECT %s::int", (41,))) == (41,)
+        finally:
+            reads.close()

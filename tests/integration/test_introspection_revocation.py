@@ -133,14 +133,15 @@ def test_a_repeated_parameter_is_refused_not_answered_for_one_of_its_values(  # 
     client = factories.client(grant_types=["client_credentials"], redirect_uris=[],
                               scope="invoices")
     auth = (client.client_id, client.secret)
-    first, second = _cc_token(http, client), _cc_token(http, client)
-    response = http.post(endpoint, content=f"token={first}&token={second}",
-                         headers={"Content-Type": "application/x-www-form-urlencoded"},
-                         auth=auth)
-    assert response.status_code == 400
-    assert response.json() == {"error": "invalid_request",
-                               "error_description": "Repeated parameter: token."}
-    assert response.headers["cache-control"] == "no-store"
-    # Nothing was revoked by the refused request.
-    assert introspect(http, client, first)["active"] is True
-    assert introspect(http, client, second)["active"] is True
+    revoked, valid = _cc_token(http, client), _cc_token(http, client)
+    assert http.post("/revoke", data={"token": revoked}, auth=auth).status_code == 200
+    for pair in (f"token={revoked}&token={valid}", f"token={valid}&token={revoked}"):
+        response = http.post(endpoint, content=pair, auth=auth, headers={
+            "Content-Type": "application/x-www-form-urlencoded"})
+        assert response.status_code == 400
+        assert response.json() == {"error": "invalid_request",
+                                   "error_description": "Repeated parameter: token."}
+        assert response.headers["cache-control"] == "no-store"
+    # Nothing was revoked by the refused requests.
+    assert introspect(http, client, revoked)["active"] is False
+    assert introspect(http, client, valid)["active"] is True
