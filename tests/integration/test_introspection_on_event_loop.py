@@ -148,6 +148,9 @@ if BACKEND == "postgresql":
         reads._loop, reads._connecting = finished, finished.create_future()  # never done
         finished.close()
         try:
-            assert asyncio.run(reads.fetch_one("SELECT %s::int", (41,))) == (41,)
+            # A thread of its own: this one may hold an event loop of an earlier test.
+            with ThreadPoolExecutor(1) as thread:
+                read = thread.submit(asyncio.run, reads.fetch_one("SELECT %s::int", (41,)))
+                assert read.result(timeout=30) == (41,)
         finally:
             reads.close()
