@@ -55,6 +55,10 @@ class Settings:
     db_pool_timeout: float = _setting(
         5.0, "Longest wait for a free connection of the process's pool, in seconds."
     )
+    db_pool_size: int = _setting(
+        10, "PostgreSQL connections each of a process's two pools keeps open between requests "
+        "(a burst opens up to 20 more per pool, closed once returned)."
+    )
     keys_dir: str = _setting(
         "keys", "Folder holding the signing keys (created on first run, private files 0600)."
     )

@@ -3,15 +3,18 @@ IDP_TEST_DATABASE=postgresql), emptied before each test; apps built from Setting
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from idp.clock import FrozenClock
 from idp.runtime import Runtime
@@ -19,6 +22,9 @@ from idp.settings import Settings
 from idp.storage.migrate import upgrade
 from idp.storage.models import Base
 from tests.factories import Factories
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import Hub
 
 # No per-example deadline nor "too slow" check: the machine running the suite is shared and
 # its load varies; a slow example is not a failure (timed properties have their own tests).
@@ -42,7 +48,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One migrated database for this test worker, dropped at the end."""
     if BACKEND == "postgresql":
         name = f"idp_test_{secrets.token_hex(4)}"
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
         with admin.connect() as c:
             c.execute(text(f'CREATE DATABASE "{name}"'))
         url = _pg_url(name)
@@ -96,3 +102,20 @@ def rt(settings: Settings, clock: FrozenClock) -> Iterator[Runtime]:
 @pytest.fixture
 def factories(rt: Runtime) -> Factories:
     return Factories(rt)
+
+
+@pytest.fixture(scope="session")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    """The hub process of this test worker, on the suite's database backend: one for the
+    end-to-end, APA and Chorus tests alike (defined here, not re-exported by their
+    conftests, which would start one per folder)."""
+    # Imported here: tests/e2e/conftest.py imports this module.
+    from tests.e2e.conftest import new_pg_database, start_hub, stop_hub
+
+    tmp = tmp_path_factory.mktemp("e2e")
+    with contextlib.ExitStack() as stack:
+        url = (stack.enter_context(new_pg_database("idp_e2e_main")) if BACKEND == "postgresql"
+               else f"sqlite:///{tmp}/hub.sqlite3")
+        running = start_hub(url, tmp / "keys")
+        yield running
+        stop_hub(running)

@@ -21,7 +21,6 @@ from clients.apa.settings import ApaSettings
 from tests.conftest import BACKEND
 from tests.e2e.browsing import log_in_and_consent
 from tests.e2e.conftest import PASSWORD, Hub, new_pg_database
-from tests.e2e.conftest import hub as hub  # the session's hub process
 from tests.servers import free_port
 
 SIRET_A = "21750001600019"

@@ -14,7 +14,6 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import check_page
 from tests.chorus.conftest import Live
 from tests.chorus.conftest import chorus_database as chorus_database
-from tests.chorus.conftest import hub as hub
 from tests.chorus.conftest import live as live  # Chorus beside a real hub (not the browser one)
 from tests.e2e.conftest import PASSWORD
 

@@ -12,7 +12,6 @@ from tests.browser.conftest import check_page
 from tests.browser.test_apa_pages_fit import MEASURE
 from tests.chorus.conftest import Live
 from tests.chorus.conftest import chorus_database as chorus_database
-from tests.chorus.conftest import hub as hub
 from tests.chorus.conftest import live as live
 from tests.e2e.conftest import PASSWORD
 

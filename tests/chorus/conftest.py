@@ -24,7 +24,6 @@ from idp import admin
 from tests.conftest import BACKEND
 from tests.e2e.browsing import log_in_and_consent
 from tests.e2e.conftest import PASSWORD, Hub, new_pg_database
-from tests.e2e.conftest import hub as hub  # the session's hub process
 from tests.mail import SmtpSink
 from tests.servers import free_port
 

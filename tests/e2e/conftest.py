@@ -15,12 +15,13 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from idp import admin
 from idp.runtime import Runtime
 from idp.settings import Settings
 from idp.storage.migrate import upgrade
-from tests.conftest import BACKEND, PG_ADMIN_URL, empty_tables
+from tests.conftest import PG_ADMIN_URL, empty_tables
 from tests.servers import free_port, wait_until_up
 
 PASSWORD = "Motdepasse-2026!"
@@ -66,7 +67,10 @@ def start_hub(database_url: str, keys_dir: Path, issuer: str | None = None,
     env = {**os.environ, "IDP_ISSUER": issuer, "IDP_DATABASE_URL": database_url,
            "IDP_KEYS_DIR": str(keys_dir), "IDP_CLIENT_CACHE_TTL": "0",
            "IDP_LOG_LEVEL": "warning", "IDP_ARGON2_MEMORY_KIB": "1024",
-           "IDP_ARGON2_TIME_COST": "1", **(extra_env or {})}
+           "IDP_ARGON2_TIME_COST": "1",
+           # The suite's hubs share one server with each other and with a second run of the
+           # suite (CI runs SQLite and PostgreSQL at once): few idle connections each.
+           "IDP_DB_POOL_SIZE": "2", **(extra_env or {})}
     settings = Settings.from_env({k: v for k, v in env.items() if k.startswith("IDP_")})
     upgrade(database_url)
     process = subprocess.Popen([sys.executable, "-m", "idp", "serve", "--port", str(port)],
@@ -90,7 +94,8 @@ def stop_hub(hub: Hub) -> None:
 def new_pg_database(prefix: str) -> Iterator[str]:
     """The URL of a new PostgreSQL database, dropped afterwards."""
     name = f"{prefix}_{secrets.token_hex(4)}"
-    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    # No pool: no connection to the server's own database held while the test runs.
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with engine.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
     try:
@@ -106,18 +111,6 @@ def pg_database() -> Iterator[str]:
     """A PostgreSQL database of this test worker, dropped at the end."""
     with new_pg_database("idp_e2e") as url:
         yield url
-
-
-@pytest.fixture(scope="session")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    """The hub under test, on the suite's database backend."""
-    tmp = tmp_path_factory.mktemp("e2e")
-    with contextlib.ExitStack() as stack:
-        url = (stack.enter_context(new_pg_database("idp_e2e_main")) if BACKEND == "postgresql"
-               else f"sqlite:///{tmp}/hub.sqlite3")
-        running = start_hub(url, tmp / "keys")
-        yield running
-        stop_hub(running)
 
 
 __all__ = ["PASSWORD", "Hub", "empty_tables", "free_port", "new_pg_database", "start_hub",
