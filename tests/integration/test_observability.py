@@ -16,10 +16,11 @@ from sqlalchemy import create_engine, text
 from starlette.testclient import TestClient
 
 from idp.app import create_app
+from idp.runtime import Runtime
 from idp.storage.migrate import head_revisions
 from idp.web import readiness
 from sitekit.logs import JsonFormatter
-from tests.conftest import ISSUER
+from tests.conftest import BACKEND, ISSUER
 from tests.oidc_helpers import login
 from tests.servers import ThreadedServer
 
@@ -192,6 +193,19 @@ def test_metrics_exposition_parses_and_moves_with_traffic(rt, factories) -> None
     assert value(after, "idp_db_pool_size") >= 1
     assert ("idp_db_pool_checked_out", ()) in after
     assert METRICS_TOKEN not in json.dumps([list(k) for k in after])
+
+
+def test_the_pool_size_setting_sizes_both_postgresql_pools(settings, clock) -> None:  # type: ignore[no-untyped-def]
+    """IDP_DB_POOL_SIZE: how many connections each of the process's two PostgreSQL pools
+    keeps (the metrics' idp_db_pool_size sums them); SQLite's pool does not depend on it."""
+    sizes = []
+    for pool_size in (3, 7):
+        runtime = Runtime.build(settings.replace(db_pool_size=pool_size), clock)
+        try:
+            sizes.append(runtime.db.pool_status()[1])
+        finally:
+            runtime.close()
+    assert sizes == ([5, 5] if BACKEND == "sqlite" else [6, 14])
 
 
 def test_outbox_backlog_is_counted_per_channel(rt, factories) -> None:  # type: ignore[no-untyped-def]
