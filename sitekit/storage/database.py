@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sitekit.storage.errors import StorageUnavailable
 from sitekit.storage.loop_reads import LoopReads
+from sitekit.storage.sqlite_writer import WriterTurns
 from sitekit.storage.timeouts import (
     DatabaseTimeouts,
     bounded_connection_class,
@@ -82,7 +83,16 @@ class Database:
                  timeouts: DatabaseTimeouts | None = None) -> None:
         self.url = url
         self.timeouts = timeouts or DatabaseTimeouts()
-        self.engine = _make_engine(url, pool_size, self.timeouts)
+        # A SQLite file (not in memory, not a URI with options): its own readers see the
+        # pool's commits, and this process's threads take turns at its writer
+        # (sqlite_writer.py).
+        parsed = make_url(url)
+        path = parsed.database if parsed.get_backend_name() == "sqlite" and not parsed.query \
+            else None
+        self._sqlite_file = path if path and path != ":memory:" else None
+        self._writer_turns = (WriterTurns(self.timeouts.sqlite_busy_ms / 1000)
+                              if self._sqlite_file else None)
+        self.engine = _make_engine(url, pool_size, self.timeouts, self._writer_turns)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_engine = self.engine.execution_options(idp_read_only=True)
         # Hot single-row reads: autocommit (no BEGIN/ROLLBACK round trips), no pre-ping.
@@ -90,10 +100,6 @@ class Database:
             url, self.timeouts, isolation_level="AUTOCOMMIT", pool_size=pool_size,
             max_overflow=20, pool_pre_ping=False, pool_recycle=600, hide_parameters=True)
         self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
-        # A plain file (not in memory, not a URI with options): its own readers see the
-        # pool's commits.
-        path = self.engine.url.database if self.is_sqlite and not self.engine.url.query else None
-        self._sqlite_file = path if path and path != ":memory:" else None
         self._loop_readers = threading.local()
         self._loop_connections: list[sqlite3.Connection] = []
         self._loop_lock = threading.Lock()
@@ -144,11 +150,17 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commits on success, rolls back on any exception."""
+        turns = self._writer_turns
+        if turns is not None:
+            turns.enter()
         try:
             with self._sessions.begin() as session:
                 yield session
         except UNAVAILABLE as exc:
             raise StorageUnavailable(_reason(exc)) from exc
+        finally:
+            if turns is not None:
+                turns.exit()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -304,7 +316,8 @@ def _postgresql_engine(url: str, timeouts: DatabaseTimeouts, **options: Any) -> 
     return engine
 
 
-def _make_engine(url: str, pool_size: int, timeouts: DatabaseTimeouts) -> Engine:
+def _make_engine(url: str, pool_size: int, timeouts: DatabaseTimeouts,
+                 writer_turns: WriterTurns | None) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -334,6 +347,8 @@ def _make_engine(url: str, pool_size: int, timeouts: DatabaseTimeouts) -> Engine
             # Take the write lock at BEGIN so concurrent writers queue instead of failing
             # with "database is locked" when a read transaction upgrades to a write.
             read_only = conn.get_execution_options().get("idp_read_only", False)
+            if writer_turns is not None and not read_only:
+                writer_turns.before_begin()
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
