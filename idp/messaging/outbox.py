@@ -60,9 +60,14 @@ class OutboxDispatcher:
 
     def _deliver_round(self) -> tuple[int, bool]:
         now = self.clock.now()
+        # Read first: a round with nothing due (most of them) takes no write lock.
+        with self.db.read() as s:
+            due = outbox_repo.due_messages(s, now)
+        if not due:
+            return 0, False
         with self.db.transaction() as s:
             claimed = [(m.id, m.channel, m.recipient, m.subject, m.body, m.attempts,
-                        m.created_at) for m in outbox_repo.claim_due(s, now, LEASE)]
+                        m.created_at) for m in outbox_repo.claim(s, due, now, LEASE)]
         sent = 0
         jobs_done = False
         for message_id, channel, recipient, subject, body, attempts, created_at in claimed:

@@ -23,13 +23,17 @@ def record_decoy(s: Session, now: int) -> None:
     s.flush()
 
 
-def claim_due(s: Session, now: int, lease: int, limit: int = 20) -> list[OutboxMessage]:
-    """Messages due now, leased to this dispatcher for `lease` seconds (several processes
-    may dispatch: each row is claimed by one conditional UPDATE)."""
-    due = list(s.scalars(
+def due_messages(s: Session, now: int, limit: int = 20) -> list[OutboxMessage]:
+    """Messages due now, oldest first (read only: `claim` then leases them)."""
+    return list(s.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.id).limit(limit)))
+
+
+def claim(s: Session, due: list[OutboxMessage], now: int, lease: int) -> list[OutboxMessage]:
+    """The messages of `due` still due, leased to this dispatcher for `lease` seconds
+    (several processes may dispatch: each row is claimed by one conditional UPDATE)."""
     claimed = []
     for message in due:
         won = rowcount(s.execute(
