@@ -70,11 +70,13 @@ def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def settings(database_url: str, keys_dir: Path) -> Settings:
+def settings(database_url: str, keys_dir: Path, tmp_path: Path) -> Settings:
     return Settings.from_env(
         {}, issuer=ISSUER, database_url=database_url, keys_dir=str(keys_dir),
         # Fast hashing in tests; the real cost is measured in bench/.
         argon2_memory_kib=1024, argon2_time_cost=1, client_cache_ttl=0.0,
+        # The demo SMS gateway's file: the test's own, not var/ of the checkout.
+        sms_sink_file=str(tmp_path / "sms.jsonl"),
     )
 
 
