@@ -9,6 +9,7 @@ These tests always use PostgreSQL."""
 from __future__ import annotations
 
 import secrets
+import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
@@ -105,9 +106,15 @@ def _assert_contained(answers, hub) -> None:  # type: ignore[no-untyped-def]
     for name in ("home", "authorize"):
         assert "Connexion à l&#39;annuaire impossible" in answers[name][0].text or \
             "Connexion à l'annuaire impossible" in answers[name][0].text, name
-    started = time.monotonic()
-    assert httpx.get(hub.url + "/healthz", timeout=30).status_code == 200
-    assert time.monotonic() - started < 1.0
+    # Liveness does no I/O: it answers at once while the database is out. The median of
+    # five, so that one scheduling stall of a loaded machine (CI runs two suites at once:
+    # 1.7 s seen once) is not taken for an event loop held by a database wait.
+    timings = []
+    for _ in range(5):
+        started = time.monotonic()
+        assert httpx.get(hub.url + "/healthz", timeout=30).status_code == 200
+        timings.append(time.monotonic() - started)
+    assert statistics.median(timings) < 1.0, timings
 
 
 def _assert_back(hub, proxy, client, browser, tokens) -> None:  # type: ignore[no-untyped-def]
