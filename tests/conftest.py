@@ -43,20 +43,29 @@ def _pg_url(name: str) -> str:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
 
 
+@contextlib.contextmanager
+def new_pg_database(prefix: str) -> Iterator[str]:
+    """The URL of a new PostgreSQL database, dropped afterwards."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    # No pool: no connection to the server's own database held while the test runs.
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with engine.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield _pg_url(name)
+    finally:
+        with engine.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One migrated database for this test worker, dropped at the end."""
     if BACKEND == "postgresql":
-        name = f"idp_test_{secrets.token_hex(4)}"
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        url = _pg_url(name)
-        upgrade(url)
-        yield url
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        with new_pg_database("idp_test") as url:
+            upgrade(url)
+            yield url
     else:
         path = tmp_path_factory.mktemp("db") / "idp.sqlite3"
         url = f"sqlite:///{path}"
@@ -112,7 +121,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     end-to-end, APA and Chorus tests alike (defined here, not re-exported by their
     conftests, which would start one per folder)."""
     # Imported here: tests/e2e/conftest.py imports this module.
-    from tests.e2e.conftest import new_pg_database, start_hub, stop_hub
+    from tests.e2e.conftest import start_hub, stop_hub
 
     tmp = tmp_path_factory.mktemp("e2e")
     with contextlib.ExitStack() as stack:

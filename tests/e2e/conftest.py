@@ -3,7 +3,6 @@ arranged directly in their database, browsers played by httpx clients with cooki
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import subprocess
@@ -14,14 +13,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
 
 from idp import admin
 from idp.runtime import Runtime
 from idp.settings import Settings
 from idp.storage.migrate import upgrade
-from tests.conftest import PG_ADMIN_URL, empty_tables
+from tests.conftest import empty_tables, new_pg_database
 from tests.servers import free_port, wait_until_up
 
 PASSWORD = "Motdepasse-2026!"
@@ -88,22 +85,6 @@ def stop_hub(hub: Hub) -> None:
     hub.process.terminate()
     hub.process.wait(timeout=10)
     hub.rt.close()
-
-
-@contextlib.contextmanager
-def new_pg_database(prefix: str) -> Iterator[str]:
-    """The URL of a new PostgreSQL database, dropped afterwards."""
-    name = f"{prefix}_{secrets.token_hex(4)}"
-    # No pool: no connection to the server's own database held while the test runs.
-    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with engine.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with engine.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
 
 
 @pytest.fixture(scope="session")

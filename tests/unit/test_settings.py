@@ -81,6 +81,8 @@ def test_an_https_issuer_makes_cookies_secure() -> None:
     ("IDP_ACCESS_TOKEN_TTL", "1.5"),
     ("IDP_CLIENT_CACHE_TTL", "two"),
     ("IDP_SMTP_PORT", ""),
+    ("IDP_DB_POOL_SIZE", "two"),
+    ("IDP_DB_POOL_SIZE", "1e3"),
 ])
 def test_a_value_of_the_wrong_type_is_refused_naming_the_variable(variable: str,
                                                                   value: str) -> None:
@@ -105,6 +107,8 @@ def test_a_value_of_the_wrong_type_is_refused_naming_the_variable(variable: str,
     ("IDP_THREADS", "-1"),
     ("IDP_SMTP_PORT", "70000"),
     ("IDP_PURGE_INTERVAL", "-1"),
+    ("IDP_DB_POOL_SIZE", "0"),
+    ("IDP_DB_POOL_SIZE", "-3"),
 ])
 def test_an_invalid_value_is_refused_naming_the_variable(variable: str, value: str) -> None:
     with pytest.raises(ValueError, match=variable):
