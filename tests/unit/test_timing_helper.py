@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 
-from tests.timing import compare_interleaved, mann_whitney_u, trimmed
+import pytest
+
+from tests.timing import Comparison, assert_same_time, compare_interleaved, mann_whitney_u, trimmed
 
 A = [1.1, 2.2, 2.2, 3.5, 4.0, 5.1, 6.3, 7.7, 8.0, 9.9, 10.5, 11.0, 12.2, 13.1, 14.8, 15.0,
      16.6, 17.2, 18.9, 20.0]
@@ -39,3 +41,32 @@ def test_the_interleaved_comparison_sees_a_gap_like_the_one_reported():
     comparison = compare_interleaved(lambda: _busy(0.0002), lambda: _busy(0.0017),
                                      pairs=100, warmup=5)
     assert not comparison.indistinguishable(), comparison
+
+
+def _scripted(gaps_ms: list[float]):
+    """A `measure` that returns significant comparisons with these gaps (0 = indistinguishable)."""
+    calls = iter(gaps_ms)
+
+    def measure(first: object, second: object, pairs: int) -> Comparison:
+        gap = next(calls)
+        return Comparison([0.001], [0.001], gap, 1.0 if gap == 0 else 0.001)
+    return measure
+
+
+def test_a_leak_that_keeps_its_direction_fails_after_two_measurements():
+    with pytest.raises(AssertionError, match="told apart"):
+        assert_same_time(lambda: None, lambda: None, measure=_scripted([1.2, 0.9]))
+    with pytest.raises(AssertionError, match="told apart"):
+        assert_same_time(lambda: None, lambda: None, measure=_scripted([-1.2, -0.9]))
+
+
+def test_gaps_of_opposite_signs_are_noise_and_measured_again():
+    assert assert_same_time(lambda: None, lambda: None,
+                            measure=_scripted([-2.6, 2.0, 0])).median_gap_ms == 0
+    with pytest.raises(AssertionError, match="told apart"):  # the streak restarts: +2.0, +1.5
+        assert_same_time(lambda: None, lambda: None, measure=_scripted([-2.6, 2.0, 1.5]))
+
+
+def test_the_measurements_are_bounded_even_when_the_sign_keeps_flipping():
+    with pytest.raises(AssertionError, match="told apart"):
+        assert_same_time(lambda: None, lambda: None, measure=_scripted([1, -1, 1, -1, 0]))
