@@ -376,6 +376,9 @@ def measure(server: Server, name: str, args: argparse.Namespace) -> dict[str, An
     # Of the machine (all cores), over the measured window.
     result["loadgen_machine_share"] = round(result["loadgen_cpu_s"] / (result["wall_s"] * CORES), 3)
     result["worker_rss_mb"] = [rss_mb(p) for p in server.worker_pids()]
+    if name == "logins":  # and once the hub has seen the load end (sitekit/memory.py)
+        time.sleep(SETTLE_SECONDS)
+        result["worker_rss_settled_mb"] = [rss_mb(p) for p in server.worker_pids()]
     return result
 
 
@@ -385,12 +388,18 @@ KEYS = ("per_second", "p50_ms", "p99_ms", "cpu_us_per_request", "db_cpu_us_per_r
         "loadgen_machine_share")
 
 
+SETTLE_SECONDS = 2.0
+
+
 def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
     summary: dict[str, Any] = {k: round(statistics.median(r[k] for r in runs), 3) for k in KEYS}
     summary["errors"] = sum(r.get("errors", 0) + r.get("non_2xx", 0) for r in runs)
     summary["worker_rss_mb"] = [max(r["worker_rss_mb"][i] for r in runs
                                     if i < len(r["worker_rss_mb"]))
                                 for i in range(max(len(r["worker_rss_mb"]) for r in runs))]
+    if all("worker_rss_settled_mb" in r for r in runs):
+        summary["worker_rss_settled_mb"] = [max(r["worker_rss_settled_mb"][i] for r in runs)
+                                            for i in range(len(runs[0]["worker_rss_settled_mb"]))]
     summary["worker_cpu_share"] = runs[-1]["worker_cpu_share"]
     return summary
 
@@ -410,16 +419,22 @@ def ratio(a: dict[str, Any], b: dict[str, Any], key: str) -> str:
 
 def report(summary: dict[str, dict[str, Any]], rows: int) -> str:
     lines = ["| server | client_credentials | introspection | complete logins | RSS per worker "
-             "(MB) | worker CPU shares (last round, last measure) |",
-             "| --- | --- | --- | --- | --- | --- |"]
+             "(MB) | RSS 2 s after the logins (MB) | worker CPU shares (last round, last "
+             "measure) |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     for name, results in summary.items():
         rss = max((m["worker_rss_mb"] for m in results.values()), key=sum, default=[])
+        settled = results.get("logins", {}).get("worker_rss_settled_mb", [])
         shares = results.get("logins", results.get("introspection", {})).get(
             "worker_cpu_share", [])
         lines.append(f"| {name} | " + " | ".join(cell(results.get(k)) for k in MEASURES)
-                     + f" | {', '.join(map(str, rss))} | {', '.join(map(str, shares))} |")
+                     + f" | {', '.join(map(str, rss))} | {', '.join(map(str, settled)) or '-'}"
+                     + f" | {', '.join(map(str, shares))} |")
     lines += ["", "Cells: requests/s (p50, p99); server CPU per request (+ the PostgreSQL "
-              "backends'); gen: the load generator's share of the machine's CPU."]
+              "backends'); gen: the load generator's share of the machine's CPU. RSS: the "
+              "highest over the rounds, read as the load ends, and for logins again "
+              f"{SETTLE_SECONDS:g} s later (freed argon2 buffers go back to the system once "
+              "hashing is idle, sitekit/memory.py)."]
     ratios = []
     for name, results in summary.items():
         for peer_name, label in ((NODE, "node"), (NODE_JWT, "node with JWT access tokens")):

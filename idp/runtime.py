@@ -55,6 +55,7 @@ class Runtime:
     outbox_loop: Every
     providers: ProviderRegistry
     provider_probe: Every
+    memory_release: Every
 
     async def blocking(self, fn: Callable[..., T], *args: Any) -> T:
         """Run database work or password hashing off the event loop.
@@ -81,12 +82,13 @@ class Runtime:
         audit = AuditLog(db, clock, settings.audit_flush_interval, settings.audit_buffer_max,
                          chain=Chain(chain_key(keys.hash_key_bytes())),
                          checkpoints=Checkpoints(keys))
+        passwords = Passwords(settings)
         return cls(
             settings=settings,
             clock=clock,
             db=db,
             keys=keys,
-            passwords=Passwords(settings),
+            passwords=passwords,
             policies=policies,
             content=content,
             clients=clients,
@@ -96,6 +98,8 @@ class Runtime:
                 max(settings.login_failure_window, settings.recovery_send_window),
                 settings.history_kept_days * 86400)),
             executor=executor,
+            # Freed argon2 buffers back to the system when logins pause (sitekit/memory.py).
+            memory_release=Every(0.5, passwords.memory.tick, "memory-release"),
             **_outbox(settings, db, clock, keys, clients, audit),
             **_providers(settings, db, keys, clock),
         )
@@ -105,8 +109,10 @@ class Runtime:
         self.housekeeping.start()
         self.outbox_loop.start()
         self.provider_probe.start()
+        self.memory_release.start()
 
     def close(self) -> None:
+        self.memory_release.stop()
         self.provider_probe.stop()
         self.outbox_loop.stop()
         self.housekeeping.stop()

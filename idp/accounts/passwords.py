@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from idp.settings import Settings
+from sitekit.memory import IdleRelease
 
 
 class Passwords:
@@ -29,13 +30,18 @@ class Passwords:
             memory_cost=settings.argon2_memory_kib,
             parallelism=settings.argon2_parallelism,
         )
+        # The freed buffers go back to the system once hashing has been idle a second
+        # (sitekit/memory.py): `release_idle_memory` is called by a background loop.
+        self.memory = IdleRelease(idle=1.0)
         # Verified against when the username is unknown, so both cases cost the same time.
         self._decoy = self.hash("decoy password, never matches")
 
     def hash(self, password: str) -> str:
+        self.memory.used()
         return self._threads.submit(self._hasher.hash, password).result()
 
     def verify(self, password_hash: str | None, password: str) -> bool:
+        self.memory.used()
         try:
             matched = self._threads.submit(
                 self._hasher.verify, password_hash or self._decoy, password).result()
