@@ -73,7 +73,7 @@ class Runtime:
         policies = PasswordPolicies.load(settings.password_policies_file)
         content = SiteContent.load(settings.content_file)
         db = Database(settings.database_url, pool_size=settings.db_pool_size,
-                      timeouts=DatabaseTimeouts(
+                      threads=settings.threads, timeouts=DatabaseTimeouts(
             settings.db_connect_timeout, settings.db_statement_timeout,
             settings.db_pool_timeout))
         clients = ClientCache(db, settings.client_cache_ttl, clock)
