@@ -103,12 +103,10 @@ class BrowserSessions:
     def load(self, session_id: str | None) -> SessionState | None:
         if not is_clean_identifier(session_id, 128):
             return None
-        now = self.clock.now()
-        with self.db.read() as s:
-            row = sessions_repo.find_session(s, session_id, now)
-            if row is None:
-                return None
-            account = accounts_repo.get_account(s, row.account_id) if row.account_id else None
+        row = sessions_repo.find_session_row(self.db, session_id, self.clock.now())
+        if row is None:
+            return None
+        account = self.account(row.account_id) if row.account_id else None
         if account is not None and account.disabled:
             account = None
         return SessionState(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import CursorResult, Engine, Result, make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -306,10 +307,38 @@ def _reason(exc: Exception) -> str:
     return str(getattr(exc, "orig", None) or exc)[:200]
 
 
-def _postgresql_engine(url: str, timeouts: DatabaseTimeouts, **options: Any) -> Engine:
+# A pooled connection unused this long is pinged before it is handed out (see below).
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _postgresql_engine(url: str, timeouts: DatabaseTimeouts, ping_when_idle: bool = False,
+                       **options: Any) -> Engine:
     engine = create_engine(url, pool_timeout=timeouts.pool,
                            connect_args=timeouts.postgresql_connect_args(), **options)
     connection_class = bounded_connection_class(timeouts.client_wait)
+
+    if ping_when_idle:
+        # SQLAlchemy's pool_pre_ping costs a round trip (";") before every transaction, 12
+        # of a login. A connection back in the pool less than a second ago was working
+        # then: only one idle longer (through a restart or a cut, say) is pinged; a failed
+        # ping makes the pool replace it (DisconnectionError), as pre_ping would. One used
+        # within the second before a cut fails its request instead (503), and SQLAlchemy
+        # then replaces every connection of the pool.
+        @event.listens_for(engine, "checkin")
+        def _note_idle(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+            record.info["idle_since"] = time.monotonic()
+
+        @event.listens_for(engine, "checkout")
+        def _ping_if_idle(dbapi_connection: Any, record: ConnectionPoolEntry,
+                          _proxy: Any) -> None:
+            idle_since = record.info.get("idle_since")
+            if idle_since is not None and \
+                    time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+                return
+            try:
+                engine.dialect.do_ping(dbapi_connection)
+            except engine.dialect.loaded_dbapi.Error as exc:
+                raise DisconnectionError(str(exc)) from exc
 
     @event.listens_for(engine, "do_connect")
     def _connect(dialect: Dialect, conn_rec: ConnectionPoolEntry, cargs: list[Any],
@@ -359,7 +388,7 @@ def _make_engine(url: str, pool_size: int, timeouts: DatabaseTimeouts,
         return engine
     # Statement parameters (hashes, sealed secrets, messages) stay out of logs and errors.
     return _postgresql_engine(url, timeouts, pool_size=pool_size, max_overflow=20,
-                              pool_pre_ping=True, hide_parameters=True)
+                              ping_when_idle=True, hide_parameters=True)
 
 
 def rowcount(result: Result[Any]) -> int:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -10,6 +11,9 @@ from sqlalchemy.orm import Session
 from idp.storage.models import BrowserSession, SessionClient
 from idp.storage.repositories.hashing import sha256_hex
 from sitekit.storage.database import rowcount
+
+if TYPE_CHECKING:
+    from sitekit.storage.database import Database
 
 
 def create_session(
@@ -33,6 +37,36 @@ def find_session(s: Session, session_id: str, now: int) -> BrowserSession | None
     if row is None or row.expires_at <= now:
         return None
     return row
+
+
+class SessionRow(NamedTuple):
+    sid: str
+    account_id: int | None
+    auth_time: int | None
+    acr: str | None
+    amr: list[str]
+    data: dict[str, Any]
+
+
+_SESSION_SQL = ("SELECT sid, account_id, auth_time, acr, amr, data FROM browser_sessions "
+                "WHERE id_hash = {p} AND expires_at > {p}")
+# Read by nearly every page: one indexed read on a pooled connection, without the ORM's
+# session and transaction (~0.2 ms of a worker each, bench/README.md).
+SESSION_ROW = {"sqlite": _SESSION_SQL.format(p="?"), "postgresql": _SESSION_SQL.format(p="%s")}
+
+
+def _json(value: Any) -> Any:
+    """A JSON column as the driver gives it: text from SQLite, decoded from PostgreSQL."""
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def find_session_row(db: Database, session_id: str, now: int) -> SessionRow | None:
+    """The unexpired session of this cookie value, as `find_session` without the ORM."""
+    row = db.fetch_one(SESSION_ROW, (sha256_hex(session_id), now))
+    if row is None:
+        return None
+    sid, account_id, auth_time, acr, amr, data = row
+    return SessionRow(sid, account_id, auth_time, acr, _json(amr) or [], _json(data) or {})
 
 
 def save_session_data(s: Session, session_id: str, data: dict[str, Any]) -> None:
