@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from idp import login_names
 from idp.storage.models import Account, EmailLink, LoginName, LoginNameSettings
-from sitekit.storage.database import rowcount
+from sitekit.storage.database import execute_sql, rowcount
 
 # A password hash no password matches (argon2 refuses it as malformed): accounts that log in
 # only through an identity provider (idp/accounts/citizens.py).
@@ -99,8 +99,8 @@ def set_disabled(s: Session, account_id: int, disabled: bool) -> None:
 
 def record_login(s: Session, account_id: int, now: int) -> None:
     # A login ends a warning of deletion for inactivity (décret 2009-730).
-    s.execute(update(Account).where(Account.id == account_id)
-              .values(last_login_at=now, inactivity_warned_at=None))
+    execute_sql(s, "UPDATE accounts SET last_login_at = ?, inactivity_warned_at = NULL "
+                "WHERE id = ?", (now, account_id))
 
 
 def silence_mobile_reminder(s: Session, account_id: int, until: int) -> None:

@@ -3,11 +3,11 @@ models/devices.py), at most `keep` per account: the least recently seen give way
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from idp.storage.models import KnownDevice
 from idp.storage.repositories.hashing import sha256_hex
+from sitekit.storage.database import execute_sql
 
 
 def device_hash(account_id: int, cookie: str) -> str:
@@ -15,8 +15,9 @@ def device_hash(account_id: int, cookie: str) -> str:
 
 
 def count_devices(s: Session, account_id: int) -> int:
-    return s.scalar(select(func.count()).select_from(KnownDevice)
-                    .where(KnownDevice.account_id == account_id)) or 0
+    count = execute_sql(s, "SELECT count(*) FROM known_devices WHERE account_id = ?",
+                        (account_id,)).scalar()
+    return int(count or 0)
 
 
 def see_device(s: Session, account_id: int, cookie: str, now: int) -> bool:
@@ -35,12 +36,12 @@ def add_device(s: Session, account_id: int, cookie: str, now: int, keep: int,
                known_before: int) -> None:
     """Record a browser new to the account, which knew `known_before` of them; the least
     recently seen give way past `keep`."""
-    s.add(KnownDevice(account_id=account_id, device_hash=device_hash(account_id, cookie),
-                      first_seen_at=now, last_seen_at=now))
-    s.flush()
+    execute_sql(s, "INSERT INTO known_devices (account_id, device_hash, first_seen_at, "
+                "last_seen_at) VALUES (?, ?, ?, ?)",
+                (account_id, device_hash(account_id, cookie), now, now))
     if known_before < keep:
         return
-    kept = select(KnownDevice.device_hash).where(KnownDevice.account_id == account_id).order_by(
-        KnownDevice.last_seen_at.desc(), KnownDevice.first_seen_at.desc()).limit(keep)
-    s.execute(delete(KnownDevice).where(KnownDevice.account_id == account_id,
-                                        KnownDevice.device_hash.not_in(kept.scalar_subquery())))
+    execute_sql(s, "DELETE FROM known_devices WHERE account_id = ? AND device_hash NOT IN ("
+                "SELECT device_hash FROM known_devices WHERE account_id = ? "
+                "ORDER BY last_seen_at DESC, first_seen_at DESC LIMIT ?)",
+                (account_id, account_id, keep))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from idp.storage.models import BrowserSession, SessionClient
 from idp.storage.repositories.hashing import sha256_hex
-from sitekit.storage.database import rowcount
+from sitekit.storage.database import execute_sql, rowcount
 
 if TYPE_CHECKING:
     from sitekit.storage.database import Database
@@ -19,17 +19,14 @@ if TYPE_CHECKING:
 def create_session(
     s: Session, session_id: str, sid: str, now: int, expires_at: int, data: dict[str, Any],
     account_id: int | None = None, acr: str | None = None, amr: tuple[str, ...] = (),
-) -> BrowserSession:
+) -> None:
     """A new session row; with `account_id`, a logged-in one (authenticated at `now`),
     written by one INSERT."""
-    row = BrowserSession(
-        id_hash=sha256_hex(session_id), sid=sid, data=data, created_at=now, expires_at=expires_at,
-        account_id=account_id, auth_time=now if account_id is not None else None, acr=acr,
-        amr=list(amr),
-    )
-    s.add(row)
-    s.flush()
-    return row
+    execute_sql(s, "INSERT INTO browser_sessions (id_hash, sid, account_id, auth_time, acr, "
+                "amr, data, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (
+                    sha256_hex(session_id), sid, account_id,
+                    now if account_id is not None else None, acr, json.dumps(list(amr)),
+                    json.dumps(data), now, expires_at))
 
 
 def find_session(s: Session, session_id: str, now: int) -> BrowserSession | None:
@@ -70,15 +67,12 @@ def find_session_row(db: Database, session_id: str, now: int) -> SessionRow | No
 
 
 def save_session_data(s: Session, session_id: str, data: dict[str, Any]) -> None:
-    s.execute(
-        update(BrowserSession)
-        .where(BrowserSession.id_hash == sha256_hex(session_id))
-        .values(data=data)
-    )
+    execute_sql(s, "UPDATE browser_sessions SET data = ? WHERE id_hash = ?",
+                (json.dumps(data), sha256_hex(session_id)))
 
 
 def delete_session(s: Session, session_id: str) -> None:
-    s.execute(delete(BrowserSession).where(BrowserSession.id_hash == sha256_hex(session_id)))
+    execute_sql(s, "DELETE FROM browser_sessions WHERE id_hash = ?", (sha256_hex(session_id),))
 
 
 def delete_session_by_sid(s: Session, sid: str) -> None:
@@ -88,13 +82,9 @@ def delete_session_by_sid(s: Session, sid: str) -> None:
 def record_session_client(
     s: Session, sid: str, client_id: str, account_id: int, expires_at: int
 ) -> None:
-    if s.get(SessionClient, (sid, client_id)) is None:
-        s.add(
-            SessionClient(
-                sid=sid, client_id=client_id, account_id=account_id, expires_at=expires_at
-            )
-        )
-        s.flush()
+    execute_sql(s, "INSERT INTO session_clients (sid, client_id, account_id, expires_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (sid, client_id) DO NOTHING",
+                (sid, client_id, account_id, expires_at))
 
 
 def session_clients(s: Session, sid: str) -> list[SessionClient]:

@@ -7,9 +7,10 @@ RFC 6749 §4.1.2 for replayed codes).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,13 +22,18 @@ from idp.storage.models import (
     UsedAssertion,
 )
 from idp.storage.repositories.hashing import sha256_hex
-from sitekit.storage.database import Database, rowcount
+from sitekit.storage.database import Database, execute_sql, rowcount
 
 
-def create_grant(s: Session, grant: Grant) -> Grant:
-    s.add(grant)
-    s.flush()
-    return grant
+def create_grant(s: Session, grant: Grant) -> None:
+    """`grant` written by one INSERT (not added to `s`: read it back with `get_grant`)."""
+    execute_sql(s, "INSERT INTO grants (id, client_id, account_id, scope, claims, sid, "
+                "auth_time, acr, amr, created_at, expires_at, revoked_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
+                    grant.id, grant.client_id, grant.account_id, grant.scope,
+                    None if grant.claims is None else json.dumps(grant.claims), grant.sid,
+                    grant.auth_time, grant.acr, json.dumps(list(grant.amr or [])),
+                    grant.created_at, grant.expires_at, grant.revoked_at))
 
 
 def get_grant(s: Session, grant_id: str) -> Grant | None:
@@ -68,8 +74,13 @@ def revoke_account_grants(s: Session, account_id: int, now: int) -> int:
 # Authorization codes -------------------------------------------------------------------------
 
 
-def save_code(s: Session, code: str, **fields: object) -> None:
-    s.execute(insert(AuthorizationCode).values(code_hash=sha256_hex(code), **fields))
+def save_code(s: Session, code: str, *, grant_id: str, client_id: str, redirect_uri: str,
+              code_challenge: str, nonce: str | None, expires_at: int) -> None:
+    execute_sql(s, "INSERT INTO authorization_codes (code_hash, grant_id, client_id, "
+                "redirect_uri, code_challenge, nonce, expires_at, consumed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, NULL)", (
+                    sha256_hex(code), grant_id, client_id, redirect_uri, code_challenge, nonce,
+                    expires_at))
 
 
 @dataclass(frozen=True)
@@ -85,16 +96,9 @@ def consume_code(s: Session, code: str, client_id: str, now: int) -> CodeRedempt
     consumed reports its grant so the caller revokes what it issued (RFC 6749 §4.1.2).
     """
     code_hash = sha256_hex(code)
-    won = rowcount(s.execute(
-        update(AuthorizationCode)
-        .where(
-            AuthorizationCode.code_hash == code_hash,
-            AuthorizationCode.client_id == client_id,
-            AuthorizationCode.consumed_at.is_(None),
-            AuthorizationCode.expires_at > now,
-        )
-        .values(consumed_at=now)
-    ))
+    won = execute_sql(s, "UPDATE authorization_codes SET consumed_at = ? WHERE code_hash = ? "
+                      "AND client_id = ? AND consumed_at IS NULL AND expires_at > ?",
+                      (now, code_hash, client_id, now)).rowcount
     row = s.get(AuthorizationCode, code_hash)
     if row is None or row.client_id != client_id:
         return CodeRedemption(None)
@@ -108,8 +112,11 @@ def consume_code(s: Session, code: str, client_id: str, now: int) -> CodeRedempt
 # Refresh tokens ------------------------------------------------------------------------------
 
 
-def save_refresh_token(s: Session, token: str, **fields: object) -> None:
-    s.execute(insert(RefreshToken).values(token_hash=sha256_hex(token), **fields))
+def save_refresh_token(s: Session, token: str, *, grant_id: str, client_id: str, scope: str,
+                       issued_at: int, expires_at: int) -> None:
+    execute_sql(s, "INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, "
+                "issued_at, expires_at, rotated_at) VALUES (?, ?, ?, ?, ?, ?, NULL)", (
+                    sha256_hex(token), grant_id, client_id, scope, issued_at, expires_at))
 
 
 @dataclass(frozen=True)
