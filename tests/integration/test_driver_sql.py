@@ -49,3 +49,18 @@ def test_the_oldest_devices_give_way_past_the_kept_number(rt, factories) -> None
         kept = execute_sql(s, "SELECT first_seen_at FROM known_devices WHERE account_id = ? "
                            "ORDER BY first_seen_at", (account_id,)).scalars().all()
     assert kept == [101, 102, 103]
+
+
+def test_hostile_values_go_as_parameters_never_as_sql(rt) -> None:  # type: ignore[no-untyped-def]
+    """Quotes, placeholders of either driver, NUL and non-ASCII in a value written by
+    `execute_sql` (the session's data) come back as they went."""
+    from idp.storage.repositories import sessions as sessions_repo
+
+    hostile = "it's \"quoted\"; DROP TABLE browser_sessions; -- ? %s %(x)s %% \x00 é 😀"
+    now = rt.clock.now()
+    with rt.db.transaction() as s:
+        sessions_repo.create_session(s, "hostile-cookie", "sid-h", now, now + 60,
+                                     {"v": hostile, hostile: [hostile]})
+        sessions_repo.save_session_data(s, "hostile-cookie", {"v": hostile, "w": "?"})
+    row = sessions_repo.find_session_row(rt.db, "hostile-cookie", now)
+    assert row is not None and row.data == {"v": hostile, "w": "?"}
