@@ -31,7 +31,7 @@ class Passwords:
             parallelism=settings.argon2_parallelism,
         )
         # The freed buffers go back to the system once hashing has been idle a second
-        # (sitekit/memory.py): `release_idle_memory` is called by a background loop.
+        # (sitekit/memory.py): the runtime's `memory_release` loop calls `memory.tick`.
         self.memory = IdleRelease(idle=1.0)
         # Verified against when the username is unknown, so both cases cost the same time.
         self._decoy = self.hash("decoy password, never matches")

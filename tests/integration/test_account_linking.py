@@ -21,10 +21,11 @@ import pytest
 from idp import admin, admin_providers
 from idp.federation.pivot import identity_hash, validate_pivot
 from idp.runtime import Runtime
-from idp.storage.models import AuditEvent, EmailLink, FederationLink
+from idp.storage.models import AuditEvent, BrowserSession, EmailLink, FederationLink
 from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import federation_links
 from idp.storage.repositories import sessions as sessions_repo
+from idp.storage.repositories.hashing import sha256_hex
 from tests.e2e.federation_world import HOSTILE_CITIZEN, good_hostile_behaviour
 from tests.factories import PASSWORD
 from tests.federation.hostile_fi import CLIENT_ID, CLIENT_SECRET, HostileFI
@@ -98,7 +99,7 @@ def fi_login(http: Any, fi: HostileFI, sub: str = "citizen-42",
 def current_account(rt: Runtime, http: Any) -> Any:
     cookie = http.cookies.get(rt.settings.session_cookie)
     with rt.db.read() as s:
-        row = sessions_repo.find_session(s, cookie, rt.clock.now())
+        row = sessions_repo.find_session_row(rt.db, cookie, rt.clock.now())
         return accounts_repo.get_account(s, row.account_id) if row and row.account_id else None
 
 
@@ -500,8 +501,7 @@ def test_linking_asks_the_password_again_after_ten_minutes(http, rt, registered)
     account = _local_logged_in(http, rt)
     # The login was 601 s ago (the session's clock, not the FI's: its tokens stay fresh).
     with rt.db.transaction() as s:
-        row = sessions_repo.find_session(s, http.cookies.get(rt.settings.session_cookie),
-                                         rt.clock.now())
+        row = s.get(BrowserSession, sha256_hex(http.cookies.get(rt.settings.session_cookie)))
         row.auth_time -= 601
     page = http.get("/compte/liaisons")
     assert 'name="password"' in page.text

@@ -3,7 +3,9 @@ ORM's read does, on both backends: JSON decoded, expiry honoured, unknown ids ab
 
 from __future__ import annotations
 
+from idp.storage.models import BrowserSession
 from idp.storage.repositories import sessions as sessions_repo
+from idp.storage.repositories.hashing import sha256_hex
 
 
 def test_the_row_read_without_the_orm_matches_the_orm_read(rt) -> None:  # type: ignore[no-untyped-def]
@@ -15,7 +17,7 @@ def test_the_row_read_without_the_orm_matches_the_orm_read(rt) -> None:  # type:
                                      acr="eidas1", amr=("pwd", "otp"))
     row = sessions_repo.find_session_row(rt.db, "cookie-value", now)
     with rt.db.read() as s:
-        orm = sessions_repo.find_session(s, "cookie-value", now)
+        orm = s.get(BrowserSession, sha256_hex("cookie-value"))
         assert orm is not None
         expected = (orm.sid, orm.account_id, orm.auth_time, orm.acr, orm.amr, orm.data)
     assert row == expected

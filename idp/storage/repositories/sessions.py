@@ -29,13 +29,6 @@ def create_session(
                     json.dumps(data), now, expires_at))
 
 
-def find_session(s: Session, session_id: str, now: int) -> BrowserSession | None:
-    row = s.get(BrowserSession, sha256_hex(session_id))
-    if row is None or row.expires_at <= now:
-        return None
-    return row
-
-
 class SessionRow(NamedTuple):
     sid: str
     account_id: int | None
@@ -58,7 +51,7 @@ def _json(value: Any) -> Any:
 
 
 def find_session_row(db: Database, session_id: str, now: int) -> SessionRow | None:
-    """The unexpired session of this cookie value, as `find_session` without the ORM."""
+    """The unexpired session of this cookie value (one read, without the ORM)."""
     row = db.fetch_one(SESSION_ROW, (sha256_hex(session_id), now))
     if row is None:
         return None
