@@ -53,6 +53,9 @@ log = logging.getLogger("idp.audit")
 events_log = logging.getLogger("idp.audit.events")
 
 BATCH_SIZE = 500
+# The writer is woken as soon as this many events wait, rather than at its interval: it then
+# holds the GIL ~3 ms at a time, not tens under load (issue 16: requests' p99).
+FLUSH_AT = 256
 REPORT_INTERVAL = 60.0
 CHECKPOINT_INTERVAL = 60.0
 
@@ -111,6 +114,8 @@ class AuditLog:
                 self._stats.dropped_buffer_full += 1
                 return
             self._pending.append(row)
+            if len(self._pending) == FLUSH_AT:
+                self._writer.wake()
 
     def write(
         self,

@@ -1,4 +1,5 @@
-"""A daemon thread that calls a function every `interval` seconds until stopped."""
+"""A daemon thread that calls a function every `interval` seconds until stopped, or sooner
+when woken."""
 
 from __future__ import annotations
 
@@ -17,22 +18,34 @@ class Every:
         self.action = action
         self.name = name
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         if self._thread is None and self.interval > 0:
             self._stop.clear()
+            self._wake.clear()
             self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
             self._thread.start()
 
+    def wake(self) -> None:
+        """Run the action now rather than at the end of the interval (at once if it is
+        running: it runs again when it ends)."""
+        self._wake.set()
+
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while True:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             try:
                 self.action()
             except StorageUnavailable as exc:
