@@ -260,6 +260,16 @@ class HubAuthorizationServer(AuthorizationServer):
                 and request.form.get("token", "").count(".") == 2
                 and self.client_is_cached(request))
 
+    def introspection_reads(self, request: HubOAuth2Request,
+                            ) -> list[tuple[dict[str, str], tuple[str, ...]]]:
+        """The read the introspection of this request's token will ask for, known ahead when
+        the token is an access token of ours (its signature verified, as the endpoint will):
+        done before the endpoint runs, it runs once instead of twice on PostgreSQL."""
+        claims = self.tokens.verify_access_token(request.form.get("token", ""))
+        if claims is None:
+            return []
+        return [tokens_repo.access_token_revoked_read(claims["jti"], claims.get("gid"))]
+
     def client_is_cached(self, request: HubOAuth2Request) -> bool:
         """The client authenticating by secret is in this process's cache, fresh."""
         client_id = request.form.get("client_id")

@@ -106,7 +106,8 @@ class ProtocolEndpoints:
             # reads on PostgreSQL (done asynchronously), or below when a read would wait.
             try:
                 answer: ProtocolResponse = await self.hub.rt.db.run_on_event_loop(
-                    server.create_endpoint_response, "introspection", request)
+                    server.create_endpoint_response, "introspection", request,
+                    prefetch=lambda: server.introspection_reads(request))
                 return answer
             except WouldBlock:
                 pass

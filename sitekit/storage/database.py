@@ -129,13 +129,23 @@ class Database:
         once; PostgreSQL, asynchronously)."""
         return self._sqlite_file is not None or self._loop_reads is not None
 
-    async def run_on_event_loop(self, function: Callable[..., T], *args: Any) -> T:
+    async def run_on_event_loop(
+            self, function: Callable[..., T], *args: Any,
+            prefetch: Callable[[], Sequence[tuple[dict[str, str], tuple[Any, ...]]]] | None
+            = None) -> T:
         """``function(*args)`` on the event loop, under ``on_event_loop()``. On PostgreSQL,
         each ``fetch_one`` it asks for is read asynchronously and the function runs again,
         that answer at hand (``MAX_LOOP_READS`` reads at most). Raises ``WouldBlock`` when
         it cannot be answered so (the caller then uses the thread pool); the function must
-        allow that many runs (nothing written, no event recorded before its reads)."""
+        allow that many runs (nothing written, no event recorded before its reads).
+        ``prefetch``: on PostgreSQL, the ``fetch_one`` reads (``sql``, ``params``) the
+        function is known to ask for, read first so that it runs once (a read it does not
+        ask for is only wasted)."""
         answers: dict[tuple[str, tuple[Any, ...]], tuple[Any, ...] | None] = {}
+        if prefetch is not None and self._loop_reads is not None:
+            for sql, params in prefetch():
+                statement = sql[self.engine.dialect.name]
+                answers[statement, params] = await self._loop_reads.fetch_one(statement, params)
         for _ in range(MAX_LOOP_READS):
             try:
                 with on_event_loop(answers):

@@ -116,7 +116,10 @@ class _Pipeline:
         self.loop = loop
         self.transformer = Transformer(connection)
         self.prepared: dict[str, bytes] = {}
-        self.waiting: deque[asyncio.Future[PGresult]] = deque()
+        # Each read's future and the loop time by which its answer must have come.
+        self.waiting: deque[tuple[asyncio.Future[PGresult], float]] = deque()
+        # One timer, at the oldest read's deadline (not one per read: issue 16).
+        self.watch: asyncio.TimerHandle | None = None
         self.results: list[PGresult] = []
         self.failure: BaseException | None = None
         self.writing = False
@@ -134,34 +137,48 @@ class _Pipeline:
         if name is None:
             name = f"idp_hot_{len(self.prepared)}".encode()
             self.pgconn.send_prepare(name, _numbered(statement).encode())
-            prepared = self._sent()
+            prepared = self._sent(wait)
             self.prepared[statement] = name  # the reads sent after it come after it
         tx = self.transformer
         self.pgconn.send_query_prepared(
             name, tx.dump_sequence(params, [PyFormat.TEXT] * len(params)))
-        answer = self._sent()
+        answer = self._sent(wait)
         self._flush()
-        # The client's bound: a silent server is cut off here (the caller then closes the
-        # connection) instead of waiting for a cancellation.
-        async with asyncio.timeout(wait):
-            if prepared is not None:
-                try:
-                    self._check(await prepared)
-                except BaseException:
-                    self.prepared.pop(statement, None)
-                    raise
-            result = self._check(await answer)
+        # The client's bound (`_deadline`): a silent server fails every read under way with
+        # TimeoutError (the caller then closes the connection) instead of waiting for a
+        # cancellation.
+        if prepared is not None:
+            try:
+                self._check(await prepared)
+            except BaseException:
+                self.prepared.pop(statement, None)
+                raise
+        result = self._check(await answer)
         if result.ntuples == 0:
             return None
         tx.set_pgresult(result)
         row: tuple[Any, ...] = tx.load_row(0, tuple)
         return row
 
-    def _sent(self) -> asyncio.Future[PGresult]:
+    def _sent(self, wait: float) -> asyncio.Future[PGresult]:
         self.pgconn.pipeline_sync()
         waiter: asyncio.Future[PGresult] = self.loop.create_future()
-        self.waiting.append(waiter)
+        deadline = self.loop.time() + wait
+        self.waiting.append((waiter, deadline))
+        if self.watch is None:
+            self.watch = self.loop.call_at(deadline, self._deadline)
         return waiter
+
+    def _deadline(self) -> None:
+        """The oldest read still waiting is past its bound: the server is silent. Answers
+        come in order, so only the oldest is looked at; the timer then moves to the next."""
+        self.watch = None
+        if self.waiting:
+            deadline = self.waiting[0][1]
+            if deadline <= self.loop.time():
+                self.fail(TimeoutError("the database did not answer in time"))
+            else:
+                self.watch = self.loop.call_at(deadline, self._deadline)
 
     def _flush(self) -> None:
         if self.writing:
@@ -196,7 +213,7 @@ class _Pipeline:
                         break
                     first, self.results = self.results[0], []
                     if self.waiting:
-                        waiter = self.waiting.popleft()
+                        waiter = self.waiting.popleft()[0]
                         if not waiter.done():
                             waiter.set_result(first)
                 elif result.status != pq.ExecStatus.PIPELINE_SYNC:
@@ -216,7 +233,7 @@ class _Pipeline:
                             else psycopg.OperationalError("the database connection failed"))
             self.close()
         while self.waiting:
-            waiter = self.waiting.popleft()
+            waiter = self.waiting.popleft()[0]
             if not waiter.done():
                 waiter.set_exception(self.failure)
 
@@ -229,6 +246,8 @@ class _Pipeline:
                 self.loop.remove_reader(self.fd)
                 if self.writing:
                     self.loop.remove_writer(self.fd)
+                if self.watch is not None:
+                    self.watch.cancel()
             except RuntimeError:
                 pass  # the loop is closed already
             self.pgconn.finish()

@@ -175,10 +175,17 @@ ACCESS_TOKEN_REVOKED = {
 }
 
 
+def access_token_revoked_read(jti: str, grant_id: str | None,
+                              ) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The read of ``is_access_token_revoked``, to be done ahead (Database.run_on_event_loop's
+    ``prefetch``)."""
+    gid = grant_id or ""
+    return ACCESS_TOKEN_REVOKED, (jti, gid, gid)
+
+
 def is_access_token_revoked(db: Database, jti: str, grant_id: str | None) -> bool:
     """One round trip: the token itself, or the grant it belongs to, was revoked."""
-    gid = grant_id or ""
-    return db.fetch_one(ACCESS_TOKEN_REVOKED, (jti, gid, gid)) is not None
+    return db.fetch_one(*access_token_revoked_read(jti, grant_id)) is not None
 
 
 # Client assertions (RFC 7523) ----------------------------------------------------------------
