@@ -88,7 +88,11 @@ class Settings:
     )
     argon2_memory_kib: int = _setting(19456, "argon2id memory cost in KiB (OWASP minimum).")
     argon2_time_cost: int = _setting(2, "argon2id iterations.")
-    argon2_parallelism: int = _setting(1, "argon2id parallelism.")
+    argon2_parallelism: int = _setting(
+        1, "argon2id parallelism (lanes). With 1, hashes are computed by libsodium (its "
+        "AVX2/AVX-512 code, half the time here); with more, by argon2-cffi. Either verifies "
+        "the other's hashes."
+    )
     argon2_threads: int = _setting(
         0, "Passwords hashed at once by each process (argon2id, each in a thread of its own); "
         "0: the machine's cores, divided by the workers under `idp serve --workers`."
