@@ -86,9 +86,10 @@ def note_login_device_in(s: Session, rt: Runtime, account_id: int, presented: st
     fresh = presented is None or not plausible_cookie(presented)
     cookie = new_cookie() if fresh else str(presented)
     now = rt.clock.now()
-    account = accounts_repo.get_account(s, account_id)
-    if account is None:
+    found = accounts_repo.new_device_alert_address(s, account_id)
+    if found is None:  # the account went meanwhile
         return cookie, False
+    address = found.email
     known_before = devices_repo.count_devices(s, account_id)
     # A cookie made just now is known to no account (256 random bits): nothing to look up.
     if not fresh and devices_repo.see_device(s, account_id, cookie, now):
@@ -96,12 +97,10 @@ def note_login_device_in(s: Session, rt: Runtime, account_id: int, presented: st
     devices_repo.add_device(s, account_id, cookie, now, KEEP_PER_ACCOUNT, known_before)
     if known_before == 0:  # the first login: nothing to compare with, no alert
         return cookie, False
-    alert = account.new_device_alerts and bool(account.email) and account.email_verified
-    if alert:
-        assert account.email is not None
+    alert = address is not None
+    if address is not None:
         notification = mail(paris_time(now))
-        outbox_repo.enqueue(s, "email", account.email, notification.subject,
-                            notification.body, now)
+        outbox_repo.enqueue(s, "email", address, notification.subject, notification.body, now)
     rt.audit.write(s, "login.new_device", account_id=account_id, alerted=alert)
     return cookie, alert
 

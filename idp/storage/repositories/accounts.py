@@ -4,6 +4,7 @@ or an e-mail address goes through here, which keeps the table ``login_names`` in
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -79,6 +80,24 @@ def find_by_subject(s: Session, subject: str) -> Account | None:
 
 def get_account(s: Session, account_id: int) -> Account | None:
     return s.get(Account, account_id)
+
+
+class AlertAddress(NamedTuple):
+    """Where a new-device alert goes: None when the person turned the alerts off or has no
+    verified address."""
+    email: str | None
+
+
+def new_device_alert_address(s: Session, account_id: int) -> AlertAddress | None:
+    """None for an account that is not there. One plain read of three columns, in the
+    login's transaction (issue 16: the ORM's read of the whole row cost ~400 µs of CPU on
+    PostgreSQL)."""
+    row = execute_sql(s, "SELECT new_device_alerts, email, email_verified FROM accounts "
+                         "WHERE id = ?", (account_id,)).first()
+    if row is None:
+        return None
+    alerts, email, verified = tuple(row)
+    return AlertAddress(str(email) if alerts and email and verified else None)
 
 
 def list_accounts(s: Session) -> list[Account]:
