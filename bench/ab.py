@@ -6,9 +6,10 @@ Each checkout must have been installed (`scripts/install`). One hub of one worke
 from each (`bench/run.py`'s `start_hub`, the checkout's own code and database), and one login
 at a time (bench/login_load.py's steps) runs against them in alternating slices, the order
 inside each pair of slices reversed from one pair to the next. The worker's CPU time per login
-is read before and after each slice. On this shared machine a sitting's speed drifts by 20 %
-and more within minutes; slices this short see the same drift on both sides, so the ratio of
-the two sums is what tells (bench/README.md, 2026-11-28 17:50).
+(on PostgreSQL, its database backends' too) is read before and after each slice. On this
+shared machine a sitting's speed drifts by 20 % and more within minutes; slices this short
+see the same drift on both sides, so the ratio of the two sums is what tells
+(bench/README.md, 2026-11-28 17:50).
 """
 
 from __future__ import annotations
@@ -51,15 +52,20 @@ async def measure(sides: list[tuple[Any, Any]], login_load: ModuleType, slices: 
             await login_load.one_login(browser, cfg, server.users[0])
         browsers.append((browser, cfg))
     cpu: list[list[float]] = [[], []]
+    db: list[list[float]] = [[], []]
     for k in range(slices):
         for side in ((0, 1) if k % 2 == 0 else (1, 0)):
             (run, server), (browser, cfg) = sides[side], browsers[side]
             pid = server.worker_pids()[0]
+            backends = run.pg_backends(server.database)  # PostgreSQL: its server processes
             before = run.cpu_seconds(pid)
+            db_before = sum(run.cpu_seconds(p) for p in backends)
             for _ in range(per_slice):
                 await login_load.one_login(browser, cfg, server.users[0])
             cpu[side].append((run.cpu_seconds(pid) - before) / per_slice * 1000)
-    return cpu
+            db[side].append((sum(run.cpu_seconds(p) for p in backends) - db_before)
+                            / per_slice * 1000)
+    return cpu, db
 
 
 def main() -> None:
@@ -78,7 +84,7 @@ def main() -> None:
             run = load(checkout, "run")
             sides.append((run, run.start_hub(args.backend, 1, 0, run.Ports(56000 + 100 * i), 4,
                                              Path(tempfile.mkdtemp(prefix="idp-ab-")))))
-        cpu = asyncio.run(measure(sides, load(checkouts[0], "login_load"), args.slices,
+        cpu, db = asyncio.run(measure(sides, load(checkouts[0], "login_load"), args.slices,
                                   args.per_slice))
     finally:
         for run, server in sides:
@@ -90,6 +96,11 @@ def main() -> None:
               f"over {len(values)} slices of {args.per_slice}")
     ratios = sorted(round(b / a, 2) for a, b in zip(cpu[0], cpu[1], strict=True))
     print(f"new / old: {sum(cpu[1]) / sum(cpu[0]):.3f} (sums); per pair of slices: {ratios}")
+    if args.backend == "postgresql":
+        print(f"PostgreSQL's backends per login, median: old {statistics.median(db[0]):.1f} ms, "
+              f"new {statistics.median(db[1]):.1f} ms; new / old {sum(db[1]) / sum(db[0]):.3f}; "
+              f"hub + database, new / old "
+              f"{(sum(cpu[1]) + sum(db[1])) / (sum(cpu[0]) + sum(db[0])):.3f}")
 
 
 if __name__ == "__main__":

@@ -39,11 +39,10 @@ from idp.audit import AuditLog
 from idp.clock import Clock
 from idp.storage.models import Account
 from idp.storage.repositories import accounts as accounts_repo
-from idp.storage.repositories import second_factor as second_factor_repo
 from sitekit.storage.database import Database
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    pass
 
 # Authentication methods of a completed login (RFC 8176 §2): what idp/oidc/assurance.py
 # turns into an acr level.
@@ -100,15 +99,14 @@ class Authentication:
         password, from the client `address`."""
         if not typed_name or not password:
             raise MissingCredentials
-        # One read for the account, its second factor and the locks: the same queries
-        # whether the account exists or not (issue 10, finding 4).
+        # Two plain reads, the account with its second factor, then the locks: the same
+        # queries whether the account exists or not (issue 10, finding 4).
         now = self.clock.now()
-        with self.db.read() as s:
-            account, enrolled = self._find(s, typed_name)
-            # Failures count for the account the name designates, whichever of its names
-            # was typed, or for the name itself when no account has it.
-            name = throttling.login_name(account, typed_name, self.agent_domains)
-            locks = throttling.lock_state(s, self.throttle, name, address, now)
+        account, enrolled = accounts_repo.login_account(self.db, typed_name)
+        # Failures count for the account the name designates, whichever of its names was
+        # typed, or for the name itself when no account has it.
+        name = throttling.login_name(account, typed_name, self.agent_domains)
+        locks = throttling.lock_state(self.db, self.throttle, name, address, now)
         if locks.until is not None:
             self._refuse_locked(locks.until, now, "login.locked", address,
                                 identifier_hmac=self._digest(name))
@@ -172,16 +170,6 @@ class Authentication:
             self._count_failure(account.username, address, WrongCode if code else MissingCode)
 
     # -- The rules each step shares -----------------------------------------------------------
-
-    @staticmethod
-    def _find(s: Session, typed_name: str) -> tuple[Account | None, bool]:
-        """(account or None, has a second factor) for the login name typed."""
-        account = accounts_repo.find_by_login(s, typed_name)
-        # The second-factor lookup runs for an unknown identifier too (id 0 matches
-        # nothing): the same queries whether the account exists or not (issue 10,
-        # finding 4).
-        authenticator = second_factor_repo.get(s, account.id if account is not None else 0)
-        return account, account is not None and authenticator is not None
 
     def _refuse_if_locked(self, name: str, address: str | None, event: str,
                           **who: Any) -> None:

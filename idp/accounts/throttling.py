@@ -74,8 +74,7 @@ def address_key(address: str | None) -> str:
 def locked_until(db: Database, rules: ThrottleRules, username: str, address: str | None,
                  now: int) -> int | None:
     """When the lock on this account or address ends, if one is in force."""
-    with db.read() as s:
-        return lock_state(s, rules, username, address, now).until
+    return lock_state(db, rules, username, address, now).until
 
 
 @dataclass(frozen=True)
@@ -84,14 +83,12 @@ class LockState:
     counted: bool  # whether the account has a failure counter (a success must clear it)
 
 
-def lock_state(s: Session, rules: ThrottleRules, username: str, address: str | None,
+def lock_state(db: Database, rules: ThrottleRules, username: str, address: str | None,
                now: int) -> LockState:
-    """The locks on this account and address, read in the caller's transaction `s`."""
-    rows = [throttle_repo.get(s, key)
-            for key in (account_key(rules.identifier_key, username), address_key(address))]
-    ends = [row.locked_until for row in rows
-            if row is not None and row.locked_until and row.locked_until > now]
-    return LockState(max(ends) if ends else None, rows[0] is not None)
+    """The locks on this account and address (one plain read)."""
+    until, counted = throttle_repo.locks(db, account_key(rules.identifier_key, username),
+                                         address_key(address), now)
+    return LockState(until, counted)
 
 
 def record_failure(db: Database, rules: ThrottleRules, username: str, address: str | None,

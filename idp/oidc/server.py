@@ -340,13 +340,10 @@ class HubAuthorizationServer(AuthorizationServer):
                                         client.sector_identifier, s)
 
     def load_active_account(self, account_id: int, s: Session | None = None) -> Account | None:
-        """The account if it is still active; read in ``s`` when given (a token request's
-        transaction), so a request holds one connection, not two."""
-        if s is not None:
-            account = accounts_repo.get_account(s, account_id)
-        else:
-            with self.rt.db.read() as own:
-                account = accounts_repo.get_account(own, account_id)
+        """The account if it is still active, detached, for reading only; read in ``s`` when
+        given (a token request's transaction), so a request holds one connection, not two."""
+        account = accounts_repo.read_account(s, account_id) if s is not None else \
+            accounts_repo.fetch_account(self.rt.db, account_id)
         return account if account is not None and not account.disabled else None
 
     def has_second_factor(self, account_id: int) -> bool:

@@ -106,7 +106,7 @@ class BrowserSessions:
         row = sessions_repo.find_session_row(self.db, session_id, self.clock.now())
         if row is None:
             return None
-        account = self.account(row.account_id) if row.account_id else None
+        account = row.account
         if account is not None and account.disabled:
             account = None
         return SessionState(
@@ -130,8 +130,8 @@ class BrowserSessions:
             sessions_repo.save_session_data(s, state.id, state.data)
 
     def account(self, account_id: int) -> Account | None:
-        with self.db.read() as s:
-            return accounts_repo.get_account(s, account_id)
+        """The account, detached, for reading only."""
+        return accounts_repo.fetch_account(self.db, account_id)
 
     def log_in(self, previous: SessionState | None, account: Account, acr: str,
                amr: tuple[str, ...], extra: dict[str, Any] | None = None,

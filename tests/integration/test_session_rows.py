@@ -20,7 +20,7 @@ def test_the_row_read_without_the_orm_matches_the_orm_read(rt) -> None:  # type:
         orm = s.get(BrowserSession, sha256_hex("cookie-value"))
         assert orm is not None
         expected = (orm.sid, orm.account_id, orm.auth_time, orm.acr, orm.amr, orm.data)
-    assert row == expected
+    assert row[:6] == expected and row.account is None
     assert row.data == data and row.amr == ["pwd", "otp"]
 
 

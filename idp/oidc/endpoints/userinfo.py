@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from idp.oidc.claims import release, released_claim_names
-from idp.storage.repositories import accounts as accounts_repo
 from idp.storage.repositories import tokens as tokens_repo
 
 if TYPE_CHECKING:
@@ -43,11 +42,10 @@ def userinfo_response(server: HubAuthorizationServer, access_token: str | None) 
     rt = server.rt
     if tokens_repo.is_access_token_revoked(rt.db, claims["jti"], claims["gid"]):
         return _bearer_error(401, "invalid_token", "The access token was revoked.")
-    with rt.db.read() as s:
-        grant = tokens_repo.get_grant(s, claims["gid"])
-        account = accounts_repo.get_account(s, grant.account_id) if grant else None
-    if grant is None or account is None or account.disabled:
+    grant = tokens_repo.grant_holder(rt.db, claims["gid"])
+    if grant is None or grant.account.disabled:
         return _bearer_error(401, "invalid_token", "The account is no longer active.")
+    account = grant.account
     client = server.query_client(grant.client_id)
     if client is None:
         return _bearer_error(401, "invalid_token", "The application is no longer registered.")

@@ -3,16 +3,20 @@ or an e-mail address goes through here, which keeps the table ``login_names`` in
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from idp import login_names
 from idp.storage.models import Account, EmailLink, LoginName, LoginNameSettings
 from sitekit.storage.database import execute_sql, rowcount
+
+if TYPE_CHECKING:
+    from sitekit.storage.database import Database
 
 # A password hash no password matches (argon2 refuses it as malformed): accounts that log in
 # only through an identity provider (idp/accounts/citizens.py).
@@ -63,15 +67,83 @@ def find_by_login(s: Session, typed: str) -> Account | None:
     left part, in any case): one query on the unique index, whatever the form typed. A name
     with a control character or an undecodable byte (a lone surrogate) is no account's, and
     is not sent to the database (PostgreSQL refuses NUL, the drivers lone surrogates)."""
-    name = login_names.normalise(typed)[:login_names.MAX_LENGTH]
-    if any(c < " " or c == "\x7f" or "\ud800" <= c <= "\udfff" for c in name):
+    name = _searchable_name(typed)
+    if name is None:
         return None
     return s.scalar(select(Account).join(LoginName, LoginName.account_id == Account.id)
                     .where(LoginName.name == name))
 
 
+def _searchable_name(typed: str) -> str | None:
+    name = login_names.normalise(typed)[:login_names.MAX_LENGTH]
+    if any(c < " " or c == "\x7f" or "\ud800" <= c <= "\udfff" for c in name):
+        return None
+    return name
+
+
 # Kept for callers that still use the old name: it resolves any login name.
 find_by_username = find_by_login
+
+
+# The account's columns, for a plain read that builds the object itself (account_from_row):
+# on PostgreSQL the ORM's read of this row cost ~1.5 ms of CPU on a slow sitting, its
+# transaction (BEGIN, COMMIT) included, the plain read ~0.3 ms (issue 16, bench/README.md).
+_COLUMNS = tuple(Account.__table__.columns)
+ACCOUNT_COLUMNS = ", ".join(f"accounts.{column.name}" for column in _COLUMNS)
+_PROCESSORS: dict[str, list[Callable[[Any], Any] | None]] = {}
+
+
+def account_from_row(values: Sequence[Any], dialect: Dialect) -> Account:
+    """The account whose ``ACCOUNT_COLUMNS`` a plain read returned, as the ORM would have
+    loaded it: each value through its column type's conversion for this driver (SQLite's
+    booleans and JSON text), then detached, as an account read in a transaction now ended."""
+    processors = _PROCESSORS.get(dialect.name)
+    if processors is None:
+        processors = _PROCESSORS[dialect.name] = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in _COLUMNS]
+    account = Account(**{column.key: value if convert is None else convert(value)
+                         for column, convert, value in zip(_COLUMNS, processors, values,
+                                                           strict=True)})
+    make_transient_to_detached(account)
+    return account
+
+
+# Built from the model's column names only, never from a value.
+_BY_ID = f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE accounts.id = ?"  # noqa: S608
+ACCOUNT_BY_ID = {"sqlite": _BY_ID, "postgresql": _BY_ID.replace("?", "%s")}
+
+
+def read_account(s: Session, account_id: int) -> Account | None:
+    """The account, by one plain read in the transaction of `s`. The object is detached:
+    for reading only (what changes in it is not saved by `s`)."""
+    row = execute_sql(s, _BY_ID, (account_id,)).fetchone()
+    return None if row is None else account_from_row(row, s.connection().dialect)
+
+
+def fetch_account(db: Database, account_id: int) -> Account | None:
+    """The account, by one plain read outside any transaction (``Database.fetch_one``); a
+    detached object, for reading only."""
+    row = db.fetch_one(ACCOUNT_BY_ID, (account_id,))
+    return None if row is None else account_from_row(row, db.engine.dialect)
+
+
+# Built from the model's column names only, never from a value.
+_LOGIN = (f"SELECT {ACCOUNT_COLUMNS}, EXISTS (SELECT 1 FROM authenticators "  # noqa: S608
+          "WHERE authenticators.account_id = accounts.id) FROM login_names "
+          "JOIN accounts ON accounts.id = login_names.account_id WHERE login_names.name = ?")
+LOGIN_ACCOUNT = {"sqlite": _LOGIN, "postgresql": _LOGIN.replace("?", "%s")}
+
+
+def login_account(db: Database, typed: str) -> tuple[Account | None, bool]:
+    """(the account a typed login name designates, whether it has a second factor), as
+    ``find_by_login`` finds it, by one plain read (issue 16); the account detached, for
+    reading only. One query whether the name is an account's or not (issue 10, finding 4)."""
+    name = _searchable_name(typed)
+    row = None if name is None else db.fetch_one(LOGIN_ACCOUNT, (name,))
+    if row is None:
+        return None, False
+    return account_from_row(row[:-1], db.engine.dialect), bool(row[-1])
 
 
 def find_by_subject(s: Session, subject: str) -> Account | None:

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from idp.storage.models import BrowserSession, SessionClient
+from idp.storage.models import Account, BrowserSession, SessionClient
+from idp.storage.repositories.accounts import ACCOUNT_COLUMNS, account_from_row
 from idp.storage.repositories.hashing import sha256_hex
 from sitekit.storage.database import execute_sql, rowcount
 
@@ -36,13 +37,20 @@ class SessionRow(NamedTuple):
     acr: str | None
     amr: list[str]
     data: dict[str, Any]
+    account: Account | None  # the logged-in account, detached (read with the session)
 
 
-_SESSION_SQL = ("SELECT sid, account_id, auth_time, acr, amr, data FROM browser_sessions "
-                "WHERE id_hash = {p} AND expires_at > {p}")
+# Built from the model's column names only, never from a value.
+_SESSION_SQL = ("SELECT s.sid, s.account_id, s.auth_time, s.acr, s.amr, s.data, "  # noqa: S608
+                f"{ACCOUNT_COLUMNS} FROM browser_sessions s "
+                "LEFT JOIN accounts ON accounts.id = s.account_id "
+                "WHERE s.id_hash = {p} AND s.expires_at > {p}")
 # Read by nearly every page: one indexed read on a pooled connection, without the ORM's
-# session and transaction (~0.2 ms of a worker each, bench/README.md).
-SESSION_ROW = {"sqlite": _SESSION_SQL.format(p="?"), "postgresql": _SESSION_SQL.format(p="%s")}
+# session and transaction (~0.2 ms of a worker each, bench/README.md), the logged-in
+# account with it (its own ORM read in a transaction cost ~1.5 ms of CPU on PostgreSQL in a
+# slow sitting, issue 16).
+SESSION_ROW = {"sqlite": _SESSION_SQL.replace("{p}", "?"),
+               "postgresql": _SESSION_SQL.replace("{p}", "%s")}
 
 
 def _json(value: Any) -> Any:
@@ -55,8 +63,10 @@ def find_session_row(db: Database, session_id: str, now: int) -> SessionRow | No
     row = db.fetch_one(SESSION_ROW, (sha256_hex(session_id), now))
     if row is None:
         return None
-    sid, account_id, auth_time, acr, amr, data = row
-    return SessionRow(sid, account_id, auth_time, acr, _json(amr) or [], _json(data) or {})
+    sid, account_id, auth_time, acr, amr, data = row[:6]
+    account = None if row[6] is None else account_from_row(row[6:], db.engine.dialect)
+    return SessionRow(sid, account_id, auth_time, acr, _json(amr) or [], _json(data) or {},
+                      account)
 
 
 def save_session_data(s: Session, session_id: str, data: dict[str, Any]) -> None:

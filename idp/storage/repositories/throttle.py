@@ -1,14 +1,33 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from idp.storage.models import LoginThrottle
 from sitekit.storage.database import rowcount
 
+if TYPE_CHECKING:
+    from sitekit.storage.database import Database
+
 
 def get(s: Session, key: str) -> LoginThrottle | None:
     return s.get(LoginThrottle, key)
+
+
+# One row whatever is there: the latest lock in force on either key, and whether the first
+# key has a counter.
+_LOCKS = ("SELECT max(CASE WHEN locked_until > ? THEN locked_until END), "
+          "count(CASE WHEN key = ? THEN 1 END) FROM login_throttle WHERE key IN (?, ?)")
+LOCKS = {"sqlite": _LOCKS, "postgresql": _LOCKS.replace("?", "%s")}
+
+
+def locks(db: Database, first: str, second: str, now: int) -> tuple[int | None, bool]:
+    """(when the lock in force on `first` or `second` ends, or None; whether `first` has a
+    counter), by one plain read outside any transaction."""
+    row = db.fetch_one(LOCKS, (now, first, first, second))
+    return (None, False) if row is None else (row[0], bool(row[1]))
 
 
 def record_failure(s: Session, key: str, now: int, window: int, limit: int,

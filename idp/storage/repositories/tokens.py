@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from idp.storage.models import (
+    Account,
     AuthorizationCode,
     Grant,
     RefreshToken,
     RevokedAccessToken,
     UsedAssertion,
 )
+from idp.storage.repositories.accounts import ACCOUNT_COLUMNS, account_from_row
 from idp.storage.repositories.hashing import sha256_hex
 from sitekit.storage.database import Database, execute_sql, rowcount
 
@@ -38,6 +41,31 @@ def create_grant(s: Session, grant: Grant) -> None:
 
 def get_grant(s: Session, grant_id: str) -> Grant | None:
     return s.get(Grant, grant_id)
+
+
+class GrantHolder(NamedTuple):
+    """What the userinfo endpoint needs of an access token's grant, and its account."""
+    client_id: str
+    claims: dict[str, Any] | None  # the `claims` request parameter it was given with
+    acr: str | None
+    account: Account  # detached, for reading only
+
+
+# Built from the model's column names only, never from a value.
+_GRANT_HOLDER = (
+    f"SELECT grants.client_id, grants.claims, grants.acr, {ACCOUNT_COLUMNS} "  # noqa: S608
+    "FROM grants JOIN accounts ON accounts.id = grants.account_id WHERE grants.id = ?")
+GRANT_HOLDER = {"sqlite": _GRANT_HOLDER, "postgresql": _GRANT_HOLDER.replace("?", "%s")}
+
+
+def grant_holder(db: Database, grant_id: str) -> GrantHolder | None:
+    """The grant and its account by one plain read (no transaction, no ORM: issue 16);
+    None when either is gone."""
+    row = db.fetch_one(GRANT_HOLDER, (grant_id,))
+    if row is None:
+        return None
+    claims = json.loads(row[1]) if isinstance(row[1], (str, bytes)) else row[1]
+    return GrantHolder(row[0], claims, row[2], account_from_row(row[3:], db.engine.dialect))
 
 
 def revoke_grant(s: Session, grant_id: str, now: int) -> None:
