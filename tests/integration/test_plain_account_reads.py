@@ -39,9 +39,9 @@ def account_id(rt, factories) -> int:  # type: ignore[no-untyped-def]
     with rt.db.transaction() as s:
         account = accounts_repo.find_by_login(s, made["username"])
         s.execute(update(Account).where(Account.id == account.id).values(
-            given_name=HOSTILE, groups=["agents", HOSTILE], email_verified=True, new_device_alerts=False,
-            street_address=HOSTILE, birthdate="1980-02-29", pending_until=None,
-            last_login_at=1_795_000_000))
+            given_name=HOSTILE, groups=["agents", HOSTILE], email_verified=True,
+            new_device_alerts=False, street_address=HOSTILE, birthdate="1980-02-29",
+            pending_until=None, last_login_at=1_795_000_000))
         return account.id
 
 

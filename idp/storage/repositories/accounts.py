@@ -129,21 +129,28 @@ def fetch_account(db: Database, account_id: int) -> Account | None:
 
 
 # Built from the model's column names only, never from a value.
+# One row whether the name is an account's or not: NULLs for no account.
 _LOGIN = (f"SELECT {ACCOUNT_COLUMNS}, EXISTS (SELECT 1 FROM authenticators "  # noqa: S608
-          "WHERE authenticators.account_id = accounts.id) FROM login_names "
-          "JOIN accounts ON accounts.id = login_names.account_id WHERE login_names.name = ?")
+          "WHERE authenticators.account_id = accounts.id) "
+          "FROM (SELECT CAST(? AS VARCHAR(320)) AS name) AS typed "
+          "LEFT JOIN login_names ON login_names.name = typed.name "
+          "LEFT JOIN accounts ON accounts.id = login_names.account_id")
 LOGIN_ACCOUNT = {"sqlite": _LOGIN, "postgresql": _LOGIN.replace("?", "%s")}
 
 
 def login_account(db: Database, typed: str) -> tuple[Account | None, bool]:
     """(the account a typed login name designates, whether it has a second factor), as
     ``find_by_login`` finds it, by one plain read (issue 16); the account detached, for
-    reading only. One query whether the name is an account's or not (issue 10, finding 4)."""
+    reading only. The same work whether the name is an account's or not (issue 10,
+    finding 4): one query, one row, an object built from it (of NULLs, then dropped)."""
     name = _searchable_name(typed)
-    row = None if name is None else db.fetch_one(LOGIN_ACCOUNT, (name,))
-    if row is None:
+    row = db.fetch_one(LOGIN_ACCOUNT, ("" if name is None else name,))
+    if row is None:  # the query always gives a row
         return None, False
-    return account_from_row(row[:-1], db.engine.dialect), bool(row[-1])
+    account = account_from_row(row[:-1], db.engine.dialect)
+    if row[0] is None or name is None:
+        return None, False
+    return account, bool(row[-1])
 
 
 def find_by_subject(s: Session, subject: str) -> Account | None:
