@@ -351,6 +351,5 @@ class HubAuthorizationServer(AuthorizationServer):
 
     def remembered_disclosure(self, account_id: int, client_id: str
                               ) -> consents_repo.RememberedDisclosure | None:
-        with self.rt.db.read() as s:
-            return consents_repo.remembered_disclosure(s, account_id, client_id)
+        return consents_repo.remembered_disclosure(self.rt.db, account_id, client_id)
 

@@ -95,6 +95,5 @@ def test_two_decisions_racing_for_one_client_are_merged_not_a_500(rt, factories)
         assert thread.is_alive()
     thread.join(10)
     assert not thread.is_alive() and errors == []
-    with rt.db.read() as s:
-        remembered = consents_repo.remembered_disclosure(s, account_id, client.client_id)
+    remembered = consents_repo.remembered_disclosure(rt.db, account_id, client.client_id)
     assert remembered is not None and remembered.scopes == {"openid", "email"}

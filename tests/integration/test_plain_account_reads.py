@@ -13,6 +13,7 @@ from sqlalchemy import update
 from idp.accounts import throttling
 from idp.storage.models import Account, Grant
 from idp.storage.repositories import accounts as accounts_repo
+from idp.storage.repositories import consents as consents_repo
 from idp.storage.repositories import sessions as sessions_repo
 from idp.storage.repositories import throttle as throttle_repo
 from idp.storage.repositories import tokens as tokens_repo
@@ -135,3 +136,16 @@ def test_the_locks_read_in_one_row(rt) -> None:  # type: ignore[no-untyped-def]
     # A lock that has ended is no lock; the counter is still there.
     state = throttling.lock_state(rt.db, rules, "someone", "192.0.2.9", now + rules.lock_for)
     assert (state.until, state.counted) == (None, True)
+
+
+def test_the_remembered_disclosure_read_plainly(rt, factories, account_id) -> None:  # type: ignore[no-untyped-def]
+    client = factories.client()
+    assert consents_repo.remembered_disclosure(rt.db, account_id, client.client_id) is None
+    with rt.db.transaction() as s:
+        consents_repo.remember_consent(s, account_id, client.client_id, {"openid", "email"},
+                                       rt.clock.now(), claims={"given_name", "birthdate"},
+                                       mode="information")
+    remembered = consents_repo.remembered_disclosure(rt.db, account_id, client.client_id)
+    assert remembered == consents_repo.RememberedDisclosure(
+        frozenset({"openid", "email"}), frozenset({"given_name", "birthdate"}), "information")
+    assert consents_repo.remembered_disclosure(rt.db, account_id, client.client_id + "'") is None

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from idp.storage.models import Consent
+
+if TYPE_CHECKING:
+    from sitekit.storage.database import Database
 
 
 @dataclass(frozen=True)
@@ -18,15 +23,19 @@ class RememberedDisclosure:
     mode: str  # "explicit" or "information"
 
 
-def remembered_disclosure(s: Session, account_id: int, client_id: str
+_REMEMBERED = "SELECT scope, claims, mode FROM consents WHERE account_id = ? AND client_id = ?"
+REMEMBERED = {"sqlite": _REMEMBERED, "postgresql": _REMEMBERED.replace("?", "%s")}
+
+
+def remembered_disclosure(db: Database, account_id: int, client_id: str
                           ) -> RememberedDisclosure | None:
-    row = s.scalar(
-        select(Consent).where(Consent.account_id == account_id, Consent.client_id == client_id)
-    )
+    """By one plain read, outside any transaction (every authorization asks: issue 16)."""
+    row = db.fetch_one(REMEMBERED, (account_id, client_id))
     if row is None:
         return None
-    return RememberedDisclosure(frozenset(row.scope.split()), frozenset(row.claims or ()),
-                                row.mode)
+    scope, claims, mode = row
+    claims = json.loads(claims) if isinstance(claims, (str, bytes)) else claims
+    return RememberedDisclosure(frozenset(scope.split()), frozenset(claims or ()), mode)
 
 
 def remember_consent(
