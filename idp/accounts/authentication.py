@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 from idp.accounts import throttling
 from idp.accounts.errors import (
@@ -40,9 +40,6 @@ from idp.clock import Clock
 from idp.storage.models import Account
 from idp.storage.repositories import accounts as accounts_repo
 from sitekit.storage.database import Database
-
-if TYPE_CHECKING:
-    pass
 
 # Authentication methods of a completed login (RFC 8176 §2): what idp/oidc/assurance.py
 # turns into an acr level.
