@@ -66,18 +66,20 @@ def test_tables_fit_errors_clear_and_logout_is_confirmed(page: Page, live, tmp_p
     expect(page.locator("#error-summary")).to_have_count(0)
     expect(page.locator("#fichier-error")).to_have_count(0)
     expect(page.locator("#fichier")).not_to_have_attribute("aria-invalid", "true")
-    # Slow uplink: the progress bar is seen, alone.
+    # Slow uplink: the progress bar is seen, alone. The 7 KB file takes ~15 s at 500 B/s,
+    # longer than the screenshot and axe below take on a loaded machine (at 8,000 B/s the
+    # upload ended, and its page replaced this one, while axe was still running).
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
     cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
                                                   "downloadThroughput": -1,
-                                                  "uploadThroughput": 8000})
+                                                  "uploadThroughput": 500})
     page.click("form button[type=submit]")
     expect(page.locator(".apa-progress")).to_be_visible()
     expect(page.locator(".fr-error-text, #error-summary")).to_have_count(0)
     check_page(page, "50-apa-upload-progress-no-stale-error")
     expect(page.locator(".fr-alert--success")).to_contain_text("identifiant du dépôt",
-                                                                timeout=20000)
+                                                                timeout=60000)
     cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
                                                   "downloadThroughput": -1,
                                                   "uploadThroughput": -1})
