@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -418,6 +419,12 @@ def execute_sql(s: Session, sql: str, params: Sequence[Any] = ()) -> CursorResul
     if statement is None:
         statement = _DRIVER_SQL[style, sql] = sql if style == "qmark" else sql.replace("?", "%s")
     return connection.exec_driver_sql(statement, tuple(params))
+
+
+def json_column(value: Any) -> Any:
+    """A JSON column's value as a plain read gets it: text from SQLite, already decoded by
+    psycopg from PostgreSQL."""
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
 
 
 def rowcount(result: Result[Any]) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -11,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from idp.storage.models import Consent
+from sitekit.storage.database import json_column
 
 if TYPE_CHECKING:
     from sitekit.storage.database import Database
@@ -34,8 +34,8 @@ def remembered_disclosure(db: Database, account_id: int, client_id: str
     if row is None:
         return None
     scope, claims, mode = row
-    claims = json.loads(claims) if isinstance(claims, (str, bytes)) else claims
-    return RememberedDisclosure(frozenset(scope.split()), frozenset(claims or ()), mode)
+    return RememberedDisclosure(frozenset(scope.split()), frozenset(json_column(claims) or ()),
+                                mode)
 
 
 def remember_consent(

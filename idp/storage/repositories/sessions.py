@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from idp.storage.models import Account, BrowserSession, SessionClient
 from idp.storage.repositories.accounts import ACCOUNT_COLUMNS, account_from_row
 from idp.storage.repositories.hashing import sha256_hex
-from sitekit.storage.database import execute_sql, rowcount
+from sitekit.storage.database import execute_sql, json_column, rowcount
 
 if TYPE_CHECKING:
     from sitekit.storage.database import Database
@@ -53,11 +53,6 @@ SESSION_ROW = {"sqlite": _SESSION_SQL.replace("{p}", "?"),
                "postgresql": _SESSION_SQL.replace("{p}", "%s")}
 
 
-def _json(value: Any) -> Any:
-    """A JSON column as the driver gives it: text from SQLite, decoded from PostgreSQL."""
-    return json.loads(value) if isinstance(value, (str, bytes)) else value
-
-
 def find_session_row(db: Database, session_id: str, now: int) -> SessionRow | None:
     """The unexpired session of this cookie value (one read, without the ORM)."""
     row = db.fetch_one(SESSION_ROW, (sha256_hex(session_id), now))
@@ -65,8 +60,8 @@ def find_session_row(db: Database, session_id: str, now: int) -> SessionRow | No
         return None
     sid, account_id, auth_time, acr, amr, data = row[:6]
     account = None if row[6] is None else account_from_row(row[6:], db.engine.dialect)
-    return SessionRow(sid, account_id, auth_time, acr, _json(amr) or [], _json(data) or {},
-                      account)
+    return SessionRow(sid, account_id, auth_time, acr, json_column(amr) or [],
+                      json_column(data) or {}, account)
 
 
 def save_session_data(s: Session, session_id: str, data: dict[str, Any]) -> None:

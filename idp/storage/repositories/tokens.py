@@ -25,7 +25,7 @@ from idp.storage.models import (
 )
 from idp.storage.repositories.accounts import ACCOUNT_COLUMNS, account_from_row
 from idp.storage.repositories.hashing import sha256_hex
-from sitekit.storage.database import Database, execute_sql, rowcount
+from sitekit.storage.database import Database, execute_sql, json_column, rowcount
 
 
 def create_grant(s: Session, grant: Grant) -> None:
@@ -64,8 +64,8 @@ def grant_holder(db: Database, grant_id: str) -> GrantHolder | None:
     row = db.fetch_one(GRANT_HOLDER, (grant_id,))
     if row is None:
         return None
-    claims = json.loads(row[1]) if isinstance(row[1], (str, bytes)) else row[1]
-    return GrantHolder(row[0], claims, row[2], account_from_row(row[3:], db.engine.dialect))
+    return GrantHolder(row[0], json_column(row[1]), row[2],
+                       account_from_row(row[3:], db.engine.dialect))
 
 
 def revoke_grant(s: Session, grant_id: str, now: int) -> None:
