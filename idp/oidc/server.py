@@ -9,7 +9,7 @@ database: callers run them in a thread pool, off the event loop.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Payload, OAuth2Request
@@ -110,6 +110,9 @@ class HubOAuth2Request(OAuth2Request):
         # The token request's one transaction (HubAuthorizationServer.create_token_response).
         self.unit: LazyTransaction | None = None
         self.refresh_token: PresentedRefreshToken | None = None
+        # Runs in the transaction that saves the authorization code, if one is issued (the
+        # browser session's update at /authorize/resume: one transaction, not two; issue 16).
+        self.with_code: Callable[[Session], object] | None = None
 
     def transaction(self) -> Session:
         """The token request's one transaction (HubAuthorizationServer.create_token_response)."""

@@ -125,9 +125,14 @@ class BrowserSessions:
             sessions_repo.create_session(s, session_id, sid, now, expires_at, data)
         return SessionState(id=session_id, sid=sid, data=data)
 
-    def save(self, state: SessionState) -> None:
-        with self.db.transaction() as s:
+    def save(self, state: SessionState, s: Session | None = None) -> None:
+        """The session's data written, in the transaction of `s` if given, else in one of its
+        own."""
+        if s is not None:
             sessions_repo.save_session_data(s, state.id, state.data)
+            return
+        with self.db.transaction() as own:
+            sessions_repo.save_session_data(own, state.id, state.data)
 
     def account(self, account_id: int) -> Account | None:
         """The account, detached, for reading only."""

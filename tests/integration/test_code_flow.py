@@ -57,3 +57,29 @@ def test_missing_pkce_is_refused_at_the_client(http, factories, rt):  # type: ig
     assert params["error"] == "invalid_request"
     assert params["iss"] == rt.settings.issuer
     assert params["state"] == req.params["state"]
+
+
+def test_a_request_answered_with_a_code_leaves_the_session_with_it(http, factories, rt):  # type: ignore[no-untyped-def]
+    """/authorize/resume saves the code and the session without the request in one
+    transaction: the request answered cannot be answered again, by the same URL or another."""
+    from idp.storage.repositories import sessions as sessions_repo
+    from tests.oidc_helpers import login
+
+    client = factories.client(consent_mode="none")
+    factories.account("alice")
+    req = auth_request(client.client_id, client.redirect_uri)
+    started = authorize(http, req)
+    assert started.headers["location"].startswith("/login?rid=")
+    rid = started.headers["location"].split("rid=", 1)[1]
+    logged_in = login(http, "alice", location=started.headers["location"])
+    resume = logged_in.headers["location"]
+    assert resume == f"/authorize/resume?rid={rid}"
+    answered = http.get(resume, follow_redirects=False)
+    assert answered.status_code == 303
+    assert parse_redirect(answered.headers["location"])["code"]
+    row = sessions_repo.find_session_row(
+        rt.db, http.cookies[rt.settings.session_cookie], rt.clock.now())
+    assert row is not None and row.account is not None
+    assert rid not in row.data.get("pending", {})
+    again = http.get(resume, follow_redirects=False)
+    assert again.status_code == 400 and "location" not in again.headers

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from idp.oidc.clients import RegisteredClient
     from idp.oidc.server import HubOAuth2Request
     from idp.storage.models import Account
+    from idp.storage.repositories.tokens import GrantRow
 
 
 class RedeemedCode:
@@ -51,7 +52,7 @@ class RedeemedCode:
         return list(self.grant.amr)
 
 
-def grant_context(grant: Grant, nonce: str | None = None) -> GrantContext:
+def grant_context(grant: GrantRow, nonce: str | None = None) -> GrantContext:
     return GrantContext(
         id=grant.id,
         account_id=grant.account_id,
@@ -111,6 +112,8 @@ class AuthorizationCodeGrant(TokenIssuingMixin, grants.AuthorizationCodeGrant):
                     s, authn.sid, request.client.client_id, authn.account.id,
                     now + rt.settings.session_ttl,
                 )
+            if request.with_code is not None:
+                request.with_code(s)
         rt.audit.record("code.issued", account_id=authn.account.id,
                         client_id=request.client.client_id, ip=request.remote_addr,
                         grant_id=grant_id)
@@ -128,7 +131,7 @@ class AuthorizationCodeGrant(TokenIssuingMixin, grants.AuthorizationCodeGrant):
                            ip=self.request.remote_addr, grant_id=redemption.replayed_grant_id)
         elif redemption.code is not None:
             row = redemption.code
-            grant = tokens_repo.get_grant(s, row.grant_id)
+            grant = tokens_repo.read_grant(s, row.grant_id)
             if grant is not None and grant.revoked_at is None:
                 return RedeemedCode(
                     row.redirect_uri, row.code_challenge, grant_context(grant, row.nonce)

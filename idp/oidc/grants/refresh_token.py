@@ -47,7 +47,7 @@ class RefreshTokenGrant(TokenIssuingMixin, grants.RefreshTokenGrant):
         row = tokens_repo.find_refresh_token(s, refresh_token)
         if row is None or row.client_id != client.client_id or row.expires_at <= now:
             return None
-        grant = tokens_repo.get_grant(s, row.grant_id)
+        grant = tokens_repo.read_grant(s, row.grant_id)
         if grant is None or grant.revoked_at is not None:
             return None
         if row.rotated_at is None:

@@ -43,6 +43,31 @@ def get_grant(s: Session, grant_id: str) -> Grant | None:
     return s.get(Grant, grant_id)
 
 
+class GrantRow(NamedTuple):
+    """A grant as the token endpoint reads it, by plain SQL (issue 16)."""
+    id: str
+    account_id: int
+    scope: str
+    claims: dict[str, Any] | None
+    sid: str | None
+    auth_time: int
+    acr: str | None
+    amr: list[str]
+    expires_at: int
+    revoked_at: int | None
+
+
+def read_grant(s: Session, grant_id: str) -> GrantRow | None:
+    """The grant, by one plain read in the transaction of `s` (no ORM object)."""
+    row = execute_sql(s, "SELECT id, account_id, scope, claims, sid, auth_time, acr, amr, "
+                      "expires_at, revoked_at FROM grants WHERE id = ?", (grant_id,)).fetchone()
+    if row is None:
+        return None
+    v: tuple[Any, ...] = tuple(row)
+    return GrantRow(v[0], v[1], v[2], json_column(v[3]), v[4], v[5], v[6],
+                    json_column(v[7]) or [], v[8], v[9])
+
+
 class GrantHolder(NamedTuple):
     """What the userinfo endpoint needs of an access token's grant, and its account."""
     client_id: str
@@ -111,30 +136,42 @@ def save_code(s: Session, code: str, *, grant_id: str, client_id: str, redirect_
                     expires_at))
 
 
+class ConsumedCode(NamedTuple):
+    """What the token request needs of a code it has just consumed."""
+    grant_id: str
+    redirect_uri: str
+    code_challenge: str
+    nonce: str | None
+    consumed_at: int
+
+
 @dataclass(frozen=True)
 class CodeRedemption:
-    code: AuthorizationCode | None
+    code: ConsumedCode | None
     replayed_grant_id: str | None = None
 
 
 def consume_code(s: Session, code: str, client_id: str, now: int) -> CodeRedemption:
-    """Consume a code exactly once, atomically (one UPDATE decides among concurrent requests).
+    """Consume a code exactly once, atomically (one UPDATE decides among concurrent requests;
+    it returns the code's values, so a winner reads nothing more: issue 16).
 
     A code of another client is reported as unknown and left untouched. A code already
     consumed reports its grant so the caller revokes what it issued (RFC 6749 §4.1.2).
     """
     code_hash = sha256_hex(code)
     won = execute_sql(s, "UPDATE authorization_codes SET consumed_at = ? WHERE code_hash = ? "
-                      "AND client_id = ? AND consumed_at IS NULL AND expires_at > ?",
-                      (now, code_hash, client_id, now)).rowcount
-    row = s.get(AuthorizationCode, code_hash)
-    if row is None or row.client_id != client_id:
-        return CodeRedemption(None)
-    if won == 1:
-        return CodeRedemption(row)
-    if row.consumed_at is not None:
-        return CodeRedemption(None, replayed_grant_id=row.grant_id)
-    return CodeRedemption(None)  # expired
+                      "AND client_id = ? AND consumed_at IS NULL AND expires_at > ? "
+                      "RETURNING grant_id, redirect_uri, code_challenge, nonce, consumed_at",
+                      (now, code_hash, client_id, now)).fetchone()
+    if won is not None:
+        w: tuple[Any, ...] = tuple(won)
+        return CodeRedemption(ConsumedCode(w[0], w[1], w[2], w[3], w[4]))
+    lost = execute_sql(s, "SELECT grant_id, consumed_at FROM authorization_codes "
+                       "WHERE code_hash = ? AND client_id = ?", (code_hash, client_id)).fetchone()
+    grant_id, consumed_at = (None, None) if lost is None else tuple(lost)
+    if consumed_at is not None:
+        return CodeRedemption(None, replayed_grant_id=grant_id)
+    return CodeRedemption(None)  # unknown, another client's, or expired
 
 
 # Refresh tokens ------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from idp.web.pages.form_guard import form_post
 from idp.web.sessions import SessionState
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from idp.web.hub import Hub
 
 
@@ -49,13 +51,23 @@ async def resume(request: Request) -> Response:
         # One trip to the thread pool for the session and the decision.
         session = hub.sessions.load(session_id)
         pending = session.get_pending(rid) if session else None
-        if session is None or pending is None:
+        if session is None or pending is None or rid is None:
             return None
         oauth_request = _stored_request(hub, request, pending)
+        answered_rid: str = rid
+        saved: list[bool] = []
+
+        def answered(s: Session) -> None:
+            # Answered by a code: the request leaves the session in the code's transaction.
+            session.drop_pending(answered_rid)
+            hub.sessions.save(session, s)
+            saved.append(True)
+
+        oauth_request.with_code = answered
         outcome = decide(hub.server, oauth_request, session.authn, pending["started_at"])
-        if isinstance(outcome, RedirectToClient) and rid is not None:
-            # Answered: the request leaves the session (as `_respond` would do).
-            session.drop_pending(rid)
+        if isinstance(outcome, RedirectToClient) and not saved:
+            # Answered otherwise (an error sent back to the client): the request leaves too.
+            session.drop_pending(answered_rid)
             hub.sessions.save(session)
         return session, pending, oauth_request, outcome
 

@@ -82,6 +82,39 @@ def test_a_code_is_consumed_once(rt: Runtime, family: Family, clock: FrozenClock
     assert redemption.code.consumed_at == clock.now()
 
 
+def test_a_consumed_code_gives_what_it_was_issued_with(
+    rt: Runtime, family: Family, clock: FrozenClock,
+) -> None:
+    redemption = consume(rt, family.code, "client1", clock.now())
+    assert redemption.code == tokens_repo.ConsumedCode(
+        family.grant_id, "http://127.0.0.1:9000/callback", "c" * 43, None, clock.now())
+
+
+@pytest.mark.parametrize("claims", [None, {"userinfo": {"email": {"essential": True}}}])
+def test_a_grant_read_plainly_equals_the_orm_s(
+    rt: Runtime, factories: Factories, clock: FrozenClock, claims: dict[str, object] | None,
+) -> None:
+    factories.client("client1")
+    factories.account("mlefevre")
+    now = clock.now()
+    with rt.db.transaction() as s:
+        account = accounts_repo.find_by_login(s, "mlefevre")
+        assert account is not None
+        tokens_repo.create_grant(s, Grant(
+            id="g" * 32, client_id="client1", account_id=account.id, scope="openid email",
+            claims=claims, sid=None, auth_time=now - 5, acr=None, amr=["pwd", "otp"],
+            created_at=now, expires_at=now + REFRESH_TTL, revoked_at=now + 1))
+    with rt.db.read() as s:
+        orm = tokens_repo.get_grant(s, "g" * 32)
+        plain = tokens_repo.read_grant(s, "g" * 32)
+        assert tokens_repo.read_grant(s, "h" * 32) is None
+    assert orm is not None and plain is not None
+    assert plain == tokens_repo.GrantRow(
+        orm.id, orm.account_id, orm.scope, orm.claims, orm.sid, orm.auth_time, orm.acr,
+        orm.amr, orm.expires_at, orm.revoked_at)
+    assert plain.claims == claims and plain.amr == ["pwd", "otp"]
+
+
 def test_a_consumed_code_presented_again_reports_its_grant(
     rt: Runtime, family: Family, clock: FrozenClock,
 ) -> None:
