@@ -1,7 +1,7 @@
 """Single-row reads on PostgreSQL from the event loop itself (issue 16): one autocommit
 connection per event loop in libpq's pipeline mode, so the reads of all the requests under
-way travel together (each sent at once, the answers dispatched in order as they come), each
-read bounded as the thread pool's are.
+way travel together (those of one turn of the loop under one sync, the answers dispatched in
+order as they come), each read bounded as the thread pool's are.
 
 - Connecting: libpq's ``connect_timeout`` (and the same bound on the client side).
 - The statement: PostgreSQL's ``statement_timeout`` (server side, set at connection) and the
@@ -105,9 +105,10 @@ class LoopReads:
 
 class _Pipeline:
     """One connection used straight through libpq (``psycopg.pq``) in pipeline mode: each
-    statement prepared once; a read is one ``send_query_prepared`` and a sync; the socket is
-    watched by the loop, and each answer completes the oldest read waiting. psycopg's
-    adapters turn the parameters into text and the row into Python values."""
+    statement prepared once; a read is one ``send_query_prepared``, a turn's reads share one
+    sync; the socket is watched by the loop, and each answer completes the oldest read
+    waiting. psycopg's adapters turn the parameters into text and the row into Python
+    values."""
 
     def __init__(self, connection: psycopg.AsyncConnection[Any],
                  loop: asyncio.AbstractEventLoop) -> None:
@@ -123,6 +124,7 @@ class _Pipeline:
         self.results: list[PGresult] = []
         self.failure: BaseException | None = None
         self.writing = False
+        self.syncing = False
         self.closed = False
         self.fd = self.pgconn.socket
         self.pgconn.enter_pipeline_mode()
@@ -140,10 +142,9 @@ class _Pipeline:
             prepared = self._sent(wait)
             self.prepared[statement] = name  # the reads sent after it come after it
         tx = self.transformer
-        self.pgconn.send_query_prepared(
-            name, tx.dump_sequence(params, [PyFormat.TEXT] * len(params)))
+        dumped = tx.dump_sequence(params, [PyFormat.TEXT] * len(params))
+        self.pgconn.send_query_prepared(name, dumped)
         answer = self._sent(wait)
-        self._flush()
         # The client's bound (`_deadline`): a silent server fails every read under way with
         # TimeoutError (the caller then closes the connection) instead of waiting for a
         # cancellation.
@@ -153,7 +154,13 @@ class _Pipeline:
             except BaseException:
                 self.prepared.pop(statement, None)
                 raise
-        result = self._check(await answer)
+        result = await answer
+        if result.status == pq.ExecStatus.PIPELINE_ABORTED:
+            # Another read of the same batch failed (its statement timeout): this one did not
+            # run; it is sent again, in a batch of its own making.
+            self.pgconn.send_query_prepared(name, dumped)
+            result = await self._sent(wait)
+        result = self._check(result)
         if result.ntuples == 0:
             return None
         tx.set_pgresult(result)
@@ -161,13 +168,30 @@ class _Pipeline:
         return row
 
     def _sent(self, wait: float) -> asyncio.Future[PGresult]:
-        self.pgconn.pipeline_sync()
+        """The read just queued in libpq waits for its answer. The reads queued in one turn
+        of the loop (the requests under way) go to the server together, at its end, under
+        one sync: one write and one implicit transaction on each side instead of one per
+        read (issue 16)."""
         waiter: asyncio.Future[PGresult] = self.loop.create_future()
         deadline = self.loop.time() + wait
         self.waiting.append((waiter, deadline))
         if self.watch is None:
             self.watch = self.loop.call_at(deadline, self._deadline)
+        if not self.syncing:
+            self.syncing = True
+            self.loop.call_soon(self._sync)
         return waiter
+
+    def _sync(self) -> None:
+        self.syncing = False
+        if self.closed:
+            return
+        try:
+            self.pgconn.pipeline_sync()
+        except Exception as exc:  # the connection failed: every read under way with it
+            self.fail(exc)
+            return
+        self._flush()
 
     def _deadline(self) -> None:
         """The oldest read still waiting is past its bound: the server is silent. Answers

@@ -154,3 +154,72 @@ if BACKEND == "postgresql":
                 assert read.result(timeout=30) == (41,)
         finally:
             reads.close()
+
+    def _loop_reads(rt, **timeouts):  # type: ignore[no-untyped-def]
+        from dataclasses import replace
+
+        from sqlalchemy.engine import make_url
+
+        from sitekit.storage.loop_reads import LoopReads
+
+        conninfo = make_url(rt.settings.database_url).set(drivername="postgresql")
+        return LoopReads(conninfo.render_as_string(hide_password=False),
+                         replace(rt.db.timeouts, **timeouts))
+
+    def _in_a_loop_of_its_own(coroutine):  # type: ignore[no-untyped-def]
+        import asyncio
+
+        # A thread of its own: this one may hold an event loop of an earlier test.
+        with ThreadPoolExecutor(1) as thread:
+            return thread.submit(asyncio.run, coroutine).result(timeout=60)
+
+    def test_reads_sent_in_one_turn_of_the_loop_go_in_one_batch_each_with_its_answer(rt):  # type: ignore[no-untyped-def]
+        """The reads queued in one turn travel under one sync: one implicit transaction on
+        the server, so they see the same transaction id; each gets its own row."""
+        import asyncio
+
+        reads = _loop_reads(rt)
+
+        async def together() -> list[tuple[object, ...] | None]:
+            await reads.fetch_one("SELECT 1", ())  # connected, the statement prepared
+            return await asyncio.gather(*(
+                reads.fetch_one("SELECT %s::int, txid_current_if_assigned() IS NULL, "
+                                "statement_timestamp() = transaction_timestamp(), "
+                                "transaction_timestamp()", (n,))
+                for n in range(40)))
+
+        try:
+            rows = _in_a_loop_of_its_own(together())
+        finally:
+            reads.close()
+        assert [row[0] for row in rows] == list(range(40))  # type: ignore[index]
+        # One implicit transaction for the batch: one transaction start for all 40.
+        assert len({row[3] for row in rows}) == 1  # type: ignore[index]
+
+    def test_a_read_that_times_out_does_not_fail_the_others_of_its_batch(rt):  # type: ignore[no-untyped-def]
+        """A statement timeout aborts what follows it under the same sync: those reads did
+        not run and are sent again, so only the slow one fails (StorageUnavailable)."""
+        import asyncio
+
+        from sitekit.storage.errors import StorageUnavailable
+
+        reads = _loop_reads(rt, statement=0.3)
+
+        async def together() -> list[object]:
+            await reads.fetch_one("SELECT %s::int", (0,))
+            await reads.fetch_one("SELECT pg_sleep(%s::float) IS NULL", (0.0,))
+            return await asyncio.gather(
+                reads.fetch_one("SELECT %s::int", (1,)),
+                reads.fetch_one("SELECT pg_sleep(%s::float) IS NULL", (2.0,)),
+                *(reads.fetch_one("SELECT %s::int", (n,)) for n in range(2, 6)),
+                return_exceptions=True)
+
+        try:
+            answers = _in_a_loop_of_its_own(together())
+            after = _in_a_loop_of_its_own(reads.fetch_one("SELECT %s::int", (9,)))
+        finally:
+            reads.close()
+        assert answers[0] == (1,)
+        assert isinstance(answers[1], StorageUnavailable)
+        assert answers[2:] == [(n,) for n in range(2, 6)]
+        assert after == (9,)
