@@ -89,8 +89,7 @@ def note_login_device_in(s: Session, rt: Runtime, account_id: int, presented: st
     found = accounts_repo.new_device_alert_address(s, account_id)
     if found is None:  # the account went meanwhile
         return cookie, False
-    address = found.email
-    known_before = devices_repo.count_devices(s, account_id)
+    address, known_before = found
     # A cookie made just now is known to no account (256 random bits): nothing to look up.
     if not fresh and devices_repo.see_device(s, account_id, cookie, now):
         return cookie, False

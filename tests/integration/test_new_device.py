@@ -196,6 +196,25 @@ def test_at_most_twenty_browsers_are_kept_per_account(app, http, account_id, rt,
     assert len(rows(rt, account_id)) == devices.KEEP_PER_ACCOUNT
 
 
+def test_a_browser_seen_again_outlasts_those_seen_before_it(app, http, account_id, rt, clock):  # type: ignore[no-untyped-def]
+    first = browser(app)
+    assert login(first, CITIZEN).status_code == 303
+    kept = devices.KEEP_PER_ACCOUNT
+    for _ in range(kept - 1):
+        clock.advance(1)
+        assert login(browser(app), CITIZEN).status_code == 303
+    clock.advance(1)
+    first.cookies.delete("idp_session")
+    assert login(first, CITIZEN).status_code == 303  # known: its last login moves to now
+    mine = hashlib.sha256(f"{account_id}:{first.cookies[DEVICE_COOKIE]}".encode()).hexdigest()
+    assert [r.last_seen_at for r in rows(rt, account_id) if r.device_hash == mine] == [
+        clock.now()]
+    clock.advance(1)
+    assert login(browser(app), CITIZEN).status_code == 303  # one too many: the oldest goes
+    left = rows(rt, account_id)
+    assert len(left) == kept and mine in {r.device_hash for r in left}
+
+
 def test_the_cookie_is_secure_when_the_hub_is_served_over_https(settings) -> None:  # type: ignore[no-untyped-def]
     response = Response()
     set_device_cookie(response, settings.replace(issuer="https://hub.example"), "v",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from idp.storage.models import KnownDevice
 from idp.storage.repositories.hashing import sha256_hex
 from sitekit.storage.database import execute_sql
 
@@ -22,14 +21,10 @@ def count_devices(s: Session, account_id: int) -> int:
 
 def see_device(s: Session, account_id: int, cookie: str, now: int) -> bool:
     """Record a login from the browser holding `cookie` if the account knows it; whether
-    it did."""
-    row = s.get(KnownDevice, (account_id, device_hash(account_id, cookie)),
-                with_for_update=True)
-    if row is None:
-        return False
-    row.last_seen_at = now
-    s.flush()
-    return True
+    it did. One UPDATE (it locks the row as it changes it)."""
+    return execute_sql(s, "UPDATE known_devices SET last_seen_at = ? WHERE account_id = ? "
+                       "AND device_hash = ?", (now, account_id, device_hash(account_id, cookie))
+                       ).rowcount == 1
 
 
 def add_device(s: Session, account_id: int, cookie: str, now: int, keep: int,
