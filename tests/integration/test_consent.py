@@ -39,6 +39,18 @@ def test_refused_consent_sends_access_denied(http, factories, rt):  # type: igno
     assert params["state"] == req.params["state"] and params["iss"] == rt.settings.issuer
 
 
+def test_a_consent_answered_cannot_be_answered_again(http, factories):  # type: ignore[no-untyped-def]
+    """The code and the session without the request are saved in one transaction; the same
+    form posted again finds no request (either decision)."""
+    client = factories.client()
+    factories.account("alice")
+    _, page = _consent_page(http, client, "alice")
+    assert "code" in parse_redirect(consent(http, page).headers["location"])
+    for decision in ("accept", "deny"):
+        again = consent(http, page, decision=decision)
+        assert again.status_code == 400 and "location" not in again.headers
+
+
 def test_consent_is_remembered_for_the_same_scopes(http, factories):  # type: ignore[no-untyped-def]
     client = factories.client()
     sign_in(http, factories, client)

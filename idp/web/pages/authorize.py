@@ -86,6 +86,15 @@ async def consent(request: Request, session: SessionState, form: FormData) -> Re
     if pending is None or session.account is None:
         return _expired(hub, request)
     oauth_request = _stored_request(hub, request, pending)
+    session.drop_pending(rid)
+    saved: list[bool] = []
+
+    def answered(s: Session) -> None:
+        # Answered by a code: the request leaves the session in the code's transaction.
+        hub.sessions.save(session, s)
+        saved.append(True)
+
+    oauth_request.with_code = answered
     # "accept" on the consent page, "continue" on the information page.
     if form.get("decision") in ("accept", "continue"):
         outcome = await hub.rt.blocking(
@@ -93,8 +102,8 @@ async def consent(request: Request, session: SessionState, form: FormData) -> Re
         )
     else:
         outcome = await hub.rt.blocking(hub.deny, oauth_request, session)
-    session.drop_pending(rid)
-    await hub.rt.blocking(hub.sessions.save, session)
+    if not saved:
+        await hub.rt.blocking(hub.sessions.save, session)
     return await _respond(request, outcome, oauth_request, session, pending["started_at"], rid)
 
 
