@@ -88,6 +88,10 @@ def test_finding3_pages_answer_503_with_the_directory_page_when_the_database_is_
     cut_off.cookies.set(rt.settings.session_cookie, "some-session")
     _assert_page_503(cut_off.get("/"))
     _assert_page_503(cut_off.get("/compte/mot-de-passe"))
+    # The login's plain reads (outside any transaction): the session, the account by name.
+    _assert_page_503(cut_off.get("/authorize/resume", params={"rid": "r"}))
+    _assert_page_503(cut_off.post("/login", data={
+        "csrf_token": "t", "username": "alice", "password": "x"}))
 
 
 def test_finding3_readiness_fails_while_liveness_answers_when_the_database_is_out(  # type: ignore[no-untyped-def]
