@@ -160,6 +160,8 @@ class _Pipeline:
             # run; it is sent again, in a batch of its own making.
             self.pgconn.send_query_prepared(name, dumped)
             result = await self._sent(wait)
+            if result.status == pq.ExecStatus.PIPELINE_ABORTED:  # and again: give up
+                raise StorageUnavailable("the database did not answer in time")
         result = self._check(result)
         if result.ntuples == 0:
             return None

@@ -223,3 +223,36 @@ if BACKEND == "postgresql":
         assert isinstance(answers[1], StorageUnavailable)
         assert answers[2:] == [(n,) for n in range(2, 6)]
         assert after == (9,)
+
+    def test_a_read_aborted_twice_is_storage_unavailable_not_an_error(rt):  # type: ignore[no-untyped-def]
+        """Sent again after an abort, a read may land behind another slow read: it is then
+        refused as the database being too slow (a 503 up the stack), never a bare error."""
+        import asyncio
+
+        from sitekit.storage.errors import StorageUnavailable
+
+        reads = _loop_reads(rt, statement=0.3)
+        slow = "SELECT pg_sleep(%s::float) IS NULL"
+
+        async def slow_then_slow_again() -> object:
+            try:
+                return await reads.fetch_one(slow, (2.0,))
+            except StorageUnavailable:
+                # Its failure is dispatched first: this read joins the batch the aborted
+                # one is sent again in, before it.
+                return await reads.fetch_one(slow, (2.0,))
+
+        async def together() -> list[object]:
+            await reads.fetch_one("SELECT %s::int", (0,))
+            await reads.fetch_one(slow, (0.0,))
+            return await asyncio.gather(slow_then_slow_again(),
+                                        reads.fetch_one("SELECT %s::int", (1,)),
+                                        return_exceptions=True)
+
+        try:
+            answers = _in_a_loop_of_its_own(together())
+            after = _in_a_loop_of_its_own(reads.fetch_one("SELECT %s::int", (9,)))
+        finally:
+            reads.close()
+        assert [type(answer) for answer in answers] == [StorageUnavailable, StorageUnavailable]
+        assert after == (9,)
