@@ -20,6 +20,7 @@ The connection belongs to the event loop that opened it: when reads come from an
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -117,6 +118,7 @@ class _Pipeline:
         self.loop = loop
         self.transformer = Transformer(connection)
         self.prepared: dict[str, bytes] = {}
+        self.names = itertools.count()
         # Each read's future and the loop time by which its answer must have come.
         self.waiting: deque[tuple[asyncio.Future[PGresult], float]] = deque()
         # One timer, at the oldest read's deadline (not one per read: issue 16).
@@ -134,34 +136,39 @@ class _Pipeline:
                         ) -> tuple[Any, ...] | None:
         if self.failure is not None:
             raise self.failure
-        name = self.prepared.get(statement)
-        prepared = None
-        if name is None:
-            name = f"idp_hot_{len(self.prepared)}".encode()
-            self.pgconn.send_prepare(name, _numbered(statement).encode())
-            prepared = self._sent(wait)
-            self.prepared[statement] = name  # the reads sent after it come after it
         tx = self.transformer
         dumped = tx.dump_sequence(params, [PyFormat.TEXT] * len(params))
-        self.pgconn.send_query_prepared(name, dumped)
-        answer = self._sent(wait)
         # The client's bound (`_deadline`): a silent server fails every read under way with
         # TimeoutError (the caller then closes the connection) instead of waiting for a
-        # cancellation.
-        if prepared is not None:
-            try:
-                self._check(await prepared)
-            except BaseException:
-                self.prepared.pop(statement, None)
-                raise
-        result = await answer
-        if result.status == pq.ExecStatus.PIPELINE_ABORTED:
-            # Another read of the same batch failed (its statement timeout): this one did not
-            # run; it is sent again, in a batch of its own making.
+        # cancellation. A read aborted because another one of its batch failed (its
+        # statement timeout) did not run: it is sent once more, in the next batch.
+        for _attempt in (1, 2):
+            name = self.prepared.get(statement)
+            prepared = None
+            if name is None:
+                name = f"idp_hot_{next(self.names)}".encode()
+                self.pgconn.send_prepare(name, _numbered(statement).encode())
+                prepared = self._sent(wait)
+                self.prepared[statement] = name  # the reads sent after it come after it
             self.pgconn.send_query_prepared(name, dumped)
-            result = await self._sent(wait)
-            if result.status == pq.ExecStatus.PIPELINE_ABORTED:  # and again: give up
-                raise StorageUnavailable("the database did not answer in time")
+            answer = self._sent(wait)
+            if prepared is not None:
+                try:
+                    done = await prepared
+                    if done.status != pq.ExecStatus.PIPELINE_ABORTED:
+                        self._check(done)
+                except BaseException:
+                    self.prepared.pop(statement, None)
+                    raise
+                if done.status == pq.ExecStatus.PIPELINE_ABORTED:
+                    self.prepared.pop(statement, None)  # not prepared: its name is unused
+                    await answer  # aborted with it
+                    continue
+            result = await answer
+            if result.status != pq.ExecStatus.PIPELINE_ABORTED:
+                break
+        else:
+            raise StorageUnavailable("the database did not answer in time")
         result = self._check(result)
         if result.ntuples == 0:
             return None

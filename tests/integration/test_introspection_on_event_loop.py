@@ -212,6 +212,9 @@ if BACKEND == "postgresql":
                 reads.fetch_one("SELECT %s::int", (1,)),
                 reads.fetch_one("SELECT pg_sleep(%s::float) IS NULL", (2.0,)),
                 *(reads.fetch_one("SELECT %s::int", (n,)) for n in range(2, 6)),
+                # A statement not prepared yet: its preparation is aborted too, then redone.
+                reads.fetch_one("SELECT %s::int + 100", (7,)),
+                reads.fetch_one("SELECT %s::int + 100", (8,)),
                 return_exceptions=True)
 
         try:
@@ -221,7 +224,7 @@ if BACKEND == "postgresql":
             reads.close()
         assert answers[0] == (1,)
         assert isinstance(answers[1], StorageUnavailable)
-        assert answers[2:] == [(n,) for n in range(2, 6)]
+        assert answers[2:] == [*((n,) for n in range(2, 6)), (107,), (108,)]
         assert after == (9,)
 
     def test_a_read_aborted_twice_is_storage_unavailable_not_an_error(rt):  # type: ignore[no-untyped-def]
