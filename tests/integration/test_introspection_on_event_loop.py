@@ -173,6 +173,14 @@ if BACKEND == "postgresql":
         with ThreadPoolExecutor(1) as thread:
             return thread.submit(asyncio.run, coroutine).result(timeout=60)
 
+    def _then_one_more_read(reads, coroutine):  # type: ignore[no-untyped-def]
+        """(what `coroutine` gave, a plain read's row afterwards: the connection serves)."""
+        try:
+            return (_in_a_loop_of_its_own(coroutine),
+                    _in_a_loop_of_its_own(reads.fetch_one("SELECT %s::int", (9,))))
+        finally:
+            reads.close()
+
     def test_reads_sent_in_one_turn_of_the_loop_go_in_one_batch_each_with_its_answer(rt):  # type: ignore[no-untyped-def]
         """The reads queued in one turn travel under one sync: one implicit transaction on
         the server, so they see the same transaction id; each gets its own row."""
@@ -217,11 +225,7 @@ if BACKEND == "postgresql":
                 reads.fetch_one("SELECT %s::int + 100", (8,)),
                 return_exceptions=True)
 
-        try:
-            answers = _in_a_loop_of_its_own(together())
-            after = _in_a_loop_of_its_own(reads.fetch_one("SELECT %s::int", (9,)))
-        finally:
-            reads.close()
+        answers, after = _then_one_more_read(reads, together())
         assert answers[0] == (1,)
         assert isinstance(answers[1], StorageUnavailable)
         assert answers[2:] == [*((n,) for n in range(2, 6)), (107,), (108,)]
@@ -252,10 +256,6 @@ if BACKEND == "postgresql":
                                         reads.fetch_one("SELECT %s::int", (1,)),
                                         return_exceptions=True)
 
-        try:
-            answers = _in_a_loop_of_its_own(together())
-            after = _in_a_loop_of_its_own(reads.fetch_one("SELECT %s::int", (9,)))
-        finally:
-            reads.close()
+        answers, after = _then_one_more_read(reads, together())
         assert [type(answer) for answer in answers] == [StorageUnavailable, StorageUnavailable]
         assert after == (9,)
