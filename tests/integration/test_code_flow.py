@@ -83,3 +83,54 @@ def test_a_request_answered_with_a_code_leaves_the_session_with_it(http, factori
     assert rid not in row.data.get("pending", {})
     again = http.get(resume, follow_redirects=False)
     assert again.status_code == 400 and "location" not in again.headers
+
+
+def test_no_code_is_issued_when_the_session_cannot_be_saved_with_it(app, http, factories, rt):  # type: ignore[no-untyped-def]
+    """The code and the session without its request go in one transaction: when the
+    session's write fails (a trigger refuses it), the code is rolled back with it and the
+    request stays in the session, to be answered once the database is sound."""
+    from sqlalchemy import text
+    from starlette.testclient import TestClient
+
+    from idp.storage.repositories import sessions as sessions_repo
+    from tests.conftest import BACKEND, ISSUER
+    from tests.oidc_helpers import login
+
+    client = factories.client(consent_mode="none")
+    factories.account("alice")
+    req = auth_request(client.client_id, client.redirect_uri)
+    started = authorize(http, req)
+    resume = login(http, "alice", location=started.headers["location"]).headers["location"]
+    rid = resume.split("rid=", 1)[1]
+    refuse, allow = {
+        "sqlite": (["CREATE TRIGGER refuse_session_update BEFORE UPDATE ON browser_sessions "
+                    "BEGIN SELECT RAISE(ABORT, 'refused'); END"],
+                   ["DROP TRIGGER refuse_session_update"]),
+        "postgresql": (["CREATE FUNCTION refuse_session_update() RETURNS trigger AS "
+                        "$$ BEGIN RAISE EXCEPTION 'refused'; END $$ LANGUAGE plpgsql",
+                        "CREATE TRIGGER refuse_session_update BEFORE UPDATE ON browser_sessions "
+                        "FOR EACH ROW EXECUTE FUNCTION refuse_session_update()"],
+                       ["DROP TRIGGER refuse_session_update ON browser_sessions",
+                        "DROP FUNCTION refuse_session_update()"]),
+    }[BACKEND]
+    with rt.db.engine.begin() as connection:
+        for statement in refuse:
+            connection.execute(text(statement))
+    try:
+        # Another client on the same app and cookies, given the 500 page the app answers.
+        same_browser = TestClient(app, base_url=ISSUER, raise_server_exceptions=False,
+                                  cookies=http.cookies)
+        failed = same_browser.get(resume, follow_redirects=False)
+        assert failed.status_code == 500 and "location" not in failed.headers
+        with rt.db.read() as s:
+            codes = s.execute(text("SELECT count(*) FROM authorization_codes")).scalar()
+        assert codes == 0
+        row = sessions_repo.find_session_row(
+            rt.db, http.cookies[rt.settings.session_cookie], rt.clock.now())
+        assert row is not None and rid in row.data["pending"]
+    finally:
+        with rt.db.engine.begin() as connection:
+            for statement in allow:
+                connection.execute(text(statement))
+    answered = http.get(resume, follow_redirects=False)
+    assert parse_redirect(answered.headers["location"])["code"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import FormData
@@ -54,21 +55,9 @@ async def resume(request: Request) -> Response:
         if session is None or pending is None or rid is None:
             return None
         oauth_request = _stored_request(hub, request, pending)
-        answered_rid: str = rid
-        saved: list[bool] = []
-
-        def answered(s: Session) -> None:
-            # Answered by a code: the request leaves the session in the code's transaction.
-            session.drop_pending(answered_rid)
-            hub.sessions.save(session, s)
-            saved.append(True)
-
-        oauth_request.with_code = answered
+        _leave_with_code(hub, oauth_request, session, rid)
+        # Answered otherwise (an error sent back to the client): `_respond` drops it.
         outcome = decide(hub.server, oauth_request, session.authn, pending["started_at"])
-        if isinstance(outcome, RedirectToClient) and not saved:
-            # Answered otherwise (an error sent back to the client): the request leaves too.
-            session.drop_pending(answered_rid)
-            hub.sessions.save(session)
         return session, pending, oauth_request, outcome
 
     decided = await hub.rt.blocking(load_and_decide)
@@ -87,14 +76,7 @@ async def consent(request: Request, session: SessionState, form: FormData) -> Re
         return _expired(hub, request)
     oauth_request = _stored_request(hub, request, pending)
     session.drop_pending(rid)
-    saved: list[bool] = []
-
-    def answered(s: Session) -> None:
-        # Answered by a code: the request leaves the session in the code's transaction.
-        hub.sessions.save(session, s)
-        saved.append(True)
-
-    oauth_request.with_code = answered
+    code_saved = _leave_with_code(hub, oauth_request, session, rid)
     # "accept" on the consent page, "continue" on the information page.
     if form.get("decision") in ("accept", "continue"):
         outcome = await hub.rt.blocking(
@@ -102,7 +84,7 @@ async def consent(request: Request, session: SessionState, form: FormData) -> Re
         )
     else:
         outcome = await hub.rt.blocking(hub.deny, oauth_request, session)
-    if not saved:
+    if not code_saved():
         await hub.rt.blocking(hub.sessions.save, session)
     return await _respond(request, outcome, oauth_request, session, pending["started_at"], rid)
 
@@ -159,6 +141,23 @@ async def _respond(request: Request, outcome: Outcome, oauth_request: HubOAuth2R
     if new_session:
         set_session_cookie(response, hub.settings, session.id)
     return response
+
+
+def _leave_with_code(hub: Hub, oauth_request: HubOAuth2Request, session: SessionState,
+                     rid: str) -> Callable[[], bool]:
+    """If the decision issues a code, the request `rid` leaves the session, saved in the
+    transaction that saves the code (one transaction, not two; a request answered cannot
+    stay in the session). Returns whether that happened."""
+    saved = False
+
+    def answered(s: Session) -> None:
+        nonlocal saved
+        session.drop_pending(rid)
+        hub.sessions.save(session, s)
+        saved = True
+
+    oauth_request.with_code = answered
+    return lambda: saved
 
 
 def _stored_request(hub: Hub, request: Request, pending: dict[str, Any]) -> HubOAuth2Request:
