@@ -187,7 +187,7 @@ def save_refresh_token(s: Session, token: str, *, grant_id: str, client_id: str,
 @dataclass(frozen=True)
 class RefreshRedemption:
     token: RefreshToken | None
-    grant: Grant | None = None
+    grant: GrantRow | None = None
     replayed: bool = False
 
 
@@ -201,7 +201,7 @@ def rotate_refresh_token(s: Session, token: str, client_id: str, now: int) -> Re
     row = s.get(RefreshToken, token_hash)
     if row is None or row.client_id != client_id:
         return RefreshRedemption(None)
-    grant = s.get(Grant, row.grant_id)
+    grant = read_grant(s, row.grant_id)
     if grant is None or grant.revoked_at is not None or row.expires_at <= now:
         return RefreshRedemption(None)
     won = rowcount(s.execute(
