@@ -152,18 +152,9 @@ class _Pipeline:
                 self.prepared[statement] = name  # the reads sent after it come after it
             self.pgconn.send_query_prepared(name, dumped)
             answer = self._sent(wait)
-            if prepared is not None:
-                try:
-                    done = await prepared
-                    if done.status != pq.ExecStatus.PIPELINE_ABORTED:
-                        self._check(done)
-                except BaseException:
-                    self.prepared.pop(statement, None)
-                    raise
-                if done.status == pq.ExecStatus.PIPELINE_ABORTED:
-                    self.prepared.pop(statement, None)  # not prepared: its name is unused
-                    await answer  # aborted with it
-                    continue
+            if prepared is not None and not await self._prepared(statement, prepared):
+                await answer  # aborted with its preparation
+                continue
             result = await answer
             if result.status != pq.ExecStatus.PIPELINE_ABORTED:
                 break
@@ -175,6 +166,20 @@ class _Pipeline:
         tx.set_pgresult(result)
         row: tuple[Any, ...] = tx.load_row(0, tuple)
         return row
+
+    async def _prepared(self, statement: str, waiter: asyncio.Future[PGresult]) -> bool:
+        """Whether `statement` is now prepared; False when its preparation was aborted (its
+        name then unused). Any other failure is raised, the statement to prepare again."""
+        try:
+            done = await waiter
+            if done.status != pq.ExecStatus.PIPELINE_ABORTED:
+                self._check(done)
+                return True
+        except BaseException:
+            self.prepared.pop(statement, None)
+            raise
+        self.prepared.pop(statement, None)
+        return False
 
     def _sent(self, wait: float) -> asyncio.Future[PGresult]:
         """The read just queued in libpq waits for its answer. The reads queued in one turn
