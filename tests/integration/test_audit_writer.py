@@ -1,6 +1,7 @@
 """The audit writer's cost on requests (issue 16, items 3 and 6): the buffered events go to
-the database in one exchange per batch (SQLite: executemany; PostgreSQL: COPY), and the
-writer is woken by the number waiting rather than left to gather a whole interval's events.
+the database in few exchanges per batch (SQLite: INSERTs of many rows each; PostgreSQL:
+COPY), and the writer is woken by the number waiting rather than left to gather a whole
+interval's events.
 Nothing of the trail's guarantees is traded: what is written reads back unchanged, a refused
 row is set aside alone, the chain still verifies. Real SQLite or PostgreSQL."""
 
@@ -10,7 +11,7 @@ import json
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from idp.audit import FLUSH_AT, AuditLog
 from idp.audit_chain import existing_chain_key
@@ -93,3 +94,26 @@ def test_the_writer_is_woken_once_enough_events_wait(rt) -> None:  # type: ignor
         assert [e.account_id for e in stored(rt)] == list(range(FLUSH_AT))
     finally:
         audit.stop()
+
+
+def test_many_events_take_few_statements_and_keep_their_order(rt) -> None:  # type: ignore[no-untyped-def]
+    # 2 full SQLite statements and a remainder: every row with its own values, in order. On
+    # SQLite a statement per row handed the GIL back and forth once per event (issue 16).
+    rows = [{"at": 1_700_000_000 + i, "event": "token.issued", "account_id": i,
+             "client_id": f"c{i}", "ip": None, "fi": None, "detail": {"n": i}}
+            for i in range(2 * 90 + 7)]
+    steps: list[int] = []  # statements run, an executemany counting one per row
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if "audit_events" in statement:
+            steps.append(len(parameters) if executemany else 1)
+
+    event.listen(rt.db.engine, "before_cursor_execute", count)
+    try:
+        with rt.db.transaction() as s:
+            audit_repo.write_events(s, rows)
+    finally:
+        event.remove(rt.db.engine, "before_cursor_execute", count)
+    assert [(e.account_id, e.client_id, e.detail) for e in stored(rt)] == [
+        (i, f"c{i}", {"n": i}) for i in range(len(rows))]
+    assert sum(steps) <= 3
