@@ -172,13 +172,12 @@ def create_app(settings: Settings, clock: Clock | None = None,
         lifespan=lifespan,
     )
     app.state.hub = hub
-    # Outermost first: the request id, access log and metrics around everything (the bare
-    # endpoints included), security headers on every answer (the 500 page of Starlette's
-    # ServerErrorMiddleware included), then the request limits (idp/limits.py) before any
-    # handler; the token, introspection and revocation endpoints answer before Starlette's
-    # stack.
-    return RequestContextMiddleware(  # type: ignore[return-value]  # an ASGI app, used as such
-        SecurityHeadersMiddleware(
-            RequestLimitsMiddleware(ProtocolEndpoints(app, hub), hub.pages)),
+    # Outermost first: the request id, access log and metrics around everything, security
+    # headers on every answer (the 500 page of Starlette's ServerErrorMiddleware included),
+    # then the request limits (idp/limits.py) before any handler. The token, introspection
+    # and revocation endpoints answer in front of that stack, doing what it does in one pass.
+    pages = RequestContextMiddleware(
+        SecurityHeadersMiddleware(RequestLimitsMiddleware(app, hub.pages)),
         access_log=bool(settings.access_log), access_logger="idp.access",
         observer=web_metrics.RequestMetrics(runtime, routes))
+    return ProtocolEndpoints(pages, hub, pages)  # type: ignore[return-value]  # an ASGI app, used as such

@@ -1,10 +1,11 @@
 """The token, introspection and revocation endpoints as a bare ASGI layer in front of the
-Starlette app: the busiest paths skip the form parser, Request/Response objects and the
-page middleware.
+hub's page stack: the busiest paths skip Starlette, its form parser, Request/Response objects
+and the page middleware (what that middleware does for them is done here, see
+ProtocolEndpoints).
 
 Answers are JSON, except a signed introspection answer (RFC 9701), sent with its own
-media type. The body is read once (``MAX_BODY_BYTES`` at most, already enforced by the request
-limits in front) and parsed as application/x-www-form-urlencoded
+media type. The body is read once (``MAX_BODY_BYTES`` at most, with the other request limits)
+and parsed as application/x-www-form-urlencoded
 (RFC 6749 §3.2, RFC 7662 §2.1, RFC 7009 §2.1). A client_credentials request whose client
 is already in this process's cache does no I/O at all, so it runs on the event loop, and so
 does the introspection of an access token (one indexed read: on a SQLite file at once, it
@@ -16,18 +17,23 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from idp.limits import MAX_BODY_BYTES, MAX_PARAMETERS
+from idp.limits import MAX_PARAMETERS
 from idp.oidc.server import HubOAuth2Request, ProtocolResponse
 from idp.web.errors import RETRY_AFTER, TEMPORARILY_UNAVAILABLE
+from idp.web.middleware.request_limits import Refusal, checked_body
+from sitekit.logs import REQUEST_ID
 from sitekit.storage.database import WouldBlock
 from sitekit.storage.errors import StorageUnavailable
 from sitekit.web.headers import RequestHeaders
+from sitekit.web.request_context import HEADER as REQUEST_ID_HEADER
+from sitekit.web.request_context import RequestContextMiddleware, request_id_of
 from sitekit.web.security_headers import JSON_HEADERS
 
 if TYPE_CHECKING:
@@ -41,9 +47,18 @@ _JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 class ProtocolEndpoints:
-    def __init__(self, app: ASGIApp, hub: Hub) -> None:
+    """The outermost layer (idp/app.py): the three endpoints answer here, every other request
+    goes on to `app`, the page stack. What that stack's layers do to a request, done here in
+    one pass for these (each layer's wrapper of `send` and re-read of the body cost a grant
+    ~10 % of its CPU, issue 16): the request id and the end-of-request observer and access
+    line of `context` (sitekit/web/request_context.py), the request limits
+    (idp/web/middleware/request_limits.py, refused as ``invalid_request``), and the security
+    headers (JSON_HEADERS, which every answer here carries)."""
+
+    def __init__(self, app: ASGIApp, hub: Hub, context: RequestContextMiddleware) -> None:
         self.app = app
         self.hub = hub
+        self.context = context
         self.issuer = hub.settings.issuer
         server = hub.server
         self.routes: dict[str, Callable[[HubOAuth2Request], Awaitable[ProtocolResponse]]] = {
@@ -58,27 +73,45 @@ class ProtocolEndpoints:
         if handler is None:
             await self.app(scope, receive, send)
             return
+        request_id = request_id_of(scope.get("headers", []), self.context.new_id)
+        token = REQUEST_ID.set(request_id)
+        started = time.perf_counter()
+        status = 500  # as the request layer counts a request that got no answer
         try:
-            result = await self._handle(scope, receive, handler)
+            result = await self._answer(scope, receive, handler)
+            if result is not None:
+                status = result[0]
+                await _send(send, *result, request_id)
+        finally:
+            self.context.finished(scope, status, time.perf_counter() - started)
+            REQUEST_ID.reset(token)
+
+    async def _answer(self, scope: Scope, receive: Receive,
+                      handler: Callable[[HubOAuth2Request], Awaitable[ProtocolResponse]],
+                      ) -> ProtocolResponse | None:
+        """The answer; None when the client went away before sending its whole body."""
+        try:
+            headers = RequestHeaders(scope)
+            body = await checked_body(scope, headers, receive)
+            if body is None:
+                return None
+            return await self._handle(scope, headers, body, handler)
+        except Refusal as refusal:  # RFC 6749 §5.2
+            return refusal.status, {"error": "invalid_request",
+                                    "error_description": refusal.description}, []
         except StorageUnavailable as exc:
             log.warning("database unavailable on %s: %s", scope["path"], exc)
-            result = (503, TEMPORARILY_UNAVAILABLE, [("Retry-After", RETRY_AFTER)])
+            return 503, TEMPORARILY_UNAVAILABLE, [("Retry-After", RETRY_AFTER)]
         except Exception:
             log.exception("unexpected error on %s", scope["path"])
-            result = (500, {"error": "server_error"}, [])
-        await _send(send, *result)
+            return 500, {"error": "server_error"}, []
 
-    async def _handle(self, scope: Scope, receive: Receive,
+    async def _handle(self, scope: Scope, headers: RequestHeaders, body: bytes,
                       handler: Callable[[HubOAuth2Request], Awaitable[ProtocolResponse]],
                       ) -> ProtocolResponse:
         if scope["method"] != "POST":
             return 405, {"error": "invalid_request",
                          "error_description": "Use POST."}, [("Allow", "POST")]
-        headers = RequestHeaders(scope)
-        body = await _read_body(receive)
-        if body is None:
-            return 413, {"error": "invalid_request",
-                         "error_description": "Request body too large."}, []
         form: list[tuple[str, str]] = []
         if headers.get("content-type", "").split(";")[0].strip().lower() == FORM:
             try:
@@ -115,22 +148,10 @@ class ProtocolEndpoints:
             server.create_endpoint_response, "introspection", request)
 
 
-async def _read_body(receive: Receive) -> bytes | None:
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks)
-
-
-async def _send(send: Send, status: int, body: Any, headers: list[tuple[str, str]]) -> None:
+async def _send(send: Send, status: int, body: Any, headers: list[tuple[str, str]],
+                request_id: str) -> None:
     """JSON, or a signed JWT (a str: RFC 9701's introspection answer) with the Content-Type
-    its handler gave."""
+    its handler gave; the security headers and the request id."""
     content_type = b"application/json"
     if isinstance(body, str):
         payload = body.encode("ascii")
@@ -147,5 +168,6 @@ async def _send(send: Send, status: int, body: Any, headers: list[tuple[str, str
         seen.add(key)
         raw.append((key.encode(), value.encode("latin-1")))
     raw.extend((k, v) for k, v in JSON_HEADERS if k.decode() not in seen)
+    raw.append((REQUEST_ID_HEADER, request_id.encode("ascii")))
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": payload})

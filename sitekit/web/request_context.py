@@ -91,12 +91,16 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            elapsed = time.perf_counter() - started
-            if self.observer is not None:
-                self.observer(scope, status, elapsed)
-            if self.access_log:
-                self._access_line(scope, status, elapsed)
+            self.finished(scope, status, time.perf_counter() - started)
             REQUEST_ID.reset(token)
+
+    def finished(self, scope: Scope, status: int, elapsed: float) -> None:
+        """A request answered (`status`, 500 when no answer started): the observer, then the
+        access line. Also called by a layer in front that answers requests itself."""
+        if self.observer is not None:
+            self.observer(scope, status, elapsed)
+        if self.access_log:
+            self._access_line(scope, status, elapsed)
 
     def _access_line(self, scope: Scope, status: int, elapsed: float) -> None:
         client = scope.get("client")

@@ -69,9 +69,14 @@ def test_finding7_long_query_string_is_a_414(hub) -> None:  # type: ignore[no-un
 def test_finding8_nul_in_client_id_is_a_400_over_http(hub, path) -> None:  # type: ignore[no-untyped-def]
     response = httpx.post(hub.url + path, data={"grant_type": "client_credentials",
                                                 "client_id": "x\x00", "client_secret": "y",
-                                                "token": "t"})
+                                                "token": "t"}, headers={"X-Request-Id": "lim-8"})
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
+    # Refused before any handler, with what every answer of these endpoints carries.
+    assert response.headers["x-request-id"] == "lim-8"
+    assert response.headers["content-security-policy"] == (
+        "default-src 'none'; frame-ancestors 'none'")
+    assert response.headers["cache-control"] == "no-store"
 
 
 def test_finding8_quote_in_response_type_is_a_400_over_http(hub) -> None:  # type: ignore[no-untyped-def]

@@ -62,14 +62,10 @@ class RequestLimitsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = RequestHeaders(scope)
         try:
-            _check_query(scope["query_string"])
-            _check_declared_length(headers)
-            body = await _read_body(receive)
+            body = await checked_body(scope, RequestHeaders(scope), receive)
             if body is None:  # the client went away
                 return
-            _check_body(headers, body)
         except Refusal as refusal:
             await self._refuse(scope, refusal)(scope, receive, send)
             return
@@ -94,6 +90,17 @@ class RequestLimitsMiddleware:
         request = Request({**scope, "query_string": b""})
         return self.pages.render(request, "error.html", refusal.status,
                                  **ERROR_MESSAGES[refusal.page])
+
+
+async def checked_body(scope: Scope, headers: Headers, receive: Receive) -> bytes | None:
+    """The request's body once its query, declared length and body pass the limits (a
+    Refusal else); None when the client went away before sending it all."""
+    _check_query(scope["query_string"])
+    _check_declared_length(headers)
+    body = await _read_body(receive)
+    if body is not None:
+        _check_body(headers, body)
+    return body
 
 
 def _check_query(query_string: bytes) -> None:
