@@ -501,6 +501,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     options: dict[str, Any] = dict(
         factory=True, host=args.host, port=args.port, workers=args.workers, loop="uvloop",
         http=CoalescingHttpToolsProtocol, log_level=settings.log_level, log_config=log_config,
+        # No "server: uvicorn" header: it tells an attacker what runs, and costs every answer.
+        server_header=False,
         access_log=False, proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or None)
     if args.workers > 1:

@@ -44,6 +44,8 @@ log = logging.getLogger("idp.web")
 FORM = "application/x-www-form-urlencoded"
 # json.dumps with options builds an encoder per call; one, reused, gives the same text.
 _JSON = json.JSONEncoder(separators=(",", ":"))
+# Each security header with its name as a str (a handler's headers are str pairs).
+_SECURITY_HEADERS = [(name.decode(), (name, value)) for name, value in JSON_HEADERS]
 
 
 class ProtocolEndpoints:
@@ -167,7 +169,7 @@ async def _send(send: Send, status: int, body: Any, headers: list[tuple[str, str
             continue
         seen.add(key)
         raw.append((key.encode(), value.encode("latin-1")))
-    raw.extend((k, v) for k, v in JSON_HEADERS if k.decode() not in seen)
+    raw.extend(header for name, header in _SECURITY_HEADERS if name not in seen)
     raw.append((REQUEST_ID_HEADER, request_id.encode("ascii")))
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": payload})

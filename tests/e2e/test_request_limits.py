@@ -77,6 +77,7 @@ def test_finding8_nul_in_client_id_is_a_400_over_http(hub, path) -> None:  # typ
     assert response.headers["content-security-policy"] == (
         "default-src 'none'; frame-ancestors 'none'")
     assert response.headers["cache-control"] == "no-store"
+    assert "server" not in response.headers  # `idp serve` does not name its software
 
 
 def test_finding8_quote_in_response_type_is_a_400_over_http(hub) -> None:  # type: ignore[no-untyped-def]
