@@ -158,11 +158,13 @@ class BrowserSessions:
         session_id = secrets.token_urlsafe(32)
         sid = same_user.sid if same_user else secrets.token_urlsafe(16)
         with self.db.transaction() as s:
+            # One statement with the login in it (no UPDATE of the new row after).
             if previous is not None:
-                sessions_repo.delete_session(s, previous.id)
-            # One INSERT with the login in it (no UPDATE of the new row after).
-            sessions_repo.create_session(s, session_id, sid, now, now + self.ttl, data,
-                                         account_id=account.id, acr=acr, amr=amr)
+                sessions_repo.replace_session(s, previous.id, session_id, sid, now,
+                                              now + self.ttl, data, account.id, acr, amr)
+            else:
+                sessions_repo.create_session(s, session_id, sid, now, now + self.ttl, data,
+                                             account_id=account.id, acr=acr, amr=amr)
             accounts_repo.record_login(s, account.id, now)
             if within is not None:
                 within(s)

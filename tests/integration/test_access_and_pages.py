@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from idp.storage.repositories import accounts as accounts_repo
+from idp.web.sessions import BrowserSessions
 from tests.integration.flows import sign_in, tokens_for
 from tests.oidc_helpers import (
     auth_request,
@@ -76,6 +78,29 @@ def test_session_cookie_is_httponly_lax_and_rotated_at_login(http, factories, rt
     assert response.status_code == 303
     after = response.cookies.get(rt.settings.session_cookie)
     assert after and after != before
+    # The anonymous session's row became the logged-in one: the old id opens nothing.
+    sessions = BrowserSessions(rt.db, rt.clock, rt.settings.session_ttl)
+    assert sessions.load(before) is None
+    logged_in = sessions.load(after)
+    assert logged_in is not None and logged_in.account is not None
+    assert logged_in.account.username == "alice"
+
+
+def test_a_login_whose_anonymous_session_is_gone_still_gets_its_session(rt, factories):  # type: ignore[no-untyped-def]
+    # The anonymous session expired or was ended between the login page and the login.
+    factories.account("alice")
+    with rt.db.read() as s:
+        account_id = accounts_repo.find_by_login(s, "alice").id
+    sessions = BrowserSessions(rt.db, rt.clock, rt.settings.session_ttl)
+    anonymous = sessions.create({"pending": {"r1": {"client_id": "c"}}})
+    sessions.destroy(anonymous)
+    account = sessions.account(account_id)
+    assert account is not None
+    state = sessions.log_in(anonymous, account, "eidas1", ("pwd",))
+    loaded = sessions.load(state.id)
+    assert loaded is not None and loaded.account is not None and loaded.account.id == account_id
+    assert loaded.data["pending"] == {"r1": {"client_id": "c"}}
+    assert sessions.load(anonymous.id) is None
 
 
 def test_session_cookie_is_secure_when_the_issuer_is_https(rt):  # type: ignore[no-untyped-def]

@@ -30,6 +30,22 @@ def create_session(
                     json.dumps(data), now, expires_at))
 
 
+def replace_session(
+    s: Session, previous_id: str, session_id: str, sid: str, now: int, expires_at: int,
+    data: dict[str, Any], account_id: int, acr: str | None, amr: tuple[str, ...],
+) -> None:
+    """The row of session `previous_id` becomes the logged-in session `session_id` (a new id
+    at login, OWASP session management): one UPDATE of the whole row, key included, where a
+    DELETE then an INSERT took two; an INSERT when that row is gone (expired, logged out)."""
+    replaced = rowcount(execute_sql(
+        s, "UPDATE browser_sessions SET id_hash = ?, sid = ?, account_id = ?, auth_time = ?, "
+        "acr = ?, amr = ?, data = ?, created_at = ?, expires_at = ? WHERE id_hash = ?", (
+            sha256_hex(session_id), sid, account_id, now, acr, json.dumps(list(amr)),
+            json.dumps(data), now, expires_at, sha256_hex(previous_id))))
+    if not replaced:
+        create_session(s, session_id, sid, now, expires_at, data, account_id, acr, amr)
+
+
 class SessionRow(NamedTuple):
     sid: str
     account_id: int | None
