@@ -20,6 +20,7 @@ from idp.oidc.server import HubAuthorizationServer, HubOAuth2Request
 from idp.runtime import Runtime
 from idp.web.sessions import BrowserSessions, SessionState
 from idp.web.templating import Pages
+from sitekit.storage.database import WouldBlock
 
 # The one callback of every FI (pages/federation.py serves it).
 FEDERATION_CALLBACK = "/connexion/retour"
@@ -54,6 +55,18 @@ class Hub:
             redirect_uri=runtime.settings.issuer + FEDERATION_CALLBACK,
             timeout=runtime.settings.fi_timeout, clock=runtime.clock,
             signing_key_provider=runtime.keys, metadata_ttl=runtime.settings.fi_metadata_ttl)
+
+    async def load_session(self, session_id: str | None) -> SessionState | None:
+        """The browser session of this cookie value. Its one indexed read runs on the event
+        loop where the database allows it (a SQLite file at once; PostgreSQL through the
+        pipelined connection of ``Database.run_on_event_loop``), else in the thread pool: a
+        page then makes one hop to the thread pool less (issue 16)."""
+        if self.rt.db.reads_on_event_loop:
+            try:
+                return await self.rt.db.run_on_event_loop(self.sessions.load, session_id)
+            except WouldBlock:
+                pass
+        return await self.rt.blocking(self.sessions.load, session_id)
 
     def deny(self, oauth_request: HubOAuth2Request, session: SessionState) -> Outcome:
         return deny(self.server, oauth_request, session.authn)

@@ -39,7 +39,7 @@ def change_notification(request: Request, username: str) -> Notification:
 
 async def password_page(request: Request) -> Response:
     hub = hub_of(request)
-    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
+    session = await hub.load_session(session_id_from(request, hub.settings))
     if session is None or session.account is None:
         return RedirectResponse("/login", status_code=303)
     if not logs_in_with_password(session.account.password_hash):
@@ -97,7 +97,7 @@ EXPIRED_FORM_SECONDS = 600
 
 async def expired_page(request: Request) -> Response:
     hub = hub_of(request)
-    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
+    session = await hub.load_session(session_id_from(request, hub.settings))
     account = await _expired_account(request, session)
     if session is None or account is None:  # no account without a session
         return RedirectResponse("/login", status_code=303)

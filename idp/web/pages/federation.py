@@ -42,7 +42,7 @@ CALLBACK_PATH = FEDERATION_CALLBACK
 
 async def picker(request: Request) -> Response:
     hub = hub_of(request)
-    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
+    session = await hub.load_session(session_id_from(request, hub.settings))
     rid = request.query_params.get("rid")
     pending = session.get_pending(rid) if session else None
     if rid and pending is None:
@@ -100,7 +100,7 @@ async def choose(request: Request, session: SessionState, form: FormData) -> Res
 
 async def callback(request: Request) -> Response:
     hub = hub_of(request)
-    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
+    session = await hub.load_session(session_id_from(request, hub.settings))
     state = request.query_params.get("state", "")
     flows = session.data.get(FLOWS, {}) if session else {}
     stored = flows.pop(state, None) if is_clean_identifier(state, 128) else None

@@ -51,8 +51,7 @@ def form_post(handler: FormHandler | None = None, /, *, admit: Admission | None 
         async def guarded(request: Request) -> Response:
             hub = hub_of(request)
             form = await request.form()
-            session = await hub.rt.blocking(hub.sessions.load,
-                                            session_id_from(request, hub.settings))
+            session = await hub.load_session(session_id_from(request, hub.settings))
             if admit is not None and (refusal := await admit(request, session)) is not None:
                 return refusal
             if session is None or not token_matches(session, form.get(CSRF_FIELD)):

@@ -15,7 +15,7 @@ __all__ = ["logged_in_session", "safe_next"]  # safe_next: re-exported to the hu
 
 async def logged_in_session(request: Request) -> SessionState | None:
     hub = hub_of(request)
-    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
+    session = await hub.load_session(session_id_from(request, hub.settings))
     return session if session is not None and session.account is not None else None
 
 

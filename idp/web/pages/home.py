@@ -24,7 +24,7 @@ async def home(request: Request) -> Response:
     hub = hub_of(request)
     # Seed 001: when the directory cannot be reached, StorageUnavailable becomes the
     # "Connexion à l'annuaire impossible" page (idp/web/errors.py storage_unavailable).
-    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
+    session = await hub.load_session(session_id_from(request, hub.settings))
     if session is None or session.account is None:
         return hub.pages.render(request, "home.html", account=None)
     account = session.account

@@ -22,7 +22,7 @@ MAX_FIELD = 256
 
 async def login_page(request: Request) -> Response:
     hub = hub_of(request)
-    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
+    session = await hub.load_session(session_id_from(request, hub.settings))
     new_session = session is None
     if session is None:
         session = await hub.rt.blocking(hub.sessions.create)

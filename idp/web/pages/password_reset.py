@@ -95,7 +95,7 @@ async def _with_session(request: Request, template: str, status: int = 200,
                         **values: Any) -> Response:
     """A page with a form: the browser's session (created if it has none) for its token."""
     hub = hub_of(request)
-    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
+    session = await hub.load_session(session_id_from(request, hub.settings))
     new = session is None
     if session is None:
         session = await hub.rt.blocking(hub.sessions.create)

@@ -23,7 +23,7 @@ MAX_FIELD = 1024  # beyond any component's bound: refused as a bad request, not 
 
 async def information_page(request: Request) -> Response:
     hub = hub_of(request)
-    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
+    session = await hub.load_session(session_id_from(request, hub.settings))
     if session is None or session.account is None:
         return RedirectResponse("/login", status_code=303)
     saved = request.query_params.get("enregistre") == "1"

@@ -29,7 +29,7 @@ RESEND_REFUSED = N_("No more codes can be sent for this request: start again.")
 
 async def _session(request: Request) -> tuple[SessionState | None, bool]:
     hub = hub_of(request)
-    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
+    session = await hub.load_session(session_id_from(request, hub.settings))
     return session, session is None
 
 

@@ -87,7 +87,7 @@ def _ip(request: Request) -> str | None:
 
 async def _session(request: Request) -> tuple[SessionState, bool]:
     hub = hub_of(request)
-    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
+    session = await hub.load_session(session_id_from(request, hub.settings))
     if session is None:
         return await hub.rt.blocking(hub.sessions.create), True
     return session, False

@@ -41,7 +41,7 @@ CODES_FILE_TEXT = N_("Recovery codes of the identifier {username} (two-step veri
 
 async def code_page(request: Request) -> Response:
     hub = hub_of(request)
-    session = await hub.rt.blocking(hub.sessions.load, session_id_from(request, hub.settings))
+    session = await hub.load_session(session_id_from(request, hub.settings))
     account, rid = await _waiting(request, session, request.query_params.get("rid"))
     if session is None or account is None:  # no account awaits its code without a session
         return RedirectResponse("/login", status_code=303)
