@@ -1,11 +1,13 @@
-"""Issue 16: the introspection of an access token by a client this process has cached is
-answered on the event loop, without the thread pool, on both backends (PostgreSQL: its one
-read done asynchronously, then the request run again with the row). Revocation state is
-never cached: a token revoked by another process is inactive at the very next
-introspection. A database outage on that path is a 503 with Retry-After, not a 500."""
+"""Issue 16: the introspection of an access token by a client this process has cached, and
+a page's read of its browser session, are answered on the event loop, without the thread
+pool, on both backends (PostgreSQL: its one read done asynchronously, then the request run
+again with the row). Revocation state is never cached: a token revoked by another process
+is inactive at the very next introspection. A database outage on that path is a 503 with
+Retry-After, not a 500."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -74,6 +76,23 @@ def test_introspection_is_answered_on_the_event_loop_and_sees_revocations_at_onc
     assert introspect(hub, client, tokens["access_token"])["active"] is False
     # A thread pool's hop would have been a 500 (checks that the test can fail).
     assert hub.post("/revoke", data={"token": "x"}, auth=auth).status_code == 500
+
+
+def test_a_page_reads_its_browser_session_on_the_event_loop(caching) -> None:  # type: ignore[no-untyped-def]
+    # Hub.load_session: the session's one read without the thread pool, on both backends.
+    runtime, hub = caching
+    first = hub.get("/login")
+    assert first.status_code == 200
+    token = re.search(r'name="csrf_token" value="([^"]+)"', first.text)
+    assert token is not None
+    _without_thread_pool(runtime)
+    again = hub.get("/login")  # the cookie's session found, so none to create
+    assert again.status_code == 200
+    assert f'name="csrf_token" value="{token.group(1)}"' in again.text
+    # A new browser needs a session written: the thread pool, refused (the test can fail).
+    hub.cookies.clear()
+    with pytest.raises(RuntimeError, match="after shutdown"):
+        hub.get("/login")
 
 
 def test_introspections_at_once_each_get_their_own_answer(caching, http, factories):  # type: ignore[no-untyped-def]
