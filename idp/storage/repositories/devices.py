@@ -13,12 +13,6 @@ def device_hash(account_id: int, cookie: str) -> str:
     return sha256_hex(f"{account_id}:{cookie}")
 
 
-def count_devices(s: Session, account_id: int) -> int:
-    count = execute_sql(s, "SELECT count(*) FROM known_devices WHERE account_id = ?",
-                        (account_id,)).scalar()
-    return int(count or 0)
-
-
 def see_device(s: Session, account_id: int, cookie: str, now: int) -> bool:
     """Record a login from the browser holding `cookie` if the account knows it; whether
     it did. One UPDATE (it locks the row as it changes it)."""
