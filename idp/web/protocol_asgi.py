@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -28,12 +27,11 @@ from idp.limits import MAX_PARAMETERS
 from idp.oidc.server import HubOAuth2Request, ProtocolResponse
 from idp.web.errors import RETRY_AFTER, TEMPORARILY_UNAVAILABLE
 from idp.web.middleware.request_limits import Refusal, checked_body
-from sitekit.logs import REQUEST_ID
 from sitekit.storage.database import WouldBlock
 from sitekit.storage.errors import StorageUnavailable
 from sitekit.web.headers import RequestHeaders
 from sitekit.web.request_context import HEADER as REQUEST_ID_HEADER
-from sitekit.web.request_context import RequestContextMiddleware, request_id_of
+from sitekit.web.request_context import RequestContextMiddleware
 from sitekit.web.security_headers import JSON_HEADERS
 
 if TYPE_CHECKING:
@@ -52,8 +50,8 @@ class ProtocolEndpoints:
     """The outermost layer (idp/app.py): the three endpoints answer here, every other request
     goes on to `app`, the page stack. What that stack's layers do to a request, done here in
     one pass for these (each layer's wrapper of `send` and re-read of the body cost a grant
-    ~10 % of its CPU, issue 16): the request id and the end-of-request observer and access
-    line of `context` (sitekit/web/request_context.py), the request limits
+    ~10 % of its CPU, issue 16): the request id and the observer and access line of
+    `context` (sitekit/web/request_context.py), the request limits
     (idp/web/middleware/request_limits.py, refused as ``invalid_request``), and the security
     headers (JSON_HEADERS, which every answer here carries)."""
 
@@ -75,18 +73,15 @@ class ProtocolEndpoints:
         if handler is None:
             await self.app(scope, receive, send)
             return
-        request_id = request_id_of(scope.get("headers", []), self.context.new_id)
-        token = REQUEST_ID.set(request_id)
-        started = time.perf_counter()
+        opened = self.context.opened(scope)
         status = 500  # as the request layer counts a request that got no answer
         try:
             result = await self._answer(scope, receive, handler)
             if result is not None:
                 status = result[0]
-                await _send(send, *result, request_id)
+                await _send(send, *result, opened.request_id)
         finally:
-            self.context.finished(scope, status, time.perf_counter() - started)
-            REQUEST_ID.reset(token)
+            self.context.closed(scope, status, opened)
 
     async def _answer(self, scope: Scope, receive: Receive,
                       handler: Callable[[HubOAuth2Request], Awaitable[ProtocolResponse]],

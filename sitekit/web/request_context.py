@@ -18,6 +18,8 @@ import os
 import secrets
 import time
 from collections.abc import Callable
+from contextvars import Token
+from typing import NamedTuple
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -62,6 +64,12 @@ def request_id_of(headers: list[tuple[bytes, bytes]],
     return new_id() if new_id is not None else secrets.token_hex(8)
 
 
+class Opened(NamedTuple):
+    request_id: str
+    token: Token[str | None]  # REQUEST_ID's, reset when the request closes
+    started: float  # time.perf_counter()
+
+
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, *, access_log: bool = False,
                  access_logger: str = "idp.access", observer: Observer | None = None) -> None:
@@ -75,11 +83,9 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = request_id_of(scope.get("headers", []), self.new_id)
-        token = REQUEST_ID.set(request_id)
-        started = time.perf_counter()
+        opened = self.opened(scope)
         status = 500  # what the server answers when the app fails before starting its answer
-        raw_id = request_id.encode("ascii")
+        raw_id = opened.request_id.encode("ascii")
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -91,16 +97,24 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            self.finished(scope, status, time.perf_counter() - started)
-            REQUEST_ID.reset(token)
+            self.closed(scope, status, opened)
 
-    def finished(self, scope: Scope, status: int, elapsed: float) -> None:
-        """A request answered (`status`, 500 when no answer started): the observer, then the
-        access line. Also called by a layer in front that answers requests itself."""
+    # Also used by a layer in front that answers some requests itself (the hub's protocol
+    # endpoints): the same ids, observer and access line.
+    def opened(self, scope: Scope) -> Opened:
+        """A request begins: its id, set in REQUEST_ID for its log lines."""
+        request_id = request_id_of(scope.get("headers", []), self.new_id)
+        return Opened(request_id, REQUEST_ID.set(request_id), time.perf_counter())
+
+    def closed(self, scope: Scope, status: int, opened: Opened) -> None:
+        """The request `opened` answered (`status`, 500 when no answer started): the
+        observer, then the access line."""
+        elapsed = time.perf_counter() - opened.started
         if self.observer is not None:
             self.observer(scope, status, elapsed)
         if self.access_log:
             self._access_line(scope, status, elapsed)
+        REQUEST_ID.reset(opened.token)
 
     def _access_line(self, scope: Scope, status: int, elapsed: float) -> None:
         client = scope.get("client")
