@@ -116,4 +116,5 @@ def test_many_events_take_few_statements_and_keep_their_order(rt) -> None:  # ty
         event.remove(rt.db.engine, "before_cursor_execute", count)
     assert [(e.account_id, e.client_id, e.detail) for e in stored(rt)] == [
         (i, f"c{i}", {"n": i}) for i in range(len(rows))]
-    assert sum(steps) <= 3
+    if rt.db.is_sqlite:  # PostgreSQL's COPY goes around SQLAlchemy's cursor events
+        assert sum(steps) <= 3
