@@ -62,9 +62,12 @@ def test_every_answer_carries_a_request_id_the_bare_endpoints_included(http, pat
     assert kept.headers.get_list("x-request-id") == ["lb-7f3a.01_x"]
 
 
-@pytest.mark.parametrize("sent", ["x" * 65, "a b", "<script>", "id\u00e9"])
-def test_an_unsafe_incoming_request_id_is_replaced(http, sent: str) -> None:  # type: ignore[no-untyped-def]
-    answer = http.get("/healthz", headers={"X-Request-Id": sent.encode("utf-8")})
+@pytest.mark.parametrize("path", ["/healthz", "/token"])  # the page stack, the bare endpoints
+@pytest.mark.parametrize("sent", ["x" * 65, "a b", "<script>", "id\u00e9", "a\x00b"])
+def test_an_unsafe_incoming_request_id_is_replaced(http, sent: str, path: str) -> None:  # type: ignore[no-untyped-def]
+    headers = {"X-Request-Id": sent.encode("utf-8")}
+    answer = (http.post(path, data={}, headers=headers) if path == "/token"
+              else http.get(path, headers=headers))
     assert answer.headers["x-request-id"] != sent and len(answer.headers["x-request-id"]) == 16
 
 
