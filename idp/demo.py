@@ -298,7 +298,7 @@ def run_demo(host: str, port: int, lang: str = "fr") -> int:
             log_config = configure_logging("warning", settings.log_format or None)
             config = uvicorn.Config(app, host=host, port=port, loop="uvloop", http="httptools",
                                     log_level="warning", log_config=log_config,
-                                    access_log=False, lifespan="on")
+                                    access_log=False, lifespan="on", server_header=False)
 
             def ready() -> None:
                 print(banner(t, urls, settings, catcher), flush=True)

@@ -86,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_upgrade:
         upgrade(settings.database_url)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning",
-                log_config=log_config, proxy_headers=False)
+                log_config=log_config, proxy_headers=False,
+                server_header=False)  # no "server: uvicorn": it tells an attacker what runs
     return 0
 
 

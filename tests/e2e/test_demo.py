@@ -133,6 +133,9 @@ def test_demo_on_a_chosen_port_is_one_working_whole_and_ctrl_c_stops_it_all(tmp_
         # The issuer is the chosen port, not :8000.
         discovery = httpx.get(demo.hub + "/.well-known/openid-configuration", timeout=30).json()
         assert discovery["issuer"] == demo.hub
+        # No server of the demo names its software (uvicorn's `Server` header).
+        for url in (demo.hub + "/login", demo.apa + "/healthz"):
+            assert "server" not in httpx.get(url, timeout=30).headers, url
 
         # APA sends people to that hub, whose login brings them back to APA's port (the
         # redirect URI registered for it), and APA then knows them.
@@ -240,6 +243,7 @@ def test_demo_runs_chorus_with_its_structures_and_invoices(tmp_path):
         with httpx.Client(timeout=20) as browser:
             response = browser.get(chorus + "/")
             assert response.status_code == 303
+            assert "server" not in response.headers  # it does not name its software
             response = browser.get(chorus + response.headers["location"])
             browser.base_url = demo.hub
             location = log_in_and_consent(browser, response.headers["location"],

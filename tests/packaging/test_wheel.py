@@ -144,6 +144,15 @@ def test_the_hub_serves_its_login_page_in_french(installed: Installed) -> None:
     assert "ALERTE ESCROQUERIE" in page.text
 
 
+@pytest.mark.parametrize("server", ["hub", "apa", "chorus"])
+def test_no_installed_server_names_its_software(installed: Installed, server: str) -> None:
+    """`idp serve`, `apa serve` and `chorus serve` do not send uvicorn's `Server` header: it
+    tells an attacker what runs (and which version to look up)."""
+    for path in ("/healthz", "/", "/nowhere"):
+        response = httpx.get(f"{getattr(installed, server)}{path}", timeout=10)
+        assert "server" not in response.headers, (server, path, response.headers["server"])
+
+
 @pytest.mark.parametrize("server", ["hub", "apa"])
 def test_the_dsfr_stylesheet_is_served_whole(installed: Installed, server: str) -> None:
     css = httpx.get(f"{getattr(installed, server)}/static/dsfr/dsfr.min.css", timeout=10)
