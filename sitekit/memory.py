@@ -6,6 +6,8 @@ page faults), but resident for as long as the process lives, login load or not: 
 worker's ~155 MB after a login load (issue 16, bench/README.md). ``malloc_trim(0)`` returns
 the free pages of every arena to the system (``madvise(MADV_DONTNEED)``); called when hashing
 has been idle a while (``IdleRelease``), the pages come back on the next hash only.
+(libsodium, which the hub hashes with when argon2id has one lane, maps and unmaps its
+buffer itself: there is then little for this to give back.)
 
 Elsewhere than glibc (musl, macOS) there is no such function: nothing is done.
 """

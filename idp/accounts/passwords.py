@@ -30,7 +30,10 @@ class Passwords:
     out among `idp serve`'s workers): glibc keeps freed argon2 buffers in the malloc arenas
     of the threads that used them, so hashing in the request pool's threads, two at a time
     per worker, left a worker at ~200 MB after a login load; one hashing thread per worker
-    of two on two cores keeps it under 150 MB (issue 16)."""
+    of two on two cores keeps it under 150 MB (issue 16). That is argon2-cffi's case (more
+    than one lane): libsodium maps each hash's memory itself and unmaps it at the end, so
+    nothing of it stays, and the kernel zeroes it afresh each time (~3.3 of the ~11 ms of a
+    verification here, bench/argon2_bound.py)."""
 
     def __init__(self, settings: Settings) -> None:
         self._threads = ThreadPoolExecutor(
