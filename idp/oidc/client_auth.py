@@ -42,7 +42,7 @@ def basic_credentials(headers: Mapping[str, str]) -> tuple[str | None, str | Non
 def authenticate_client_secret_basic(
     query_client: Callable[[str], RegisteredClient | None], request: HubOAuth2Request,
 ) -> RegisteredClient | None:
-    client_id, client_secret = basic_credentials(request.headers)
+    client_id, client_secret = request.basic_credentials()
     return _by_secret(query_client, client_id, client_secret)
 
 

@@ -113,6 +113,14 @@ class HubOAuth2Request(OAuth2Request):
         # Runs in the transaction that saves the authorization code, if one is issued (the
         # browser session's update at /authorize/resume: one transaction, not two; issue 16).
         self.with_code: Callable[[Session], object] | None = None
+        self._basic: tuple[str | None, str | None] | None = None
+
+    def basic_credentials(self) -> tuple[str | None, str | None]:
+        """client_id and secret of the HTTP Basic header (client_auth.basic_credentials),
+        parsed once: the client cache's check and the client's authentication both ask."""
+        if self._basic is None:
+            self._basic = basic_credentials(self.headers)
+        return self._basic
 
     def transaction(self) -> Session:
         """The token request's one transaction (HubAuthorizationServer.create_token_response)."""
@@ -278,7 +286,7 @@ class HubAuthorizationServer(AuthorizationServer):
         client_id = request.form.get("client_id")
         authorization = request.headers.get("authorization", "")
         if authorization[:6].lower() == "basic ":
-            client_id, _ = basic_credentials(request.headers)
+            client_id, _ = request.basic_credentials()
         client = self.rt.clients.peek(client_id)
         return client is not None and client.token_endpoint_auth_method in (
             "client_secret_basic", "client_secret_post")
