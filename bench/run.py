@@ -40,6 +40,16 @@ REDIRECT = "http://127.0.0.1:9/callback"
 PASSWORD = "Bench-mark-2026!"
 TICK = os.sysconf("SC_CLK_TCK")
 CORES = os.cpu_count() or 1
+THP = Path("/sys/kernel/mm/transparent_hugepage/enabled")
+
+
+def huge_pages() -> str:
+    """The kernel's transparent huge page mode, the bracketed word (docs/operations.md: it
+    changes argon2id's cost by a fifth)."""
+    try:
+        return THP.read_text().split("[")[1].split("]")[0]
+    except (OSError, IndexError):
+        return "unknown"
 MEASURES = ("client_credentials", "introspection", "logins")
 NODE = "node-oidc-provider, 1 process"
 NODE_JWT = "node-oidc-provider, JWT access tokens, 1 process"
@@ -586,14 +596,16 @@ def main() -> None:
                for name, by_measure in runs.items()}
     sitting = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                "command": " ".join(["bench/run", *sys.argv[1:]]),
-               "machine": {"cores": CORES, "load_average_after": os.getloadavg()},
+               "machine": {"cores": CORES, "load_average_after": os.getloadavg(),
+                           "transparent_hugepage": huge_pages()},
                "minutes": round((time.monotonic() - started) / 60, 1),
                "summary": summary, "runs": runs, "argon2id_alone": bounds}
     (BENCH / "results").mkdir(exist_ok=True)
     (BENCH / "results" / "latest.json").write_text(json.dumps(sitting, indent=1))
     print(report(summary, args.rows, bounds))
     print(f"\n{sitting['date']}, {sitting['minutes']} min, load average after "
-          f"{os.getloadavg()[0]:.1f}; bench/results/latest.json")
+          f"{os.getloadavg()[0]:.1f}, transparent huge pages {huge_pages()}; "
+          "bench/results/latest.json")
 
 
 if __name__ == "__main__":
