@@ -278,3 +278,28 @@ if BACKEND == "postgresql":
         answers, after = _then_one_more_read(reads, together())
         assert [type(answer) for answer in answers] == [StorageUnavailable, StorageUnavailable]
         assert after == (9,)
+
+
+def test_the_introspection_reads_ahead_so_it_runs_once(caching, factories,  # type: ignore[no-untyped-def]
+                                                       monkeypatch) -> None:
+    """`/introspect` hands its revocation read to `run_on_event_loop` ahead
+    (idp/web/protocol_asgi.py): on PostgreSQL the endpoint then runs once, not once for the
+    read and once again with its row (a SQLite file is read at once either way)."""
+    runtime, hub = caching
+    client = factories.client(grant_types=["client_credentials"], redirect_uris=[],
+                              scope="invoices")
+    token = hub.post("/token", data={"grant_type": "client_credentials"},
+                     auth=(client.client_id, client.secret)).json()["access_token"]
+    server = hub.app.hub.server  # create_app's outermost layer: ProtocolEndpoints
+    endpoint, runs = server.create_endpoint_response, []
+
+    def counted(name, request):  # type: ignore[no-untyped-def]
+        runs.append(name)
+        return endpoint(name, request)
+
+    monkeypatch.setattr(server, "create_endpoint_response", counted)
+    assert introspect(hub, client, token)["active"] is True  # the client cached
+    _without_thread_pool(runtime)
+    runs.clear()
+    assert introspect(hub, client, token)["active"] is True
+    assert runs == ["introspection"]
