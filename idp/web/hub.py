@@ -18,6 +18,7 @@ from idp.oidc.authorization import Outcome, deny
 from idp.oidc.client_registration import ClientRegistrations
 from idp.oidc.server import HubAuthorizationServer, HubOAuth2Request
 from idp.runtime import Runtime
+from idp.web.cookies import session_id_from
 from idp.web.sessions import BrowserSessions, SessionState
 from idp.web.templating import Pages
 from sitekit.storage.database import WouldBlock
@@ -56,11 +57,12 @@ class Hub:
             timeout=runtime.settings.fi_timeout, clock=runtime.clock,
             signing_key_provider=runtime.keys, metadata_ttl=runtime.settings.fi_metadata_ttl)
 
-    async def load_session(self, session_id: str | None) -> SessionState | None:
-        """The browser session of this cookie value. Its one indexed read runs on the event
-        loop where the database allows it (a SQLite file at once; PostgreSQL through the
-        pipelined connection of ``Database.run_on_event_loop``), else in the thread pool: a
-        page then makes one hop to the thread pool less (issue 16)."""
+    async def load_session(self, request: Request) -> SessionState | None:
+        """The browser session of the request's cookie. Its one indexed read runs on the
+        event loop where the database allows it (a SQLite file at once; PostgreSQL through
+        the pipelined connection of ``Database.run_on_event_loop``), else in the thread pool:
+        a page then makes one hop to the thread pool less (issue 16)."""
+        session_id = session_id_from(request, self.settings)
         if self.rt.db.reads_on_event_loop:
             try:
                 return await self.rt.db.run_on_event_loop(self.sessions.load, session_id)

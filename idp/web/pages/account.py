@@ -13,7 +13,6 @@ from idp.accounts.errors import Locked
 from idp.portal.password_change import Notification, change_password
 from idp.storage.models import Account
 from idp.storage.repositories.accounts import logs_in_with_password
-from idp.web.cookies import session_id_from
 from idp.web.hub import hub_of
 from idp.web.pages.form_guard import form_post, require_login
 from idp.web.pages.login_outcomes import complete_login
@@ -39,7 +38,7 @@ def change_notification(request: Request, username: str) -> Notification:
 
 async def password_page(request: Request) -> Response:
     hub = hub_of(request)
-    session = await hub.load_session(session_id_from(request, hub.settings))
+    session = await hub.load_session(request)
     if session is None or session.account is None:
         return RedirectResponse("/login", status_code=303)
     if not logs_in_with_password(session.account.password_hash):
@@ -97,7 +96,7 @@ EXPIRED_FORM_SECONDS = 600
 
 async def expired_page(request: Request) -> Response:
     hub = hub_of(request)
-    session = await hub.load_session(session_id_from(request, hub.settings))
+    session = await hub.load_session(request)
     account = await _expired_account(request, session)
     if session is None or account is None:  # no account without a session
         return RedirectResponse("/login", status_code=303)

@@ -24,7 +24,7 @@ from idp.federation.citizen_login import FederationFailure
 from idp.federation.providers import Provider
 from idp.federation.upstream import FlowState
 from idp.limits import is_clean_identifier
-from idp.web.cookies import session_id_from, set_session_cookie
+from idp.web.cookies import set_session_cookie
 from idp.web.hub import FEDERATION_CALLBACK, hub_of
 from idp.web.messages import ERROR_MESSAGES, FEDERATION_FAILURES
 from idp.web.pages.form_guard import form_post
@@ -42,7 +42,7 @@ CALLBACK_PATH = FEDERATION_CALLBACK
 
 async def picker(request: Request) -> Response:
     hub = hub_of(request)
-    session = await hub.load_session(session_id_from(request, hub.settings))
+    session = await hub.load_session(request)
     rid = request.query_params.get("rid")
     pending = session.get_pending(rid) if session else None
     if rid and pending is None:
@@ -100,7 +100,7 @@ async def choose(request: Request, session: SessionState, form: FormData) -> Res
 
 async def callback(request: Request) -> Response:
     hub = hub_of(request)
-    session = await hub.load_session(session_id_from(request, hub.settings))
+    session = await hub.load_session(request)
     state = request.query_params.get("state", "")
     flows = session.data.get(FLOWS, {}) if session else {}
     stored = flows.pop(state, None) if is_clean_identifier(state, 128) else None

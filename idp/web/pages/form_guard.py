@@ -21,7 +21,6 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from idp.web.cookies import session_id_from
 from idp.web.hub import hub_of
 from idp.web.messages import ERROR_MESSAGES
 from idp.web.sessions import SessionState
@@ -51,7 +50,7 @@ def form_post(handler: FormHandler | None = None, /, *, admit: Admission | None 
         async def guarded(request: Request) -> Response:
             hub = hub_of(request)
             form = await request.form()
-            session = await hub.load_session(session_id_from(request, hub.settings))
+            session = await hub.load_session(request)
             if admit is not None and (refusal := await admit(request, session)) is not None:
                 return refusal
             if session is None or not token_matches(session, form.get(CSRF_FIELD)):

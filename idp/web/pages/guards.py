@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from idp.web.cookies import session_id_from
 from idp.web.hub import hub_of
 from idp.web.sessions import SessionState
 from sitekit.web.redirects import safe_next
@@ -15,7 +14,7 @@ __all__ = ["logged_in_session", "safe_next"]  # safe_next: re-exported to the hu
 
 async def logged_in_session(request: Request) -> SessionState | None:
     hub = hub_of(request)
-    session = await hub.load_session(session_id_from(request, hub.settings))
+    session = await hub.load_session(request)
     return session if session is not None and session.account is not None else None
 
 

@@ -10,7 +10,6 @@ from starlette.responses import Response
 from idp.accounts.linking import needs_finishing
 from idp.portal.home import applications_for, password_status
 from idp.portal.password_reset import password_choice
-from idp.web.cookies import session_id_from
 from idp.web.hub import hub_of
 
 
@@ -24,7 +23,7 @@ async def home(request: Request) -> Response:
     hub = hub_of(request)
     # Seed 001: when the directory cannot be reached, StorageUnavailable becomes the
     # "Connexion à l'annuaire impossible" page (idp/web/errors.py storage_unavailable).
-    session = await hub.load_session(session_id_from(request, hub.settings))
+    session = await hub.load_session(request)
     if session is None or session.account is None:
         return hub.pages.render(request, "home.html", account=None)
     account = session.account

@@ -43,7 +43,7 @@ from idp.oidc.endpoints.backchannel_logout import deliver, logout_deliveries
 from idp.portal import finishing
 from idp.portal.password_change import Notification
 from idp.storage.models import Account
-from idp.web.cookies import session_id_from, set_session_cookie
+from idp.web.cookies import set_session_cookie
 from idp.web.hub import hub_of
 from idp.web.messages import ERROR_MESSAGES, WRONG_CODE
 from idp.web.pages.federation import LINK_OUTCOME, LINK_PURPOSE, go_to_provider
@@ -106,7 +106,7 @@ def _date(timestamp: int) -> str:
 
 async def finish_page(request: Request) -> Response:
     hub = hub_of(request)
-    session = await hub.load_session(session_id_from(request, hub.settings))
+    session = await hub.load_session(request)
     if session is None or session.account is None:
         return RedirectResponse("/login", status_code=303)
     if not federated_only(session.account):
@@ -162,7 +162,7 @@ async def confirm_page(request: Request) -> Response:
     token = request.query_params.get("jeton", "")
     if not await hub.rt.blocking(finishing.link_is_valid, hub.rt, token):
         return _link_expired(request)
-    session = await hub.load_session(session_id_from(request, hub.settings))
+    session = await hub.load_session(request)
     new_session = session is None
     if session is None:  # opened in another browser: the button's form needs a session
         session = await hub.rt.blocking(hub.sessions.create)
@@ -304,7 +304,7 @@ async def _merge(request: Request, session: SessionState, local: Account,
 
 async def links_page(request: Request) -> Response:
     hub = hub_of(request)
-    session = await hub.load_session(session_id_from(request, hub.settings))
+    session = await hub.load_session(request)
     if session is None or session.account is None:
         return RedirectResponse("/login", status_code=303)
     outcome = session.data.pop(LINK_OUTCOME, None)

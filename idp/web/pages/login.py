@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idp.federation import citizen_login
-from idp.web.cookies import session_id_from, set_session_cookie
+from idp.web.cookies import set_session_cookie
 from idp.web.hub import Hub, hub_of
 from idp.web.pages.form_guard import form_post
 from idp.web.pages.login_outcomes import answer, outcome_of
@@ -22,7 +22,7 @@ MAX_FIELD = 256
 
 async def login_page(request: Request) -> Response:
     hub = hub_of(request)
-    session = await hub.load_session(session_id_from(request, hub.settings))
+    session = await hub.load_session(request)
     new_session = session is None
     if session is None:
         session = await hub.rt.blocking(hub.sessions.create)

@@ -14,7 +14,7 @@ from idp.oidc.endpoints.backchannel_logout import deliver, logout_deliveries
 from idp.oidc.endpoints.end_session import LogoutRequest, parse_logout_request
 from idp.oidc.errors import OAuth2Error
 from idp.storage.repositories import tokens as tokens_repo
-from idp.web.cookies import clear_session_cookie, session_id_from, set_session_cookie
+from idp.web.cookies import clear_session_cookie, set_session_cookie
 from idp.web.hub import hub_of
 from idp.web.messages import ERROR_MESSAGES
 from idp.web.pages.form_guard import CSRF_FIELD, csrf_refusal, token_matches
@@ -38,7 +38,7 @@ async def end_session(request: Request) -> Response:
     except OAuth2Error as error:
         return hub.pages.render(request, "error.html", 400, code=error.error,
                                 **ERROR_MESSAGES["invalid_request"])
-    session = await hub.load_session(session_id_from(request, hub.settings))
+    session = await hub.load_session(request)
     confirmed = params.get("confirm") == "1"
     # Not @form_post: an RP-initiated logout (GET or POST, OpenID Connect RP-Initiated Logout
     # 1.0 §2) comes from the client without a token; only our confirmation form carries one.
@@ -104,7 +104,7 @@ async def provider_logout_return(request: Request) -> Response:
     """Back from the FI's end_session: on to the application's registered URI, or the
     "logged out" page. Only the state this browser was given counts."""
     hub = hub_of(request)
-    session = await hub.load_session(session_id_from(request, hub.settings))
+    session = await hub.load_session(request)
     after = session.data.get("after_logout") if session is not None else None
     presented = request.query_params.get("state", "")
     target = None

@@ -17,7 +17,7 @@ from idp.portal import password_reset
 from idp.portal.password_change import Notification
 from idp.portal.password_reset import LinkUnusable, Reset
 from idp.storage.models import Account
-from idp.web.cookies import session_id_from, set_session_cookie
+from idp.web.cookies import set_session_cookie
 from idp.web.hub import Hub, hub_of
 from idp.web.pages.account import change_notification
 from idp.web.pages.form_guard import form_post
@@ -95,7 +95,7 @@ async def _with_session(request: Request, template: str, status: int = 200,
                         **values: Any) -> Response:
     """A page with a form: the browser's session (created if it has none) for its token."""
     hub = hub_of(request)
-    session = await hub.load_session(session_id_from(request, hub.settings))
+    session = await hub.load_session(request)
     new = session is None
     if session is None:
         session = await hub.rt.blocking(hub.sessions.create)

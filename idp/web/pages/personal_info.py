@@ -11,7 +11,6 @@ from starlette.responses import RedirectResponse, Response
 
 from idp.accounts import address
 from idp.portal.personal_info import identity_of, update_address
-from idp.web.cookies import session_id_from
 from idp.web.hub import hub_of
 from idp.web.messages import ERROR_MESSAGES
 from idp.web.pages.form_guard import form_post, require_login
@@ -23,7 +22,7 @@ MAX_FIELD = 1024  # beyond any component's bound: refused as a bad request, not 
 
 async def information_page(request: Request) -> Response:
     hub = hub_of(request)
-    session = await hub.load_session(session_id_from(request, hub.settings))
+    session = await hub.load_session(request)
     if session is None or session.account is None:
         return RedirectResponse("/login", status_code=303)
     saved = request.query_params.get("enregistre") == "1"

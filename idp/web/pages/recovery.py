@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from idp.accounts import recovery
 from idp.portal.password_change import change_password
-from idp.web.cookies import session_id_from, set_session_cookie
+from idp.web.cookies import set_session_cookie
 from idp.web.hub import hub_of
 from idp.web.pages.account import change_notification
 from idp.web.pages.form_guard import form_post
@@ -29,7 +29,7 @@ RESEND_REFUSED = N_("No more codes can be sent for this request: start again.")
 
 async def _session(request: Request) -> tuple[SessionState | None, bool]:
     hub = hub_of(request)
-    session = await hub.load_session(session_id_from(request, hub.settings))
+    session = await hub.load_session(request)
     return session, session is None
 
 

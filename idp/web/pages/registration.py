@@ -17,7 +17,7 @@ from starlette.responses import Response
 from idp.accounts.authentication import PASSWORD_AMR
 from idp.accounts.human_check import NO_PROOF_DELAY, Verdict
 from idp.accounts.registration import Choices, Mail, RegistrationMails, valid_address
-from idp.web.cookies import session_id_from, set_session_cookie
+from idp.web.cookies import set_session_cookie
 from idp.web.hub import Hub, hub_of
 from idp.web.pages.form_guard import form_post
 from idp.web.pages.login_outcomes import AWAITING_PAGE, complete_login, ui_locales_of
@@ -87,7 +87,7 @@ def _ip(request: Request) -> str | None:
 
 async def _session(request: Request) -> tuple[SessionState, bool]:
     hub = hub_of(request)
-    session = await hub.load_session(session_id_from(request, hub.settings))
+    session = await hub.load_session(request)
     if session is None:
         return await hub.rt.blocking(hub.sessions.create), True
     return session, False

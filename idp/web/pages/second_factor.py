@@ -14,7 +14,6 @@ from idp.accounts.errors import AuthenticationRefused, Locked
 from idp.oidc.keys import KeyStore
 from idp.storage.models import Account
 from idp.storage.repositories import outbox as outbox_repo
-from idp.web.cookies import session_id_from
 from idp.web.hub import hub_of
 from idp.web.messages import MISSING_CODE, WRONG_CODE, WRONG_PASSWORD
 from idp.web.pages.account import change_notification
@@ -41,7 +40,7 @@ CODES_FILE_TEXT = N_("Recovery codes of the identifier {username} (two-step veri
 
 async def code_page(request: Request) -> Response:
     hub = hub_of(request)
-    session = await hub.load_session(session_id_from(request, hub.settings))
+    session = await hub.load_session(request)
     account, rid = await _waiting(request, session, request.query_params.get("rid"))
     if session is None or account is None:  # no account awaits its code without a session
         return RedirectResponse("/login", status_code=303)
